@@ -1,0 +1,181 @@
+"""Command line: argument parsing and one call per subcommand; the work happens elsewhere.
+
+    ht-gateway [--config PATH] [--data-dir PATH] [-v] COMMAND ...
+
+Every known failure (bad config, unknown device, busy port, unreadable file, unwritable data
+directory) ends as one line on stderr and exit status 2 (bad input) or 1 (runtime fault).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from datetime import date, datetime
+from pathlib import Path
+
+from gateway import __version__, logutil
+from gateway.config import ConfigError, load
+
+log = logging.getLogger(__name__)
+
+
+def _common(p: argparse.ArgumentParser, top: bool) -> None:
+    d = None if top else argparse.SUPPRESS
+    p.add_argument("--config", metavar="PATH", default=d,
+                   help="TOML configuration (default: $HT_GATEWAY_CONFIG, else built-in defaults)")
+    p.add_argument("--data-dir", metavar="PATH", default=d,
+                   help="where the database and recordings go (default: $HT_GATEWAY_DATA_DIR, "
+                        "gateway.data_dir, ~/.local/share/ht-gateway)")
+    p.add_argument("-v", "--verbose", action="count", default=0 if top else argparse.SUPPRESS)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ht-gateway", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"ht-gateway {__version__}")
+    _common(parser, top=True)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def cmd(name: str, help: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help, description=help)
+        _common(p, top=False)
+        return p
+
+    cmd("run", "run the daemon: live capture (or the demo channel when no radio is configured)")
+    p = cmd("process", "run the same pipeline on a recording (WAV/FLAC/Ogg)")
+    p.add_argument("file", type=Path)
+    p.add_argument("--start", metavar="ISO8601",
+                   help="wall-clock time of the file's first sample, e.g. 2026-11-23T06:58:00+07:00 "
+                        "(no offset: the configured time zone; default: file time minus duration)")
+    p.add_argument("--realtime", action="store_true", help="pace the file like a sound card")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar even on a terminal")
+    p = cmd("export", "export records")
+    p.add_argument("what", choices=["transmissions"])
+    p.add_argument("--date", required=True, metavar="YYYY-MM-DD", type=_date)
+    p.add_argument("--format", choices=["json", "csv"], default="json")
+    p.add_argument("--out", type=Path, help="write here instead of stdout")
+    cmd("devices", "list audio inputs with the sample rates they accept")
+    p = cmd("config", "check the configuration, or list its documented keys")
+    p.add_argument("action", choices=["check", "keys"])
+    return parser
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--date {text!r}: expected YYYY-MM-DD") from None
+
+
+def parse_start(text: str | None, tz, path: Path) -> datetime:  # noqa: ANN001
+    if text is None:
+        import soundfile as sf
+
+        try:
+            dur = sf.info(str(path)).duration
+            return datetime.fromtimestamp(path.stat().st_mtime - dur, tz)
+        except Exception:  # noqa: BLE001 - the source reports unreadable files properly
+            return datetime.now(tz)
+    try:
+        dt = datetime.fromisoformat(text)
+    except ValueError:
+        raise ConfigError(f"--start {text!r}: expected ISO 8601, e.g. 2026-11-23T06:58:00+07:00") from None
+    return dt if dt.tzinfo else dt.replace(tzinfo=tz)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logutil.setup(args.verbose)
+    from gateway.audio.source import AudioSourceError
+    from gateway.daemon import DataDirError
+    from gateway.squelch.serial_pin import SerialSquelchError
+    from gateway.store.db import StoreError
+
+    try:
+        return _dispatch(args)
+    except (ConfigError, AudioSourceError, SerialSquelchError, DataDirError) as e:
+        print(f"ht-gateway: error: {e}", file=sys.stderr)
+        return 2
+    except StoreError as e:
+        print(f"ht-gateway: error: {e}", file=sys.stderr)
+        return 1
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    from gateway import daemon
+
+    cfg = load(args.config)
+    if args.command == "config":
+        if args.action == "keys":
+            from gateway.config import documented_keys
+
+            print("\n".join(documented_keys()))
+        else:
+            print(f"{cfg.source_path or 'built-in defaults'}: OK, {len(cfg.stations)} station(s)")
+        return 0
+    if args.command == "devices":
+        from gateway.audio.pyaudio_source import list_inputs
+
+        for d in list_inputs():
+            rates = ", ".join(str(r) for r in d.rates) or "none of 48000/44100/16000"
+            print(f"{d.name!r}: {d.channels} ch, default {d.default_rate} Hz, accepts {rates}")
+        return 0
+    data_dir = daemon.resolve_data_dir(args.data_dir, cfg)
+    if args.command == "run":
+        return daemon.run_daemon(cfg, data_dir, _stop_on_signals())
+    if args.command == "process":
+        return _process(args, cfg, data_dir)
+    if args.command == "export":
+        from gateway import export
+        from gateway.store.db import Database, default_url
+
+        db = Database(cfg.store.url or default_url(data_dir))
+        db.migrate()
+        text = export.render(export.transmissions_on(db, args.date, cfg.tz), args.format)
+        db.close()
+        if args.out:
+            args.out.write_text(text, encoding="utf-8")
+        else:
+            sys.stdout.write(text)
+        return 0
+    raise AssertionError(args.command)  # pragma: no cover
+
+
+def _stop_on_signals():  # noqa: ANN202
+    import threading
+
+    from gateway.daemon import install_signal_handlers
+
+    stop = threading.Event()
+    install_signal_handlers(stop)
+    return stop
+
+
+def _process(args: argparse.Namespace, cfg, data_dir: Path) -> int:  # noqa: ANN001
+    from gateway import daemon
+
+    if not args.file.is_file():
+        raise ConfigError(f"{args.file}: file not found")
+    start = parse_start(args.start, cfg.tz, args.file)
+    bar = None
+    if sys.stderr.isatty() and not args.no_progress:
+        import soundfile as sf
+        from tqdm import tqdm
+
+        info = sf.info(str(args.file))
+        bar = tqdm(total=round(info.duration, 1), unit="s", desc=args.file.name, file=sys.stderr)
+        rate = info.samplerate
+
+        def progress(n: int) -> None:
+            bar.update(n / rate)
+    else:
+        progress = None  # type: ignore[assignment]
+    try:
+        result = daemon.process_file(cfg, data_dir, args.file, start, args.realtime, progress,
+                                     _stop_on_signals())
+    finally:
+        if bar is not None:
+            bar.close()
+    print(f"{args.file}: {len(result.transmission_ids)} transmission(s) in "
+          f"{result.stats.audio_s:.1f} s of audio -> {data_dir}")
+    return 0

@@ -1,0 +1,279 @@
+"""Configuration: one TOML file → frozen dataclasses, validated at start.
+
+Every key lives in exactly one dataclass below; :func:`documented_keys` lists them all as dotted
+paths and ``tests/test_config.py`` fails when one is missing from ``docs/configuration.md``.
+Errors are one line naming the file, the key and the value (:class:`ConfigError`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import tomllib
+import types
+import typing
+import zoneinfo
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ENV_CONFIG = "HT_GATEWAY_CONFIG"
+
+
+class ConfigError(ValueError):
+    """A configuration problem, worded as one line for the operator."""
+
+
+@dataclass(frozen=True)
+class GatewayConfig:
+    timezone: str = "Asia/Jakarta"
+    kabupaten: str = ""
+    data_dir: str = ""
+
+
+@dataclass(frozen=True)
+class AudioConfig:
+    device: str = ""  # empty: no radio configured → `run` plays the demo channel
+    rate: int = 0  # 0: negotiate 48000, 44100, 16000 in that order
+    channel: int = 0
+    block_ms: int = 20
+    buffer_s: float = 30.0
+
+
+@dataclass(frozen=True)
+class VoxConfig:
+    open_db: float = 8.0
+    close_db: float = 5.0
+    attack_ms: int = 60
+    floor_rise_db_per_s: float = 0.5
+    floor_min_dbfs: float = -90.0
+    min_open_dbfs: float = -66.0
+
+
+@dataclass(frozen=True)
+class SerialSquelchConfig:
+    port: str = ""
+    pin: str = "cts"
+    invert: bool = False
+
+
+@dataclass(frozen=True)
+class SquelchConfig:
+    type: str = "vox"
+    vox: VoxConfig = field(default_factory=VoxConfig)
+    serial: SerialSquelchConfig = field(default_factory=SerialSquelchConfig)
+
+
+@dataclass(frozen=True)
+class SegmenterConfig:
+    pre_roll_s: float = 0.5
+    hang_s: float = 1.5
+    min_s: float = 1.0
+    max_s: float = 180.0
+    tail_trim: bool = True
+    tail_max_s: float = 0.4
+
+
+@dataclass(frozen=True)
+class RecorderConfig:
+    sample_rate: int = 16000
+    bitrate_kbps: float = 8.0
+
+
+@dataclass(frozen=True)
+class StoreConfig:
+    url: str = ""  # empty: SQLite file gateway.sqlite3 in the data directory
+
+
+@dataclass(frozen=True)
+class Station:
+    name: str
+    code: str = ""
+    ani: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Config:
+    gateway: GatewayConfig = field(default_factory=GatewayConfig)
+    audio: AudioConfig = field(default_factory=AudioConfig)
+    squelch: SquelchConfig = field(default_factory=SquelchConfig)
+    segmenter: SegmenterConfig = field(default_factory=SegmenterConfig)
+    recorder: RecorderConfig = field(default_factory=RecorderConfig)
+    store: StoreConfig = field(default_factory=StoreConfig)
+    stations: tuple[Station, ...] = ()
+    source_path: str = field(default="", compare=False)  # not a key: where this was loaded from
+
+    @property
+    def tz(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.gateway.timezone)
+
+
+# --- checks beyond types: (dotted key, predicate, what it must be) ---------------------------
+_RULES: list[tuple[str, typing.Callable[[Any], bool], str]] = [
+    ("audio.rate", lambda v: v in (0, 8000, 16000, 22050, 32000, 44100, 48000), "0 or a standard rate"),
+    ("audio.channel", lambda v: 0 <= v < 32, "0..31"),
+    ("audio.block_ms", lambda v: 5 <= v <= 200, "5..200"),
+    ("audio.buffer_s", lambda v: 1 <= v <= 600, "1..600"),
+    ("squelch.type", lambda v: v in ("vox", "serial"), "'vox' or 'serial'"),
+    ("squelch.serial.pin", lambda v: v in ("cts", "dsr", "dcd", "ri"), "'cts', 'dsr', 'dcd' or 'ri'"),
+    ("squelch.vox.open_db", lambda v: 1 <= v <= 40, "1..40 dB"),
+    ("squelch.vox.close_db", lambda v: 0 < v <= 40, "0..40 dB"),
+    ("squelch.vox.attack_ms", lambda v: 0 <= v <= 500, "0..500 ms"),
+    ("segmenter.pre_roll_s", lambda v: 0 <= v <= 5, "0..5 s"),
+    ("segmenter.hang_s", lambda v: 0 <= v <= 10, "0..10 s"),
+    ("segmenter.min_s", lambda v: 0 <= v <= 30, "0..30 s"),
+    ("segmenter.max_s", lambda v: 5 <= v <= 3600, "5..3600 s"),
+    ("segmenter.tail_max_s", lambda v: 0 <= v <= 2, "0..2 s"),
+    ("recorder.sample_rate", lambda v: v in (8000, 12000, 16000, 24000, 48000), "an Opus rate"),
+    ("recorder.bitrate_kbps", lambda v: 6 <= v <= 64, "6..64 kbit/s"),
+]
+
+
+def _is_dataclass_type(tp: Any) -> bool:
+    return isinstance(tp, type) and dataclasses.is_dataclass(tp)
+
+
+def documented_keys(cls: type = Config, prefix: str = "") -> list[str]:
+    """Every configuration key as a dotted path (``stations[].ani`` for list items)."""
+    keys: list[str] = []
+    hints = typing.get_type_hints(cls)
+    for f in dataclasses.fields(cls):
+        if f.name == "source_path":
+            continue
+        tp = hints[f.name]
+        path = f"{prefix}{f.name}"
+        if _is_dataclass_type(tp):
+            keys += documented_keys(tp, path + ".")
+        elif typing.get_origin(tp) is tuple and _is_dataclass_type(typing.get_args(tp)[0]):
+            keys += documented_keys(typing.get_args(tp)[0], path + "[].")
+        else:
+            keys.append(path)
+    return keys
+
+
+def _convert(value: Any, tp: Any, key: str, where: str) -> Any:
+    def bad(expected: str) -> ConfigError:
+        return ConfigError(f"{where}: {key} = {value!r}: expected {expected}")
+
+    if _is_dataclass_type(tp):
+        if not isinstance(value, dict):
+            raise bad("a table")
+        return _build(tp, value, key + ".", where)
+    origin = typing.get_origin(tp)
+    if origin is tuple:
+        item_tp = typing.get_args(tp)[0]
+        if isinstance(value, str) and not _is_dataclass_type(item_tp):
+            value = [value]
+        if not isinstance(value, list):
+            raise bad("a list")
+        if _is_dataclass_type(item_tp):
+            return tuple(_convert(v, item_tp, f"{key}[{i}]", where) for i, v in enumerate(value))
+        return tuple(_convert(v, item_tp, key, where) for v in value)
+    if origin in (typing.Union, types.UnionType):
+        tp = next(a for a in typing.get_args(tp) if a is not type(None))
+    if tp is bool:
+        if not isinstance(value, bool):
+            raise bad("true or false")
+        return value
+    if tp is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise bad("a whole number")
+        return value
+    if tp is float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise bad("a number")
+        return float(value)
+    if tp is str:
+        if isinstance(value, int | float) and not isinstance(value, bool) and key.endswith("ani"):
+            return str(value)
+        if not isinstance(value, str):
+            raise bad("a string")
+        return value
+    raise bad(str(tp))  # pragma: no cover - every field type is handled above
+
+
+def _build(cls: type, table: dict[str, Any], prefix: str, where: str) -> Any:
+    hints = typing.get_type_hints(cls)
+    names = {f.name for f in dataclasses.fields(cls)} - {"source_path"}
+    for k in table:
+        if k not in names:
+            raise ConfigError(f"{where}: unknown key {prefix}{k} (see docs/configuration.md)")
+    kwargs = {}
+    for f in dataclasses.fields(cls):
+        if f.name in table:
+            kwargs[f.name] = _convert(table[f.name], hints[f.name], prefix + f.name, where)
+        elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+            raise ConfigError(f"{where}: {prefix}{f.name} is required")
+    return cls(**kwargs)
+
+
+def _lookup(cfg: Config, dotted: str) -> Any:
+    obj: Any = cfg
+    for part in dotted.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+def validate(cfg: Config, where: str = "config") -> Config:
+    for key, ok, expected in _RULES:
+        value = _lookup(cfg, key)
+        if not ok(value):
+            raise ConfigError(f"{where}: {key} = {value!r}: expected {expected}")
+    try:
+        zoneinfo.ZoneInfo(cfg.gateway.timezone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"{where}: gateway.timezone = {cfg.gateway.timezone!r}: not a known time zone"
+        ) from None
+    if cfg.squelch.vox.close_db > cfg.squelch.vox.open_db:
+        raise ConfigError(
+            f"{where}: squelch.vox.close_db = {cfg.squelch.vox.close_db}: must not exceed open_db"
+        )
+    if cfg.squelch.type == "serial" and not cfg.squelch.serial.port:
+        raise ConfigError(f"{where}: squelch.serial.port = '': required when squelch.type = 'serial'")
+    seen_names: set[str] = set()
+    seen_ani: dict[str, str] = {}
+    for i, st in enumerate(cfg.stations):
+        if not st.name.strip():
+            raise ConfigError(f"{where}: stations[{i}].name = {st.name!r}: must not be empty")
+        if st.name.casefold() in seen_names:
+            raise ConfigError(f"{where}: stations[{i}].name = {st.name!r}: duplicate station")
+        seen_names.add(st.name.casefold())
+        for code in st.ani:
+            if not re.fullmatch(r"[0-9A-D*#]{3,5}", code):
+                raise ConfigError(f"{where}: stations[{i}].ani = {code!r}: expected 3-5 DTMF digits")
+            if code in seen_ani:
+                raise ConfigError(
+                    f"{where}: stations[{i}].ani = {code!r}: already used by {seen_ani[code]}"
+                )
+            seen_ani[code] = st.name
+    return cfg
+
+
+def parse(text: str, where: str = "config") -> Config:
+    try:
+        table = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{where}: not valid TOML: {e}") from None
+    if "stations" in table and not isinstance(table["stations"], list):
+        raise ConfigError(f"{where}: stations: expected [[stations]] tables")
+    cfg = _build(Config, table, "", where)
+    return validate(dataclasses.replace(cfg, source_path=where), where)
+
+
+def load(path: str | os.PathLike[str] | None) -> Config:
+    """Load the config from ``path``, else ``$HT_GATEWAY_CONFIG``, else built-in defaults."""
+    if path is None:
+        path = os.environ.get(ENV_CONFIG) or None
+    if path is None:
+        return Config()
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{p}: config file not found") from None
+    except (PermissionError, IsADirectoryError, UnicodeDecodeError) as e:
+        raise ConfigError(f"{p}: cannot read config file: {e.__class__.__name__}") from None
+    return parse(text, str(p))

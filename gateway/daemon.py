@@ -1,0 +1,171 @@
+"""Wiring: build the stages from the configuration and run them live or on a file.
+
+``run`` and ``process`` differ only in the source they hand to :class:`gateway.pipeline.Pipeline`.
+Order of start-up is chosen so that bad input fails before anything is written: the data directory
+is checked, then the source and squelch are opened, and only then is the database touched.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import select
+
+from gateway.audio.source import AudioSource, FileSource
+from gateway.config import Config
+from gateway.pipeline import PROCESSING_RATE, Pipeline, PipelineStats, TransmissionWriter
+from gateway.recorder import Recorder
+from gateway.recovery import recover_interrupted
+from gateway.squelch.base import Squelch
+from gateway.store.db import Database, default_url
+from gateway.store.models import Transmission
+
+log = logging.getLogger(__name__)
+
+ENV_DATA_DIR = "HT_GATEWAY_DATA_DIR"
+
+
+class DataDirError(RuntimeError):
+    pass
+
+
+def resolve_data_dir(cli_value: str | None, cfg: Config) -> Path:
+    value = cli_value or os.environ.get(ENV_DATA_DIR) or cfg.gateway.data_dir
+    if not value:
+        base = os.environ.get("XDG_DATA_HOME") or os.path.expanduser("~/.local/share")
+        value = os.path.join(base, "ht-gateway")
+    return Path(value).expanduser().resolve()
+
+
+def prepare_data_dir(path: Path) -> Path:
+    """Create the data directory if needed and prove it is writable, or fail with one line."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / f".write-test-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as e:
+        raise DataDirError(f"data directory {path}: not writable ({e.strerror or e})") from None
+    return path
+
+
+def open_store(cfg: Config, data_dir: Path) -> Database:
+    db = Database(cfg.store.url or default_url(data_dir))
+    db.migrate()
+    recover_interrupted(db, data_dir, cfg.segmenter)
+    return db
+
+
+def build_squelch(cfg: Config) -> Squelch:
+    if cfg.squelch.type == "serial":
+        from gateway.squelch.serial_pin import SerialPinSquelch
+
+        return SerialPinSquelch(cfg.squelch.serial)
+    from gateway.squelch.vox import VoxSquelch
+
+    return VoxSquelch(cfg.squelch.vox, PROCESSING_RATE)
+
+
+@dataclass
+class RunResult:
+    stats: PipelineStats
+    transmission_ids: list[int]
+
+
+def run_pipeline(cfg: Config, data_dir: Path, source: AudioSource, squelch: Squelch, db: Database,
+                 stop: threading.Event | None = None, progress: Callable[[int], None] | None = None,
+                 heartbeat: Callable[[], None] | None = None) -> RunResult:
+    recorder = Recorder(data_dir / "recordings", PROCESSING_RATE, cfg.recorder, cfg.tz)
+    writer = TransmissionWriter(db, recorder, data_dir, source.name)
+    pipeline = Pipeline(source, squelch, cfg.segmenter, writer, stop)
+    stats = pipeline.run(progress=progress, heartbeat=heartbeat)
+    return RunResult(stats, writer.closed)
+
+
+def process_file(cfg: Config, data_dir: Path, path: Path, start: datetime, realtime: bool = False,
+                 progress: Callable[[int], None] | None = None,
+                 stop: threading.Event | None = None) -> RunResult:
+    """``ht-gateway process``: the live pipeline on a recording, dated from ``start``."""
+    prepare_data_dir(data_dir)
+    source = FileSource(path, start.timestamp(), cfg.audio.channel, cfg.audio.block_ms, realtime)
+    squelch = build_squelch(cfg)
+    db = open_store(cfg, data_dir)
+    try:
+        return run_pipeline(cfg, data_dir, source, squelch, db, stop, progress)
+    finally:
+        db.close()
+
+
+def install_signal_handlers(stop: threading.Event) -> None:
+    def handler(signum: int, _frame: object) -> None:
+        log.info("%s received: finishing the current transmission and stopping",
+                 signal.Signals(signum).name)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, handler)
+    signal.signal(signal.SIGINT, handler)
+
+
+def run_daemon(cfg: Config, data_dir: Path, stop: threading.Event | None = None) -> int:
+    """``ht-gateway run``: live capture, or the demo channel when no radio is configured."""
+    from gateway.sdnotify import SystemdNotifier, WatchdogPinger
+
+    stop = stop or threading.Event()
+    notifier = SystemdNotifier()
+    pinger = WatchdogPinger(notifier)
+    prepare_data_dir(data_dir)
+    if cfg.audio.device:
+        from gateway.audio.pyaudio_source import PyAudioSource
+
+        source: AudioSource = PyAudioSource(cfg.audio.device, cfg.audio.rate, cfg.audio.channel,
+                                            cfg.audio.block_ms, cfg.audio.buffer_s)
+    else:
+        source = _demo_source(cfg, data_dir)
+    squelch = build_squelch(cfg)
+    db = open_store(cfg, data_dir)
+    notifier.ready()
+    notifier.status(f"listening on {source.name}")
+    try:
+        if source is not None:
+            result = run_pipeline(cfg, data_dir, source, squelch, db, stop,
+                                  heartbeat=lambda: pinger.tick(time.monotonic()))
+            log.info("%s: %d transmission(s) from %.0f s of audio", source.name,
+                     len(result.transmission_ids), result.stats.audio_s)
+        if not cfg.audio.device:
+            log.info("demo channel done; no radio configured (audio.device), idling until stopped")
+            notifier.status("demo done; idle (no radio configured)")
+            while not stop.wait(1.0):
+                pinger.tick(time.monotonic())
+    finally:
+        notifier.stopping()
+        db.close()
+    return 0
+
+
+def _demo_source(cfg: Config, data_dir: Path) -> FileSource | None:
+    """The demo channel, dated today at the scenario's time of day; None if already processed today."""
+    from gateway.demo import demo_channel
+
+    path, start = demo_channel(data_dir, cfg.tz)
+    db = Database(cfg.store.url or default_url(data_dir))
+    try:
+        if "transmissions" in db.tables():
+            with db.read() as s:
+                seen = s.scalar(select(Transmission.id).where(
+                    Transmission.source == f"file:{path.name}",
+                    Transmission.started_at >= start).limit(1))
+            if seen is not None:
+                log.info("demo channel for today already processed")
+                return None
+    finally:
+        db.close()
+    log.info("no radio configured (audio.device is empty): processing the demo channel %s", path)
+    return FileSource(path, start.timestamp(), block_ms=cfg.audio.block_ms, realtime=False)

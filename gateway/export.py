@@ -1,0 +1,52 @@
+"""``ht-gateway export``: a day's transmissions as JSON or CSV, times in the configured zone."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from gateway.store.db import Database
+from gateway.store.models import Transmission
+
+FIELDS = ("id", "start", "end", "duration_s", "station", "audio_path", "sha256", "flags")
+
+
+def day_bounds(day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    start = datetime.combine(day, time(0), tz)
+    return start, datetime.combine(day + timedelta(days=1), time(0), tz)
+
+
+def transmissions_on(db: Database, day: date, tz: ZoneInfo) -> list[dict[str, Any]]:
+    lo, hi = day_bounds(day, tz)
+    with db.read() as s:
+        rows = s.scalars(select(Transmission)
+                         .where(Transmission.started_at >= lo, Transmission.started_at < hi,
+                                Transmission.status == "complete")
+                         .order_by(Transmission.started_at, Transmission.id)).all()
+    return [{
+        "id": r.id,
+        "start": r.started_at.astimezone(tz).isoformat(timespec="milliseconds"),
+        "end": r.ended_at.astimezone(tz).isoformat(timespec="milliseconds") if r.ended_at else None,
+        "duration_s": r.duration_s,
+        "station": r.station,
+        "audio_path": r.audio_path,
+        "sha256": r.sha256,
+        "flags": r.flags,
+    } for r in rows]
+
+
+def render(rows: list[dict[str, Any]], fmt: str) -> str:
+    if fmt == "json":
+        return json.dumps(rows, ensure_ascii=False, indent=1) + "\n"
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=FIELDS, lineterminator="\n")
+    w.writeheader()
+    for r in rows:
+        w.writerow({**r, "station": r["station"] or "", "flags": " ".join(r["flags"])})
+    return buf.getvalue()

@@ -1,0 +1,154 @@
+"""Recorder: one Ogg Opus file per transmission, written while it is live.
+
+The file grows under a temporary name (``.<uid>.ogg.part`` in the day's folder) as audio arrives;
+libsndfile's Ogg/Opus writer emits a page about every second, so a process killed mid-transmission
+loses at most the last second. On close the file is fsynced, renamed to its final name and hashed.
+:func:`recover` turns a temporary file left by a crash into a normal recording.
+
+Layout: ``<data>/recordings/YYYY/MM/DD/YYYYMMDDTHHMMSS_<uid8>.ogg``, the date in the configured time
+zone. Bitrate: libsndfile maps ``compression_level`` 0..1 onto ~256..5 kbit/s linearly; we pick the
+level for ``recorder.bitrate_kbps`` (bench/bench_spine.py prints the bytes per hour actually stored).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import soundfile as sf
+
+from gateway.audio.dsp import Resampler
+from gateway.config import RecorderConfig
+
+log = logging.getLogger(__name__)
+
+TEMP_SUFFIX = ".ogg.part"
+
+
+@dataclass(frozen=True)
+class RecordingResult:
+    path: Path
+    sha256: str
+    duration_s: float
+    peak_dbfs: float
+    rms_dbfs: float
+    size: int
+
+
+def compression_level(bitrate_kbps: float) -> float:
+    return float(min(1.0, max(0.0, 1.0 - (bitrate_kbps * 1000.0 - 5000.0) / 250000.0)))
+
+
+def _to_db(x: float, power: bool = False) -> float:
+    return max(-120.0, (10.0 if power else 20.0) * float(np.log10(x + 1e-20)))
+
+
+class LiveRecording:
+    def __init__(self, temp_path: Path, final_path: Path, in_rate: int, cfg: RecorderConfig) -> None:
+        self.temp_path, self.final_path = temp_path, final_path
+        self.rate = cfg.sample_rate
+        self._resampler = Resampler(in_rate, cfg.sample_rate)
+        temp_path.parent.mkdir(parents=True, exist_ok=True)
+        self._file = sf.SoundFile(str(temp_path), "w", samplerate=cfg.sample_rate, channels=1,
+                                  format="OGG", subtype="OPUS",
+                                  compression_level=compression_level(cfg.bitrate_kbps))
+        self._peak = 0.0
+        self._sumsq = 0.0
+        self._n = 0
+
+    def write(self, samples: np.ndarray) -> None:
+        y = self._resampler.process(samples)
+        self._write(y)
+
+    def _write(self, y: np.ndarray) -> None:
+        if len(y) == 0:
+            return
+        self._file.write(y)
+        self._peak = max(self._peak, float(np.max(np.abs(y))))
+        self._sumsq += float(np.dot(y, y))
+        self._n += len(y)
+
+    def finish(self) -> RecordingResult:
+        self._write(self._resampler.process(np.zeros(0, np.float32), last=True))
+        self._file.close()
+        _fsync(self.temp_path)
+        os.replace(self.temp_path, self.final_path)
+        _fsync_dir(self.final_path.parent)
+        return RecordingResult(
+            path=self.final_path, sha256=sha256_file(self.final_path), duration_s=self._n / self.rate,
+            peak_dbfs=_to_db(self._peak), rms_dbfs=_to_db(self._sumsq / max(1, self._n), power=True),
+            size=self.final_path.stat().st_size,
+        )
+
+    def close_partial(self) -> None:
+        """Close the file under its temporary name (left for :func:`recover`)."""
+        if not self._file.closed:
+            self._file.close()
+
+
+class Recorder:
+    def __init__(self, root: Path, in_rate: int, cfg: RecorderConfig, tz: ZoneInfo) -> None:
+        self.root, self.in_rate, self.cfg, self.tz = root, in_rate, cfg, tz
+
+    def paths_for(self, uid: str, audio_start: float) -> tuple[Path, Path]:
+        local = datetime.fromtimestamp(audio_start, self.tz)
+        day = self.root / f"{local:%Y}" / f"{local:%m}" / f"{local:%d}"
+        return day / f".{uid}{TEMP_SUFFIX}", day / f"{local:%Y%m%dT%H%M%S}_{uid[:8]}.ogg"
+
+    def begin(self, uid: str, audio_start: float) -> LiveRecording:
+        temp, final = self.paths_for(uid, audio_start)
+        return LiveRecording(temp, final, self.in_rate, self.cfg)
+
+
+def recover(temp_path: Path, final_path: Path) -> RecordingResult | None:
+    """Make a recording of a temporary file left by a crash; None (and the file removed) if empty.
+
+    An Ogg Opus stream cut off mid-page still decodes up to its last complete page; the file is kept
+    as it is (no re-encoding) and renamed to its final name.
+    """
+    try:
+        audio, rate = sf.read(str(temp_path), dtype="float32", always_2d=False)
+    except (sf.LibsndfileError, RuntimeError) as e:
+        log.warning("%s: unreadable partial recording (%s); removed", temp_path, e)
+        audio, rate = np.zeros(0, np.float32), 1
+    if len(audio) == 0:
+        temp_path.unlink(missing_ok=True)
+        return None
+    os.replace(temp_path, final_path)
+    _fsync_dir(final_path.parent)
+    return RecordingResult(
+        path=final_path, sha256=sha256_file(final_path), duration_s=len(audio) / rate,
+        peak_dbfs=_to_db(float(np.max(np.abs(audio)))),
+        rms_dbfs=_to_db(float(np.mean(audio.astype(np.float64) ** 2)), power=True),
+        size=final_path.stat().st_size,
+    )
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 16), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,174 @@
+"""Transmission segmenter: squelch decisions per frame → clean transmissions.
+
+It turns the squelch's open/closed answers into transmissions and streams their audio to a
+:class:`TransmissionSink` while they are live:
+
+- **pre-roll**: the ``pre_roll_s`` before the onset is sent first, so the first syllable and a DTMF
+  PTT-ID sent at key-up are kept even though the squelch opens a little late;
+- **hang time**: a closed squelch ends the transmission only after ``hang_s`` of silence; frames of a
+  shorter pause are held back and sent if the channel reopens, dropped if it does not;
+- **squelch tail**: the last ``tail_max_s`` of open audio is held back; at the end a trailing
+  loud noise burst (flat spectrum, loud for this transmission) is cut off before it is sent;
+- **minimum length**: shorter transmissions are flagged ``kerchunk`` (kept, not counted as reports);
+- **maximum length**: after ``max_s`` the transmission is closed and flagged ``stuck``, an alarm is
+  raised, and nothing new starts until the squelch has been closed for ``hang_s``.
+
+Times are epoch seconds on the source's sample clock; one frame is ``frame_s`` (20 ms).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+
+from gateway.audio.dsp import dbfs, spectral_flatness
+from gateway.config import SegmenterConfig
+
+log = logging.getLogger(__name__)
+
+TAIL_FLATNESS = 0.35  # noise-like: the squelch tail burst measures 0.5–0.7, voice < 0.2
+TAIL_BELOW_LOUD_DB = 6.0  # tail frames are at least as loud as the 90th percentile minus this
+
+
+@dataclass
+class TxInfo:
+    uid: str
+    start: float  # onset of the transmission (epoch seconds)
+    audio_start: float  # first stored sample (start minus the pre-roll actually available)
+    end: float | None = None
+    kerchunk: bool = False
+    stuck: bool = False
+    levels: list[float] = field(default_factory=list, repr=False)
+
+    @property
+    def duration(self) -> float:
+        return (self.end or self.start) - self.start
+
+    @property
+    def flags(self) -> list[str]:
+        return [name for name, on in (("kerchunk", self.kerchunk), ("stuck", self.stuck)) if on]
+
+
+class TransmissionSink(Protocol):
+    def on_open(self, tx: TxInfo) -> None: ...
+    def on_audio(self, tx: TxInfo, samples: np.ndarray) -> None: ...
+    def on_close(self, tx: TxInfo) -> None: ...
+
+
+Alarm = Callable[[str, float, str], None]  # (kind, epoch time, message)
+
+
+class Segmenter:
+    def __init__(self, cfg: SegmenterConfig, rate: int, sink: TransmissionSink,
+                 squelch_latency_s: float = 0.0, frame_s: float = 0.02,
+                 alarm: Alarm | None = None) -> None:
+        self.cfg, self.rate, self.sink, self.frame_s = cfg, rate, sink, frame_s
+        self.latency_s = squelch_latency_s
+        self.alarm = alarm or (lambda kind, t, msg: None)
+        n_pre = round((cfg.pre_roll_s + squelch_latency_s) / frame_s)
+        self._preroll: deque[tuple[float, np.ndarray]] = deque(maxlen=max(1, n_pre))
+        self._tail_frames = round(cfg.tail_max_s / frame_s) if cfg.tail_trim else 0
+        self._pending: deque[tuple[float, np.ndarray]] = deque()
+        self._hang: list[tuple[float, np.ndarray]] = []
+        self.tx: TxInfo | None = None
+        self._last_open_end = 0.0
+        self._stuck_since: float | None = None
+        self._closed_for = 0.0
+
+    # -- input ----------------------------------------------------------------------------------
+    def push(self, frame: np.ndarray, t: float, is_open: bool) -> None:
+        if self._stuck_since is not None:
+            self._wait_for_unstuck(frame, t, is_open)
+        elif self.tx is None:
+            if is_open:
+                self._open(frame, t)
+            else:
+                self._preroll.append((t, frame))
+        elif is_open:
+            for held in self._hang:  # a pause inside the transmission: keep it
+                self._queue(*held)
+            self._hang.clear()
+            self._queue(t, frame)
+            self._last_open_end = t + self.frame_s
+            if self._last_open_end - self.tx.start >= self.cfg.max_s:
+                self._close(stuck=True)
+        else:
+            self._hang.append((t, frame))
+            if t + self.frame_s - self._last_open_end >= self.cfg.hang_s:
+                self._close()
+
+    def flush(self) -> None:
+        """End of input: finish an open transmission as if the hang time had passed."""
+        if self.tx is not None:
+            self._close()
+
+    # -- states ---------------------------------------------------------------------------------
+    def _open(self, frame: np.ndarray, t: float) -> None:
+        onset = t - self.latency_s
+        pre = [(ft, f) for ft, f in self._preroll if ft >= onset - self.cfg.pre_roll_s - 1e-9]
+        self._preroll.clear()
+        audio_start = pre[0][0] if pre else t
+        self.tx = TxInfo(uid=uuid.uuid4().hex, start=onset, audio_start=audio_start)
+        self.sink.on_open(self.tx)
+        for _, f in pre:
+            self.sink.on_audio(self.tx, f)
+        self._queue(t, frame)
+        self._last_open_end = t + self.frame_s
+
+    def _queue(self, t: float, frame: np.ndarray) -> None:
+        assert self.tx is not None
+        self.tx.levels.append(dbfs(frame))
+        self._pending.append((t, frame))
+        while len(self._pending) > self._tail_frames:
+            self.sink.on_audio(self.tx, self._pending.popleft()[1])
+
+    def _close(self, stuck: bool = False) -> None:
+        tx = self.tx
+        assert tx is not None
+        keep = list(self._pending) if stuck else self._trim_tail(list(self._pending))
+        self._pending.clear()
+        for _, f in keep:
+            self.sink.on_audio(tx, f)
+        tx.end = max(tx.start, keep[-1][0] + self.frame_s if keep else self._last_open_end)
+        tx.stuck = stuck
+        tx.kerchunk = not stuck and tx.duration < self.cfg.min_s
+        self.sink.on_close(tx)
+        log.debug("transmission %s %.2f s %s", tx.uid, tx.duration, tx.flags)
+        self.tx = None
+        self._preroll.extend(self._hang)
+        self._hang.clear()
+        if stuck:
+            self._stuck_since = tx.start
+            self._closed_for = 0.0
+            self.alarm("stuck_squelch", tx.end,
+                       f"squelch open for more than {self.cfg.max_s:.0f} s: transmission closed "
+                       "and flagged stuck; waiting for the channel to close")
+
+    def _trim_tail(self, frames: list[tuple[float, np.ndarray]]) -> list[tuple[float, np.ndarray]]:
+        """Drop a trailing squelch-tail noise burst from the held-back frames."""
+        assert self.tx is not None
+        if not frames:
+            return frames
+        loud = float(np.percentile(self.tx.levels, 90)) - TAIL_BELOW_LOUD_DB
+        cut = len(frames)
+        while cut > 0:
+            f = frames[cut - 1][1]
+            if dbfs(f) >= loud and spectral_flatness(f, self.rate) >= TAIL_FLATNESS:
+                cut -= 1
+            else:
+                break
+        return frames[:cut] if cut > 0 else frames
+
+    def _wait_for_unstuck(self, frame: np.ndarray, t: float, is_open: bool) -> None:
+        self._closed_for = 0.0 if is_open else self._closed_for + self.frame_s
+        self._preroll.append((t, frame))
+        if self._closed_for >= self.cfg.hang_s:
+            log.warning("channel closed again after a stuck squelch")
+            self.alarm("stuck_squelch_cleared", t, "squelch closed again; listening normally")
+            self._stuck_since = None

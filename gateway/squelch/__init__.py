@@ -1,0 +1,1 @@
+"""Squelch: decides, frame by frame, whether the channel carries a transmission."""

@@ -1,0 +1,83 @@
+"""SQLAlchemy 2.x tables. Times are stored in UTC and come back timezone-aware (UTC)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import Boolean, DateTime, Float, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware datetimes in, aware UTC datetimes out, on SQLite (naive UTC text) and PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:  # noqa: ANN001
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: give a time zone")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:  # noqa: ANN001
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Transmission(Base):
+    """One transmission heard on the channel, from squelch open to close."""
+
+    __tablename__ = "transmissions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    uid: Mapped[str] = mapped_column(String(32), unique=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    audio_started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    duration_s: Mapped[float | None] = mapped_column(Float)
+    # recording: audio is being written (or the process died while it was); complete: final.
+    status: Mapped[str] = mapped_column(String(16), default="recording", index=True)
+    kerchunk: Mapped[bool] = mapped_column(Boolean, default=False)
+    stuck: Mapped[bool] = mapped_column(Boolean, default=False)
+    recovered: Mapped[bool] = mapped_column(Boolean, default=False)
+    audio_path: Mapped[str | None] = mapped_column(String(400))  # relative to the data directory
+    temp_path: Mapped[str | None] = mapped_column(String(400))
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    audio_bytes: Mapped[int | None] = mapped_column(Integer)
+    audio_duration_s: Mapped[float | None] = mapped_column(Float)
+    peak_dbfs: Mapped[float | None] = mapped_column(Float)
+    rms_dbfs: Mapped[float | None] = mapped_column(Float)
+    source: Mapped[str] = mapped_column(String(200), default="")
+    station: Mapped[str | None] = mapped_column(String(100), index=True)
+    ani: Mapped[str | None] = mapped_column(String(8))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @property
+    def flags(self) -> list[str]:
+        return [n for n, on in (("kerchunk", self.kerchunk), ("stuck", self.stuck),
+                                ("recovered", self.recovered)) if on]
+
+
+class Event(Base):
+    """Something an operator should know about: stuck squelch, overflow, recovery after a crash."""
+
+    __tablename__ = "events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    message: Mapped[str] = mapped_column(Text, default="")
+    transmission_id: Mapped[int | None] = mapped_column(ForeignKey("transmissions.id"))
