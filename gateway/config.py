@@ -78,7 +78,7 @@ class SegmenterConfig:
 @dataclass(frozen=True)
 class RecorderConfig:
     sample_rate: int = 16000
-    bitrate_kbps: float = 8.0
+    bitrate_kbps: float = 7.0
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,8 @@ from gateway.config import SegmenterConfig
 log = logging.getLogger(__name__)
 
 TAIL_FLATNESS = 0.35  # noise-like: the squelch tail burst measures 0.5–0.7, voice < 0.2
-TAIL_BELOW_LOUD_DB = 6.0  # tail frames are at least as loud as the 90th percentile minus this
+TAIL_BELOW_LOUD_DB = 6.0
+EPS = 1e-3  # frame times are floats near 1.7e9: compare durations with 1 ms of slack
 
 
 @dataclass
@@ -96,11 +97,11 @@ class Segmenter:
             self._hang.clear()
             self._queue(t, frame)
             self._last_open_end = t + self.frame_s
-            if self._last_open_end - self.tx.start >= self.cfg.max_s:
+            if self._last_open_end - self.tx.start >= self.cfg.max_s - EPS:
                 self._close(stuck=True)
         else:
             self._hang.append((t, frame))
-            if t + self.frame_s - self._last_open_end >= self.cfg.hang_s:
+            if t + self.frame_s - self._last_open_end >= self.cfg.hang_s - EPS:
                 self._close()
 
     def flush(self) -> None:
@@ -168,7 +169,7 @@ class Segmenter:
     def _wait_for_unstuck(self, frame: np.ndarray, t: float, is_open: bool) -> None:
         self._closed_for = 0.0 if is_open else self._closed_for + self.frame_s
         self._preroll.append((t, frame))
-        if self._closed_for >= self.cfg.hang_s:
+        if self._closed_for >= self.cfg.hang_s - EPS:
             log.warning("channel closed again after a stuck squelch")
             self.alarm("stuck_squelch_cleared", t, "squelch closed again; listening normally")
             self._stuck_since = None

@@ -1,0 +1,102 @@
+"""Shared fixtures: databases (SQLite and a real PostgreSQL), configs, generated channel audio."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from gateway.config import Config, parse
+from gateway.store.db import Database, default_url
+
+DATA = Path(__file__).with_name("data")
+REPO = Path(__file__).resolve().parent.parent
+
+
+def need(what: str, reason: str) -> None:
+    """Skip locally, fail in CI: CI must exercise every real part."""
+    if os.environ.get("CI"):
+        pytest.fail(f"{what} unavailable in CI: {reason}")
+    pytest.skip(f"{what} unavailable: {reason}")
+
+
+@pytest.fixture(scope="session")
+def pg_server_url() -> str:
+    """A real PostgreSQL server: $HT_TEST_PG_URL, else the local one over its Unix socket."""
+    url = os.environ.get("HT_TEST_PG_URL", "postgresql+psycopg:///postgres")
+    try:
+        eng = create_engine(url, isolation_level="AUTOCOMMIT")
+        with eng.connect() as c:
+            c.execute(text("select 1"))
+        eng.dispose()
+    except Exception as e:  # noqa: BLE001
+        need("PostgreSQL", f"{url}: {str(e).splitlines()[0]} (scripts/test.sh starts one)")
+    return url
+
+
+@pytest.fixture
+def pg_url(pg_server_url: str):
+    """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
+    name = f"htg_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(pg_server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.execute(text(f'CREATE DATABASE "{name}"'))
+    base = pg_server_url.rsplit("/", 1)[0]
+    yield f"{base}/{name}"
+    with admin.connect() as c:
+        c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db(request, tmp_path: Path):
+    """The store contract runs over every backend."""
+    url = default_url(tmp_path) if request.param == "sqlite" else request.getfixturevalue("pg_url")
+    database = Database(url)
+    database.migrate()
+    yield database
+    database.close()
+
+
+@pytest.fixture
+def sqlite_db(tmp_path: Path):
+    database = Database(default_url(tmp_path))
+    database.migrate()
+    yield database
+    database.close()
+
+
+@pytest.fixture(scope="session")
+def example_config() -> Config:
+    path = REPO / "config" / "tapanuli-utara.toml"
+    return parse(path.read_text(), str(path))
+
+
+@pytest.fixture(scope="session")
+def sample_truth() -> dict:
+    return json.loads((DATA / "sample_morning.truth.json").read_text())
+
+
+@pytest.fixture(scope="session")
+def test_channel(tmp_path_factory) -> tuple[Path, dict]:
+    """The generated test channel (espeak-ng speech through a radio model), rendered once."""
+    if shutil.which("espeak-ng") is None:
+        need("espeak-ng", "not installed")
+    from gateway.sim.channel import load_scenario, write_channel
+
+    out = tmp_path_factory.mktemp("channel") / "test_channel.flac"
+    truth = write_channel(load_scenario(REPO / "gateway/sim/scenarios/test_channel.json"), out)
+    return out, truth
+
+
+def run_cli(*args: str, env: dict | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
+    """Run the installed command line in a child process, as an operator would."""
+    full_env = {**os.environ, **(env or {})}
+    return subprocess.run(["python", "-m", "gateway", *args], capture_output=True, text=True,
+                          env=full_env, timeout=timeout, cwd=REPO)

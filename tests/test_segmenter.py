@@ -1,0 +1,151 @@
+"""Segmenter rules on synthetic frames with a scripted squelch: pre-roll, hang, tail, kerchunk, stuck."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from gateway.config import SegmenterConfig
+from gateway.segmenter import Segmenter, TxInfo
+
+RATE, FRAME_S = 16000, 0.02
+N = int(RATE * FRAME_S)
+T0 = 1_700_000_000.0
+rng = np.random.default_rng(1)
+
+
+class ListSink:
+    def __init__(self) -> None:
+        self.opened: list[TxInfo] = []
+        self.closed: list[TxInfo] = []
+        self.audio: dict[str, list[np.ndarray]] = {}
+
+    def on_open(self, tx: TxInfo) -> None:
+        self.opened.append(tx)
+        self.audio[tx.uid] = []
+
+    def on_audio(self, tx: TxInfo, samples: np.ndarray) -> None:
+        assert tx.end is None, "audio after close"
+        self.audio[tx.uid].append(samples)
+
+    def on_close(self, tx: TxInfo) -> None:
+        self.closed.append(tx)
+
+    def seconds(self, tx: TxInfo) -> float:
+        return sum(len(a) for a in self.audio[tx.uid]) / RATE
+
+
+def voice(n: int) -> np.ndarray:
+    """Voice-like frame: harmonics of 150 Hz (low spectral flatness), about -20 dBFS."""
+    t = np.arange(n) / RATE
+    x = sum(np.sin(2 * np.pi * 150 * k * t + k) / k for k in range(2, 14))
+    return (0.07 * x / np.max(np.abs(x))).astype(np.float32) * 2
+
+
+def noise(n: int, dbfs: float) -> np.ndarray:
+    return (rng.standard_normal(n) * 10 ** (dbfs / 20)).astype(np.float32)
+
+
+def feed(seg: Segmenter, plan: list[tuple[float, str, bool]]) -> float:
+    """plan: (seconds, kind, squelch open). Returns the end time."""
+    i = 0
+    for seconds, kind, is_open in plan:
+        for _ in range(round(seconds / FRAME_S)):
+            t = T0 + i * FRAME_S
+            i += 1
+            frame = {"voice": voice(N), "floor": noise(N, -72), "hiss": noise(N, -50),
+                     "tail": noise(N, -9)}[kind]
+            seg.push(frame, t, is_open)
+    seg.flush()
+    return T0 + i * FRAME_S
+
+
+def make(**kw) -> tuple[Segmenter, ListSink, list]:  # noqa: ANN003
+    sink = ListSink()
+    alarms: list = []
+    cfg = SegmenterConfig(**kw)
+    return Segmenter(cfg, RATE, sink, 0.0, FRAME_S, alarm=lambda *a: alarms.append(a)), sink, alarms
+
+
+def test_pre_roll_is_stored_before_the_onset() -> None:
+    seg, sink, _ = make(pre_roll_s=0.5)
+    feed(seg, [(2.0, "floor", False), (3.0, "voice", True), (3.0, "floor", False)])
+    (tx,) = sink.closed
+    assert tx.start == pytest.approx(T0 + 2.0)
+    assert tx.start - tx.audio_start == pytest.approx(0.5)
+    assert tx.duration == pytest.approx(3.0)
+    assert sink.seconds(tx) == pytest.approx(3.5)
+
+
+def test_pre_roll_is_limited_by_what_was_heard() -> None:
+    seg, sink, _ = make(pre_roll_s=0.5)
+    feed(seg, [(0.2, "floor", False), (2.0, "voice", True), (2.0, "floor", False)])
+    assert sink.closed[0].start - sink.closed[0].audio_start == pytest.approx(0.2)
+
+
+def test_pause_shorter_than_hang_does_not_split() -> None:
+    seg, sink, _ = make(hang_s=1.5)
+    feed(seg, [(1, "floor", False), (2, "voice", True), (1.2, "floor", False), (2, "voice", True),
+               (3, "floor", False)])
+    (tx,) = sink.closed
+    assert tx.duration == pytest.approx(5.2)
+    assert sink.seconds(tx) == pytest.approx(5.2 + 0.5)  # the pause is kept in the audio
+
+
+def test_gap_of_three_seconds_makes_two_transmissions() -> None:
+    seg, sink, _ = make(hang_s=1.5)
+    feed(seg, [(1, "floor", False), (2, "voice", True), (3, "floor", False), (2, "voice", True),
+               (3, "floor", False)])
+    assert [round(t.duration, 2) for t in sink.closed] == [2.0, 2.0]
+    assert sink.closed[1].start - sink.closed[0].end == pytest.approx(3.0)
+    # the hang frames after the end are not part of the first recording
+    assert sink.seconds(sink.closed[0]) == pytest.approx(2.5)
+
+
+def test_squelch_tail_is_trimmed_but_hiss_is_kept() -> None:
+    seg, sink, _ = make()
+    feed(seg, [(1, "floor", False), (3, "voice", True), (0.3, "hiss", True), (0.16, "tail", True),
+               (3, "floor", False)])
+    (tx,) = sink.closed
+    assert tx.duration == pytest.approx(3.3)
+    assert sink.seconds(tx) == pytest.approx(3.8)
+
+
+def test_tail_trim_can_be_switched_off() -> None:
+    seg, sink, _ = make(tail_trim=False)
+    feed(seg, [(1, "floor", False), (3, "voice", True), (0.16, "tail", True), (3, "floor", False)])
+    assert sink.closed[0].duration == pytest.approx(3.16)
+
+
+def test_short_burst_is_kept_and_flagged_kerchunk() -> None:
+    seg, sink, _ = make(min_s=1.0)
+    feed(seg, [(1, "floor", False), (0.3, "hiss", True), (0.16, "tail", True), (3, "floor", False),
+               (2, "voice", True), (2, "floor", False)])
+    assert [t.kerchunk for t in sink.closed] == [True, False]
+    assert sink.closed[0].duration == pytest.approx(0.3)
+
+
+def test_stuck_squelch_is_closed_flagged_alarmed_and_then_ignored_until_it_closes() -> None:
+    seg, sink, alarms = make(max_s=10.0, hang_s=1.5)
+    feed(seg, [(1, "floor", False), (25, "hiss", True), (2, "floor", False), (2, "voice", True),
+               (2, "floor", False)])
+    assert len(sink.closed) == 2
+    stuck, after = sink.closed
+    assert stuck.stuck and not stuck.kerchunk and stuck.duration == pytest.approx(10.0)
+    assert not after.stuck and after.duration == pytest.approx(2.0)
+    assert after.start == pytest.approx(T0 + 1 + 25 + 2)
+    assert [a[0] for a in alarms] == ["stuck_squelch", "stuck_squelch_cleared"]
+
+
+def test_flush_closes_an_open_transmission_at_end_of_input() -> None:
+    seg, sink, _ = make()
+    feed(seg, [(1, "floor", False), (2, "voice", True)])
+    (tx,) = sink.closed
+    assert tx.duration == pytest.approx(2.0)
+
+
+def test_squelch_latency_dates_the_onset_back() -> None:
+    sink = ListSink()
+    seg = Segmenter(SegmenterConfig(), RATE, sink, squelch_latency_s=0.04, frame_s=FRAME_S)
+    feed(seg, [(1, "floor", False), (2, "voice", True), (2, "floor", False)])
+    assert sink.closed[0].start == pytest.approx(T0 + 1 - 0.04)
