@@ -94,9 +94,9 @@ def process_file(cfg: Config, data_dir: Path, path: Path, start: datetime, realt
                  progress: Callable[[int], None] | None = None,
                  stop: threading.Event | None = None) -> RunResult:
     """``ht-gateway process``: the live pipeline on a recording, dated from ``start``."""
-    prepare_data_dir(data_dir)
     source = FileSource(path, start.timestamp(), cfg.audio.channel, cfg.audio.block_ms, realtime)
     squelch = build_squelch(cfg)
+    prepare_data_dir(data_dir)
     db = open_store(cfg, data_dir)
     try:
         return run_pipeline(cfg, data_dir, source, squelch, db, stop, progress)
@@ -121,15 +121,18 @@ def run_daemon(cfg: Config, data_dir: Path, stop: threading.Event | None = None)
     stop = stop or threading.Event()
     notifier = SystemdNotifier()
     pinger = WatchdogPinger(notifier)
-    prepare_data_dir(data_dir)
-    if cfg.audio.device:
+    source: AudioSource | None
+    if cfg.audio.device:  # open the hardware first: a wrong device name must leave nothing behind
         from gateway.audio.pyaudio_source import PyAudioSource
 
-        source: AudioSource = PyAudioSource(cfg.audio.device, cfg.audio.rate, cfg.audio.channel,
-                                            cfg.audio.block_ms, cfg.audio.buffer_s)
+        source = PyAudioSource(cfg.audio.device, cfg.audio.rate, cfg.audio.channel,
+                               cfg.audio.block_ms, cfg.audio.buffer_s)
+        squelch = build_squelch(cfg)
+        prepare_data_dir(data_dir)
     else:
+        squelch = build_squelch(cfg)
+        prepare_data_dir(data_dir)
         source = _demo_source(cfg, data_dir)
-    squelch = build_squelch(cfg)
     db = open_store(cfg, data_dir)
     notifier.ready()
     notifier.status(f"listening on {source.name}")

@@ -71,7 +71,8 @@ def _adopt_orphans(db: Database, data_dir: Path) -> None:
         dest = root / "orphans" / temp.name.lstrip(".").replace(TEMP_SUFFIX, ".ogg")
         dest.parent.mkdir(parents=True, exist_ok=True)
         temp.replace(dest)
+        moved_to = dest.relative_to(data_dir)
         with db.write() as s:
             s.add(Event(at=utcnow(), kind="orphan_audio",
-                        message=f"temporary file without a transmission moved to {dest.relative_to(data_dir)}"))
+                        message=f"temporary file without a transmission moved to {moved_to}"))
         log.warning("orphan temporary recording moved to %s", dest)
