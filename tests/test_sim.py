@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
+from conftest import need
 from scipy import signal
 
 from gateway.sim import dtmf, load_scenario, render, speak
@@ -145,8 +146,8 @@ def test_dtmf_level_twist_and_frequency_error() -> None:
 def multimon_digits(audio: np.ndarray, rate: int, tmp_path: Path) -> str:
     """Resample to 22050 Hz, write a 16-bit WAV and decode it with multimon-ng."""
     if shutil.which("multimon-ng") is None or shutil.which("sox") is None:
-        pytest.skip("multimon-ng (and sox, which it needs to read WAV) not installed: "
-                    "apt-get install multimon-ng sox")
+        need("multimon-ng", "multimon-ng (and sox, which it needs to read WAV) not installed: "
+             "apt-get install multimon-ng sox")
     g = math.gcd(rate, 22050)
     wav = tmp_path / "channel_22050.wav"
     sf.write(wav, signal.resample_poly(audio, 22050 // g, rate // g), 22050, subtype="PCM_16")

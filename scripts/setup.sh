@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs what ht-gateway needs on Debian 12 / Ubuntu: system packages (only the missing ones) and a
+# virtual environment in .venv with the package installed in editable mode. Safe to run again.
+#   scripts/setup.sh          runtime + demo
+#   scripts/setup.sh test     also what the test suite needs (PostgreSQL, PulseAudio, multimon-ng, ...)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+want=(python3 python3-venv python3-dev gcc portaudio19-dev libsndfile1 espeak-ng sox)
+if [[ "${1:-}" == "test" ]]; then
+  want+=(libsox-fmt-all multimon-ng postgresql pulseaudio pulseaudio-utils libasound2-plugins
+         poppler-utils)
+fi
+missing=()
+for p in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  SUDO=""; [[ $(id -u) -eq 0 ]] || SUDO="sudo"
+  echo "setup: installing system packages: ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if [[ ! -x .venv/bin/python ]]; then
+  python3 -m venv .venv
+fi
+stamp=.venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)-${1:-run}
+if [[ ! -e "$stamp" ]]; then
+  .venv/bin/python -m pip install -q --upgrade pip
+  if [[ "${1:-}" == "test" ]]; then
+    .venv/bin/python -m pip install -q -e ".[test]"
+  else
+    .venv/bin/python -m pip install -q -e .
+  fi
+  touch "$stamp"
+fi
