@@ -57,6 +57,9 @@ def build_parser() -> argparse.ArgumentParser:
     cmd("devices", "list audio inputs with the sample rates they accept")
     p = cmd("config", "check the configuration, or list its documented keys")
     p.add_argument("action", choices=["check", "keys"])
+    from gateway import cli_asr
+
+    cli_asr.add_parsers(sub, cmd)
     return parser
 
 
@@ -86,6 +89,8 @@ def parse_start(text: str | None, tz, path: Path) -> datetime:  # noqa: ANN001
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logutil.setup(args.verbose)
+    from gateway.asr.base import RecognizerError
+    from gateway.asr.models import ModelError
     from gateway.audio.source import AudioSourceError
     from gateway.daemon import DataDirError
     from gateway.squelch.serial_pin import SerialSquelchError
@@ -93,7 +98,8 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         return _dispatch(args)
-    except (ConfigError, AudioSourceError, SerialSquelchError, DataDirError) as e:
+    except (ConfigError, AudioSourceError, SerialSquelchError, DataDirError, ModelError,
+            RecognizerError) as e:
         print(f"ht-gateway: error: {e}", file=sys.stderr)
         return 2
     except StoreError as e:
@@ -120,7 +126,15 @@ def _dispatch(args: argparse.Namespace) -> int:
             rates = ", ".join(str(r) for r in d.rates) or "none of 48000/44100/16000"
             print(f"{d.name!r}: {d.channels} ch, default {d.default_rate} Hz, accepts {rates}")
         return 0
+    if args.command == "models":
+        from gateway import cli_asr
+
+        return cli_asr.models(args, cfg)
     data_dir = daemon.resolve_data_dir(args.data_dir, cfg)
+    if args.command == "transcribe":
+        from gateway import cli_asr
+
+        return cli_asr.transcribe(args, cfg, data_dir)
     if args.command == "run":
         return daemon.run_daemon(cfg, data_dir, _stop_on_signals())
     if args.command == "process":
@@ -177,5 +191,5 @@ def _process(args: argparse.Namespace, cfg, data_dir: Path) -> int:  # noqa: ANN
         if bar is not None:
             bar.close()
     print(f"{args.file}: {len(result.transmission_ids)} transmission(s) in "
-          f"{result.stats.audio_s:.1f} s of audio -> {data_dir}")
+          f"{result.stats.audio_s:.1f} s of audio, {result.transcribed} transcribed -> {data_dir}")
     return 0

@@ -82,6 +82,25 @@ class RecorderConfig:
 
 
 @dataclass(frozen=True)
+class WhisperConfig:
+    compute_type: str = "int8"
+    beam_size: int = 5
+    cpu_threads: int = 2
+    no_speech_threshold: float = 0.6
+    vad: bool = True
+
+
+@dataclass(frozen=True)
+class AsrConfig:
+    engine: str = "auto"  # auto: a Vosk model if one is installed, else faster-whisper, else none
+    model: str = ""  # a model directory name under models_dir, or a path; empty: the first found
+    models_dir: str = "asr_models"  # relative paths: from the config file's folder (or the cwd)
+    phrase_list: bool = False
+    queue_s: float = 120.0
+    whisper: WhisperConfig = field(default_factory=WhisperConfig)
+
+
+@dataclass(frozen=True)
 class StoreConfig:
     url: str = ""  # empty: SQLite file gateway.sqlite3 in the data directory
 
@@ -101,6 +120,7 @@ class Config:
     squelch: SquelchConfig = field(default_factory=SquelchConfig)
     segmenter: SegmenterConfig = field(default_factory=SegmenterConfig)
     recorder: RecorderConfig = field(default_factory=RecorderConfig)
+    asr: AsrConfig = field(default_factory=AsrConfig)
     store: StoreConfig = field(default_factory=StoreConfig)
     stations: tuple[Station, ...] = ()
     source_path: str = field(default="", compare=False)  # not a key: where this was loaded from
@@ -108,6 +128,14 @@ class Config:
     @property
     def tz(self) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(self.gateway.timezone)
+
+    def resolve_path(self, value: str) -> Path:
+        """A path from the config: relative ones are taken from the config file's folder."""
+        p = Path(value).expanduser()
+        if p.is_absolute():
+            return p
+        base = Path(self.source_path).parent if self.source_path else Path.cwd()
+        return (base / p).resolve()
 
 
 # --- checks beyond types: (dotted key, predicate, what it must be) ---------------------------
@@ -128,6 +156,14 @@ _RULES: list[tuple[str, typing.Callable[[Any], bool], str]] = [
     ("segmenter.tail_max_s", lambda v: 0 <= v <= 2, "0..2 s"),
     ("recorder.sample_rate", lambda v: v in (8000, 12000, 16000, 24000, 48000), "an Opus rate"),
     ("recorder.bitrate_kbps", lambda v: 6 <= v <= 64, "6..64 kbit/s"),
+    ("asr.engine", lambda v: v in ("auto", "vosk", "whisper", "none"),
+     "'auto', 'vosk', 'whisper' or 'none'"),
+    ("asr.queue_s", lambda v: 1 <= v <= 3600, "1..3600 s"),
+    ("asr.whisper.compute_type", lambda v: v in ("int8", "int8_float32", "float32", "int16"),
+     "'int8', 'int8_float32', 'int16' or 'float32'"),
+    ("asr.whisper.beam_size", lambda v: 1 <= v <= 10, "1..10"),
+    ("asr.whisper.cpu_threads", lambda v: 0 <= v <= 64, "0..64"),
+    ("asr.whisper.no_speech_threshold", lambda v: 0 < v <= 1, "0..1"),
 ]
 
 

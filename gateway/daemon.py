@@ -16,9 +16,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 
+from gateway.asr.base import Recognizer
 from gateway.audio.source import AudioSource, FileSource
 from gateway.config import Config
 from gateway.pipeline import PROCESSING_RATE, Pipeline, PipelineStats, TransmissionWriter
@@ -27,6 +29,7 @@ from gateway.recovery import recover_interrupted
 from gateway.squelch.base import Squelch
 from gateway.store.db import Database, default_url
 from gateway.store.models import Transmission
+from gateway.transcribe import TranscriptionStage
 
 log = logging.getLogger(__name__)
 
@@ -74,33 +77,69 @@ def build_squelch(cfg: Config) -> Squelch:
     return VoxSquelch(cfg.squelch.vox, PROCESSING_RATE)
 
 
+def build_recognizer(cfg: Config) -> Recognizer | None:
+    from gateway.asr.factory import build_recognizer as build
+
+    return build(cfg)
+
+
+def transcription_stage(cfg: Config, recognizer: Recognizer | None, db: Database,
+                        data_dir: Path) -> TranscriptionStage | None:
+    if recognizer is None:
+        return None
+    from gateway.asr.vocabulary import station_words
+
+    log.info("transcribing with %s (%s)", recognizer.engine, recognizer.model_id)
+    return TranscriptionStage(recognizer, db, data_dir, PROCESSING_RATE, cfg.asr.queue_s,
+                              station_words(cfg.stations)).start()
+
+
 @dataclass
 class RunResult:
     stats: PipelineStats
     transmission_ids: list[int]
+    transcribed: int = 0
 
 
 def run_pipeline(cfg: Config, data_dir: Path, source: AudioSource, squelch: Squelch, db: Database,
                  stop: threading.Event | None = None, progress: Callable[[int], None] | None = None,
-                 heartbeat: Callable[[], None] | None = None) -> RunResult:
+                 heartbeat: Callable[[], None] | None = None,
+                 stage: TranscriptionStage | None = None) -> RunResult:
     recorder = Recorder(data_dir / "recordings", PROCESSING_RATE, cfg.recorder, cfg.tz)
-    writer = TransmissionWriter(db, recorder, data_dir, source.name)
+    writer = TransmissionWriter(db, recorder, data_dir, source.name, [stage] if stage else [])
     pipeline = Pipeline(source, squelch, cfg.segmenter, writer, stop)
     stats = pipeline.run(progress=progress, heartbeat=heartbeat)
     return RunResult(stats, writer.closed)
 
 
+_FROM_CONFIG: Any = object()
+
+
 def process_file(cfg: Config, data_dir: Path, path: Path, start: datetime, realtime: bool = False,
-                 progress: Callable[[int], None] | None = None,
-                 stop: threading.Event | None = None) -> RunResult:
-    """``ht-gateway process``: the live pipeline on a recording, dated from ``start``."""
+                 progress: Callable[[int], None] | None = None, stop: threading.Event | None = None,
+                 recognizer: Recognizer | None = _FROM_CONFIG) -> RunResult:
+    """``ht-gateway process``: the live pipeline on a recording, dated from ``start``.
+
+    Returns once every transmission heard is stored and, with a recogniser, transcribed.
+    """
     source = FileSource(path, start.timestamp(), cfg.audio.channel, cfg.audio.block_ms, realtime)
     squelch = build_squelch(cfg)
+    if recognizer is _FROM_CONFIG:
+        recognizer = build_recognizer(cfg)
     prepare_data_dir(data_dir)
     db = open_store(cfg, data_dir)
+    stage = transcription_stage(cfg, recognizer, db, data_dir)
     try:
-        return run_pipeline(cfg, data_dir, source, squelch, db, stop, progress)
+        result = run_pipeline(cfg, data_dir, source, squelch, db, stop, progress, stage=stage)
+        if stage is not None:
+            while not stage.drain(0.5):
+                if stop is not None and stop.is_set():
+                    break
+            result.transcribed = stage.done
+        return result
     finally:
+        if stage is not None:
+            stage.stop()
         db.close()
 
 
@@ -128,18 +167,21 @@ def run_daemon(cfg: Config, data_dir: Path, stop: threading.Event | None = None)
         source = PyAudioSource(cfg.audio.device, cfg.audio.rate, cfg.audio.channel,
                                cfg.audio.block_ms, cfg.audio.buffer_s)
         squelch = build_squelch(cfg)
+        recognizer = build_recognizer(cfg)
         prepare_data_dir(data_dir)
     else:
         squelch = build_squelch(cfg)
+        recognizer = build_recognizer(cfg)
         prepare_data_dir(data_dir)
         source = _demo_source(cfg, data_dir)
     db = open_store(cfg, data_dir)
+    stage = transcription_stage(cfg, recognizer, db, data_dir)
     notifier.ready()
-    notifier.status(f"listening on {source.name}")
+    notifier.status(f"listening on {source.name}" if source else "idle")
     try:
         if source is not None:
             result = run_pipeline(cfg, data_dir, source, squelch, db, stop,
-                                  heartbeat=lambda: pinger.tick(time.monotonic()))
+                                  heartbeat=lambda: pinger.tick(time.monotonic()), stage=stage)
             log.info("%s: %d transmission(s) from %.0f s of audio", source.name,
                      len(result.transmission_ids), result.stats.audio_s)
         if not cfg.audio.device:
@@ -149,6 +191,8 @@ def run_daemon(cfg: Config, data_dir: Path, stop: threading.Event | None = None)
                 pinger.tick(time.monotonic())
     finally:
         notifier.stopping()
+        if stage is not None:
+            stage.stop()
         db.close()
     return 0
 

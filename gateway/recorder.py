@@ -2,8 +2,9 @@
 
 The file grows under a temporary name (``.<uid>.ogg.part`` in the day's folder) as audio arrives;
 we ask libsndfile's Ogg/Opus writer for a page every 500 ms (``SFC_SET_OGG_PAGE_LATENCY_MS``), which
-with the segmenter's 0.4 s tail hold-back means a process killed mid-transmission loses < 1 s. On close the file is fsynced, renamed to its final name and hashed.
-:func:`recover` turns a temporary file left by a crash into a normal recording.
+with the segmenter's 0.4 s tail hold-back means a process killed mid-transmission loses < 1 s.
+On close the file is fsynced, renamed to its final name and hashed. :func:`recover` turns a
+temporary file left by a crash into a normal recording.
 
 Layout: ``<data>/recordings/YYYY/MM/DD/YYYYMMDDTHHMMSS_<uid8>.ogg``, the date in the configured time
 zone. Bitrate: libsndfile maps ``compression_level`` 0..1 onto ~256..5 kbit/s linearly; we pick the

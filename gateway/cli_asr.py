@@ -1,0 +1,132 @@
+"""The speech-recognition subcommands: ``transcribe`` and ``models`` (parsing lives in gateway.cli)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy import select
+
+from gateway.config import Config, ConfigError
+
+
+def add_parsers(sub, cmd) -> None:  # noqa: ANN001 - argparse's private types
+    p = cmd("transcribe", "(re)transcribe stored transmissions, optionally with another engine or model")
+    p.add_argument("--id", type=int, nargs="+", dest="ids", metavar="ID", help="these transmissions")
+    p.add_argument("--from", dest="date_from", type=_date, metavar="YYYY-MM-DD",
+                   help="transmissions from this day (configured time zone)")
+    p.add_argument("--to", dest="date_to", type=_date, metavar="YYYY-MM-DD", help="…to this day")
+    p.add_argument("--failed", action="store_true", help="those whose transcription failed")
+    p.add_argument("--engine", choices=["vosk", "whisper"], help="instead of asr.engine")
+    p.add_argument("--model", help="instead of asr.model (a name under asr.models_dir or a path)")
+    p.add_argument("--no-progress", action="store_true")
+    p = cmd("models", "list, verify or install speech recognition models")
+    msub = p.add_subparsers(dest="models_command", required=True, metavar="ACTION")
+    msub.add_parser("list", help="models installed in asr.models_dir")
+    v = msub.add_parser("verify", help="check a model directory's layout")
+    v.add_argument("path", type=Path)
+    i = msub.add_parser("install", help="install a Vosk model (zip or directory) or 'whisper-base'")
+    i.add_argument("source", help="a .zip, a model directory, or whisper-base")
+    i.add_argument("--name", help="directory name under asr.models_dir")
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected YYYY-MM-DD") from None
+
+
+def models(args: argparse.Namespace, cfg: Config) -> int:
+    from gateway.asr import models as m
+    from gateway.asr.factory import models_dir
+
+    where = models_dir(cfg)
+    if args.models_command == "list":
+        found = m.list_models(where)
+        if not found:
+            print(f"no models in {where} (see asr_models/README.md)")
+        for c in found:
+            state = "ok" if c.ok else "INCOMPLETE: missing " + ", ".join(c.missing)
+            extra = f", {c.rate} Hz" if c.rate else ""
+            graph = ", dynamic graph" if c.dynamic_graph else ""
+            print(f"{c.path.name}: {c.kind}{extra}{graph}: {state}")
+            for w in c.warnings:
+                print(f"  warning: {w}")
+        return 0
+    if args.models_command == "verify":
+        c = m.require(args.path)
+        print(f"{args.path}: {c.kind} model OK" + (f", {c.rate} Hz" if c.rate else "")
+              + (", dynamic graph (phrase lists possible)" if c.dynamic_graph else ""))
+        for w in c.warnings:
+            print(f"warning: {w}")
+        return 0
+    if args.source == "whisper-base":
+        from gateway.asr.whisper_install import install_whisper_base
+
+        path = install_whisper_base(where, args.name or "whisper-base")
+        print(f"installed {path}")
+        return 0
+    c = m.install(Path(args.source), where, args.name)
+    print(f"installed {c.kind} model {c.path}")
+    for w in c.warnings:
+        print(f"warning: {w}")
+    return 0
+
+
+def transcribe(args: argparse.Namespace, cfg: Config, data_dir: Path) -> int:
+    from gateway.asr.base import RecognizerError
+    from gateway.asr.factory import build_recognizer
+    from gateway.asr.vocabulary import station_words
+    from gateway.export import day_bounds
+    from gateway.store.db import Database, default_url
+    from gateway.store.models import TranscriptRow, Transmission
+    from gateway.transcribe import pending_query, transcribe_file
+
+    recognizer = build_recognizer(cfg, args.engine, args.model)
+    if recognizer is None:
+        raise RecognizerError("no recogniser: set asr.engine / install a model (ht-gateway models list)")
+    db = Database(cfg.store.url or default_url(data_dir))
+    db.migrate()
+    explicit = bool(args.ids or args.date_from or args.failed)
+    with db.read() as s:
+        if args.ids:
+            ids = list(s.scalars(select(Transmission.id).where(Transmission.id.in_(args.ids),
+                                                               Transmission.status == "complete")))
+            unknown = sorted(set(args.ids) - set(ids))
+            if unknown:
+                raise ConfigError(f"--id {' '.join(map(str, unknown))}: no such complete transmission")
+        elif args.date_from or args.date_to:
+            lo = day_bounds(args.date_from or args.date_to, cfg.tz)[0]
+            hi = day_bounds(args.date_to or args.date_from, cfg.tz)[1]
+            ids = list(s.scalars(select(Transmission.id).where(
+                Transmission.started_at >= lo, Transmission.started_at < hi,
+                Transmission.status == "complete").order_by(Transmission.started_at)))
+        elif args.failed:
+            ids = list(s.scalars(select(TranscriptRow.transmission_id).where(
+                TranscriptRow.current, TranscriptRow.status == "failed")))
+        else:
+            ids = list(s.scalars(pending_query()))
+    words = station_words(cfg.stations)
+    bar = None
+    if sys.stderr.isatty() and not args.no_progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(ids), unit="tx", desc="transcribing", file=sys.stderr)
+    failed = 0
+    for tx_id in ids:
+        transcribe_file(db, data_dir, tx_id, recognizer, words, replace=explicit)
+        with db.read() as s:
+            status = s.scalar(select(TranscriptRow.status).where(TranscriptRow.transmission_id == tx_id,
+                                                                 TranscriptRow.current))
+        failed += status == "failed"
+        if bar is not None:
+            bar.update(1)
+    if bar is not None:
+        bar.close()
+    db.close()
+    print(f"transcribed {len(ids) - failed} of {len(ids)} transmission(s) with {recognizer.engine} "
+          f"({recognizer.model_id})" + (f"; {failed} failed" if failed else ""))
+    return 1 if failed else 0

@@ -1,0 +1,236 @@
+"""Transcription stage: streams each live transmission to the recogniser on a worker thread.
+
+The pipeline thread only enqueues (``put`` on an unbounded queue, with the queued audio counted): it
+never waits for the recogniser. While less than ``asr.queue_s`` of audio is queued, a transmission is
+recognised as it is heard, so its transcript is ready right after the squelch closes. Beyond that the
+transmission is *deferred*: its live stream is dropped and it is transcribed from its recording once
+the recogniser has caught up. Nothing is lost either way.
+
+Pending work lives in the database, not in memory: a complete transmission with no current transcript
+is pending. The worker picks those up whenever it is idle — after a restart, after a deferral, or
+after ``asr.engine`` was first configured. A failure is stored as a ``failed`` transcript on that
+transmission (retry with ``ht-gateway transcribe --failed``) and the worker goes on.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import soundfile as sf
+from sqlalchemy import exists, select, update
+
+from gateway.asr.base import Recognizer, RecognizerStream, Transcript, transcribe_all
+from gateway.audio.dsp import Resampler
+from gateway.logutil import RateLimitedLog
+from gateway.segmenter import TxInfo
+from gateway.store.db import Database
+from gateway.store.models import TranscriptRow, Transmission
+
+log = logging.getLogger(__name__)
+
+
+def pending_query(exclude_uids: set[str] | None = None):  # noqa: ANN201
+    """Complete transmissions without a current transcript, oldest first."""
+    has_current = exists().where(TranscriptRow.transmission_id == Transmission.id, TranscriptRow.current)
+    q = select(Transmission.id).where(Transmission.status == "complete", ~has_current)
+    if exclude_uids:
+        q = q.where(Transmission.uid.not_in(exclude_uids))
+    return q.order_by(Transmission.started_at, Transmission.id)
+
+
+def store_transcript(db: Database, tx_id: int, recognizer: Recognizer, result: Transcript | None,
+                     origin: str, error: str | None = None, latency_s: float | None = None,
+                     processing_s: float | None = None, replace: bool = False) -> bool:
+    """Write one run's result as the transmission's current transcript.
+
+    Without ``replace`` it is written only if the transmission has no current transcript yet, so a
+    transmission is transcribed automatically exactly once. Returns whether it was written.
+    """
+    with db.write() as s:
+        current = s.scalar(select(TranscriptRow.id).where(TranscriptRow.transmission_id == tx_id,
+                                                          TranscriptRow.current).limit(1))
+        if current is not None and not replace:
+            return False
+        s.execute(update(TranscriptRow).where(TranscriptRow.transmission_id == tx_id)
+                  .values(current=False))
+        s.add(TranscriptRow(
+            transmission_id=tx_id, status="failed" if error else "done", engine=recognizer.engine,
+            model=recognizer.model_id, text=result.text if result else "",
+            words=result.words_json() if result else [], confidence=result.confidence if result else None,
+            error=error, origin=origin, latency_s=latency_s, processing_s=processing_s, current=True))
+    return True
+
+
+def transcribe_file(db: Database, data_dir: Path, tx_id: int, recognizer: Recognizer,
+                    prompt_words: tuple[str, ...] = (), replace: bool = False) -> bool:
+    """Transcribe a stored transmission from its recording; a failure is stored, not raised."""
+    t0 = time.monotonic()
+    with db.read() as s:
+        audio_path = s.get_one(Transmission, tx_id).audio_path
+    try:
+        audio, rate = sf.read(str(data_dir / (audio_path or "")), dtype="float32", always_2d=False)
+        audio = Resampler(rate, recognizer.rate).process(audio, last=True)
+        result = transcribe_all(recognizer, audio, prompt_words=prompt_words)
+    except Exception as e:  # noqa: BLE001 - any engine fault is recorded on this transmission
+        log.error("transmission %d: transcription failed: %s", tx_id, e)
+        return store_transcript(db, tx_id, recognizer, None, "file", error=_one_line(e), replace=replace)
+    return store_transcript(db, tx_id, recognizer, result, "file",
+                            processing_s=round(time.monotonic() - t0, 3), replace=replace)
+
+
+def _one_line(e: BaseException) -> str:
+    return (str(e).splitlines() or [e.__class__.__name__])[0][:500]
+
+
+@dataclass
+class _Live:
+    stream: RecognizerStream | None
+    resampler: Resampler
+    started: float
+    error: str | None = None
+
+
+class TranscriptionStage:
+    """A TransmissionSink listener with its own worker thread (see the module docstring)."""
+
+    def __init__(self, recognizer: Recognizer, db: Database, data_dir: Path, in_rate: int = 16000,
+                 queue_s: float = 120.0, prompt_words: tuple[str, ...] = ()) -> None:
+        self.recognizer, self.db, self.data_dir = recognizer, db, data_dir
+        self.in_rate, self.queue_s, self.prompt_words = in_rate, queue_s, prompt_words
+        self._q: queue.SimpleQueue[tuple[Any, ...]] = queue.SimpleQueue()
+        self._queued = 0.0
+        self._lock = threading.Lock()
+        self._deferred: set[str] = set()  # pipeline thread's view
+        self._live: dict[str, _Live] = {}  # worker thread only
+        self._stop = threading.Event()
+        self._idle = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._defer_log = RateLimitedLog(log, 60.0)
+        self.done = 0  # transcripts stored by this stage
+
+    # -- pipeline thread: enqueue only ----------------------------------------------------------
+    def on_open(self, tx: TxInfo) -> None:
+        self._put(("open", tx.uid), 0.0)
+
+    def on_audio(self, tx: TxInfo, samples: np.ndarray) -> None:
+        if tx.uid in self._deferred:
+            return
+        secs = len(samples) / self.in_rate
+        with self._lock:
+            over = self._queued + secs > self.queue_s
+        if over:
+            self._deferred.add(tx.uid)
+            self._defer_log.warning("recogniser %.0f s behind: transmission left for transcription "
+                                    "from its recording", self._queued)
+            self._put(("defer", tx.uid), 0.0)
+        else:
+            self._put(("audio", tx.uid, samples), secs)
+
+    def on_close(self, tx: TxInfo) -> None:
+        self._deferred.discard(tx.uid)
+        self._put(("close", tx.uid, time.monotonic()), 0.0)
+
+    def _put(self, msg: tuple[Any, ...], secs: float) -> None:
+        with self._lock:
+            self._queued += secs
+        self._q.put(msg)
+        self._idle.clear()  # after the put: a worker that just went idle cannot hide this message
+
+    # -- lifecycle ------------------------------------------------------------------------------
+    def start(self) -> TranscriptionStage:
+        self._thread = threading.Thread(target=self._run, name="transcription", daemon=True)
+        self._thread.start()
+        return self
+
+    def drain(self, timeout: float | None = None) -> bool:
+        """Wait until the queue is empty and nothing is pending in the database."""
+        return self._idle.wait(timeout)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    # -- worker thread --------------------------------------------------------------------------
+    def _run(self) -> None:
+        maybe_pending, last_scan = True, time.monotonic()
+        while not self._stop.is_set():
+            try:
+                msg = self._q.get(timeout=0.2 if not maybe_pending else 0.0)
+            except queue.Empty:
+                if time.monotonic() - last_scan > 60:
+                    maybe_pending = True
+                if maybe_pending:
+                    maybe_pending = self._catch_up_one()
+                    last_scan = time.monotonic()
+                elif self._q.empty() and not self._live:
+                    self._idle.set()
+                continue
+            if msg[0] in ("defer", "close"):
+                maybe_pending = True
+            try:
+                self._handle(msg)
+            except Exception:  # noqa: BLE001 - the worker must survive anything
+                log.exception("transcription worker: unexpected error on %s", msg[0])
+
+    def _handle(self, msg: tuple[Any, ...]) -> None:
+        kind, uid = msg[0], msg[1]
+        if kind == "open":
+            job = _Live(None, Resampler(self.in_rate, self.recognizer.rate), time.monotonic())
+            try:
+                job.stream = self.recognizer.start(self.prompt_words)
+            except Exception as e:  # noqa: BLE001
+                job.error = _one_line(e)
+            self._live[uid] = job
+        elif kind == "audio":
+            samples = msg[2]
+            with self._lock:
+                self._queued -= len(samples) / self.in_rate
+            job = self._live.get(uid)
+            if job is not None and job.stream is not None and job.error is None:
+                try:
+                    job.stream.accept(job.resampler.process(samples))
+                except Exception as e:  # noqa: BLE001
+                    job.error = _one_line(e)
+        elif kind == "defer":
+            self._live.pop(uid, None)
+        elif kind == "close":
+            job = self._live.pop(uid, None)
+            if job is not None:
+                self._finish_live(uid, job, closed_at=msg[2])
+
+    def _finish_live(self, uid: str, job: _Live, closed_at: float) -> None:
+        result = None
+        if job.error is None and job.stream is not None:
+            try:
+                job.stream.accept(job.resampler.process(np.zeros(0, np.float32), last=True))
+                result = job.stream.finish()
+            except Exception as e:  # noqa: BLE001
+                job.error = _one_line(e)
+        with self.db.read() as s:
+            tx_id = s.scalar(select(Transmission.id).where(Transmission.uid == uid))
+        if tx_id is None:
+            return
+        if job.error:
+            log.error("transmission %d: transcription failed: %s", tx_id, job.error)
+        now = time.monotonic()
+        if store_transcript(self.db, tx_id, self.recognizer, result, "live", error=job.error,
+                            latency_s=round(now - closed_at, 3), processing_s=round(now - job.started, 3)):
+            self.done += 1
+
+    def _catch_up_one(self) -> bool:
+        """Transcribe the oldest pending transmission from its file; False when none is left."""
+        with self.db.read() as s:
+            tx_id = s.scalar(pending_query(set(self._live)).limit(1))
+        if tx_id is None:
+            return False
+        if transcribe_file(self.db, self.data_dir, tx_id, self.recognizer, self.prompt_words):
+            self.done += 1
+        return True
