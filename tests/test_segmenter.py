@@ -111,6 +111,20 @@ def test_squelch_tail_is_trimmed_but_hiss_is_kept() -> None:
     assert sink.seconds(tx) == pytest.approx(3.8)
 
 
+def test_tail_is_trimmed_when_quiet_open_frames_follow_it() -> None:
+    seg, sink, _ = make()
+    feed(seg, [(1, "floor", False), (3, "voice", True), (0.3, "hiss", True), (0.14, "tail", True),
+               (0.04, "floor", True), (3, "floor", False)])
+    (tx,) = sink.closed
+    assert tx.duration == pytest.approx(3.3)
+
+
+def test_no_burst_means_nothing_is_cut() -> None:
+    seg, sink, _ = make()
+    feed(seg, [(1, "floor", False), (3, "voice", True), (0.3, "hiss", True), (3, "floor", False)])
+    assert sink.closed[0].duration == pytest.approx(3.3)
+
+
 def test_tail_trim_can_be_switched_off() -> None:
     seg, sink, _ = make(tail_trim=False)
     feed(seg, [(1, "floor", False), (3, "voice", True), (0.16, "tail", True), (3, "floor", False)])

@@ -97,9 +97,10 @@ def find_input(devices: list[InputDevice], name: str) -> InputDevice:
     sub = [d for d in devices if name.casefold() in d.name.casefold()]
     if len(sub) == 1:
         return sub[0]
-    names = ", ".join(repr(d.name) for d in devices) or "none"
     if not sub:
+        names = ", ".join(repr(d.name) for d in devices) or "none"
         raise AudioSourceError(f"audio.device = {name!r}: no such input device (inputs: {names})")
+    names = ", ".join(repr(d.name) for d in sub)
     raise AudioSourceError(f"audio.device = {name!r}: matches several inputs ({names}); be more exact")
 
 
@@ -133,13 +134,28 @@ class PyAudioSource:
             maxsize=max(2, int(buffer_s * self.rate / self.block)))
         self._captured = 0  # samples PortAudio has handed us (touched only on the callback thread)
         self.dropped = 0  # samples dropped because the consumer was too slow
+        self.overruns = 0  # callbacks PortAudio flagged paInputOverflow (lost below us, in ALSA)
         self._overflow_log = RateLimitedLog(log, 30.0)
-        self._stream = None
+        # Open (not start) the stream now, so a busy or unusable device fails here, before the
+        # daemon touches the database, and as a one-line AudioSourceError rather than an OSError.
+        try:
+            with _quiet_stderr():
+                self._stream = self._pa.open(
+                    format=pyaudio.paInt16, channels=self.channels, rate=self.rate, input=True,
+                    input_device_index=dev.index, frames_per_buffer=self.block,
+                    stream_callback=self._callback, start=False,
+                )
+        except (OSError, ValueError) as e:
+            self._pa.terminate()
+            raise AudioSourceError(f"audio.device = {device!r}: cannot open {dev.name!r} at {self.rate} Hz "
+                                   f"({_short(e)})") from None
 
     # -- PortAudio thread: copy and return, nothing else ----------------------------------------
     def _callback(self, in_data, frame_count, time_info, status):  # noqa: ANN001, ANN202
         index = self._captured
         self._captured += frame_count
+        if status & 0x2:  # paInputOverflow
+            self.overruns += 1
         try:
             self._queue.put_nowait((in_data, index))
         except queue.Full:
@@ -147,13 +163,12 @@ class PyAudioSource:
         return (None, 0)  # paContinue
 
     def blocks(self, stop: threading.Event) -> Iterator[AudioBlock]:
-        pyaudio = _pyaudio()
-        with _quiet_stderr():
-            self._stream = self._pa.open(
-                format=pyaudio.paInt16, channels=self.channels, rate=self.rate, input=True,
-                input_device_index=self.device.index, frames_per_buffer=self.block,
-                stream_callback=self._callback,
-            )
+        if self._stream is None:
+            raise AudioSourceError(f"{self.name}: source is closed")
+        try:
+            self._stream.start_stream()
+        except OSError as e:
+            raise AudioSourceError(f"{self.name}: cannot start capture ({_short(e)})") from None
         log.info("capturing from %s at %d Hz, channel %d", self.device.name, self.rate, self.channel)
         first = True
         while not stop.is_set():
@@ -161,22 +176,28 @@ class PyAudioSource:
                 data, index = self._queue.get(timeout=0.2)
             except queue.Empty:
                 if self._stream is not None and not self._stream.is_active():
-                    raise AudioSourceError(f"{self.name}: capture stream stopped")
+                    raise AudioSourceError(f"{self.name}: capture stream stopped") from None
                 continue
             pcm = np.frombuffer(data, dtype=np.int16).reshape(-1, self.channels)
             samples = pcm[:, self.channel].astype(np.float32) / 32768.0
             if first:
                 self.start_time = time.time() - (index + len(samples)) / self.rate
                 first = False
-            if self.dropped:
-                self._overflow_log.warning("capture buffer overflow: %d samples dropped so far",
-                                           self.dropped)
+            if self.dropped or self.overruns:
+                self._overflow_log.warning("capture overflow: %d samples dropped by the gateway, "
+                                           "%d input overruns in PortAudio so far",
+                                           self.dropped, self.overruns)
             yield AudioBlock(samples, index)
 
     def close(self) -> None:
         if self._stream is not None:
             with contextlib.suppress(Exception):
                 self._stream.stop_stream()
+            with contextlib.suppress(Exception):
                 self._stream.close()
             self._stream = None
         self._pa.terminate()
+
+
+def _short(e: BaseException) -> str:
+    return str(e).splitlines()[0][:160] if str(e) else e.__class__.__name__
