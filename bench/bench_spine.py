@@ -33,13 +33,14 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tests"))
 
-import pulse  # noqa: E402  (tests/pulse.py: the private PulseAudio null sink)
 from sqlalchemy import func, select  # noqa: E402
 
 from gateway.config import Config, load  # noqa: E402
 from gateway.daemon import build_squelch, process_file, run_pipeline  # noqa: E402
 from gateway.store.db import Database, default_url  # noqa: E402
 from gateway.store.models import Transmission  # noqa: E402
+
+import pulse  # noqa: E402  (tests/pulse.py: the private PulseAudio null sink)
 
 SAMPLE = Path("/work/shared/samples/sample_morning.flac")
 TARGET_MB_PER_H = 4.0

@@ -18,12 +18,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import pulse
 import pytest
 import soundfile as sf
 
 from gateway.audio.pyaudio_source import InputDevice, PyAudioSource, find_input, list_inputs
 from gateway.audio.source import AudioBlock, AudioSource, AudioSourceError, FileSource
+
+import pulse
 
 RATE = 48000
 TONE_HZ = 1000.0

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pulse
 import pytest
 import soundfile as sf
 from sqlalchemy import select
@@ -25,6 +24,8 @@ from gateway.config import Config
 from gateway.daemon import RunResult, build_squelch, run_pipeline
 from gateway.store.db import Database, default_url
 from gateway.store.models import Transmission
+
+import pulse
 
 pytestmark = pytest.mark.slow
 

@@ -13,11 +13,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-from conftest import need
 from scipy import signal
 
 from gateway.sim import dtmf, load_scenario, render, speak
 from gateway.sim.radio import DTMF_FREQS, rms_dbfs
+
+from conftest import need
 
 REPO = Path(__file__).resolve().parent.parent
 FRAME_S = 0.02

@@ -19,11 +19,12 @@ import numpy as np
 import pytest
 from sqlalchemy import select
 
-from conftest import REPO, run_cli
 from gateway.audio.dsp import Resampler
 from gateway.audio.source import FileSource
 from gateway.store.db import Database, default_url
-from gateway.store.models import Transmission, TranscriptRow
+from gateway.store.models import TranscriptRow, Transmission
+
+from conftest import REPO, run_cli
 
 
 def _pipeline_input(path: Path, t0: float) -> np.ndarray:
