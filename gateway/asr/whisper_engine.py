@@ -1,0 +1,232 @@
+"""faster-whisper engine: a :class:`~gateway.asr.base.Recognizer` over a local CTranslate2 Whisper model.
+
+Whisper cannot stream, so a stream buffers the audio it is fed and does all the work in
+``finish``. Everything is offline: the model is a local directory (``model.bin``, ``config.json``,
+``tokenizer.json``, ``vocabulary.txt``, as :mod:`gateway.asr.whisper_install` lays it out) and
+faster-whisper is told never to look anything up (``local_files_only=True``); the Silero VAD it
+uses ships inside the faster-whisper wheel.
+
+Radio noise makes Whisper invent text ("Terima kasih."), so segments that look like noise are
+dropped: no-speech probability over the configured threshold, a low average log-probability
+together with a fair no-speech probability, or a repetitive (highly compressible) text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import threading
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from gateway.asr.base import RecognizerError, Transcript, Word
+from gateway.config import WhisperConfig
+
+log = logging.getLogger(__name__)
+
+#: Files a model directory must hold (``vocabulary.txt`` is what the CTranslate2 model decodes with).
+REQUIRED_FILES = ("model.bin", "config.json", "tokenizer.json", "vocabulary.txt")
+#: Files that make a directory look like a faster-whisper model, for discovery.
+MARKER_FILES = ("model.bin", "config.json", "tokenizer.json")
+#: Cache of model.bin's SHA-256 next to it: ``<hex> <size> <mtime_ns>``.
+SHA_CACHE = ".sha256"
+
+RATE = 16000
+MIN_AUDIO_S = 0.3
+#: Hallucination guards on top of the no-speech threshold.
+LOW_LOGPROB = -1.0
+LOW_LOGPROB_NO_SPEECH = 0.3
+MAX_COMPRESSION_RATIO = 2.4
+#: Text Whisper is known to invent on noise (subtitle credits, video outros): such segments are dropped.
+HALLUCINATION = re.compile(
+    r"terima kasih (telah|sudah|atas|untuk) (menonton|menyaksikan)|jangan lupa (like|subscribe)"
+    r"|\bsubscribe\b|sampai jumpa (di|pada) video|subtitle|teks oleh|amara\.org", re.IGNORECASE)
+#: Whisper's prompt holds at most 223 tokens; keep well under it.
+MAX_PROMPT_CHARS = 400
+
+INSTALL_HINT = "pip install '.[whisper]'"
+
+
+def file_sha256(path: Path, chunk: int = 1 << 20) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        while block := f.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+def write_sha_cache(model_dir: Path, digest: str) -> None:
+    """Record model.bin's digest with its size and mtime, so a replaced file is noticed."""
+    st = (model_dir / "model.bin").stat()
+    (model_dir / SHA_CACHE).write_text(f"{digest} {st.st_size} {st.st_mtime_ns}\n", encoding="ascii")
+
+
+def _read_sha_cache(model_dir: Path) -> str | None:
+    try:
+        digest, size, mtime_ns = (model_dir / SHA_CACHE).read_text(encoding="ascii").split()
+        st = (model_dir / "model.bin").stat()
+    except (OSError, ValueError):
+        return None
+    if int(size) != st.st_size or int(mtime_ns) != st.st_mtime_ns or len(digest) != 64:
+        return None
+    return digest
+
+
+def model_sha256(model_dir: Path) -> str:
+    """SHA-256 of ``model_dir/model.bin``, from the cache file when it is still current."""
+    digest = _read_sha_cache(model_dir)
+    if digest is None:
+        log.info("hashing %s (once; cached in %s)", model_dir / "model.bin", SHA_CACHE)
+        digest = file_sha256(model_dir / "model.bin")
+        try:
+            write_sha_cache(model_dir, digest)
+        except OSError as e:  # a read-only model directory: hash again next start
+            log.warning("cannot cache the model hash in %s: %s", model_dir, e)
+    return digest
+
+
+def find_whisper_models(models_dir: Path) -> list[Path]:
+    """Directories directly under ``models_dir`` that hold a faster-whisper model, sorted by name."""
+    if not models_dir.is_dir():
+        return []
+    return sorted(p for p in models_dir.iterdir()
+                  if p.is_dir() and not p.name.startswith(".")
+                  and all((p / f).is_file() for f in MARKER_FILES))
+
+
+def build_prompt(prompt_words: tuple[str, ...]) -> str:
+    """A short Indonesian prompt that names the stations, biasing Whisper towards their spelling.
+
+    A sentence, not a bare list: after "Laporan camat: A, B, C." Whisper tends to go on listing
+    the names instead of transcribing (seen on the sample recording).
+    """
+    names: dict[str, str] = {}
+    for w in prompt_words:
+        w = " ".join(w.split())
+        if w:
+            names.setdefault(w.casefold(), w)
+    kept: list[str] = []
+    for name in names.values():
+        if sum(len(k) + 2 for k in kept) + len(name) > MAX_PROMPT_CHARS:
+            break
+        kept.append(name)
+    if not kept:
+        return "Laporan camat kepada bupati."
+    listed = kept[0] if len(kept) == 1 else ", ".join(kept[:-1]) + " dan " + kept[-1]
+    return f"Laporan camat kepada bupati dari kecamatan {listed}."
+
+
+class WhisperRecognizer:
+    """One loaded faster-whisper model; :meth:`start` gives a stream per transmission."""
+
+    engine = "whisper"
+    rate = RATE
+
+    def __init__(self, model_dir: Path, cfg: WhisperConfig, language: str = "id") -> None:
+        model_dir = Path(model_dir)
+        if not model_dir.is_dir():
+            raise RecognizerError(f"whisper model {model_dir}: not a directory")
+        for name in REQUIRED_FILES:
+            if not (model_dir / name).is_file():
+                raise RecognizerError(f"whisper model {model_dir}: {name} is missing")
+        try:
+            from faster_whisper import WhisperModel
+        except ImportError:
+            raise RecognizerError(f"faster-whisper is not installed: {INSTALL_HINT}") from None
+        self.model_dir = model_dir
+        self.cfg = cfg
+        self.language = language
+        self.model_id = f"{model_dir.name}@{model_sha256(model_dir)[:12]}"
+        try:
+            self.model = WhisperModel(str(model_dir), device="cpu", compute_type=cfg.compute_type,
+                                      cpu_threads=cfg.cpu_threads, local_files_only=True)
+        except Exception as e:  # CTranslate2 raises RuntimeError or ValueError on a bad model
+            first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            raise RecognizerError(f"whisper model {model_dir}: cannot load: {first}") from e
+        self._lock = threading.Lock()  # one decode at a time: the cpu_threads are the budget
+        log.info("loaded %s (%s, %d thread(s), language %s)", self.model_id, cfg.compute_type,
+                 cfg.cpu_threads, language)
+
+    def start(self, prompt_words: tuple[str, ...] = ()) -> WhisperStream:
+        return WhisperStream(self, build_prompt(tuple(prompt_words)))
+
+    def transcribe(self, audio: np.ndarray, prompt: str) -> Transcript:
+        """Transcribe one whole transmission (float32 mono at 16 kHz)."""
+        duration = len(audio) / RATE
+        if duration < MIN_AUDIO_S:
+            return Transcript("", (), {"segments": 0, "dropped_segments": 0, "no_speech_prob": None,
+                                       "skipped": "too short"})
+        cfg = self.cfg
+        with self._lock:
+            segments, info = self.model.transcribe(
+                audio, language=self.language, initial_prompt=prompt, vad_filter=cfg.vad,
+                word_timestamps=True, beam_size=cfg.beam_size, condition_on_previous_text=False,
+                no_speech_threshold=cfg.no_speech_threshold)
+            segments = list(segments)  # the generator does the decoding
+        texts: list[str] = []
+        words: list[Word] = []
+        dropped = 0
+        for seg in segments:
+            if self._is_noise(seg):
+                dropped += 1
+                log.debug("dropped segment %.2f-%.2f %r (no_speech %.2f, logprob %.2f, ratio %.2f)",
+                          seg.start, seg.end, seg.text, seg.no_speech_prob, seg.avg_logprob,
+                          seg.compression_ratio)
+                continue
+            text = seg.text.strip()
+            if text:
+                texts.append(text)
+            for w in seg.words or ():
+                token = w.word.strip()
+                if not token:
+                    continue
+                start = min(max(float(w.start), 0.0), duration)
+                end = min(max(float(w.end), start), duration)
+                conf = min(max(float(w.probability), 0.0), 1.0)
+                words.append(Word(token, round(start, 3), round(end, 3), round(conf, 4)))
+        extra: dict[str, Any] = {
+            "language": info.language,
+            "language_probability": float(info.language_probability),
+            "segments": len(segments) - dropped,
+            "dropped_segments": dropped,
+            # None: Whisper gave no segment at all (VAD found no speech, or it skipped the window itself)
+            "no_speech_prob": max((float(s.no_speech_prob) for s in segments), default=None),
+        }
+        return Transcript(" ".join(texts), tuple(words), extra)
+
+    def _is_noise(self, seg: Any) -> bool:
+        if seg.no_speech_prob > self.cfg.no_speech_threshold:
+            return True
+        if seg.avg_logprob < LOW_LOGPROB and seg.no_speech_prob > LOW_LOGPROB_NO_SPEECH:
+            return True
+        if seg.compression_ratio > MAX_COMPRESSION_RATIO:
+            return True
+        return HALLUCINATION.search(seg.text) is not None
+
+
+class WhisperStream:
+    """Buffers one transmission; :meth:`finish` runs the model over all of it."""
+
+    def __init__(self, recognizer: WhisperRecognizer, prompt: str) -> None:
+        self._recognizer = recognizer
+        self._prompt = prompt
+        self._chunks: list[np.ndarray] = []
+        self._done = False
+
+    def accept(self, samples: np.ndarray) -> None:
+        if self._done:
+            raise RuntimeError("accept() after finish()")
+        samples = np.asarray(samples, dtype=np.float32).reshape(-1)
+        if samples.size:
+            self._chunks.append(samples.copy())
+
+    def finish(self) -> Transcript:
+        if self._done:
+            raise RuntimeError("finish() called twice")
+        self._done = True
+        audio = np.concatenate(self._chunks) if self._chunks else np.zeros(0, dtype=np.float32)
+        self._chunks = []
+        return self._recognizer.transcribe(audio, self._prompt)
