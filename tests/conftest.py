@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import uuid
 from pathlib import Path
 
@@ -98,7 +99,7 @@ def test_channel(tmp_path_factory) -> tuple[Path, dict]:
 def run_cli(*args: str, env: dict | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
     """Run the installed command line in a child process, as an operator would."""
     full_env = {**os.environ, **(env or {})}
-    return subprocess.run(["python", "-m", "gateway", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "gateway", *args], capture_output=True, text=True,
                           env=full_env, timeout=timeout, cwd=REPO)
 
 
