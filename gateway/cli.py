@@ -57,9 +57,10 @@ def build_parser() -> argparse.ArgumentParser:
     cmd("devices", "list audio inputs with the sample rates they accept")
     p = cmd("config", "check the configuration, or list its documented keys")
     p.add_argument("action", choices=["check", "keys"])
-    from gateway import cli_asr
+    from gateway import cli_asr, cli_identity
 
     cli_asr.add_parsers(sub, cmd)
+    cli_identity.add_parsers(cmd)
     return parser
 
 
@@ -135,6 +136,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from gateway import cli_asr
 
         return cli_asr.transcribe(args, cfg, data_dir)
+    if args.command in ("assign", "identify", "checkins", "compliance"):
+        from gateway import cli_identity
+
+        return cli_identity.dispatch(args, cfg, data_dir)
     if args.command == "run":
         return daemon.run_daemon(cfg, data_dir, _stop_on_signals())
     if args.command == "process":

@@ -15,6 +15,7 @@ import types
 import typing
 import zoneinfo
 from dataclasses import dataclass, field
+from datetime import time
 from pathlib import Path
 from typing import Any
 
@@ -101,6 +102,18 @@ class AsrConfig:
 
 
 @dataclass(frozen=True)
+class IdentityConfig:
+    spoken_threshold: float = 0.80
+    continuation_gap_s: float = 10.0
+
+
+@dataclass(frozen=True)
+class CheckinsConfig:
+    on_time_until: str = "09:00"
+    late_until: str = "12:00"
+
+
+@dataclass(frozen=True)
 class StoreConfig:
     url: str = ""  # empty: SQLite file gateway.sqlite3 in the data directory
 
@@ -121,6 +134,8 @@ class Config:
     segmenter: SegmenterConfig = field(default_factory=SegmenterConfig)
     recorder: RecorderConfig = field(default_factory=RecorderConfig)
     asr: AsrConfig = field(default_factory=AsrConfig)
+    identity: IdentityConfig = field(default_factory=IdentityConfig)
+    checkins: CheckinsConfig = field(default_factory=CheckinsConfig)
     store: StoreConfig = field(default_factory=StoreConfig)
     stations: tuple[Station, ...] = ()
     source_path: str = field(default="", compare=False)  # not a key: where this was loaded from
@@ -159,12 +174,25 @@ _RULES: list[tuple[str, typing.Callable[[Any], bool], str]] = [
     ("asr.engine", lambda v: v in ("auto", "vosk", "whisper", "none"),
      "'auto', 'vosk', 'whisper' or 'none'"),
     ("asr.queue_s", lambda v: 1 <= v <= 3600, "1..3600 s"),
+    ("identity.spoken_threshold", lambda v: 0.5 <= v <= 1.0, "0.5..1.0"),
+    ("identity.continuation_gap_s", lambda v: 0 <= v <= 600, "0..600 s"),
+    ("checkins.on_time_until", lambda v: _is_hhmm(v), "a time of day HH:MM"),
+    ("checkins.late_until", lambda v: _is_hhmm(v), "a time of day HH:MM"),
     ("asr.whisper.compute_type", lambda v: v in ("int8", "int8_float32", "float32", "int16"),
      "'int8', 'int8_float32', 'int16' or 'float32'"),
     ("asr.whisper.beam_size", lambda v: 1 <= v <= 10, "1..10"),
     ("asr.whisper.cpu_threads", lambda v: 0 <= v <= 64, "0..64"),
     ("asr.whisper.no_speech_threshold", lambda v: 0 < v <= 1, "0..1"),
 ]
+
+
+def _is_hhmm(text: str) -> bool:
+    return bool(re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", text))
+
+
+def parse_hhmm(text: str) -> time:
+    hh, mm = text.split(":")
+    return time(int(hh), int(mm))
 
 
 def _is_dataclass_type(tp: Any) -> bool:
@@ -267,6 +295,9 @@ def validate(cfg: Config, where: str = "config") -> Config:
         raise ConfigError(
             f"{where}: squelch.vox.close_db = {cfg.squelch.vox.close_db}: must not exceed open_db"
         )
+    if parse_hhmm(cfg.checkins.late_until) < parse_hhmm(cfg.checkins.on_time_until):
+        raise ConfigError(f"{where}: checkins.late_until = {cfg.checkins.late_until!r}: "
+                          f"earlier than checkins.on_time_until ({cfg.checkins.on_time_until})")
     if cfg.squelch.type == "serial" and not cfg.squelch.serial.port:
         raise ConfigError(f"{where}: squelch.serial.port = '': required when squelch.type = 'serial'")
     seen_names: set[str] = set()

@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import select
 
 from gateway.asr.base import Recognizer
+from gateway import identify
 from gateway.audio.source import AudioSource, FileSource
 from gateway.config import Config
 from gateway.pipeline import PROCESSING_RATE, Pipeline, PipelineStats, TransmissionWriter
@@ -91,7 +92,8 @@ def transcription_stage(cfg: Config, recognizer: Recognizer | None, db: Database
 
     log.info("transcribing with %s (%s)", recognizer.engine, recognizer.model_id)
     return TranscriptionStage(recognizer, db, data_dir, PROCESSING_RATE, cfg.asr.queue_s,
-                              station_words(cfg.stations)).start()
+                              station_words(cfg.stations),
+                              after_store=lambda s, tx_id: identify.reidentify(s, tx_id, cfg)).start()
 
 
 @dataclass
@@ -105,8 +107,12 @@ def run_pipeline(cfg: Config, data_dir: Path, source: AudioSource, squelch: Sque
                  stop: threading.Event | None = None, progress: Callable[[int], None] | None = None,
                  heartbeat: Callable[[], None] | None = None,
                  stage: TranscriptionStage | None = None) -> RunResult:
+    from gateway.ani import AniAnalyzer
+
     recorder = Recorder(data_dir / "recordings", PROCESSING_RATE, cfg.recorder, cfg.tz)
-    writer = TransmissionWriter(db, recorder, data_dir, source.name, [stage] if stage else [])
+    writer = TransmissionWriter(db, recorder, data_dir, source.name, [stage] if stage else [],
+                                analyzers=[AniAnalyzer(PROCESSING_RATE)],
+                                identify=lambda s, row: identify.apply(s, row, cfg))
     pipeline = Pipeline(source, squelch, cfg.segmenter, writer, stop)
     stats = pipeline.run(progress=progress, heartbeat=heartbeat)
     return RunResult(stats, writer.closed)

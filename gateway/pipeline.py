@@ -7,7 +7,9 @@ runs on one thread, in audio order, at the processing rate (16 kHz, 20 ms frames
 :class:`TransmissionWriter` is the sink that makes a transmission durable: the row is committed
 (status ``recording``, with its temporary file name) before the file is created, the audio is
 written while the transmission is live, and on close the file is renamed and the row completed in
-one transaction. Further stages (DTMF, recogniser) are extra sinks passed as ``listeners``.
+one transaction. *Analyzers* (the DTMF decoder) see the audio on the pipeline thread and hand their
+findings to that same transaction, where the transmission is also identified; *listeners* (the
+recogniser stage) hear about a transmission after it is committed.
 """
 
 from __future__ import annotations
@@ -18,8 +20,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, Protocol
 
 import numpy as np
+from sqlalchemy.orm import Session
 
 from gateway.audio.dsp import Framer, Resampler
 from gateway.audio.source import AudioSource
@@ -41,14 +45,30 @@ def epoch_to_dt(t: float) -> datetime:
     return datetime.fromtimestamp(t, UTC)
 
 
+class Analyzer(Protocol):
+    """Looks at a transmission's audio on the pipeline thread; its findings are stored at close."""
+
+    def on_open(self, tx: TxInfo) -> None: ...
+    def on_audio(self, tx: TxInfo, samples: np.ndarray) -> None: ...
+    def result(self, tx: TxInfo) -> dict[str, Any]:
+        """Column values for the transmission row (e.g. ``{"ani": "101"}``)."""
+        ...
+
+
+Identify = Callable[[Session, Transmission], None]
+
+
 class TransmissionWriter:
     """Records each transmission to disk and to the database; fans events out to listeners."""
 
     def __init__(self, db: Database, recorder: Recorder, data_dir: Path, source_name: str,
-                 listeners: Sequence[TransmissionSink] = ()) -> None:
+                 listeners: Sequence[TransmissionSink] = (), analyzers: Sequence[Analyzer] = (),
+                 identify: Identify | None = None) -> None:
         self.db, self.recorder, self.data_dir = db, recorder, data_dir
         self.source_name = source_name
         self.listeners = list(listeners)
+        self.analyzers = list(analyzers)
+        self.identify = identify
         self._live: dict[str, tuple[int, LiveRecording]] = {}
         self.closed: list[int] = []  # ids of transmissions completed by this writer, in order
 
@@ -67,17 +87,20 @@ class TransmissionWriter:
             s.flush()
             row_id = row.id
         self._live[tx.uid] = (row_id, self.recorder.begin(tx.uid, tx.audio_start))
-        for sink in self.listeners:
-            sink.on_open(tx)
+        for stage in (*self.analyzers, *self.listeners):
+            stage.on_open(tx)
 
     def on_audio(self, tx: TxInfo, samples: np.ndarray) -> None:
         self._live[tx.uid][1].write(samples)
-        for sink in self.listeners:
-            sink.on_audio(tx, samples)
+        for stage in (*self.analyzers, *self.listeners):
+            stage.on_audio(tx, samples)
 
     def on_close(self, tx: TxInfo) -> None:
         row_id, rec = self._live.pop(tx.uid)
         result = rec.finish()
+        findings: dict[str, Any] = {}
+        for analyzer in self.analyzers:
+            findings.update(analyzer.result(tx))
         with self.db.write() as s:
             row = s.get_one(Transmission, row_id)
             row.ended_at = epoch_to_dt(tx.end or tx.start)
@@ -88,6 +111,11 @@ class TransmissionWriter:
             row.sha256, row.audio_bytes = result.sha256, result.size
             row.audio_duration_s = round(result.duration_s, 3)
             row.peak_dbfs, row.rms_dbfs = round(result.peak_dbfs, 2), round(result.rms_dbfs, 2)
+            for column, value in findings.items():
+                setattr(row, column, value)
+            if self.identify is not None:
+                s.flush()
+                self.identify(s, row)
         self.closed.append(row_id)
         log.info("transmission %d: %s, %.1f s%s", row_id, epoch_to_dt(tx.start).isoformat(),
                  tx.duration, f" [{', '.join(tx.flags)}]" if tx.flags else "")

@@ -18,6 +18,7 @@ import logging
 import queue
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from typing import Any
 import numpy as np
 import soundfile as sf
 from sqlalchemy import exists, select, update
+from sqlalchemy.orm import Session
 
 from gateway.asr.base import Recognizer, RecognizerStream, Transcript, transcribe_all
 from gateway.audio.dsp import Resampler
@@ -45,9 +47,13 @@ def pending_query(exclude_uids: set[str] | None = None):  # noqa: ANN201
     return q.order_by(Transmission.started_at, Transmission.id)
 
 
+AfterStore = Callable[[Session, int], None]
+
+
 def store_transcript(db: Database, tx_id: int, recognizer: Recognizer, result: Transcript | None,
                      origin: str, error: str | None = None, latency_s: float | None = None,
-                     processing_s: float | None = None, replace: bool = False) -> bool:
+                     processing_s: float | None = None, replace: bool = False,
+                     after: AfterStore | None = None) -> bool:
     """Write one run's result as the transmission's current transcript.
 
     Without ``replace`` it is written only if the transmission has no current transcript yet, so a
@@ -65,11 +71,15 @@ def store_transcript(db: Database, tx_id: int, recognizer: Recognizer, result: T
             model=recognizer.model_id, text=result.text if result else "",
             words=result.words_json() if result else [], confidence=result.confidence if result else None,
             error=error, origin=origin, latency_s=latency_s, processing_s=processing_s, current=True))
+        if after is not None:
+            s.flush()
+            after(s, tx_id)  # e.g. identify the speaker from the new text, in the same transaction
     return True
 
 
 def transcribe_file(db: Database, data_dir: Path, tx_id: int, recognizer: Recognizer,
-                    prompt_words: tuple[str, ...] = (), replace: bool = False) -> bool:
+                    prompt_words: tuple[str, ...] = (), replace: bool = False,
+                    after: AfterStore | None = None) -> bool:
     """Transcribe a stored transmission from its recording; a failure is stored, not raised."""
     t0 = time.monotonic()
     with db.read() as s:
@@ -80,9 +90,10 @@ def transcribe_file(db: Database, data_dir: Path, tx_id: int, recognizer: Recogn
         result = transcribe_all(recognizer, audio, prompt_words=prompt_words)
     except Exception as e:  # noqa: BLE001 - any engine fault is recorded on this transmission
         log.error("transmission %d: transcription failed: %s", tx_id, e)
-        return store_transcript(db, tx_id, recognizer, None, "file", error=_one_line(e), replace=replace)
+        return store_transcript(db, tx_id, recognizer, None, "file", error=_one_line(e), replace=replace,
+                                after=after)
     return store_transcript(db, tx_id, recognizer, result, "file",
-                            processing_s=round(time.monotonic() - t0, 3), replace=replace)
+                            processing_s=round(time.monotonic() - t0, 3), replace=replace, after=after)
 
 
 def _one_line(e: BaseException) -> str:
@@ -101,8 +112,10 @@ class TranscriptionStage:
     """A TransmissionSink listener with its own worker thread (see the module docstring)."""
 
     def __init__(self, recognizer: Recognizer, db: Database, data_dir: Path, in_rate: int = 16000,
-                 queue_s: float = 120.0, prompt_words: tuple[str, ...] = ()) -> None:
+                 queue_s: float = 120.0, prompt_words: tuple[str, ...] = (),
+                 after_store: AfterStore | None = None) -> None:
         self.recognizer, self.db, self.data_dir = recognizer, db, data_dir
+        self.after_store = after_store
         self.in_rate, self.queue_s, self.prompt_words = in_rate, queue_s, prompt_words
         self._q: queue.SimpleQueue[tuple[Any, ...]] = queue.SimpleQueue()
         self._queued = 0.0
@@ -222,7 +235,8 @@ class TranscriptionStage:
             log.error("transmission %d: transcription failed: %s", tx_id, job.error)
         now = time.monotonic()
         if store_transcript(self.db, tx_id, self.recognizer, result, "live", error=job.error,
-                            latency_s=round(now - closed_at, 3), processing_s=round(now - job.started, 3)):
+                            latency_s=round(now - closed_at, 3), processing_s=round(now - job.started, 3),
+                            after=self.after_store):
             self.done += 1
 
     def _catch_up_one(self) -> bool:
@@ -231,6 +245,7 @@ class TranscriptionStage:
             tx_id = s.scalar(pending_query(set(self._live)).limit(1))
         if tx_id is None:
             return False
-        if transcribe_file(self.db, self.data_dir, tx_id, self.recognizer, self.prompt_words):
+        if transcribe_file(self.db, self.data_dir, tx_id, self.recognizer, self.prompt_words,
+                           after=self.after_store):
             self.done += 1
         return True

@@ -64,6 +64,12 @@ class Transmission(Base):
     station: Mapped[str | None] = mapped_column(String(100), index=True)
     ani: Mapped[str | None] = mapped_column(String(8))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # identity (gateway/identify.py): who spoke, how we know, and why (or why not)
+    ani_position: Mapped[str | None] = mapped_column(String(8))  # bot | eot | mid
+    dtmf: Mapped[list | None] = mapped_column(JSON)  # every sequence: [{digits, start, end, position}]
+    identity_source: Mapped[str | None] = mapped_column(String(16))  # operator|ani|voice|continuation
+    identity_confidence: Mapped[float | None] = mapped_column(Float)
+    identity_reason: Mapped[str | None] = mapped_column(Text)
 
     @property
     def flags(self) -> list[str]:
@@ -102,3 +108,16 @@ class TranscriptRow(Base):
     processing_s: Mapped[float | None] = mapped_column(Float)
     current: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Assignment(Base):
+    """An operator's say on who spoke; the newest row per transmission counts (station None: cleared)."""
+
+    __tablename__ = "assignments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    transmission_id: Mapped[int] = mapped_column(ForeignKey("transmissions.id"), index=True)
+    station: Mapped[str | None] = mapped_column(String(100))
+    by: Mapped[str] = mapped_column(String(100))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    note: Mapped[str] = mapped_column(Text, default="")

@@ -1,0 +1,41 @@
+"""The DTMF PTT-ID (ANI) analyzer: runs gateway.dtmf on every transmission, pre-roll included.
+
+It sees the audio on the pipeline thread as it is recorded (Goertzel filters cost little) and hands
+``ani``, ``ani_position`` and every ``dtmf`` sequence to the transmission's closing transaction. The
+audio itself is left exactly as heard.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+import numpy as np
+
+from gateway.dtmf import DtmfConfig, DtmfDecoder, ani
+from gateway.segmenter import TxInfo
+
+
+class AniAnalyzer:
+    def __init__(self, rate: int = 16000, cfg: DtmfConfig | None = None) -> None:
+        self.rate = rate
+        self.cfg = cfg or DtmfConfig()
+        self._decoders: dict[str, tuple[DtmfDecoder, list[int]]] = {}
+
+    def on_open(self, tx: TxInfo) -> None:
+        self._decoders[tx.uid] = (DtmfDecoder(self.rate, self.cfg), [0])
+
+    def on_audio(self, tx: TxInfo, samples: np.ndarray) -> None:
+        decoder, fed = self._decoders[tx.uid]
+        decoder.feed(samples, fed[0] / self.rate)
+        fed[0] += len(samples)
+
+    def result(self, tx: TxInfo) -> dict[str, Any]:
+        decoder, _ = self._decoders.pop(tx.uid)
+        sequences = decoder.finish()
+        found = ani(sequences)
+        return {
+            "dtmf": [asdict(q) for q in sequences] or None,
+            "ani": found[0] if found else None,
+            "ani_position": found[1] if found else None,
+        }

@@ -1,0 +1,116 @@
+"""Roster and check-ins: which camat reported today, on time, late, or not at all.
+
+For a day in the configured time zone and each configured station, the first *report* — a complete
+transmission identified as that station that is neither a kerchunk nor a stuck-squelch recording —
+decides the status: ``on_time`` up to ``checkins.on_time_until``, ``late`` up to
+``checkins.late_until``, else ``missing`` (a report after that is shown, still as missing).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import asdict, dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import select
+
+from gateway.config import Config, parse_hhmm
+from gateway.export import day_bounds
+from gateway.store.db import Database
+from gateway.store.models import Transmission
+
+STATUS_ID = {"on_time": "tepat waktu", "late": "terlambat", "missing": "tidak lapor"}
+SOURCE_ID = {"ani": "ANI", "voice": "suara", "continuation": "lanjutan", "operator": "operator"}
+
+
+@dataclass(frozen=True)
+class Checkin:
+    station: str
+    code: str
+    status: str  # on_time | late | missing
+    first_report: str | None  # ISO 8601 with offset
+    transmission_id: int | None
+    identified_by: str | None  # ani | voice | continuation | operator
+    reports: int  # report transmissions that day (continuations included)
+    note: str = ""
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _reports(db: Database, lo: datetime, hi: datetime) -> list[Transmission]:
+    with db.read() as s:
+        return list(s.scalars(select(Transmission).where(
+            Transmission.started_at >= lo, Transmission.started_at < hi,
+            Transmission.status == "complete", Transmission.station.is_not(None),
+            Transmission.kerchunk.is_(False), Transmission.stuck.is_(False))
+            .order_by(Transmission.started_at, Transmission.id)))
+
+
+def checkins_for(db: Database, day: date, cfg: Config) -> list[Checkin]:
+    """One row per configured station, in configuration order."""
+    lo, hi = day_bounds(day, cfg.tz)
+    by_station: dict[str, list[Transmission]] = defaultdict(list)
+    for tx in _reports(db, lo, hi):
+        by_station[tx.station or ""].append(tx)
+    on_time = datetime.combine(day, parse_hhmm(cfg.checkins.on_time_until), cfg.tz)
+    late = datetime.combine(day, parse_hhmm(cfg.checkins.late_until), cfg.tz)
+    out = []
+    for st in cfg.stations:
+        txs = by_station.get(st.name, [])
+        first = txs[0] if txs else None
+        note = ""
+        if first is None:
+            status = "missing"
+        elif first.started_at <= on_time:
+            status = "on_time"
+        elif first.started_at <= late:
+            status = "late"
+        else:
+            status = "missing"
+            note = f"reported after {cfg.checkins.late_until}"
+        out.append(Checkin(
+            station=st.name, code=st.code, status=status,
+            first_report=first.started_at.astimezone(cfg.tz).isoformat(timespec="seconds") if first else None,
+            transmission_id=first.id if first else None,
+            identified_by=first.identity_source if first else None, reports=len(txs), note=note))
+    return out
+
+
+@dataclass(frozen=True)
+class Compliance:
+    station: str
+    on_time: int
+    late: int
+    missing: int
+
+
+def compliance(db: Database, first: date, last: date, cfg: Config) -> list[Compliance]:
+    """Per station over ``first``..``last`` (inclusive): days on time, late, missing."""
+    counts: dict[str, dict[str, int]] = {st.name: defaultdict(int) for st in cfg.stations}
+    day = first
+    while day <= last:
+        for c in checkins_for(db, day, cfg):
+            counts[c.station][c.status] += 1
+        day += timedelta(days=1)
+    return [Compliance(name, c["on_time"], c["late"], c["missing"]) for name, c in counts.items()]
+
+
+def render_table(rows: list[Checkin], day: date, tz_name: str) -> str:
+    """A plain-text table in Indonesian, for the terminal."""
+    reported = sum(r.status != "missing" for r in rows)
+    lines = [f"Laporan harian {day:%d-%m-%Y} ({tz_name}): {reported} dari {len(rows)} kecamatan melapor",
+             f"{'Kecamatan':<16} {'Kode':<9} {'Status':<12} {'Pertama':<6} {'Sumber':<9} {'Jml':>3}  Catatan"]
+    for r in rows:
+        first = r.first_report[11:16] if r.first_report else "-"
+        src = SOURCE_ID.get(r.identified_by or "", "-")
+        lines.append(f"{r.station:<16} {r.code:<9} {STATUS_ID[r.status]:<12} {first:<6} {src:<9} "
+                     f"{r.reports:>3}  {r.note}".rstrip())
+    return "\n".join(lines) + "\n"
+
+
+def render_compliance(rows: list[Compliance], first: date, last: date) -> str:
+    lines = [f"Kepatuhan {first:%d-%m-%Y} s.d. {last:%d-%m-%Y}",
+             f"{'Kecamatan':<16} {'Tepat':>5} {'Telat':>5} {'Tidak':>5}"]
+    lines += [f"{r.station:<16} {r.on_time:>5} {r.late:>5} {r.missing:>5}" for r in rows]
+    return "\n".join(lines) + "\n"
