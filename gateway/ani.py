@@ -33,7 +33,7 @@ class AniAnalyzer:
     def result(self, tx: TxInfo) -> dict[str, Any]:
         decoder, _ = self._decoders.pop(tx.uid)
         sequences = decoder.finish()
-        found = ani(sequences)
+        found = ani(sequences, self.cfg)
         return {
             "dtmf": [asdict(q) for q in sequences] or None,
             "ani": found[0] if found else None,

@@ -19,6 +19,8 @@ from datetime import time
 from pathlib import Path
 from typing import Any
 
+from gateway.dtmf import DtmfConfig  # the decoder's own settings dataclass is the [dtmf] table
+
 ENV_CONFIG = "HT_GATEWAY_CONFIG"
 
 
@@ -134,6 +136,7 @@ class Config:
     segmenter: SegmenterConfig = field(default_factory=SegmenterConfig)
     recorder: RecorderConfig = field(default_factory=RecorderConfig)
     asr: AsrConfig = field(default_factory=AsrConfig)
+    dtmf: DtmfConfig = field(default_factory=DtmfConfig)
     identity: IdentityConfig = field(default_factory=IdentityConfig)
     checkins: CheckinsConfig = field(default_factory=CheckinsConfig)
     store: StoreConfig = field(default_factory=StoreConfig)
@@ -270,7 +273,10 @@ def _build(cls: type, table: dict[str, Any], prefix: str, where: str) -> Any:
             kwargs[f.name] = _convert(table[f.name], hints[f.name], prefix + f.name, where)
         elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
             raise ConfigError(f"{where}: {prefix}{f.name} is required")
-    return cls(**kwargs)
+    try:
+        return cls(**kwargs)
+    except ValueError as e:  # a settings dataclass that checks itself (DtmfConfig)
+        raise ConfigError(f"{where}: {e}") from None
 
 
 def _lookup(cfg: Config, dotted: str) -> Any:

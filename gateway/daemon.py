@@ -20,8 +20,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from gateway.asr.base import Recognizer
 from gateway import identify
+from gateway.asr.base import Recognizer
 from gateway.audio.source import AudioSource, FileSource
 from gateway.config import Config
 from gateway.pipeline import PROCESSING_RATE, Pipeline, PipelineStats, TransmissionWriter
@@ -111,7 +111,7 @@ def run_pipeline(cfg: Config, data_dir: Path, source: AudioSource, squelch: Sque
 
     recorder = Recorder(data_dir / "recordings", PROCESSING_RATE, cfg.recorder, cfg.tz)
     writer = TransmissionWriter(db, recorder, data_dir, source.name, [stage] if stage else [],
-                                analyzers=[AniAnalyzer(PROCESSING_RATE)],
+                                analyzers=[AniAnalyzer(PROCESSING_RATE, cfg.dtmf)],
                                 identify=lambda s, row: identify.apply(s, row, cfg))
     pipeline = Pipeline(source, squelch, cfg.segmenter, writer, stop)
     stats = pipeline.run(progress=progress, heartbeat=heartbeat)

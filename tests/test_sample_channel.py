@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import DATA, run_cli
+from conftest import DATA, REPO, run_cli
 
 
 def test_process_then_export_gives_the_three_reports_and_the_kerchunk(tmp_path: Path,
@@ -39,3 +39,30 @@ def test_process_then_export_gives_the_three_reports_and_the_kerchunk(tmp_path: 
     lines = r.stdout.strip().splitlines()
     assert lines[0] == "id,start,end,duration_s,station,audio_path,sha256,flags" and len(lines) == 5
     assert lines[2].endswith(",kerchunk")
+
+
+def test_sample_identities_and_checkins_without_speech_recognition(tmp_path: Path,
+                                                                   sample_truth: dict) -> None:
+    """ANI alone: Tarutung and Sipahutar; Siatas Barita (no ANI, nothing transcribed) stays unknown
+    with the reason; the kerchunk is ignored; the other 12 kecamatan are missing."""
+    cfg = tmp_path / "c.toml"
+    cfg.write_text((REPO / "config" / "tapanuli-utara.toml").read_text()
+                   .replace('engine = "auto"', 'engine = "none"'))
+    base = ("--config", str(cfg), "--data-dir", str(tmp_path / "data"))
+    r = run_cli(*base, "process", str(DATA / "sample_morning.flac"), "--start",
+                sample_truth["recording_start"])
+    assert r.returncode == 0, r.stderr
+    rows = json.loads(run_cli(*base, "export", "transmissions", "--date", "2026-11-20").stdout)
+    assert [row["station"] for row in rows] == ["Tarutung", None, None, "Sipahutar"]
+    r = run_cli(*base, "identify", "--date", "2026-11-20")
+    reasons = [line.split("\t") for line in r.stdout.strip().splitlines()]
+    assert reasons[0][3:] == ["ani", "ANI 101 (bot) is Tarutung"]
+    assert reasons[1][2:] == ["-", "-", "no ANI; kerchunk"]
+    assert reasons[2][2:] == ["-", "-", "no ANI; not transcribed yet"]
+    assert reasons[3][3:] == ["ani", "ANI 112 (bot) is Sipahutar"]
+    r = run_cli(*base, "checkins", "--date", "2026-11-20", "--format", "json")
+    stations = {c["station"]: c for c in json.loads(r.stdout)["stations"]}
+    assert stations["Tarutung"]["status"] == "on_time" and stations["Tarutung"]["identified_by"] == "ani"
+    assert stations["Sipahutar"]["status"] == "on_time"
+    missing = sorted(n for n, c in stations.items() if c["status"] == "missing")
+    assert len(missing) == 13 and "Siatas Barita" in missing  # unknown voice: not counted

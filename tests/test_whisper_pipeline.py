@@ -3,6 +3,7 @@ it): Indonesian text for each speech transmission, none for the kerchunk."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -53,3 +54,19 @@ def test_sample_channel_gives_indonesian_text_and_nothing_for_the_kerchunk(tmp_p
         assert len(hits) >= 2, (want["station"], tr.text)
         length = (tx.ended_at - tx.audio_started_at).total_seconds()
         assert all(0 <= w["start"] <= w["end"] <= length + 0.05 for w in tr.words)
+
+    # identity: Tarutung and Sipahutar by ANI, Siatas Barita by voice (or unknown with a reason)
+    by_station = {tx.station: tx for tx, _ in rows if tx.station}
+    assert by_station["Tarutung"].identity_source == "ani"
+    assert by_station["Sipahutar"].identity_source == "ani"
+    siatas = rows[2][0]
+    assert siatas.station in ("Siatas Barita", None) and siatas.identity_reason
+    if siatas.station:
+        assert siatas.identity_source == "voice"
+    assert rows[1][0].station is None, "the kerchunk is ignored"
+    r = run_cli("--config", str(cfg), "--data-dir", str(tmp_path / "data"), "checkins", "--date",
+                "2026-11-20", "--format", "json")
+    stations = json.loads(r.stdout)["stations"]
+    missing = {c["station"] for c in stations if c["status"] == "missing"}
+    expected = {st["station"] for st in stations} - {"Tarutung", "Sipahutar", siatas.station}
+    assert missing == expected and len(missing) == (12 if siatas.station else 13)
