@@ -116,6 +116,29 @@ class CheckinsConfig:
 
 
 @dataclass(frozen=True)
+class EmailConfig:
+    to: tuple[str, ...] = ()
+    sender: str = ""
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_user: str = ""
+    smtp_password: str = ""
+    starttls: bool = True
+
+
+@dataclass(frozen=True)
+class ReportConfig:
+    file_at: str = "12:00"
+    recheck_minutes: int = 5
+    recheck_days: int = 2
+    signatory_title: str = "Bupati"
+    signatory_name: str = ""
+    signatory_place: str = ""
+    opd: tuple[str, ...] = ("BPBD", "Dinas PUPR", "Dinas Sosial", "Dinas Kesehatan", "Dinas Pertanian")
+    email: EmailConfig = field(default_factory=EmailConfig)
+
+
+@dataclass(frozen=True)
 class StoreConfig:
     url: str = ""  # empty: SQLite file gateway.sqlite3 in the data directory
 
@@ -139,6 +162,7 @@ class Config:
     dtmf: DtmfConfig = field(default_factory=DtmfConfig)
     identity: IdentityConfig = field(default_factory=IdentityConfig)
     checkins: CheckinsConfig = field(default_factory=CheckinsConfig)
+    report: ReportConfig = field(default_factory=ReportConfig)
     store: StoreConfig = field(default_factory=StoreConfig)
     stations: tuple[Station, ...] = ()
     source_path: str = field(default="", compare=False)  # not a key: where this was loaded from
@@ -181,6 +205,10 @@ _RULES: list[tuple[str, typing.Callable[[Any], bool], str]] = [
     ("identity.continuation_gap_s", lambda v: 0 <= v <= 600, "0..600 s"),
     ("checkins.on_time_until", lambda v: _is_hhmm(v), "a time of day HH:MM"),
     ("checkins.late_until", lambda v: _is_hhmm(v), "a time of day HH:MM"),
+    ("report.file_at", lambda v: _is_hhmm(v), "a time of day HH:MM"),
+    ("report.recheck_minutes", lambda v: 1 <= v <= 1440, "1..1440"),
+    ("report.recheck_days", lambda v: 0 <= v <= 31, "0..31"),
+    ("report.email.smtp_port", lambda v: 1 <= v <= 65535, "1..65535"),
     ("asr.whisper.compute_type", lambda v: v in ("int8", "int8_float32", "float32", "int16"),
      "'int8', 'int8_float32', 'int16' or 'float32'"),
     ("asr.whisper.beam_size", lambda v: 1 <= v <= 10, "1..10"),
@@ -304,6 +332,9 @@ def validate(cfg: Config, where: str = "config") -> Config:
     if parse_hhmm(cfg.checkins.late_until) < parse_hhmm(cfg.checkins.on_time_until):
         raise ConfigError(f"{where}: checkins.late_until = {cfg.checkins.late_until!r}: "
                           f"earlier than checkins.on_time_until ({cfg.checkins.on_time_until})")
+    if cfg.report.email.to and not (cfg.report.email.smtp_host and cfg.report.email.sender):
+        raise ConfigError(f"{where}: report.email.to is set: report.email.smtp_host and "
+                          "report.email.sender are required too")
     if cfg.squelch.type == "serial" and not cfg.squelch.serial.port:
         raise ConfigError(f"{where}: squelch.serial.port = '': required when squelch.type = 'serial'")
     seen_names: set[str] = set()

@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -108,6 +119,9 @@ class TranscriptRow(Base):
     processing_s: Mapped[float | None] = mapped_column(Float)
     current: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    verified: Mapped[bool] = mapped_column(Boolean, default=False)  # an operator checked it
+    verified_by: Mapped[str | None] = mapped_column(String(100))
+    verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Assignment(Base):
@@ -121,3 +135,44 @@ class Assignment(Base):
     by: Mapped[str] = mapped_column(String(100))
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     note: Mapped[str] = mapped_column(Text, default="")
+
+
+class ReportRevision(Base):
+    """A filed daily report. Never updated: a change after filing makes the next revision."""
+
+    __tablename__ = "report_revisions"
+    __table_args__ = (UniqueConstraint("day", "revision"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    day: Mapped[date] = mapped_column(Date, index=True)
+    revision: Mapped[int] = mapped_column(Integer)
+    filed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    reason: Mapped[str] = mapped_column(String(20))  # scheduled | late_report | correction | manual
+    content: Mapped[dict] = mapped_column(JSON)
+    content_sha256: Mapped[str] = mapped_column(String(64))
+    emailed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class FollowUp(Base):
+    """Something a camat asked for, followed up until done (baru → diproses → selesai)."""
+
+    __tablename__ = "followups"
+    __table_args__ = (UniqueConstraint("transmission_id", "item"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    day: Mapped[date] = mapped_column(Date, index=True)
+    station: Mapped[str] = mapped_column(String(100))
+    category: Mapped[str | None] = mapped_column(String(40))
+    item: Mapped[str] = mapped_column(String(200))
+    phrase: Mapped[str] = mapped_column(Text, default="")
+    transmission_id: Mapped[int] = mapped_column(ForeignKey("transmissions.id"))
+    status: Mapped[str] = mapped_column(String(12), default="baru")  # baru | diproses | selesai
+    opd: Mapped[str | None] = mapped_column(String(100))  # the agency (OPD) assigned
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def as_dict(self, tz) -> dict:  # noqa: ANN001
+        return {"id": self.id, "day": self.day.isoformat(), "station": self.station,
+                "category": self.category, "item": self.item, "phrase": self.phrase,
+                "transmission_id": self.transmission_id, "status": self.status, "opd": self.opd,
+                "updated_at": self.updated_at.astimezone(tz).isoformat(timespec="seconds")}

@@ -1,0 +1,108 @@
+"""The extractor's results: frozen data classes, JSON-ready through ``to_dict``/``from_dict``.
+
+Every value carries its :class:`Evidence`: the words it was read from, as recognised, with their
+time span (seconds from the start of the recording) and mean recogniser confidence.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+#: Bumped when the rules change what they read, so stored extracts can be told apart.
+EXTRACTOR_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """The words a value was read from: text as recognised, seconds from the recording start, mean
+    recogniser confidence (times and confidence are None when only text was given)."""
+
+    text: str
+    start: float | None
+    end: float | None
+    confidence: float | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Evidence:
+        return cls(d["text"], d.get("start"), d.get("end"), d.get("confidence"))
+
+
+def _ev(d: dict[str, Any] | None) -> Evidence | None:
+    return Evidence.from_dict(d) if d else None
+
+
+@dataclass(frozen=True)
+class Incident:
+    category: str
+    place: str | None
+    counts: dict[str, int]
+    evidence: Evidence  # the words naming the incident
+    place_evidence: Evidence | None = None
+    count_evidence: dict[str, Evidence] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"category": self.category, "place": self.place, "counts": dict(self.counts),
+                "evidence": self.evidence.to_dict(),
+                "place_evidence": self.place_evidence.to_dict() if self.place_evidence else None,
+                "count_evidence": {k: e.to_dict() for k, e in self.count_evidence.items()}}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Incident:
+        return cls(d["category"], d.get("place"), dict(d.get("counts", {})),
+                   Evidence.from_dict(d["evidence"]), _ev(d.get("place_evidence")),
+                   {k: Evidence.from_dict(e) for k, e in d.get("count_evidence", {}).items()})
+
+
+@dataclass(frozen=True)
+class Price:
+    commodity: str
+    rupiah_per_kg: int
+    evidence: Evidence
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"commodity": self.commodity, "rupiah_per_kg": self.rupiah_per_kg,
+                "evidence": self.evidence.to_dict()}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Price:
+        return cls(d["commodity"], int(d["rupiah_per_kg"]), Evidence.from_dict(d["evidence"]))
+
+
+@dataclass(frozen=True)
+class Need:
+    item: str
+    phrase: str  # the whole request ("mohon bantuan terpal dan beras")
+    evidence: Evidence  # the whole request's words
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"item": self.item, "phrase": self.phrase, "evidence": self.evidence.to_dict()}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Need:
+        return cls(d["item"], d["phrase"], Evidence.from_dict(d["evidence"]))
+
+
+@dataclass(frozen=True)
+class StationExtract:
+    status: str | None  # "aman", "waspada", "siaga", "awas"; None when no status word was said
+    status_evidence: Evidence | None
+    incidents: tuple[Incident, ...] = ()
+    prices: tuple[Price, ...] = ()
+    needs: tuple[Need, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"version": EXTRACTOR_VERSION, "status": self.status,
+                "status_evidence": self.status_evidence.to_dict() if self.status_evidence else None,
+                "incidents": [i.to_dict() for i in self.incidents],
+                "prices": [p.to_dict() for p in self.prices], "needs": [n.to_dict() for n in self.needs]}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> StationExtract:
+        return cls(d.get("status"), _ev(d.get("status_evidence")),
+                   tuple(Incident.from_dict(i) for i in d.get("incidents", ())),
+                   tuple(Price.from_dict(p) for p in d.get("prices", ())),
+                   tuple(Need.from_dict(n) for n in d.get("needs", ())))

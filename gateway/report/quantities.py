@@ -1,0 +1,218 @@
+"""Numbers in a transcript and what they count: casualties, houses, evacuees, livestock, prices.
+
+A count is a number right before its noun ("tiga orang luka ringan", "dua belas KK atau empat puluh
+lima jiwa mengungsi") or right after it past "sebanyak"-like words ("rumah terendam sebanyak tujuh
+unit"), with a unit that fits the noun; a price is a number shortly after a commodity, per kilogram
+or with no unit. Each number is used once, counts first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from gateway.report import lexicon as lx
+from gateway.report.model import Evidence, Price
+from gateway.report.numbers_id import Number, scan_numbers
+from gateway.report.tokens import Doc, Hit, PhraseSet
+
+UNIT_SET = PhraseSet(lx.UNITS_AFTER)
+COMMODITY_SET = PhraseSet(lx.COMMODITIES)
+NOT_NUMBER_SET = PhraseSet(lx.NOT_NUMBERS)
+HOUSE_SET = PhraseSet(lx.HOUSE_WORDS)
+
+
+@dataclass
+class Num:
+    """A number in the transcript (token range), with the unit said after it."""
+
+    start: int
+    end: int
+    value: Number
+    unit: str  # unit class after the number ("person", "house", "kk"...) or "none"
+    unit_end: int
+
+
+@dataclass
+class Count:
+    """A number bound to a count noun."""
+
+    key: str
+    value: int
+    start: int  # evidence token range
+    end: int
+    at: int  # where the noun is, for attaching to an incident
+
+
+# --- numbers and counts -----------------------------------------------------------------------
+
+def numbers(doc: Doc) -> list[Num]:
+    """Every number, clause by clause (a number never spans a comma), except times, dates and
+    codes ("pukul enam", "delapan enam")."""
+    masked = {i for h in doc.find(NOT_NUMBER_SET, fuzzy=False) for i in range(h.start, h.end)}
+    units = {h.start: h for h in doc.find(UNIT_SET)}
+    out: list[Num] = []
+    seg = 0
+    for i, t in enumerate(doc.toks):
+        if not (t.clause_end or i == doc.n - 1):
+            continue
+        norms = ["" if k in masked else doc.toks[k].norm for k in range(seg, i + 1)]
+        for a, b, value in scan_numbers(norms):
+            a, b = a + seg, b + seg
+            if doc.norm(a - 1) in lx.NUMBER_CONTEXT and not doc.toks[a - 1].clause_end:
+                continue
+            unit = units.get(b) if not doc.toks[b - 1].clause_end else None
+            out.append(Num(a, b, value, unit.label if unit else "none", unit.end if unit else b))
+        seg = i + 1
+    return out
+
+
+def _house_before(doc: Doc, start: int, houses: set[int]) -> bool:
+    """A house word ends right before ``start``, perhaps past "warga"/"yang" ("rumah warga yang terendam")."""
+    j = start - 1
+    while j >= 0 and start - j <= 3 and not doc.toks[j].clause_end:
+        if j in houses:
+            return True
+        if doc.norm(j) not in ("warga", "penduduk", "yang", "milik"):
+            return False
+        j -= 1
+    return False
+
+
+def _fits(noun: Hit, num: Num, house_ok: bool) -> str | None:
+    """The count key when ``num`` can count ``noun``; None when its unit does not fit."""
+    if not isinstance(num.value, int) or num.value > 100_000:
+        return None
+    kind = lx.KEY_KIND[noun.label]
+    if kind == "house":
+        return noun.label if num.unit in lx.KEY_UNITS["house"] or (num.unit == "none" and house_ok) else None
+    if kind == "animal" and noun.phrase == "mati" and num.unit != "animal":
+        return None
+    if num.unit not in lx.KEY_UNITS[kind]:
+        return None
+    if kind == "mengungsi":
+        return "mengungsi_kk" if num.unit == "kk" else "mengungsi_jiwa"
+    return noun.label
+
+
+def counts(doc: Doc, nums: list[Num], nouns: list[Hit]) -> tuple[list[Count], set[int]]:
+    """Numbers bound to count nouns; also the indexes of the numbers used."""
+    houses = {h.end - 1 for h in doc.find(HOUSE_SET, fuzzy=False)}
+    noun_at = {h.start: h for h in nouns}
+    num_at = {x.start: k for k, x in enumerate(nums)}
+    used: set[int] = set()
+    bound: dict[int, list[Count]] = {}
+
+    def bind(k: int, noun: Hit, key: str, a: int, b: int) -> None:
+        used.add(k)
+        bound.setdefault(noun.start, []).append(Count(key, int(nums[k].value), a, b, noun.start))
+
+    def partner(k: int, noun: Hit, forward: bool) -> None:
+        """mengungsi: the KK number next to the jiwa one, or the other way round."""
+        have = {c.key for c in bound[noun.start]}
+        x = nums[k]
+        if forward:
+            p = x.unit_end
+            while doc.norm(p) in lx.GROUP_JOINERS and p - x.unit_end < 2:
+                p += 1
+            cand = num_at.get(p)
+        else:
+            p = x.start - 1
+            while doc.norm(p) in lx.GROUP_JOINERS and x.start - p <= 2:
+                p -= 1
+            cand = next((j for j, y in enumerate(nums) if y.unit_end == p + 1), None)
+        if cand is not None and cand not in used and doc.sent[nums[cand].start] == doc.sent[x.start]:
+            key = _fits(noun, nums[cand], False)
+            if key and key not in have:
+                y = nums[cand]
+                bind(cand, noun, key, min(y.start, noun.start), max(y.unit_end, noun.end))
+
+    for k, x in enumerate(nums):  # number before its noun
+        p, steps = x.end, 0
+        while p < doc.n and steps <= 3 and not doc.toks[p - 1].clause_end:
+            noun = noun_at.get(p)
+            house_ok = any(j in houses for j in range(x.end, p))  # "tujuh unit rumah terendam"
+            if noun and noun.start not in bound and (key := _fits(noun, x, house_ok)):
+                bind(k, noun, key, x.start, noun.end)
+                if key.startswith("mengungsi"):
+                    partner(k, noun, forward=False)
+                break
+            if p < x.unit_end or doc.norm(p) in lx.BEFORE_FILLERS:
+                p, steps = p + 1, steps + 1
+                continue
+            break
+    for noun in nouns:  # number after its noun
+        if noun.start in bound:
+            continue
+        p, steps = noun.end, 0
+        while p < doc.n and steps <= 3 and not doc.breaks_after(p - 1):
+            k = num_at.get(p)
+            if k is not None:
+                key = _fits(noun, nums[k], _house_before(doc, noun.start, houses)) if k not in used else None
+                if key:
+                    bind(k, noun, key, noun.start, nums[k].unit_end)
+                    if key.startswith("mengungsi"):
+                        partner(k, noun, forward=True)
+                break
+            if doc.norm(p) not in lx.AFTER_FILLERS:
+                break
+            p, steps = p + 1, steps + 1
+    return [c for start in sorted(bound) for c in bound[start]], used
+
+
+# --- prices ---------------------------------------------------------------------------------
+
+def prices(doc: Doc, nums: list[Num], used: set[int], stops: set[int]) -> list[tuple[Price, int]]:
+    """Commodity prices per kg, with where each mention starts; ``used`` numbers are skipped (and
+    the ones read here added), ``stops`` end the search for a commodity's number."""
+    hits = doc.find(COMMODITY_SET)
+    num_at = {x.start: k for k, x in enumerate(nums)}
+    seen: set[str] = set()
+    out: list[tuple[Price, int]] = []
+    for ci, c in enumerate(hits):
+        limit = min(hits[ci + 1].start if ci + 1 < len(hits) else doc.n, c.end + lx.PRICE_WINDOW)
+        k, p = None, c.end
+        while p < limit and not doc.breaks_after(p - 1) and p not in stops:
+            if p in num_at:
+                k = num_at[p]
+                break
+            p += 1
+        if k is None or k in used or c.label in seen:
+            continue
+        x = nums[k]
+        q = x.start - 1
+        while q >= c.end and doc.norm(q) in lx.PRICE_CURRENCY:
+            q -= 1
+        if q >= c.end and doc.norm(q) in lx.PRICE_DELTA and not doc.toks[q].clause_end:
+            continue  # "naik lima ribu": a change, not the price
+        e = x.end
+        if doc.norm(e) in lx.PRICE_CURRENCY and not doc.toks[e - 1].clause_end:
+            e += 1
+        unit = doc.norm(e + 1) if doc.norm(e) == "per" else doc.norm(e)
+        if not doc.toks[e - 1].clause_end and unit:
+            if unit in lx.PRICE_OTHER_UNITS or x.unit not in ("none", "item"):
+                continue
+            if unit in lx.PRICE_KG:
+                e += 2 if doc.norm(e) == "per" else 1
+        if not isinstance(x.value, int) or not lx.PRICE_MIN <= x.value <= lx.PRICE_MAX:
+            continue
+        used.add(k)
+        seen.add(c.label)
+        a = c.start - 1 if doc.norm(c.start - 1) in lx.PRICE_WORDS else c.start
+        out.append((Price(c.label, x.value, doc.evidence(a, e)), a))
+    return out
+
+
+def price_trouble(doc: Doc) -> tuple[Evidence, int] | None:
+    """"harga cabai naik", "kelangkaan gas": a price report without a number."""
+    for i, t in enumerate(doc.toks):
+        if t.norm in lx.PRICE_WORDS:
+            for j in range(i + 1, min(doc.n, i + 6)):
+                if doc.norm(j) in lx.PRICE_TROUBLE:
+                    return doc.evidence(i, j + 1), i
+                if doc.breaks_after(j):
+                    break
+        elif t.norm == "kelangkaan" or (t.norm == "kenaikan" and doc.norm(i + 1) in lx.PRICE_WORDS):
+            return doc.evidence(i, min(doc.n, i + 2)), i
+    return None
+
+

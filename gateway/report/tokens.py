@@ -1,0 +1,275 @@
+"""A transcript as match tokens: words normalised and split, fuzzy phrase matching, negation.
+
+Each recognised word becomes one or more tokens (lower case, outer punctuation removed, "Rp40.000/kg"
+-> ``rp 40.000 per kg``, "perkilogram" -> ``per kilogram``, "situasiaman" -> ``situasi aman``); every
+token remembers the word it came from, so any token range maps back to a span of words with times
+and confidences. Punctuation is kept as two flags on the last token of a word: a clause ends after it
+(comma, semicolon, colon) or a sentence does (full stop, question or exclamation mark).
+
+Phrase matching (:class:`PhraseSet`) compares the tokens' letters with each phrase's letters, spaces
+ignored, so a split word ("long sor") or a merged one ("putingbeliung") still matches. A phrase of
+fewer than :data:`FUZZY_MIN_LEN` letters must match exactly; a longer one matches at rapidfuzz
+``ratio`` >= :data:`FUZZY_MIN_RATIO` (one wrong letter in six, "terendem"; three in twenty), unless
+the heard word is itself a known word (a real word such as "banjar" is never read as "banjir") or
+the recogniser gave the words a confidence under :data:`FUZZY_MIN_CONF`.
+
+:class:`Doc` holds one transcript being read and turns token ranges into :class:`Evidence`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from rapidfuzz import fuzz, process
+
+from gateway.report import lexicon as lx
+from gateway.report.model import Evidence
+from gateway.report.numbers_id import numeral_value
+
+FUZZY_MIN_LEN = 5
+FUZZY_MIN_RATIO = 82.0
+FUZZY_MIN_CONF = 0.3
+
+_TRAIL = ".,;:!?…\"')]-"
+_LEAD = "\"'([-"
+_PER_UNIT = re.compile(r"^per(kilogram|kilo|kg|liter|ltr|ons|butir|ekor|tabung|ikat|buah|gram)$")
+_RP_GLUED = re.compile(r"^rp\.?(\d.*)$")
+
+
+@dataclass(frozen=True)
+class SourceWord:
+    """One recognised word: its text as written and, when known, its time span and confidence."""
+
+    text: str
+    start: float | None = None
+    end: float | None = None
+    conf: float | None = None
+
+
+@dataclass(frozen=True)
+class Tok:
+    norm: str  # lower case, punctuation removed; "" for a word that was only punctuation
+    raw: str  # the word's text without outer punctuation, as recognised (for names)
+    word: int  # index of the source word
+    clause_end: bool = False  # a comma, semicolon or colon (or a sentence end) follows
+    sentence_end: bool = False
+
+
+@dataclass(frozen=True)
+class Hit:
+    start: int  # token range [start, end)
+    end: int
+    label: str
+    phrase: str
+    exact: bool
+
+
+def source_words(text: str, words: Iterable[Any] | None) -> list[SourceWord]:
+    """Words with times when given (``Word`` objects or ``{word, start, end, conf}`` dicts), else
+    the text split on spaces (no times)."""
+    out: list[SourceWord] = []
+    for w in words or ():
+        if isinstance(w, Mapping):
+            out.append(SourceWord(str(w["word"]), w.get("start"), w.get("end"), w.get("conf")))
+        else:
+            out.append(SourceWord(str(w.word), w.start, w.end, w.conf))
+    if not out:
+        out = [SourceWord(part) for part in text.split()]
+    return [w for w in out if w.text.strip()]
+
+
+def clean_word(text: str) -> str:
+    """A word without outer punctuation, as shown in evidence."""
+    return text.strip().strip(_TRAIL).lstrip(_LEAD).strip()
+
+
+def _split_merged(body: str, depth: int = 0) -> list[str]:
+    """"situasiaman" -> ["situasi", "aman"]: only when every piece is a known word of 3+ letters."""
+    if depth > 2 or len(body) < 6 or not body.isalpha() or body in lx.VOCAB:
+        return [body]
+    for k in range(len(body) - 3, 2, -1):
+        left, right = body[:k], body[k:]
+        if left in lx.VOCAB:
+            rest = _split_merged(right, depth + 1)
+            if all(p in lx.VOCAB for p in rest):
+                return [left, *rest]
+    return [body]
+
+
+def _pieces(body: str) -> list[str]:
+    """One word (lower case, no outer punctuation) as match tokens."""
+    if not body:
+        return []
+    if body in lx.ASR_VARIANTS:
+        return list(lx.ASR_VARIANTS[body])
+    if m := _RP_GLUED.match(body):
+        return ["rp", *_pieces(m.group(1))]
+    if "/" in body:
+        out: list[str] = []
+        for n, part in enumerate(body.split("/")):
+            out += (["per"] if n else []) + _pieces(part)
+        return out
+    if m := _PER_UNIT.match(body):
+        return ["per", m.group(1)]
+    if body.startswith("se-") and len(body) > 3:
+        return ["se", *_pieces(body[3:])]
+    if "-" in body and numeral_value(body) is None:
+        parts = [p for p in body.split("-") if p]
+        if len(parts) == 2 and parts[1].startswith(parts[0]):  # luka-luka, obat-obatan
+            return [body]
+        return [p for part in parts for p in _pieces(part)]
+    return _split_merged(body)
+
+
+def tokenize(words: Sequence[SourceWord]) -> list[Tok]:
+    toks: list[Tok] = []
+    for idx, w in enumerate(words):
+        text = w.text.strip()
+        body = text.rstrip(_TRAIL)
+        trail = text[len(body):]
+        body = body.lstrip(_LEAD)
+        raw = body
+        pieces = _pieces(body.lower())
+        sentence_end = any(c in trail for c in ".!?…")
+        clause_end = sentence_end or any(c in trail for c in ",;:")
+        if not pieces:
+            pieces = [""]
+        for n, p in enumerate(pieces):
+            last = n == len(pieces) - 1
+            toks.append(Tok(p, raw, idx, clause_end and last, sentence_end and last))
+    return toks
+
+
+class PhraseSet:
+    """Phrases -> labels, matched over tokens exactly or fuzzily (see the module docstring)."""
+
+    def __init__(self, phrases: Mapping[str, str] | Iterable[str]) -> None:
+        items = phrases.items() if isinstance(phrases, Mapping) else ((p, p) for p in phrases)
+        #: (words in the phrase, letters without spaces, label, phrase)
+        self.entries = [(len(p.split()), p.replace(" ", ""), label, p) for p, label in items]
+        self.joined = [e[1] for e in self.entries]
+        self.exact: dict[str, list[int]] = {}
+        for k, e in enumerate(self.entries):
+            self.exact.setdefault(e[1], []).append(k)
+        self.max_words = max((e[0] for e in self.entries), default=1)
+
+    def _windows(self, toks: Sequence[Tok]) -> Iterable[tuple[int, int, str]]:
+        """(start, tokens, letters) of every run of up to max_words + 1 tokens within a sentence."""
+        for i in range(len(toks)):
+            heard = ""
+            for j in range(i, min(len(toks), i + self.max_words + 1)):
+                if not toks[j].norm:
+                    break
+                heard += toks[j].norm
+                yield i, j + 1 - i, heard
+                if toks[j].sentence_end:
+                    break
+
+    def find(self, toks: Sequence[Tok], confs: Sequence[float | None] | None = None,
+             fuzzy: bool = True) -> list[Hit]:
+        """Non-overlapping matches, longest phrase first, in token order. A phrase of k words may
+        match k - 1, k or k + 1 tokens (words merged or split by the recogniser)."""
+        cands: list[tuple[int, float, int, int, str, str]] = []
+        for i, m, heard in self._windows(toks):
+            for k in self.exact.get(heard, ()):
+                words, joined, label, phrase = self.entries[k]
+                if abs(words - m) <= 1:
+                    cands.append((-len(joined), 0.0, i, i + m, label, phrase))
+            if not fuzzy or not heard.isalpha() or not self._window_ok(toks[i:i + m], confs):
+                continue
+            for joined, score, k in process.extract(heard, self.joined, scorer=fuzz.ratio, limit=None,
+                                                    score_cutoff=FUZZY_MIN_RATIO):
+                words, _, label, phrase = self.entries[k]
+                if (score < 100.0 and abs(words - m) <= 1 and len(joined) >= FUZZY_MIN_LEN
+                        and abs(len(heard) - len(joined)) <= 3):
+                    cands.append((-len(joined), 100.0 - score, i, i + m, label, phrase))
+        chosen: list[Hit] = []
+        taken: set[int] = set()
+        for _, miss, a, b, label, phrase in sorted(cands):
+            if taken.isdisjoint(range(a, b)):
+                taken.update(range(a, b))
+                chosen.append(Hit(a, b, label, phrase, miss == 0.0))
+        return sorted(chosen, key=lambda h: h.start)
+
+    @staticmethod
+    def _window_ok(window: Sequence[Tok], confs: Sequence[float | None] | None) -> bool:
+        """Whether these tokens may be matched fuzzily: not known words, not doubted by the recogniser."""
+        if any(t.norm in lx.CONFUSABLE for t in window) or all(t.norm in lx.VOCAB for t in window):
+            return False
+        if confs is not None:
+            known = [c for t in window if (c := confs[t.word]) is not None]
+            if known and sum(known) / len(known) < FUZZY_MIN_CONF:
+                return False
+        return True
+
+
+def negated(toks: Sequence[Tok], start: int, end: int, negated_ends: Iterable[int] = ()) -> bool:
+    """Whether the keyword at tokens [start, end) is denied: "tidak ada korban jiwa", "tanpa korban",
+    "korban jiwa nihil", "banjir tidak terjadi", and "tidak ada banjir maupun longsor"
+    (``negated_ends``: last token of each keyword already found denied)."""
+    denied = set(negated_ends)
+    j = start - 1
+    while j >= 0 and start - j <= 4 and not toks[j].clause_end:
+        norm = toks[j].norm
+        if norm in lx.NEGATORS or (norm in lx.NEG_CARRY and j - 1 in denied):
+            return True
+        if norm not in lx.NEG_FILLERS and norm not in lx.NEG_CARRY:
+            return False
+        j -= 1
+    if end < len(toks) and not toks[end - 1].clause_end:
+        after = toks[end].norm
+        nxt = toks[end + 1].norm if end + 1 < len(toks) and not toks[end].clause_end else ""
+        return after == "nihil" or (after in ("tidak", "belum") and nxt in lx.NEG_AFTER_VERBS)
+    return False
+
+
+class Doc:
+    """One transcript being read: its words, tokens, sentence numbers and evidence spans."""
+
+    def __init__(self, text: str, words: Iterable[Any] | None) -> None:
+        self.words = source_words(text, words)
+        self.toks = tokenize(self.words)
+        self.n = len(self.toks)
+        self.confs = [w.conf for w in self.words]
+        self.cased = any(c.isupper() for w in self.words for c in w.text)
+        self._found: dict[tuple[int, bool], list[Hit]] = {}
+        self.sent: list[int] = []
+        s = 0
+        for t in self.toks:
+            self.sent.append(s)
+            s += t.sentence_end
+
+    def find(self, phrases: PhraseSet, fuzzy: bool = True) -> list[Hit]:
+        """``phrases`` matched over this transcript (computed once per phrase set)."""
+        key = (id(phrases), fuzzy)
+        if key not in self._found:
+            self._found[key] = phrases.find(self.toks, self.confs, fuzzy)
+        return self._found[key]
+
+    def norm(self, i: int) -> str:
+        """Token i's normalised text; "" outside the transcript."""
+        return self.toks[i].norm if 0 <= i < self.n else ""
+
+    def breaks_after(self, i: int) -> bool:
+        """Whether a sentence ends after token i."""
+        return 0 <= i < self.n and self.toks[i].sentence_end
+
+    def evidence(self, a: int, b: int) -> Evidence:
+        """Evidence for tokens [a, b): the whole words they come from."""
+        span = self.words[self.toks[a].word:self.toks[b - 1].word + 1]
+        confs = [w.conf for w in span]
+        conf = round(sum(confs) / len(confs), 4) if all(c is not None for c in confs) else None
+        return Evidence(" ".join(clean_word(w.text) for w in span), span[0].start, span[-1].end, conf)
+
+    def denied(self, hits: list[Hit]) -> list[Hit]:
+        """The hits that are not negated (a denial carries over "maupun"/"atau" to the next one)."""
+        kept, ends = [], set()
+        for h in hits:
+            if negated(self.toks, h.start, h.end, ends):
+                ends.add(h.end - 1)
+            else:
+                kept.append(h)
+        return kept
