@@ -282,3 +282,16 @@ def test_lexicon_phrases_are_normalised() -> None:
         for phrase in table:
             assert phrase == phrase.lower().strip() and "  " not in phrase
     assert set(lx.KEY_KIND) == set(lx.COUNT_NOUNS.values())
+
+
+def test_misheard_price_words_are_repaired_only_where_a_price_must_stand() -> None:
+    from gateway.report.extract import extract
+
+    e = extract("Harga beras semelas rindu rupiah per kilogram. Ganti.")
+    assert [(p.commodity, p.rupiah_per_kg) for p in e.prices] == [("beras", 11000)]
+    assert e.prices[0].evidence.text == "Harga beras semelas rindu rupiah per kilogram"  # as heard
+    assert extract("minyak goreng gelapan belas ribu perliter").prices == ()  # per liter: not per kg
+    assert extract("harga cabai rindu dendam rupiah").prices == ()  # not number words
+    assert extract("harga beras semelas rindu").prices == ()  # no rupiah / per kilo: no price context
+    e = extract("Harga beras semelas ribu rupia per kilogram. Ganti.")  # whisper on the sample channel
+    assert [(p.commodity, p.rupiah_per_kg) for p in e.prices] == [("beras", 11000)]

@@ -22,6 +22,7 @@ import soundfile as sf
 import soxr
 
 from gateway.asr.base import RecognizerError, transcribe_all
+from gateway.asr.whisper_engine import REPORT_SENTENCES
 from gateway.config import Config, WhisperConfig
 
 from conftest import DATA, need
@@ -184,14 +185,18 @@ def test_find_whisper_models_and_hash_cache(tmp_path: Path) -> None:
 
 
 def test_prompt_names_the_stations() -> None:
-    from gateway.asr.whisper_engine import MAX_PROMPT_CHARS, build_prompt
+    from gateway.asr.whisper_engine import MAX_PROMPT_CHARS, REPORT_SENTENCES, build_prompt
 
-    assert build_prompt(()) == "Laporan camat kepada bupati."
-    assert build_prompt(("Tarutung",)) == "Laporan camat kepada bupati dari kecamatan Tarutung."
+    assert build_prompt(()) == "Laporan camat kepada bupati." + REPORT_SENTENCES
+    assert build_prompt(("Tarutung",)) == ("Laporan camat kepada bupati dari kecamatan Tarutung."
+                                           + REPORT_SENTENCES)
     assert build_prompt(("Tarutung", " Siatas  Barita", "tarutung", "Sipoholon")) == (
-        "Laporan camat kepada bupati dari kecamatan Tarutung, Siatas Barita dan Sipoholon.")
+        "Laporan camat kepada bupati dari kecamatan Tarutung, Siatas Barita dan Sipoholon."
+        + REPORT_SENTENCES)
+    assert "rumah terendam" in REPORT_SENTENCES and "harga beras" in REPORT_SENTENCES.lower()
     long = build_prompt(tuple(f"Desa{i:03d}" for i in range(200)))
-    assert len(long) < MAX_PROMPT_CHARS + 80 and "Desa000" in long and "Desa199" not in long
+    assert len(long) < MAX_PROMPT_CHARS + 80 + len(REPORT_SENTENCES)
+    assert "Desa000" in long and "Desa199" not in long
 
 
 # --- the engine on a stand-in model: arguments, filters, word times --------------------------------
@@ -228,7 +233,8 @@ def test_stream_arguments_filters_and_word_times(whisper, monkeypatch: pytest.Mo
     (call,) = stub.calls
     cfg = WhisperConfig()
     assert call == {"n": 40000, "language": "id",
-                    "initial_prompt": "Laporan camat kepada bupati dari kecamatan Tarutung dan Muara.",
+                    "initial_prompt": ("Laporan camat kepada bupati dari kecamatan Tarutung dan Muara."
+                                       + REPORT_SENTENCES),
                     "vad_filter": cfg.vad, "word_timestamps": True, "beam_size": cfg.beam_size,
                     "condition_on_previous_text": False, "no_speech_threshold": cfg.no_speech_threshold}
     assert tr.text == "Camat Tarutung, ganti."

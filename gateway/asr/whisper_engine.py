@@ -97,8 +97,15 @@ def find_whisper_models(models_dir: Path) -> list[Path]:
                   and all((p / f).is_file() for f in MARKER_FILES))
 
 
+#: The words of a situation report, after the names: biases Whisper towards "banjir", "rumah
+#: terendam", "harga beras" where base otherwise hears "Panggit", "Tujuhumat" (sample channel).
+REPORT_SENTENCES = (" Situasi aman kondusif. Banjir, tanah longsor, pohon tumbang, rumah terendam,"
+                    " warga dievakuasi. Harga beras per kilogram. Ganti.")
+
+
 def build_prompt(prompt_words: tuple[str, ...]) -> str:
-    """A short Indonesian prompt that names the stations, biasing Whisper towards their spelling.
+    """A short Indonesian prompt that names the stations, then the words of a report, biasing
+    Whisper towards their spelling.
 
     A sentence, not a bare list: after "Laporan camat: A, B, C." Whisper tends to go on listing
     the names instead of transcribing (seen on the sample recording).
@@ -114,9 +121,9 @@ def build_prompt(prompt_words: tuple[str, ...]) -> str:
             break
         kept.append(name)
     if not kept:
-        return "Laporan camat kepada bupati."
+        return "Laporan camat kepada bupati." + REPORT_SENTENCES
     listed = kept[0] if len(kept) == 1 else ", ".join(kept[:-1]) + " dan " + kept[-1]
-    return f"Laporan camat kepada bupati dari kecamatan {listed}."
+    return f"Laporan camat kepada bupati dari kecamatan {listed}." + REPORT_SENTENCES
 
 
 class WhisperRecognizer:

@@ -202,6 +202,7 @@ STOPWORDS = {
 CONFUSABLE = {"banjar", "bilang", "diminta", "dimintai", "siapa", "memilukan", "terkenal", "kerusakan"}
 #: Mishearings beyond fuzzy reach, seen from faster-whisper on espeak-ng radio audio: word -> words.
 ASR_VARIANTS = {"haman": ("aman",), "amen": ("aman",), "rumat": ("rumah",), "kanti": ("ganti",),
+                "rupia": ("rupiah",), "rufia": ("rupiah",), "pupia": ("rupiah",),
                 "tidakada": ("tidak", "ada"), "tidakana": ("tidak", "ada"),
                 "perkilo": ("per", "kilo"), "perkilonya": ("per", "kilo"), "perkilogram": ("per", "kilogram"),
                 "perkg": ("per", "kg"), "sekilo": ("per", "kilo"), "sekilonya": ("per", "kilo"),

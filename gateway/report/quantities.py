@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from gateway.report import lexicon as lx
 from gateway.report.model import Evidence, Price
-from gateway.report.numbers_id import Number, scan_numbers
+from gateway.report.numbers_id import SCALES, SE_SCALES, UNITS, Number, parse_number, scan_numbers
 from gateway.report.tokens import Doc, Hit, PhraseSet
 
 UNIT_SET = PhraseSet(lx.UNITS_AFTER)
@@ -176,6 +176,14 @@ def prices(doc: Doc, nums: list[Num], used: set[int], stops: set[int]) -> list[t
                 k = num_at[p]
                 break
             p += 1
+        if k is None and c.label not in seen:
+            repaired = _repaired_price(doc, c.end, limit)
+            if repaired is not None:
+                value, a, e = repaired
+                seen.add(c.label)
+                start = c.start - 1 if doc.norm(c.start - 1) in lx.PRICE_WORDS else c.start
+                out.append((Price(c.label, value, doc.evidence(start, e)), start))
+            continue
         if k is None or k in used or c.label in seen:
             continue
         x = nums[k]
@@ -200,6 +208,48 @@ def prices(doc: Doc, nums: list[Num], used: set[int], stops: set[int]) -> list[t
         a = c.start - 1 if doc.norm(c.start - 1) in lx.PRICE_WORDS else c.start
         out.append((Price(c.label, x.value, doc.evidence(a, e)), a))
     return out
+
+
+_NUMBER_WORDS = tuple({*UNITS, *SCALES, *SE_SCALES, "belas", "puluh", "ratus", "sebelas", "sepuluh",
+                        "seratus"})
+
+
+def _repaired_price(doc: Doc, start: int, limit: int) -> tuple[int, int, int] | None:
+    """A price whose number words the recogniser misheard, read only where a price must stand:
+    between the commodity and "rupiah" / "per kilo" ("beras semelas rindu rupiah per kilogram" →
+    sebelas ribu). Each word must be close to a number word (similarity ≥ 75, 4+ letters; ≥ 65 for
+    "ribu"/"juta", the word just before the currency) and the whole a plausible price; the evidence
+    keeps the words as heard, for an operator to check."""
+    from rapidfuzz import fuzz, process
+
+    end, closers = start, {*lx.PRICE_CURRENCY, "per", *lx.PRICE_KG}
+    while end < limit and doc.norm(end) not in closers:
+        if doc.breaks_after(end):
+            return None
+        end += 1
+    if end == start or end >= limit or end - start > 4:
+        return None
+    if doc.norm(end) == "per" and doc.norm(end + 1) not in lx.PRICE_KG:
+        return None  # per liter, per butir: not a price per kg
+    fixed = []
+    for i in range(start, end):
+        word = doc.norm(i)
+        best = process.extractOne(word, _NUMBER_WORDS, scorer=fuzz.ratio) if len(word) >= 4 else None
+        if word in _NUMBER_WORDS:
+            fixed.append(word)
+        elif best is not None and best[1] >= (65 if best[0] in SCALES else 75):
+            fixed.append(best[0])
+        else:
+            return None
+    parsed = parse_number(fixed, 0)
+    if parsed is None or parsed[1] != len(fixed) or not isinstance(parsed[0], int):
+        return None
+    if not lx.PRICE_MIN <= parsed[0] <= lx.PRICE_MAX:
+        return None
+    e = end + 1 if doc.norm(end) in lx.PRICE_CURRENCY else end
+    if doc.norm(e) == "per" and doc.norm(e + 1) in lx.PRICE_KG:
+        e += 2
+    return parsed[0], start, e
 
 
 def price_trouble(doc: Doc) -> tuple[Evidence, int] | None:
