@@ -183,8 +183,7 @@ def process_speed(cfg: Config, config_path: str | None, given: Path | None) -> N
         audio_s = info.duration
         print(f"(b) process speed on {path} ({origin}; {audio_s:.1f} s, {info.samplerate} Hz, "
               f"{info.channels} ch) as a multiple of real time")
-        found = shutil.which("ht-gateway")
-        exe = [found] if found else [sys.executable, "-m", "gateway"]
+        exe = [sys.executable, "-m", "gateway"]  # this interpreter and this tree, not another install
         cmd = [*exe, *(["--config", config_path] if config_path else []), "--data-dir", str(tmp / "cli"),
                "process", str(path), "--start", START.isoformat(), "--no-progress"]
         t0 = time.perf_counter()

@@ -57,10 +57,11 @@ def build_parser() -> argparse.ArgumentParser:
     cmd("devices", "list audio inputs with the sample rates they accept")
     p = cmd("config", "check the configuration, or list its documented keys")
     p.add_argument("action", choices=["check", "keys"])
-    from gateway import cli_asr, cli_identity
+    from gateway import cli_asr, cli_identity, cli_report
 
     cli_asr.add_parsers(sub, cmd)
     cli_identity.add_parsers(cmd)
+    cli_report.add_parsers(cmd)
     return parser
 
 
@@ -136,6 +137,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from gateway import cli_asr
 
         return cli_asr.transcribe(args, cfg, data_dir)
+    if args.command in ("report", "followups"):
+        from gateway import cli_report
+
+        return cli_report.dispatch(args, cfg, data_dir)
     if args.command in ("assign", "identify", "checkins", "compliance"):
         from gateway import cli_identity
 

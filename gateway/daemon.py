@@ -182,6 +182,11 @@ def run_daemon(cfg: Config, data_dir: Path, stop: threading.Event | None = None)
         source = _demo_source(cfg, data_dir)
     db = open_store(cfg, data_dir)
     stage = transcription_stage(cfg, recognizer, db, data_dir)
+    reports = None
+    if cfg.stations:
+        from gateway.report.schedule import ReportScheduler
+
+        reports = ReportScheduler(db, cfg, data_dir).start()
     notifier.ready()
     notifier.status(f"listening on {source.name}" if source else "idle")
     try:
@@ -197,6 +202,8 @@ def run_daemon(cfg: Config, data_dir: Path, stop: threading.Event | None = None)
                 pinger.tick(time.monotonic())
     finally:
         notifier.stopping()
+        if reports is not None:
+            reports.stop()
         if stage is not None:
             stage.stop()
         db.close()

@@ -1,0 +1,116 @@
+"""Report subcommands: ``report`` (render, or file a revision now) and ``followups``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import date, datetime
+from pathlib import Path
+
+from gateway.config import Config, ConfigError
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected YYYY-MM-DD") from None
+
+
+def add_parsers(cmd) -> None:  # noqa: ANN001
+    p = cmd("report", "the daily situation report: the latest filed revision, a draft, or file one now")
+    p.add_argument("--date", required=True, type=_date, metavar="YYYY-MM-DD")
+    p.add_argument("--format", choices=["pdf", "html", "csv", "json"], default="pdf")
+    p.add_argument("--out", type=Path, help="file to write (default: stdout for text formats)")
+    which = p.add_mutually_exclusive_group()
+    which.add_argument("--revision", type=int, help="this filed revision")
+    which.add_argument("--draft", action="store_true", help="build it now from the current data, unfiled")
+    which.add_argument("--file", action="store_true",
+                       help="file a new revision now if the report changed (as the schedule would)")
+    p = cmd("followups", "what camats asked for: list, or set status / OPD")
+    p.add_argument("action", choices=["list", "set"])
+    p.add_argument("id", nargs="?", type=int)
+    p.add_argument("--status", choices=["baru", "diproses", "selesai"])
+    p.add_argument("--opd")
+    p.add_argument("--all", action="store_true", help="list closed ones too")
+
+
+def dispatch(args: argparse.Namespace, cfg: Config, data_dir: Path) -> int:
+    from gateway.store.db import Database, default_url
+
+    if not cfg.stations:
+        raise ConfigError(f"{cfg.source_path or 'built-in defaults'}: no [[stations]] configured")
+    db = Database(cfg.store.url or default_url(data_dir))
+    db.migrate()
+    try:
+        if args.command == "followups":
+            return _followups(args, cfg, db)
+        return _report(args, cfg, db, data_dir)
+    finally:
+        db.close()
+
+
+def _report(args: argparse.Namespace, cfg: Config, db, data_dir: Path) -> int:  # noqa: ANN001
+    from gateway.report import filing
+    from gateway.report.build import build_report
+    from gateway.report.render import render
+
+    now = datetime.now(cfg.tz)
+    if args.file:
+        rev = filing.file_report(db, cfg, args.date, now, reason=None)
+        if rev is None:
+            print(f"{args.date}: nothing changed since the last revision; nothing filed")
+            return 0
+        from gateway.report.schedule import write_files
+
+        paths = write_files(data_dir, rev)
+        print(f"{args.date}: revision {rev.revision} filed ({rev.reason}): {paths[0].parent}")
+        return 0
+    if args.draft:
+        report = build_report(db, args.date, cfg, now)
+    else:
+        revs = filing.revisions(db, args.date)
+        if args.revision is not None:
+            chosen = [r for r in revs if r.revision == args.revision]
+            if not chosen:
+                raise ConfigError(f"--revision {args.revision}: {args.date} has revisions "
+                                  f"{[r.revision for r in revs] or 'none'}")
+            report = chosen[0].content
+        elif revs:
+            report = revs[-1].content
+        else:
+            report = build_report(db, args.date, cfg, now)
+            print(f"{args.date}: not filed yet; showing a draft", file=sys.stderr)
+    data = render(report, args.format)
+    if args.out:
+        args.out.write_bytes(data)
+    elif args.format == "pdf" and sys.stdout.isatty():
+        raise ConfigError("--format pdf: give --out FILE (a PDF is not for the terminal)")
+    else:
+        sys.stdout.buffer.write(data)
+    return 0
+
+
+def _followups(args: argparse.Namespace, cfg: Config, db) -> int:  # noqa: ANN001
+    from sqlalchemy import select
+
+    from gateway.report.filing import set_followup
+    from gateway.store.models import FollowUp
+
+    if args.action == "set":
+        if args.id is None or (args.status is None and args.opd is None):
+            raise ConfigError("followups set: give an ID and --status and/or --opd")
+        try:
+            f = set_followup(db, args.id, args.status, args.opd, cfg)
+        except ValueError as e:
+            raise ConfigError(f"followups set: {e}") from None
+        print(f"follow-up {f.id}: {f.status}, {f.opd or 'no OPD'}")
+        return 0
+    with db.read() as s:
+        q = select(FollowUp).order_by(FollowUp.id)
+        if not args.all:
+            q = q.where(FollowUp.status != "selesai")
+        rows = s.scalars(q).all()
+    for f in rows:
+        print(f"{f.id}\t{f.day}\t{f.station}\t{f.status}\t{f.opd or '-'}\t{f.item}\t«{f.phrase}»")
+    return 0
