@@ -33,7 +33,10 @@ CATEGORY_ID = {
     "pohon_tumbang": "Pohon tumbang", "gempa": "Gempa", "penyakit": "Penyakit/wabah",
     "infrastruktur": "Infrastruktur", "kamtibmas": "Kamtibmas", "harga": "Harga bahan pokok",
 }
-UNSTABLE = ("generated_at", "revision", "filed_at", "reason")  # not part of the content hash
+# Not part of the content hash: when it was made, and the follow-ups' progress (a status change by
+# an agency is not a change to the day's report, so it files no revision; each revision shows the
+# follow-ups as they stood when it was filed).
+UNSTABLE = ("generated_at", "revision", "filed_at", "reason", "followups")
 
 
 Spoken = dict[str, list[tuple[Transmission, TranscriptRow | None]]]
@@ -133,9 +136,9 @@ def content_hash(report: dict[str, Any]) -> str:
 
 
 def open_followups(db: Database, day: date, cfg: Config) -> list[dict[str, Any]]:
-    """Follow-ups still open, created before ``day`` (carried over) or on it."""
-    _, hi = day_bounds(day, cfg.tz)
+    """Follow-ups from earlier days still open: carried into ``day``'s report (the day's own needs
+    are in its ``needs``)."""
     with db.read() as s:
-        rows = s.scalars(select(FollowUp).where(FollowUp.created_at < hi, FollowUp.status != "selesai")
+        rows = s.scalars(select(FollowUp).where(FollowUp.day < day, FollowUp.status != "selesai")
                          .order_by(FollowUp.id)).all()
     return [f.as_dict(cfg.tz) for f in rows]

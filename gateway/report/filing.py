@@ -59,18 +59,21 @@ def file_report(db: Database, cfg: Config, day: date, now: datetime, reason: str
         rev = ReportRevision(day=day, revision=number, filed_at=now, reason=reason, content=report,
                              content_sha256=report["content_sha256"])
         s.add(rev)
-        _open_followups(s, day, report)
+        _open_followups(s, day, report, now)
     log.info("report %s revision %d filed (%s)", day, number, reason)
     return rev
 
 
 def _why(before: dict[str, Any], after: dict[str, Any]) -> str:
-    missing_before = set(before["summary"]["missing"])
-    missing_after = set(after["summary"]["missing"])
-    return "late_report" if missing_before - missing_after else "correction"
+    """late_report when a report transmission is new since the last revision (even one after the
+    cutoff); otherwise what changed was read or assigned differently: a correction."""
+    def heard(r: dict[str, Any]) -> set[int]:
+        return {t["transmission_id"] for s in r["stations"] for t in s["transmissions"]}
+
+    return "late_report" if heard(after) - heard(before) else "correction"
 
 
-def _open_followups(s, day: date, report: dict[str, Any]) -> None:  # noqa: ANN001
+def _open_followups(s, day: date, report: dict[str, Any], now: datetime) -> None:  # noqa: ANN001
     existing = {(f.transmission_id, f.item) for f in s.scalars(select(FollowUp).where(FollowUp.day == day))}
     by_tx_category: dict[int, str] = {}
     for inc in report["incidents"]:
@@ -82,7 +85,7 @@ def _open_followups(s, day: date, report: dict[str, Any]) -> None:  # noqa: ANN0
         existing.add(key)
         s.add(FollowUp(day=day, station=need["station"], category=by_tx_category.get(need["transmission_id"]),
                        item=need["item"], phrase=need["phrase"], transmission_id=need["transmission_id"],
-                       status="baru"))
+                       status="baru", created_at=now, updated_at=now))
 
 
 def file_due(db: Database, cfg: Config, now: datetime) -> list[ReportRevision]:
