@@ -1,0 +1,393 @@
+"""Who is calling: find a configured station's name in a recogniser transcript.
+
+Analog FM carries no caller ID; when no DTMF ANI came with a transmission the station is named in
+speech ("Bupati, di sini Camat Sipoholon, ..."), and the recogniser mangles the place names it
+does not know ("camat si poforong", "kecematan siada sarita", "Siburong-Rong-Rong").
+:func:`match_station`
+
+1. splits the transcript into tokens: the recogniser's words with their times and probabilities
+   when given (hyphen-joined pieces kept together), else the text at spaces; a cue word glued to
+   the name is split off ("Camathuara" -> "Camat" "huara");
+2. compares every run of adjacent tokens, joined without spaces (names come split or merged:
+   "Si atas barita", "Siatasbarita"), with every station name and alias, by spelling and by an
+   Indonesian sound key (:func:`phonetic_key`). Radio procedure and report words (ganti, monitor,
+   delapan enam, bupati, situasi, ...) end a run, so they never make a name on their own;
+3. weighs the context (:data:`PENALTY`): a name right after a cue ("camat", "kecamatan",
+   "di sini", "dari"; procedure words in between skipped; misheard cues such as "kamat",
+   "kecemasan" count) or right before "melapor"/"lapor" keeps its score; a name that opens the call
+   loses a little; a name anywhere else loses so much that it cannot pass on its own (reports
+   mention other places: "jalan ke Sipoholon putus"); after "desa"/"dusun" it is a village;
+4. distrusts what the recogniser did not hear: names it lists one after another (Whisper echoing
+   its prompt of station names: "kecamatan Tarutung, Siatas Barita, Adian Koting") are dropped,
+   a name it gives a tiny word probability (copied from the prompt) cannot pass on its own;
+5. never guesses: the best station must reach ``threshold`` and beat every other station by
+   :data:`MARGIN`, else the answer is "unknown" with a one-line reason.
+
+Everything station-specific comes from the configured :class:`~gateway.config.Station` list.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from rapidfuzz.distance import Levenshtein
+
+from gateway.asr.vocabulary import INCIDENTS, NUMBERS, PROCEDURE, STATUS
+from gateway.config import Station
+
+#: Words that introduce the caller's name (before it) or follow it ("Camat X melapor").
+CUES_BEFORE = ("camat", "kecamatan", "sini", "dari")
+CUES_AFTER = ("melapor", "lapor")
+#: A name right after one of these is a village or hamlet, not a kecamatan.
+NOT_STATION_BEFORE = frozenset(("desa", "dusun", "kampung", "kelurahan", "lingkungan"))
+#: Courtesy and filler words, on top of the report vocabulary of :mod:`gateway.asr.vocabulary`.
+FILLERS = """
+pak bapak ibu bu kami saya kita ini itu dan ada tidak yang sudah akan ke di pada untuk dengan kepada
+sini situ sana dari halo hallo over oke ok ya iya baik selamat pagi siang sore malam terima kasih izin
+ijin mohon melaporkan laporan wilayah kabupaten posisi cuaca cerah hujan deras tetapi tapi sedikit
+ditangani kejadian kondisi normal terus sampai jumpa copy kopi cek tes test satu dua tiga
+""".split()
+#: What may stand between listed names ("Tarutung, Siatas Barita dan di sini camat Garoga");
+#: report words may not: "camat Tarutung, jalan ke Sipoholon putus" is no list.
+LIST_SEPARATORS = frozenset("dan serta atau di sini camat kecamatan dari".split())
+
+#: Subtracted from a name's similarity, by where it stands in the call.
+PENALTY = {"cue": 0.0, "opening": 0.10, "none": 0.25, "village": 0.35}
+#: A name the recogniser gives less probability than this (geometric mean over its words) is its
+#: guess, not what it heard (Whisper writes a name from its prompt over one it did not catch).
+UNSURE_WORD_CONF = 0.02
+UNSURE_PENALTY = PENALTY["none"]
+#: The best station must beat the next one by this much.
+MARGIN = 0.05
+#: Below this nothing is worth calling a candidate.
+FLOOR = 0.50
+#: Names this similar (before context) count towards a list.
+LIST_SIMILARITY = 0.85
+#: Longest run of tokens tried as one name ("Si a tas ba ri ta"), and how many letters it may
+#: have beyond the longest name.
+MAX_TOKENS = 6
+EXTRA_LETTERS = 4
+#: Shortest name part split off a glued cue word; how many tokens a cue may stand from the name.
+GLUED_MIN = 4
+CUE_REACH = 3
+
+# The sound key: digraphs first, then one letter per group of sounds the recognisers confuse.
+_DIGRAPHS = (("ng", "n"), ("ny", "n"), ("kh", "k"), ("ch", "c"), ("sy", "s"), ("ph", "p"), ("dj", "j"),
+             ("tj", "c"), ("oe", "u"))
+_CLASSES = str.maketrans({"c": "k", "q": "k", "g": "k", "x": "k", "f": "p", "v": "p", "b": "p",
+                          "d": "t", "z": "s", "j": "s", "e": "i", "y": "i", "o": "u", "w": "u",
+                          "l": "n", "r": "n", "m": "n", "h": None})
+
+
+def normalise(text: str) -> str:
+    """Lower case, accents folded, letters a-z only: "Siborong-borong" -> "siborongborong"."""
+    text = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(ch for ch in text if "a" <= ch <= "z")
+
+
+def phonetic_key(text: str) -> str:
+    """An Indonesian sound key: spellings the recogniser mixes up map to the same letters.
+
+    k/c/q/g, p/b/f/v, t/d, s/z/j, e/i, o/u and the sonorants l/r/m/n/ng are merged, h is dropped
+    and doubled letters collapse. Whisper heard "Sipoholon" as "si Poholong", "si pohonong",
+    "Sipobolong"; "Tarutung" as "taruh tun"; "Purbatua" as "purnatura".
+    """
+    s = normalise(text)
+    for a, b in _DIGRAPHS:
+        s = s.replace(a, b)
+    return re.sub(r"(.)\1+", r"\1", s.translate(_CLASSES))
+
+
+def _similarity(a: str, b: str) -> float:
+    """1 - Levenshtein distance / longer length: a wrong letter costs as much as a missing one.
+
+    (The Indel ratio forgives missing letters: it puts "Pangaran" at 0.84 from Pangaribuan.)"""
+    return Levenshtein.normalized_similarity(a, b)
+
+
+@dataclass(frozen=True)
+class SpokenMatch:
+    """The answer: ``station`` None means unknown; ``reason`` says why in one line either way.
+
+    ``phrase`` is the transcript's words taken for the name, ``start``/``end`` their times (None
+    without word times); ``candidates`` are the best stations with their confidences.
+    """
+
+    station: str | None
+    confidence: float
+    phrase: str
+    start: float | None
+    end: float | None
+    reason: str
+    candidates: list[tuple[str, float]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Token:
+    text: str
+    norm: str
+    start: float | None = None
+    end: float | None = None
+    conf: float | None = None  # the recogniser's word probability
+
+
+@dataclass(frozen=True)
+class _Variant:
+    station: str
+    compact: str  # normalised, no spaces: "siatasbarita"
+    key: str
+
+
+@dataclass
+class _Hit:
+    station: str
+    first: int  # tokens [first, last]
+    last: int
+    similarity: float
+    how: str  # "exact", "spelling" or "phonetic"
+    confidence: float = 0.0
+    context: str = ""
+    listed: bool = False
+
+
+def _norm(raw: str) -> str:
+    return "" if raw.startswith("[") and raw.endswith("]") else normalise(raw)  # Vosk's "[unk]"
+
+
+def _tokens(text: str, words: list[dict[str, Any]] | None) -> list[_Token]:
+    if not words:
+        return [_Token(t, _norm(t)) for t in text.split()]
+    out: list[_Token] = []
+    glue = False
+    for w in words:
+        raw = str(w.get("word", "")).strip()
+        conf = None if w.get("conf") is None else float(w["conf"])
+        tok = _Token(raw, _norm(raw), _time(w.get("start")), _time(w.get("end")), conf)
+        if out and (glue or raw.startswith("-")):  # "Siburong", "-Rong": one word
+            prev = out[-1]
+            confs = [c for c in (prev.conf, tok.conf) if c is not None]
+            out[-1] = _Token(prev.text + raw, prev.norm + tok.norm, prev.start, tok.end,
+                             sum(confs) / len(confs) if confs else None)
+        else:
+            out.append(tok)
+        glue = raw.endswith("-")
+    return out
+
+
+def _time(v: Any) -> float | None:
+    return None if v is None else float(v)
+
+
+def _unglue(tokens: list[_Token], variants: list[_Variant]) -> list[_Token]:
+    """Split a cue word the recogniser glued to the name: "Camathuara" -> "Camat" "huara"."""
+    glue_keys = {phonetic_key(w) for w in CUES_BEFORE if len(w) >= 5}
+    if any(v.key.startswith(k) for v in variants for k in glue_keys):
+        return tokens  # a station name itself starts like a cue word
+    out: list[_Token] = []
+    for tok in tokens:
+        cut = next((n for n in range(3, len(tok.norm) - GLUED_MIN + 1)
+                    if phonetic_key(tok.norm[:n]) in glue_keys), None)
+        if cut is None:
+            out.append(tok)
+            continue
+        plain = tok.text[:cut].casefold() == tok.norm[:cut]  # letters only: the text splits alike
+        out += [_Token(tok.text[:cut] if plain else tok.norm[:cut], tok.norm[:cut], tok.start, tok.start,
+                       tok.conf),
+                _Token(tok.text[cut:] if plain else tok.norm[cut:], tok.norm[cut:], tok.start, tok.end,
+                       tok.conf)]
+    return out
+
+
+def _variants(stations: Sequence[Station]) -> list[_Variant]:
+    out = []
+    for st in stations:
+        for spelling in dict.fromkeys((st.name, *st.aliases)):
+            if compact := normalise(spelling):
+                out.append(_Variant(st.name, compact, phonetic_key(compact)))
+    return out
+
+
+def _procedure_words(stations: Sequence[Station]) -> set[str]:
+    """Procedure and report words, minus any word that is part of a station name."""
+    words = {normalise(w) for p in (*PROCEDURE, *STATUS, *INCIDENTS, *NUMBERS, *FILLERS) for w in p.split()}
+    in_names = {normalise(w) for st in stations for n in (st.name, *st.aliases)
+                for w in re.split(r"[\s-]+", n)}
+    return words - in_names - {""}
+
+
+def _skippable(tok: _Token, procedure: set[str]) -> bool:
+    return not tok.norm or tok.norm in procedure
+
+
+def _is_cue(norm: str, cues: Sequence[str]) -> bool:
+    """A cue word, also as misheard: "kamat", "chama", "kecemasan", "camatkan", "melakor".
+
+    Cues of five letters or more may be one sound off in the key (two from eight letters on),
+    or begin a longer token."""
+    key = phonetic_key(norm)
+    for cue in cues:
+        if norm == cue:
+            return True
+        if len(cue) >= 5:
+            ckey = phonetic_key(cue)
+            if Levenshtein.distance(key, ckey) <= (1 if len(cue) < 8 else 2) or key.startswith(ckey):
+                return True
+    return False
+
+
+def _words(tokens: list[_Token]) -> str:
+    return " ".join(t.text.strip(",.;:!?") for t in tokens).strip()
+
+
+def _context(tokens: list[_Token], hit: _Hit, procedure: set[str]) -> tuple[str, str]:
+    """Where the name stands: ("cue" | "opening" | "village" | "none", how that reads)."""
+    for i in range(hit.first - 1, max(hit.first - 1 - CUE_REACH, -1), -1):
+        if tokens[i].norm in NOT_STATION_BEFORE:
+            return "village", f"after '{_words(tokens[i:hit.first])}'"
+        if _is_cue(tokens[i].norm, CUES_BEFORE):
+            lead = i
+            while lead > 0 and i - lead < 2 and _skippable(tokens[lead - 1], procedure):
+                lead -= 1  # show "di sini camat", not just "camat"
+            return "cue", f"after '{_words(tokens[lead:hit.first])}'"
+        if not _skippable(tokens[i], procedure):
+            break
+    for i in range(hit.last + 1, min(hit.last + 1 + CUE_REACH, len(tokens))):
+        if _is_cue(tokens[i].norm, CUES_AFTER):
+            return "cue", f"before '{_words(tokens[hit.last + 1:i + 1])}'"
+        if not _skippable(tokens[i], procedure):
+            break
+    if all(_skippable(t, procedure) for t in tokens[:hit.first]):
+        return "opening", "opens the call, no cue word"
+    return "none", "no cue word"
+
+
+def _best_hits(tokens: list[_Token], variants: list[_Variant], procedure: set[str]) -> list[_Hit]:
+    """For every run of tokens: the best similarity to each station (spelling or sound)."""
+    hits: list[_Hit] = []
+    longest = max(len(v.compact) for v in variants) + EXTRA_LETTERS
+    for first in range(len(tokens)):
+        joined = ""
+        for last in range(first, min(first + MAX_TOKENS, len(tokens))):
+            # A name may start with what is also a common word ("di atas baritah": Siatas Barita).
+            if last > first and _skippable(tokens[last], procedure):
+                break
+            joined += tokens[last].norm
+            if len(joined) > longest:
+                break
+            if len(joined) < 3 or _skippable(tokens[last], procedure):
+                continue
+            key = phonetic_key(joined)
+            best: dict[str, _Hit] = {}
+            for v in variants:
+                spelling = _similarity(joined, v.compact)
+                # A sound-alike counts half way: "Siborong" sounds like Sipoholon but is spelled
+                # like Siborongborong; "taruh tun" is Tarutung by sound (1.0) and spelling (0.75).
+                phonetic = (spelling + _similarity(key, v.key)) / 2
+                sim, how = (spelling, "spelling") if spelling >= phonetic else (phonetic, "phonetic")
+                if joined == v.compact:
+                    sim, how = 1.0, "exact"
+                if sim >= FLOOR and (v.station not in best or sim > best[v.station].similarity):
+                    best[v.station] = _Hit(v.station, first, last, sim, how)
+            hits += best.values()
+    return hits
+
+
+def _mark_lists(hits: list[_Hit], tokens: list[_Token]) -> list[str]:
+    """Flag names of two or more stations said back to back; returns the first such list."""
+    chosen: list[_Hit] = []  # the strongest name per start, not overlapping
+    for h in sorted((h for h in hits if h.similarity >= LIST_SIMILARITY), key=lambda h: (h.first, h.last)):
+        if chosen and h.first <= chosen[-1].last:
+            if h.first == chosen[-1].first and h.similarity > chosen[-1].similarity:
+                chosen[-1] = h
+            continue
+        chosen.append(h)
+    runs: list[list[_Hit]] = []
+    for h in chosen:
+        between = tokens[runs[-1][-1].last + 1:h.first] if runs else []
+        if runs and all(not t.norm or t.norm in LIST_SEPARATORS for t in between):
+            runs[-1].append(h)
+        else:
+            runs.append([h])
+    listed: list[str] = []
+    for run in runs:
+        names = list(dict.fromkeys(h.station for h in run))
+        if len(names) >= 2:
+            for h in hits:
+                h.listed = h.listed or (run[0].first <= h.first and h.last <= run[-1].last)
+            listed = listed or names
+    return listed
+
+
+def _word_probability(tokens: list[_Token]) -> float | None:
+    """Geometric mean of the recogniser's word probabilities (None: it gave none)."""
+    confs = [max(t.conf, 1e-6) for t in tokens if t.conf is not None]
+    return math.exp(sum(map(math.log, confs)) / len(confs)) if confs else None
+
+
+def _phrase(tokens: list[_Token], hit: _Hit) -> str:
+    return " ".join(t.text for t in tokens[hit.first:hit.last + 1]).strip(" ,.;:!?")
+
+
+def _unknown(reason: str, candidates: list[tuple[str, float]], confidence: float = 0.0) -> SpokenMatch:
+    return SpokenMatch(None, round(confidence, 3), "", None, None, reason, candidates)
+
+
+def match_station(text: str, words: list[dict[str, Any]] | None, stations: Sequence[Station],
+                  threshold: float = 0.80) -> SpokenMatch:
+    """The station whose name ``text`` (or its recogniser ``words``) speaks, or None with the reason.
+
+    ``words`` are the transcript's words as stored (``word``, ``start``, ``end``, ``conf``); when
+    given they are used instead of ``text`` and the match carries the phrase's start and end.
+    """
+    variants = _variants(stations)
+    if not variants:
+        return _unknown("no stations configured", [])
+    procedure = _procedure_words(stations)
+    tokens = _unglue(_tokens(text, words), variants)
+    if all(_skippable(t, procedure) for t in tokens):
+        return _unknown("no station name spoken" if tokens else "empty transcript", [])
+
+    hits = _best_hits(tokens, variants, procedure)
+    listed = _mark_lists(hits, tokens)
+    for h in hits:
+        kind, h.context = _context(tokens, h, procedure)
+        h.confidence = h.similarity - PENALTY[kind]
+        p = _word_probability(tokens[h.first:h.last + 1])
+        if p is not None and p < UNSURE_WORD_CONF:
+            h.confidence -= UNSURE_PENALTY
+            h.context += f"; the recogniser is unsure of it (p {p:.3f})"
+        h.confidence = max(0.0, h.confidence)
+    per_station: dict[str, _Hit] = {}
+    for h in hits:
+        best = per_station.get(h.station)
+        if not h.listed and (best is None or h.confidence > best.confidence):
+            per_station[h.station] = h
+    ranked = sorted(per_station.values(), key=lambda h: -h.confidence)
+    candidates = [(h.station, round(h.confidence, 3)) for h in ranked[:3]]
+
+    if not ranked or ranked[0].confidence < FLOOR:
+        if listed:
+            return _unknown(f"only a list of station names ({', '.join(listed)}): "
+                            "the recogniser echoing its prompt, not a caller", candidates)
+        if not ranked:
+            return _unknown("no station name spoken", candidates)
+        return _unknown(f"no station name spoken (closest: {ranked[0].station} {ranked[0].confidence:.2f})",
+                        candidates, ranked[0].confidence)
+    top = ranked[0]
+    ignored = f"; ignored a list of names ({', '.join(listed)})" if listed else ""
+    if top.confidence < threshold:
+        return _unknown(f"best candidate {top.station} {top.confidence:.2f} < {threshold:.2f} "
+                        f"('{_phrase(tokens, top)}', {top.context}){ignored}", candidates, top.confidence)
+    if len(ranked) > 1 and top.confidence - ranked[1].confidence < MARGIN:
+        return _unknown(f"two stations equally likely: {top.station} {top.confidence:.2f}, "
+                        f"{ranked[1].station} {ranked[1].confidence:.2f}", candidates, top.confidence)
+    phrase = _phrase(tokens, top)
+    how = "exact" if top.how == "exact" else f"{top.how} {top.similarity:.2f}"
+    return SpokenMatch(top.station, round(top.confidence, 3), phrase, tokens[top.first].start,
+                       tokens[top.last].end, f"'{phrase}' ≈ {top.station} ({how}, {top.context}){ignored}",
+                       candidates)
