@@ -1,0 +1,127 @@
+"""Mailing a filed report: its PDF to ``report.email.to`` over SMTP (smtplib).
+
+One message per filed revision: subject "Laporan Situasi Harian <kabupaten> <tanggal> (revisi N)",
+a short Indonesian plain-text body with the summary, and the PDF attached as
+``laporan-situasi-YYYY-MM-DD-rN.pdf``. STARTTLS is used when ``starttls`` is set and the server
+offers it (certificates are verified); the client logs in when ``smtp_user`` is set. Every failure
+-- server unreachable, TLS, login refused, recipient or message rejected -- is one
+:class:`MailError` line naming the server, for the scheduler's log.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+import ssl
+from datetime import date, datetime
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from typing import Any
+
+from gateway.config import EmailConfig
+from gateway.report.render import date_text, incident_text, view
+
+log = logging.getLogger(__name__)
+
+TIMEOUT_S = 30.0
+MAX_LISTED_INCIDENTS = 20
+
+
+class MailError(RuntimeError):
+    """The report could not be mailed (one line, naming the SMTP server)."""
+
+
+def attachment_name(report: dict[str, Any]) -> str:
+    rev = report.get("revision")
+    return f"laporan-situasi-{report['date']}-{f'r{rev}' if rev is not None else 'draf'}.pdf"
+
+
+def subject(report: dict[str, Any]) -> str:
+    rev = report.get("revision")
+    day = date_text(date.fromisoformat(report["date"]))
+    return (f"Laporan Situasi Harian {report['kabupaten']} {day} "
+            f"({f'revisi {rev}' if rev is not None else 'draf'})")
+
+
+def body(report: dict[str, Any]) -> str:
+    """The plain-text body: what is attached and the summary, in Indonesian."""
+    v = view(report)
+    lines = ["Yth. Bapak/Ibu,", "",
+             f"Terlampir Laporan Situasi Harian Kabupaten {report['kabupaten']}, {v.date_long}.",
+             *(f"{label}: {text}" for label, text in v.meta), "", "Ringkasan:", f"- {v.headline}",
+             *(f"- {label}: {text}" for label, text in v.summary)]
+    incidents = report.get("incidents") or []
+    if incidents:
+        lines += ["", "Kejadian:"]
+        lines += [f"{n}. Kec. {inc.get('station', '')} — {incident_text(inc)}"
+                  for n, inc in enumerate(incidents[:MAX_LISTED_INCIDENTS], 1)]
+        if len(incidents) > MAX_LISTED_INCIDENTS:
+            lines.append(f"... dan {len(incidents) - MAX_LISTED_INCIDENTS} kejadian lain (lihat lampiran).")
+    lines += ["", "Rincian per kecamatan, kutipan ucapan dan rekamannya ada di lampiran PDF.",
+              "Pesan ini dikirim otomatis oleh ht-gateway; mohon tidak dibalas.", ""]
+    return "\n".join(lines)
+
+
+def build_message(cfg: EmailConfig, report: dict[str, Any], pdf: bytes, now: datetime) -> EmailMessage:
+    msg = EmailMessage()
+    msg["Subject"] = subject(report)
+    msg["From"] = cfg.sender
+    msg["To"] = ", ".join(cfg.to)
+    msg["Date"] = format_datetime(now)
+    msg["Message-ID"] = make_msgid("laporan", domain=cfg.sender.rpartition("@")[2] or None)
+    msg.set_content(body(report))
+    msg.add_attachment(pdf, maintype="application", subtype="pdf", filename=attachment_name(report))
+    return msg
+
+
+def _reply(code: int, text: bytes | str) -> str:
+    """An SMTP reply on one line: "535 5.7.8 Authentication credentials invalid"."""
+    words = text.decode(errors="replace") if isinstance(text, bytes) else str(text)
+    return " ".join(f"{code} {words}".split())
+
+
+def _why(e: BaseException, cfg: EmailConfig) -> str:
+    if isinstance(e, smtplib.SMTPAuthenticationError):
+        return f"login as {cfg.smtp_user!r} refused ({_reply(e.smtp_code, e.smtp_error)})"
+    if isinstance(e, smtplib.SMTPRecipientsRefused):
+        return "recipients refused: " + ", ".join(f"{rcpt} ({_reply(*reply)})"
+                                                  for rcpt, reply in e.recipients.items())
+    if isinstance(e, smtplib.SMTPSenderRefused):
+        return f"sender {e.sender!r} refused ({_reply(e.smtp_code, e.smtp_error)})"
+    if isinstance(e, smtplib.SMTPResponseException):
+        return f"server answered {_reply(e.smtp_code, e.smtp_error)}"
+    if isinstance(e, smtplib.SMTPNotSupportedError):
+        return f"not supported by the server: {' '.join(str(e).split())}"
+    if isinstance(e, ConnectionRefusedError):
+        return "connection refused"
+    if isinstance(e, TimeoutError):
+        return f"no answer within {TIMEOUT_S:g} s"
+    if isinstance(e, ssl.SSLError | ssl.CertificateError):
+        return f"TLS failed: {' '.join(str(e).split())}"
+    return f"{type(e).__name__}: {' '.join(str(e).split()) or 'no details'}"
+
+
+def send_report(cfg: EmailConfig, report: dict[str, Any], pdf: bytes, now: datetime) -> None:
+    """Mail the filed report's PDF to ``cfg.to``; raise :class:`MailError` on any failure."""
+    where = f"{cfg.smtp_host}:{cfg.smtp_port}"
+    if not cfg.to or not cfg.sender or not cfg.smtp_host:
+        raise MailError(f"cannot mail the report via {where}: report.email needs to, sender and smtp_host")
+    msg = build_message(cfg, report, pdf, now)
+    try:
+        with smtplib.SMTP(cfg.smtp_host, cfg.smtp_port, timeout=TIMEOUT_S) as smtp:
+            smtp.ehlo()
+            if cfg.starttls and smtp.has_extn("starttls"):
+                smtp.starttls(context=ssl.create_default_context())
+                smtp.ehlo()
+            elif cfg.starttls:
+                log.warning("SMTP server %s does not offer STARTTLS: the report is sent unencrypted", where)
+            if cfg.smtp_user:
+                smtp.login(cfg.smtp_user, cfg.smtp_password)
+            refused = smtp.send_message(msg, from_addr=cfg.sender, to_addrs=list(cfg.to))
+    except (smtplib.SMTPException, OSError) as e:
+        raise MailError(f"cannot mail the report via {where}: {_why(e, cfg)}") from e
+    if refused:  # accepted for some recipients only
+        raise MailError(f"report mailed via {where}, but recipients refused: "
+                        + ", ".join(f"{rcpt} ({_reply(*reply)})" for rcpt, reply in refused.items()))
+    log.info("report %s revision %s mailed to %s via %s", report.get("date"), report.get("revision"),
+             ", ".join(cfg.to), where)
