@@ -98,6 +98,10 @@ def test_nothing_filed_twice_after_a_restart_and_a_missed_cutoff_is_filed_at_sta
     first = ReportScheduler(morning, cfg, tmp_path, clock=lambda: at("14:00"))
     filed = first.run_once()  # the gateway was down at 12:00: filed now
     assert [r.revision for r in filed] == [1]
+    folder = tmp_path / "reports" / "2026-11-20"
+    assert sorted(p.name for p in folder.iterdir()) == [
+        f"laporan-situasi-2026-11-20-r1.{ext}" for ext in ("csv", "html", "json", "pdf")]
+    assert (folder / "laporan-situasi-2026-11-20-r1.pdf").read_bytes().startswith(b"%PDF")
     again = ReportScheduler(morning, cfg, tmp_path, clock=lambda: at("14:01"))  # a restart
     assert again.run_once() == []
     assert [r.revision for r in revisions(morning, DAY)] == [1]
