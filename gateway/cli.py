@@ -57,11 +57,12 @@ def build_parser() -> argparse.ArgumentParser:
     cmd("devices", "list audio inputs with the sample rates they accept")
     p = cmd("config", "check the configuration, or list its documented keys")
     p.add_argument("action", choices=["check", "keys"])
-    from gateway import cli_asr, cli_identity, cli_report
+    from gateway import cli_asr, cli_identity, cli_report, cli_web
 
     cli_asr.add_parsers(sub, cmd)
     cli_identity.add_parsers(cmd)
     cli_report.add_parsers(cmd)
+    cli_web.add_parsers(cmd)
     return parser
 
 
@@ -137,6 +138,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from gateway import cli_asr
 
         return cli_asr.transcribe(args, cfg, data_dir)
+    if args.command in ("web", "user"):
+        from gateway import cli_web
+
+        return cli_web.dispatch(args, cfg, data_dir)
     if args.command in ("report", "followups"):
         from gateway import cli_report
 

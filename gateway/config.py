@@ -139,6 +139,17 @@ class ReportConfig:
 
 
 @dataclass(frozen=True)
+class WebConfig:
+    serve: bool = True  # `ht-gateway run` serves the UI too (`ht-gateway web` serves it alone)
+    host: str = "127.0.0.1"  # loopback only unless set: put a TLS reverse proxy in front otherwise
+    port: int = 8080
+    secure_cookies: bool = False  # true behind HTTPS: the session cookie is then sent over HTTPS only
+    session_hours: float = 12.0
+    login_max_failures: int = 5
+    login_window_minutes: int = 10
+
+
+@dataclass(frozen=True)
 class StoreConfig:
     url: str = ""  # empty: SQLite file gateway.sqlite3 in the data directory
 
@@ -163,6 +174,7 @@ class Config:
     identity: IdentityConfig = field(default_factory=IdentityConfig)
     checkins: CheckinsConfig = field(default_factory=CheckinsConfig)
     report: ReportConfig = field(default_factory=ReportConfig)
+    web: WebConfig = field(default_factory=WebConfig)
     store: StoreConfig = field(default_factory=StoreConfig)
     stations: tuple[Station, ...] = ()
     source_path: str = field(default="", compare=False)  # not a key: where this was loaded from
@@ -209,6 +221,11 @@ _RULES: list[tuple[str, typing.Callable[[Any], bool], str]] = [
     ("report.recheck_minutes", lambda v: 1 <= v <= 1440, "1..1440"),
     ("report.recheck_days", lambda v: 0 <= v <= 31, "0..31"),
     ("report.email.smtp_port", lambda v: 1 <= v <= 65535, "1..65535"),
+    ("web.host", lambda v: bool(v.strip()), "a host name or address, e.g. '127.0.0.1'"),
+    ("web.port", lambda v: 1 <= v <= 65535, "1..65535"),
+    ("web.session_hours", lambda v: 0.25 <= v <= 720, "0.25..720 h"),
+    ("web.login_max_failures", lambda v: 1 <= v <= 100, "1..100"),
+    ("web.login_window_minutes", lambda v: 1 <= v <= 1440, "1..1440 min"),
     ("asr.whisper.compute_type", lambda v: v in ("int8", "int8_float32", "float32", "int16"),
      "'int8', 'int8_float32', 'int16' or 'float32'"),
     ("asr.whisper.beam_size", lambda v: 1 <= v <= 10, "1..10"),

@@ -182,6 +182,7 @@ def run_daemon(cfg: Config, data_dir: Path, stop: threading.Event | None = None)
         source = _demo_source(cfg, data_dir)
     db = open_store(cfg, data_dir)
     stage = transcription_stage(cfg, recognizer, db, data_dir)
+    web = start_web(cfg, db, data_dir) if cfg.web.serve else None
     reports = None
     if cfg.stations:
         from gateway.report.schedule import ReportScheduler
@@ -202,12 +203,28 @@ def run_daemon(cfg: Config, data_dir: Path, stop: threading.Event | None = None)
                 pinger.tick(time.monotonic())
     finally:
         notifier.stopping()
+        if web is not None:
+            web.should_exit = True
         if reports is not None:
             reports.stop()
         if stage is not None:
             stage.stop()
         db.close()
     return 0
+
+
+def start_web(cfg: Config, db: Database, data_dir: Path):  # noqa: ANN201 - uvicorn.Server
+    """The web UI in a thread of the daemon (uvicorn installs no signal handlers off the main thread)."""
+    import uvicorn
+
+    from gateway.web.app import create_app
+
+    server = uvicorn.Server(uvicorn.Config(create_app(cfg, db, data_dir), host=cfg.web.host,
+                                           port=cfg.web.port, log_level="warning", server_header=False))
+    threading.Thread(target=server.run, name="web", daemon=True).start()
+    log.info("web UI on http://%s:%d/ (create users with: ht-gateway user add NAME --role admin)",
+             cfg.web.host, cfg.web.port)
+    return server
 
 
 def _demo_source(cfg: Config, data_dir: Path) -> FileSource | None:

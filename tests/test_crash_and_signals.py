@@ -118,8 +118,14 @@ def test_run_without_radio_processes_the_demo_and_notifies_systemd(tmp_path: Pat
     sock.bind(str(sock_path))
     sock.settimeout(120)
     data_dir = tmp_path / "data"
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(f"[web]\nport = {port}\n")
     env = {**os.environ, "NOTIFY_SOCKET": str(sock_path), "WATCHDOG_USEC": "2000000"}
-    proc = subprocess.Popen([sys.executable, "-m", "gateway", "--data-dir", str(data_dir), "run"],
+    proc = subprocess.Popen([sys.executable, "-m", "gateway", "--config", str(cfg), "--data-dir",
+                             str(data_dir), "run"],
                             cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     messages: list[str] = []
     try:
@@ -129,6 +135,10 @@ def test_run_without_radio_processes_the_demo_and_notifies_systemd(tmp_path: Pat
         while time.monotonic() < deadline and not any("idle" in m for m in messages):
             messages += sock.recv(4096).decode().splitlines()
         assert any(m == "WATCHDOG=1" for m in messages)
+        import urllib.request
+
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=10) as page:
+            assert page.status == 200 and "Masuk" in page.read().decode()  # the web UI is served
         rows = _rows(data_dir)
         assert len(rows) >= 5 and all(r["status"] == "complete" for r in rows)
         assert sum(r["kerchunk"] for r in rows) == 1
@@ -142,7 +152,8 @@ def test_run_without_radio_processes_the_demo_and_notifies_systemd(tmp_path: Pat
     assert proc.returncode == 0, proc.stderr.read() if proc.stderr else ""
     assert "STOPPING=1" in messages
     # a second start the same day does not process the demo again
-    r = subprocess.run([sys.executable, "-m", "gateway", "--data-dir", str(data_dir), "run"],
+    r = subprocess.run([sys.executable, "-m", "gateway", "--config", str(cfg), "--data-dir",
+                        str(data_dir), "run"],
                        cwd=REPO, capture_output=True, text=True, timeout=60,
                        env={**os.environ, "NOTIFY_SOCKET": ""}, input=None,
                        preexec_fn=lambda: signal.alarm(8))

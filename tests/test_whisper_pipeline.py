@@ -70,3 +70,17 @@ def test_sample_channel_gives_indonesian_text_and_nothing_for_the_kerchunk(tmp_p
     missing = {c["station"] for c in stations if c["status"] == "missing"}
     expected = {st["station"] for st in stations} - {"Tarutung", "Sipahutar", siatas.station}
     assert missing == expected and len(missing) == (12 if siatas.station else 13)
+    # the day's situation report, end to end from the channel recording
+    r = run_cli("--config", str(cfg), "--data-dir", str(tmp_path / "data"), "report", "--date",
+                "2026-11-20", "--format", "json", "--draft")
+    assert r.returncode == 0, r.stderr
+    report = json.loads(r.stdout)
+    named = {s["station"] for s in report["stations"] if s["checkin"] != "missing"}
+    assert {"Tarutung", "Sipahutar"} <= named
+    assert len(report["summary"]["missing"]) == (12 if siatas.station else 13)
+    by_cat = {i["category"]: i for i in report["incidents"]}
+    assert "longsor" in by_cat and by_cat["longsor"]["station"] == "Sipahutar"
+    prices = {p["commodity"]: p["rupiah_per_kg"] for s in report["stations"] for p in s["prices"]}
+    assert prices.get("beras") == 11000
+    assert by_cat["banjir"]["counts"] == {"rumah_terendam": 7}
+    assert by_cat["banjir"]["station"] == (siatas.station or by_cat["banjir"]["station"])

@@ -176,3 +176,58 @@ class FollowUp(Base):
                 "category": self.category, "item": self.item, "phrase": self.phrase,
                 "transmission_id": self.transmission_id, "status": self.status, "opd": self.opd,
                 "updated_at": self.updated_at.astimezone(tz).isoformat(timespec="seconds")}
+
+
+# --- web UI (gateway/web): users, sessions, audit log, transcript search ------------------------
+
+from sqlalchemy import Index, func  # noqa: E402 - kept with the web section it serves
+from sqlalchemy import text as sql_text  # noqa: E402
+
+
+class WebUser(Base):
+    """Someone who may log in to the web UI. There is no default user: ``ht-gateway user add``."""
+
+    __tablename__ = "web_users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(40), unique=True)  # lower case
+    role: Mapped[str] = mapped_column(String(12))  # viewer | operator | admin
+    password_hash: Mapped[str] = mapped_column(String(200))  # argon2id, PHC string
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    password_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class WebSession(Base):
+    """A logged-in browser. The cookie holds a random token; only its SHA-256 is stored."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("web_users.id"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    ip: Mapped[str | None] = mapped_column(String(64))
+
+
+class AuditEntry(Base):
+    """Who did what, when: logins (and failures, which also drive rate limiting), logouts, changes."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    actor: Mapped[str | None] = mapped_column(String(100), index=True)  # user name (as typed, on failure)
+    action: Mapped[str] = mapped_column(String(40), index=True)
+    target: Mapped[str | None] = mapped_column(String(100))  # e.g. "transmission:12", "user:ana"
+    ip: Mapped[str | None] = mapped_column(String(64), index=True)
+    before: Mapped[dict | None] = mapped_column(JSON)
+    after: Mapped[dict | None] = mapped_column(JSON)
+
+
+# Full-text search over transcripts: on PostgreSQL this GIN expression index (migration 0005); on
+# SQLite an FTS5 table ``transcripts_fts`` kept in sync by triggers (migration 0005, no model).
+Index("ix_transcripts_text_fts", func.to_tsvector(sql_text("'simple'::regconfig"), TranscriptRow.text),
+      postgresql_using="gin").ddl_if(dialect="postgresql")

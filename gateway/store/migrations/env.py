@@ -6,7 +6,14 @@ from gateway.store.models import Base
 
 target_metadata = Base.metadata
 connection = context.config.attributes["connection"]
+
+
+def include_name(name, type_, parent_names) -> bool:  # noqa: ANN001
+    """SQLite's FTS5 search index (migration 0005) and its shadow tables are not models."""
+    return not (type_ == "table" and name and name.startswith("transcripts_fts"))
+
+
 context.configure(connection=connection, target_metadata=target_metadata,
-                  render_as_batch=connection.dialect.name == "sqlite")
+                  render_as_batch=connection.dialect.name == "sqlite", include_name=include_name)
 with context.begin_transaction():
     context.run_migrations()

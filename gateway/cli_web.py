@@ -1,0 +1,116 @@
+"""Web subcommands: ``web`` (serve the UI) and ``user`` (add, list, passwd, disable, enable).
+
+There is no default user: create the first admin with ``ht-gateway user add NAME --role admin``. The
+password is asked twice on the terminal, or read from standard input with ``--password-stdin`` (one
+line) for scripts; at least 10 characters.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import logging
+import os
+import sys
+from pathlib import Path
+
+from gateway.config import Config, ConfigError
+
+log = logging.getLogger(__name__)
+
+
+def add_parsers(cmd) -> None:  # noqa: ANN001
+    p = cmd("web", "serve the web UI (web.host:web.port; log in with a user made by `ht-gateway user add`)")
+    p.add_argument("--host", help="listen on this address instead of web.host")
+    p.add_argument("--port", type=int, help="listen on this port instead of web.port")
+    p = cmd("user", "web UI users: add, list, passwd, disable, enable")
+    p.add_argument("action", choices=["add", "list", "passwd", "disable", "enable"])
+    p.add_argument("name", nargs="?", metavar="NAME")
+    p.add_argument("--role", choices=["viewer", "operator", "admin"], help="for add (required)")
+    p.add_argument("--password-stdin", action="store_true",
+                   help="read the password from standard input (one line) instead of asking twice")
+
+
+def _actor() -> str:
+    return f"cli:{os.environ.get('SUDO_USER') or getpass.getuser()}"
+
+
+def read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        line = sys.stdin.readline()
+        return line[:-1] if line.endswith("\n") else line
+    if not sys.stdin.isatty():
+        raise ConfigError("no terminal to ask the password on: use --password-stdin")
+    try:
+        first, again = getpass.getpass("Password: "), getpass.getpass("Password again: ")
+    except (EOFError, KeyboardInterrupt):
+        raise ConfigError("cancelled; nothing changed") from None
+    if first != again:
+        raise ConfigError("the two passwords differ; nothing changed")
+    return first
+
+
+def dispatch(args: argparse.Namespace, cfg: Config, data_dir: Path) -> int:
+    from gateway.store.db import Database, default_url
+
+    db = Database(cfg.store.url or default_url(data_dir))
+    db.migrate()
+    try:
+        if args.command == "web":
+            return _serve(args, cfg, db, data_dir)
+        return _user(args, db)
+    finally:
+        db.close()
+
+
+def _user(args: argparse.Namespace, db) -> int:  # noqa: ANN001
+    from gateway.web import users
+
+    if args.action != "list" and not args.name:
+        raise ConfigError(f"user {args.action}: give a user NAME")
+    try:
+        if args.action == "list":
+            rows = users.list_users(db)
+            for u in rows:
+                state = "disabled" if u.disabled else "active"
+                print(f"{u.name}\t{u.role}\t{state}\tcreated {u.created_at:%Y-%m-%d %H:%M} UTC")
+            if not rows:
+                print("no users: create the first with `ht-gateway user add NAME --role admin`")
+            return 0
+        if args.action == "add":
+            if args.role is None:
+                raise ConfigError("user add: --role viewer|operator|admin is required")
+            users.normalize_name(args.name)
+            u = users.add_user(db, args.name, args.role, read_password(args.password_stdin), _actor())
+            print(f"user {u.name} added ({u.role})")
+        elif args.action == "passwd":
+            users.set_password(db, args.name, read_password(args.password_stdin), _actor())
+            print(f"user {args.name}: password changed; their sessions ended")
+        else:
+            users.set_disabled(db, args.name, args.action == "disable", _actor())
+            print(f"user {args.name} {args.action}d")
+    except users.UserError as e:
+        raise ConfigError(f"user {args.action}: {e}") from None
+    return 0
+
+
+def _serve(args: argparse.Namespace, cfg: Config, db, data_dir: Path) -> int:  # noqa: ANN001
+    import uvicorn
+
+    from gateway.web import users
+    from gateway.web.app import create_app
+
+    host = args.host or cfg.web.host
+    port = args.port or cfg.web.port
+    if not 1 <= port <= 65535:
+        raise ConfigError(f"--port {port}: expected 1..65535")
+    if not any(u.role == "admin" and not u.disabled for u in users.list_users(db)):
+        log.warning("no active admin user yet: create one with `ht-gateway user add NAME --role admin`")
+    if host not in ("127.0.0.1", "::1", "localhost") and not cfg.web.secure_cookies:
+        log.warning("web.host = %r serves the network over plain HTTP: put an HTTPS reverse proxy in front "
+                    "and set web.secure_cookies = true", host)
+    app = create_app(cfg, db, data_dir)
+    print(f"ht-gateway web UI on http://{host}:{port}/ (Ctrl-C stops it)", file=sys.stderr)
+    uvicorn.run(app, host=host, port=port, log_level="info", server_header=False, proxy_headers=True,
+                forwarded_allow_ips="127.0.0.1")
+    return 0

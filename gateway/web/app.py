@@ -1,0 +1,107 @@
+"""The web UI application: routes, middleware, templates. Serve it with ``ht-gateway web``.
+
+``create_app(cfg, db, data_dir)`` builds a Starlette app over an open, migrated database. Everything
+but the login form and the static files needs a session (``gateway.web.auth``); changes need the
+operator role and a CSRF token. Tunables for tests live on ``app.state`` (``sse_poll_s``,
+``sse_lifetime_s``).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.templating import Jinja2Templates
+
+from gateway.checkins import SOURCE_ID
+from gateway.config import Config
+from gateway.store.db import Database
+from gateway.web import actions, events, media, views
+from gateway.web.auth import API_PREFIXES, AuthMiddleware, SecurityHeadersMiddleware
+
+log = logging.getLogger(__name__)
+
+HERE = Path(__file__).parent
+MAX_BODY = 1 << 20  # forms only: 1 MiB is plenty (Starlette >= 1.6 refuses more with 413)
+TITLES = {400: "Permintaan tidak sah", 401: "Perlu login", 403: "Tidak diizinkan", 404: "Tidak ditemukan",
+          405: "Metode tidak diizinkan", 409: "Konflik", 413: "Terlalu besar", 503: "Belum tersedia"}
+
+
+def _templates(cfg: Config) -> Jinja2Templates:
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True,
+                             undefined=jinja2.StrictUndefined)
+    tz = cfg.tz
+
+    def local(value: datetime | None, fmt: str = "%d-%m-%Y %H:%M:%S") -> str:
+        return value.astimezone(tz).strftime(fmt) if value is not None else "-"
+
+    def seconds(value: float | None) -> str:
+        return f"{value:.1f} s" if value is not None else "-"
+
+    env.filters.update(local=local, seconds=seconds, source=lambda v: SOURCE_ID.get(v or "", "-"))
+    return Jinja2Templates(env=env)
+
+
+def routes() -> list[Any]:
+    return [
+        Route("/login", views.login_form, methods=["GET"]),
+        Route("/login", views.login_post, methods=["POST"]),
+        Route("/logout", views.logout, methods=["POST"]),
+        Route("/", views.today, methods=["GET"]),
+        Route("/fragment/today", views.today_fragment, methods=["GET"]),
+        Route("/events", events.events, methods=["GET"]),
+        Route("/log", views.log_page, methods=["GET"]),
+        Route("/tx/{tx_id:int}", views.tx_page, methods=["GET"]),
+        Route("/tx/{tx_id:int}/transcript", actions.post_transcript, methods=["POST"]),
+        Route("/tx/{tx_id:int}/verify", actions.post_verify, methods=["POST"]),
+        Route("/tx/{tx_id:int}/assign", actions.post_assign, methods=["POST"]),
+        Route("/audio/{tx_id:int}", media.audio, methods=["GET"]),
+        Route("/audio/{tx_id:int}/peaks.json", media.peaks, methods=["GET"]),
+        Route("/reports", views.reports, methods=["GET"]),
+        Route("/reports/{day}/{rev:int}.{fmt}", views.report_file, methods=["GET"]),
+        Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
+    ]
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    headers = dict(exc.headers or {})
+    path = request.url.path
+    if path.startswith(API_PREFIXES) or path.endswith(".json") or exc.status_code == 405:
+        return PlainTextResponse(str(exc.detail), status_code=exc.status_code, headers=headers)
+    detail = exc.detail if exc.detail and exc.detail != _default_phrase(exc.status_code) else ""
+    return views.page(request, "error.html", {"status": exc.status_code, "detail": detail,
+                                              "title": TITLES.get(exc.status_code, "Kesalahan")},
+                      exc.status_code, headers)
+
+
+def _default_phrase(status: int) -> str:
+    from http import HTTPStatus
+
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return ""
+
+
+def create_app(cfg: Config, db: Database, data_dir: Path) -> Starlette:
+    app = Starlette(routes=routes(), max_body_size=MAX_BODY,
+                    middleware=[Middleware(SecurityHeadersMiddleware), Middleware(AuthMiddleware, db=db)],
+                    exception_handlers={HTTPException: _http_error})
+    app.state.cfg = cfg
+    app.state.db = db
+    app.state.data_dir = Path(data_dir)
+    app.state.templates = _templates(cfg)
+    app.state.sse_poll_s = 1.0
+    app.state.sse_lifetime_s = 300.0
+    return app

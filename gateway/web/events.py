@@ -1,0 +1,59 @@
+"""``/events``: server-sent events when something new is stored, for live pages.
+
+The generator polls the database every ``app.state.sse_poll_s`` (1 s) for a change marker (newest
+transmission and transcript ids, completed transmissions, newest assignment; see
+:func:`gateway.web.queries.change_marker`) — the pipeline may run in another process, so there is
+nothing to subscribe to. It sends ``event: change`` when the marker moves, a comment every 15 s to
+keep proxies from closing the connection, and ends after ``app.state.sse_lifetime_s`` (5 min): the
+browser's EventSource reconnects by itself (``retry: 2000``), and a logged-out or expired session
+then gets its 401.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import AsyncIterator
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import StreamingResponse
+
+from gateway.store.db import Database
+from gateway.web.auth import current_user
+from gateway.web.queries import change_marker
+
+log = logging.getLogger(__name__)
+
+KEEPALIVE_S = 15.0
+
+
+async def _stream(db: Database, poll_s: float, lifetime_s: float) -> AsyncIterator[str]:
+    marker = await run_in_threadpool(change_marker, db)
+    yield "retry: 2000\n\n"
+    yield f"event: hello\ndata: {json.dumps(list(marker))}\n\n"
+    start = last_sent = time.monotonic()
+    while time.monotonic() - start < lifetime_s:
+        await asyncio.sleep(poll_s)
+        try:
+            now_marker = await run_in_threadpool(change_marker, db)
+        except Exception as e:  # noqa: BLE001 - a busy or restarting database: try again next time
+            log.warning("events: cannot read the database: %s", e)
+            continue
+        if now_marker != marker:
+            marker = now_marker
+            last_sent = time.monotonic()
+            yield f"event: change\ndata: {json.dumps(list(marker))}\n\n"
+        elif time.monotonic() - last_sent >= KEEPALIVE_S:
+            last_sent = time.monotonic()
+            yield ": keepalive\n\n"
+
+
+async def events(request: Request) -> StreamingResponse:
+    current_user(request)
+    state = request.app.state
+    return StreamingResponse(_stream(state.db, state.sse_poll_s, state.sse_lifetime_s),
+                             media_type="text/event-stream",
+                             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})

@@ -1,0 +1,90 @@
+"""Recordings for the browser: the Ogg file by transmission id (HTTP Range), and waveform peaks.
+
+The path always comes from the transmission's row, never from the URL, and must resolve (symlinks
+followed) to a file inside ``<data_dir>/recordings``; anything else is a 404 and a warning in the log.
+Range requests (seeking in ``<audio>``) are Starlette's FileResponse: one or more ranges → 206 with
+Content-Range, an unsatisfiable one → 416 with ``Content-Range: bytes */SIZE``.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse
+
+from gateway.store.db import Database
+from gateway.store.models import Transmission
+
+log = logging.getLogger(__name__)
+
+PEAKS_PER_SECOND = 50
+MAX_PEAKS = 3000
+
+
+def recording_path(db: Database, data_dir: Path, tx_id: int) -> Path | None:
+    """The transmission's finished recording, if it is a file inside ``data_dir/recordings``."""
+    with db.read() as s:
+        row = s.get(Transmission, tx_id)
+        rel = row.audio_path if row is not None and row.status == "complete" else None
+    if not rel:
+        return None
+    root = (data_dir / "recordings").resolve()
+    try:
+        path = (data_dir / rel).resolve()
+    except (OSError, RuntimeError):  # a symlink loop
+        return None
+    if not path.is_relative_to(root) or not path.is_file():
+        if not path.is_relative_to(root):
+            log.warning("transmission %d: audio_path %r is outside %s; not served", tx_id, rel, root)
+        return None
+    return path
+
+
+async def audio(request: Request) -> FileResponse:
+    app = request.app
+    path = await run_in_threadpool(recording_path, app.state.db, app.state.data_dir,
+                                   request.path_params["tx_id"])
+    if path is None:
+        raise HTTPException(404, "Rekaman tidak ada.")
+    return FileResponse(path, media_type="audio/ogg", headers={"Cache-Control": "private, no-store"})
+
+
+@functools.lru_cache(maxsize=256)
+def _peaks(path: str, mtime_ns: int, size: int) -> dict:  # mtime and size: a changed file is new
+    del mtime_ns, size
+    data, rate = sf.read(path, dtype="float32", always_2d=True)
+    mono = np.abs(data).max(axis=1) if data.size else np.zeros(0, dtype=np.float32)
+    duration = len(mono) / rate if rate else 0.0
+    n = int(min(MAX_PEAKS, max(1, round(duration * PEAKS_PER_SECOND))))
+    if len(mono) == 0:
+        return {"duration": 0.0, "peaks": []}
+    edges = np.linspace(0, len(mono), n + 1).astype(int)
+    peaks = [float(mono[a:b].max()) if b > a else 0.0 for a, b in zip(edges[:-1], edges[1:], strict=True)]
+    top = max(peaks) or 1.0
+    return {"duration": round(duration, 3), "peaks": [round(min(1.0, p / top), 3) for p in peaks]}
+
+
+def peaks_for(path: Path) -> dict:
+    st = path.stat()
+    return _peaks(str(path), st.st_mtime_ns, st.st_size)
+
+
+async def peaks(request: Request) -> JSONResponse:
+    app = request.app
+    path = await run_in_threadpool(recording_path, app.state.db, app.state.data_dir,
+                                   request.path_params["tx_id"])
+    if path is None:
+        raise HTTPException(404, "Rekaman tidak ada.")
+    try:
+        result = await run_in_threadpool(peaks_for, path)
+    except (sf.LibsndfileError, RuntimeError, OSError) as e:
+        log.warning("transmission %d: cannot read %s: %s", request.path_params["tx_id"], path, e)
+        raise HTTPException(404, "Rekaman tidak terbaca.") from None
+    return JSONResponse(result)

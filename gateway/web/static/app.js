@@ -1,0 +1,75 @@
+// ht-gateway web UI: live today table (server-sent events), waveform, word highlighting.
+"use strict";
+
+function liveTable() {
+  const box = document.getElementById("today");
+  if (!box || !window.EventSource) return;
+  const url = box.dataset.live;
+  const source = new EventSource("/events");
+  let busy = false;
+  source.addEventListener("change", async () => {
+    if (busy) return;
+    busy = true;
+    try {
+      const r = await fetch(url, { credentials: "same-origin" });
+      if (r.status === 401) { window.location.reload(); return; }
+      if (r.ok) box.innerHTML = await r.text();
+    } finally { busy = false; }
+  });
+}
+
+function drawWave(canvas, peaks, progress) {
+  const ctx = canvas.getContext("2d");
+  const w = canvas.width = canvas.clientWidth * (window.devicePixelRatio || 1);
+  const h = canvas.height = canvas.clientHeight * (window.devicePixelRatio || 1);
+  ctx.clearRect(0, 0, w, h);
+  const n = peaks.length;
+  if (!n) return;
+  const bar = w / n;
+  for (let i = 0; i < n; i++) {
+    const x = i * bar;
+    const amp = Math.max(1, peaks[i] * (h / 2 - 2));
+    ctx.fillStyle = (i / n) < progress ? "#1a3c5a" : "#9db3c7";
+    ctx.fillRect(x, h / 2 - amp, Math.max(1, bar - 0.5), amp * 2);
+  }
+}
+
+async function player() {
+  const box = document.getElementById("player");
+  const audio = document.getElementById("audio");
+  if (!box || !audio) return;
+  const canvas = document.getElementById("wave");
+  const words = Array.from(document.querySelectorAll("#transcript .w")).map((el) => ({
+    el, start: parseFloat(el.dataset.start), end: parseFloat(el.dataset.end),
+  }));
+  let peaks = [], duration = 0, lit = null;
+  try {
+    const r = await fetch(box.dataset.peaks, { credentials: "same-origin" });
+    if (r.ok) { const d = await r.json(); peaks = d.peaks; duration = d.duration; }
+  } catch (e) { /* no waveform: the player still works */ }
+  const total = () => (isFinite(audio.duration) && audio.duration > 0 ? audio.duration : duration);
+  const redraw = () => drawWave(canvas, peaks, total() ? audio.currentTime / total() : 0);
+  redraw();
+  window.addEventListener("resize", redraw);
+  canvas.addEventListener("click", (ev) => {
+    const rect = canvas.getBoundingClientRect();
+    if (total()) { audio.currentTime = ((ev.clientX - rect.left) / rect.width) * total(); audio.play(); }
+  });
+  audio.addEventListener("timeupdate", () => {
+    redraw();
+    const t = audio.currentTime;
+    const hit = words.find((w) => t >= w.start && t < w.end) || null;
+    if (hit !== lit) {
+      if (lit) lit.el.classList.remove("now");
+      if (hit) hit.el.classList.add("now");
+      lit = hit;
+    }
+  });
+  for (const w of words) {
+    w.el.addEventListener("click", () => {
+      if (!isNaN(w.start)) { audio.currentTime = w.start; audio.play(); }
+    });
+  }
+}
+
+document.addEventListener("DOMContentLoaded", () => { liveTable(); player(); });

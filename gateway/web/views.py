@@ -1,0 +1,184 @@
+"""The pages: login, Hari ini (today), Log transmisi, one transmission, Laporan (reports).
+
+Handlers are async; database work runs in the thread pool. Templates are in ``templates/``.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from datetime import date, datetime
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from gateway.store.models import utcnow
+from gateway.web import auth, queries
+
+log = logging.getLogger(__name__)
+
+OK_MESSAGES = {"edit": "Transkrip disimpan.", "same": "Teks tidak berubah.",
+               "verify": "Transkrip ditandai terverifikasi.", "assign": "Stasiun disimpan."}
+REPORT_TYPES = {"json": "application/json; charset=utf-8", "csv": "text/csv; charset=utf-8",
+                "html": "text/html; charset=utf-8", "pdf": "application/pdf"}
+REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox"
+
+
+def page(request: Request, name: str, context: dict[str, Any], status_code: int = 200,
+         headers: dict[str, str] | None = None) -> HTMLResponse:
+    user = request.scope.get("htg_user")
+    ctx = {"user": user, "cfg": request.app.state.cfg, "path": request.url.path,
+           "csrf": user.csrf if user else "", **context}
+    return request.app.state.templates.TemplateResponse(request, name, ctx, status_code=status_code,
+                                                        headers=headers)
+
+
+def _day_param(request: Request, default: date | None) -> date | None:
+    text = request.query_params.get("date", "")
+    if not text:
+        return default
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise HTTPException(400, f"Tanggal tidak sah: {text!r} (YYYY-MM-DD).") from None
+
+
+def _local_today(request: Request) -> date:
+    return datetime.now(request.app.state.cfg.tz).date()
+
+
+# --- login / logout ---------------------------------------------------------------------------
+
+async def login_form(request: Request) -> Response:
+    if request.scope.get("htg_user") is not None:
+        return RedirectResponse(auth.safe_next(request.query_params.get("next")), status_code=303)
+    return _login_page(request, "", 200)
+
+
+def _login_page(request: Request, error: str, status: int, headers: dict[str, str] | None = None) -> Response:
+    token = request.cookies.get(auth.LOGIN_COOKIE) or secrets.token_urlsafe(32)
+    response = page(request, "login.html", {"login_csrf": token, "error": error,
+                                            "next": auth.safe_next(request.query_params.get("next"))},
+                    status, headers)
+    response.set_cookie(auth.LOGIN_COOKIE, token, max_age=3600, path="/login", httponly=True, samesite="lax",
+                        secure=request.app.state.cfg.web.secure_cookies)
+    return response
+
+
+async def login_post(request: Request) -> Response:
+    form = await request.form()
+    if not auth.same(form.get("csrf"), request.cookies.get(auth.LOGIN_COOKIE) or ""):
+        log.warning("web: login POST from %s without a valid form token", auth.client_ip(request))
+        raise HTTPException(403, "Token formulir tidak sah; muat ulang halaman login.")
+    name, password = form.get("name", ""), form.get("password", "")
+    if not isinstance(name, str) or not isinstance(password, str):
+        raise HTTPException(400)
+    cfg = request.app.state.cfg.web
+    result = await run_in_threadpool(auth.attempt_login, request.app.state.db, cfg, name, password,
+                                     auth.client_ip(request))
+    if result.retry_after is not None:
+        minutes = -(-result.retry_after // 60)
+        return _login_page(request, f"Terlalu banyak percobaan login yang gagal. Coba lagi dalam {minutes} "
+                           "menit.", 429, {"Retry-After": str(result.retry_after)})
+    if result.token is None:
+        return _login_page(request, "Nama pengguna atau kata sandi salah.", 401)
+    target = auth.safe_next(form.get("next"))
+    response = RedirectResponse(target, status_code=303)
+    auth.set_session_cookie(response, result.token, cfg)
+    response.delete_cookie(auth.LOGIN_COOKIE, path="/login")
+    return response
+
+
+async def logout(request: Request) -> Response:
+    user, _ = await auth.checked_form(request)
+    await run_in_threadpool(auth.end_session, request.app.state.db, user, auth.client_ip(request))
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(auth.SESSION_COOKIE, path="/")
+    return response
+
+
+# --- today ------------------------------------------------------------------------------------
+
+async def today(request: Request) -> Response:
+    day = _day_param(request, _local_today(request))
+    state = request.app.state
+    view = await run_in_threadpool(queries.today_view, state.db, state.cfg, day, utcnow())
+    return page(request, "today.html", {"view": view})
+
+
+async def today_fragment(request: Request) -> Response:
+    day = _day_param(request, _local_today(request))
+    state = request.app.state
+    view = await run_in_threadpool(queries.today_view, state.db, state.cfg, day, utcnow())
+    return page(request, "_today_table.html", {"view": view})
+
+
+# --- log --------------------------------------------------------------------------------------
+
+async def log_page(request: Request) -> Response:
+    qp = request.query_params
+    try:
+        page_no = int(qp.get("page", "1"))
+    except ValueError:
+        page_no = 1
+    kerchunk = qp.get("kerchunk", "")
+    f = queries.LogFilter(day=_day_param(request, None), station=qp.get("station", "")[:100],
+                          unknown=qp.get("unknown") == "1",
+                          kerchunk=kerchunk if kerchunk in ("ya", "tidak") else "",
+                          q=qp.get("q", "")[:200], page=page_no)
+    result = await run_in_threadpool(queries.log_page, request.app.state.db, request.app.state.cfg, f)
+    params = {k: v for k, v in (("date", f.day.isoformat() if f.day else ""), ("station", f.station),
+                                ("unknown", "1" if f.unknown else ""), ("kerchunk", f.kerchunk),
+                                ("q", f.q)) if v}
+    return page(request, "log.html", {"f": f, "result": result, "params": params,
+                                      "words": queries.query_words(f.q)})
+
+
+# --- one transmission -------------------------------------------------------------------------
+
+async def tx_page(request: Request) -> Response:
+    tx_id = request.path_params["tx_id"]
+    view = await run_in_threadpool(queries.tx_view, request.app.state.db, tx_id)
+    if view is None:
+        raise HTTPException(404, f"Transmisi {tx_id} tidak ada.")
+    user = auth.current_user(request)
+    return page(request, "tx.html", {"v": view, "can_edit": user.can("operator"),
+                                     "ok": OK_MESSAGES.get(request.query_params.get("ok", ""), "")})
+
+
+# --- reports ----------------------------------------------------------------------------------
+
+async def reports(request: Request) -> Response:
+    db = request.app.state.db
+    days = await run_in_threadpool(queries.report_days, db)
+    followups = await run_in_threadpool(queries.open_followups, db)
+    return page(request, "reports.html", {"days": days, "followups": followups,
+                                          "formats": tuple(REPORT_TYPES)})
+
+
+async def report_file(request: Request) -> Response:
+    fmt = request.path_params["fmt"]
+    try:
+        day = date.fromisoformat(request.path_params["day"])
+    except ValueError:
+        raise HTTPException(404) from None
+    if fmt not in REPORT_TYPES:
+        raise HTTPException(404)
+    rev = request.path_params["rev"]
+    content = await run_in_threadpool(queries.report_content, request.app.state.db, day, rev)
+    if content is None:
+        raise HTTPException(404, f"Laporan {day} revisi {rev} tidak ada.")
+    try:
+        from gateway.report.render import render
+
+        body = await run_in_threadpool(render, content, fmt)
+    except Exception as e:  # noqa: BLE001 - a format whose renderer is missing or broken: say so
+        log.error("report %s rev %d as %s: %s: %s", day, rev, fmt, e.__class__.__name__, e)
+        raise HTTPException(503, f"Format {fmt.upper()} belum tersedia.") from None
+    disposition = "attachment" if request.query_params.get("unduh") else "inline"
+    headers = {"Content-Disposition": f'{disposition}; filename="laporan-{day}-rev{rev}.{fmt}"',
+               "Content-Security-Policy": REPORT_CSP}
+    return Response(body, media_type=REPORT_TYPES[fmt], headers=headers)
