@@ -11,10 +11,11 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 
 from gateway import __version__, logutil
+from gateway.cli_common import iso_date
 from gateway.config import ConfigError, load
 
 log = logging.getLogger(__name__)
@@ -51,7 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-progress", action="store_true", help="no progress bar even on a terminal")
     p = cmd("export", "export records")
     p.add_argument("what", choices=["transmissions"])
-    p.add_argument("--date", required=True, metavar="YYYY-MM-DD", type=_date)
+    p.add_argument("--date", required=True, metavar="YYYY-MM-DD", type=iso_date)
     p.add_argument("--format", choices=["json", "csv"], default="json")
     p.add_argument("--out", type=Path, help="write here instead of stdout")
     cmd("devices", "list audio inputs with the sample rates they accept")
@@ -65,12 +66,6 @@ def build_parser() -> argparse.ArgumentParser:
     cli_web.add_parsers(cmd)
     return parser
 
-
-def _date(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--date {text!r}: expected YYYY-MM-DD") from None
 
 
 def parse_start(text: str | None, tz, path: Path) -> datetime:  # noqa: ANN001

@@ -4,20 +4,20 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import date
 from pathlib import Path
 
 from sqlalchemy import select
 
+from gateway.cli_common import iso_date
 from gateway.config import Config, ConfigError
 
 
 def add_parsers(sub, cmd) -> None:  # noqa: ANN001 - argparse's private types
     p = cmd("transcribe", "(re)transcribe stored transmissions, optionally with another engine or model")
     p.add_argument("--id", type=int, nargs="+", dest="ids", metavar="ID", help="these transmissions")
-    p.add_argument("--from", dest="date_from", type=_date, metavar="YYYY-MM-DD",
+    p.add_argument("--from", dest="date_from", type=iso_date, metavar="YYYY-MM-DD",
                    help="transmissions from this day (configured time zone)")
-    p.add_argument("--to", dest="date_to", type=_date, metavar="YYYY-MM-DD", help="…to this day")
+    p.add_argument("--to", dest="date_to", type=iso_date, metavar="YYYY-MM-DD", help="…to this day")
     p.add_argument("--failed", action="store_true", help="those whose transcription failed")
     p.add_argument("--engine", choices=["vosk", "whisper"], help="instead of asr.engine")
     p.add_argument("--model", help="instead of asr.model (a name under asr.models_dir or a path)")
@@ -31,12 +31,6 @@ def add_parsers(sub, cmd) -> None:  # noqa: ANN001 - argparse's private types
     i.add_argument("source", help="a .zip, a model directory, or whisper-base")
     i.add_argument("--name", help="directory name under asr.models_dir")
 
-
-def _date(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r}: expected YYYY-MM-DD") from None
 
 
 def models(args: argparse.Namespace, cfg: Config) -> int:

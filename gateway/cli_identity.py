@@ -7,19 +7,12 @@ import getpass
 import json
 import os
 import sys
-from datetime import date
 from pathlib import Path
 
 from sqlalchemy import select
 
+from gateway.cli_common import iso_date
 from gateway.config import Config, ConfigError
-
-
-def _date(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r}: expected YYYY-MM-DD") from None
 
 
 def add_parsers(cmd) -> None:  # noqa: ANN001
@@ -31,13 +24,13 @@ def add_parsers(cmd) -> None:  # noqa: ANN001
                    help="who assigns (default: the logged-in user)")
     p.add_argument("--note", default="")
     p = cmd("identify", "identify the transmissions of a day again (e.g. after changing stations)")
-    p.add_argument("--date", required=True, type=_date, metavar="YYYY-MM-DD")
+    p.add_argument("--date", required=True, type=iso_date, metavar="YYYY-MM-DD")
     p = cmd("checkins", "which station reported on a day: on time, late or missing")
-    p.add_argument("--date", required=True, type=_date, metavar="YYYY-MM-DD")
+    p.add_argument("--date", required=True, type=iso_date, metavar="YYYY-MM-DD")
     p.add_argument("--format", choices=["table", "json"], default="table")
     p = cmd("compliance", "per station over a date range: days on time, late and missing")
-    p.add_argument("--from", dest="date_from", required=True, type=_date, metavar="YYYY-MM-DD")
-    p.add_argument("--to", dest="date_to", required=True, type=_date, metavar="YYYY-MM-DD")
+    p.add_argument("--from", dest="date_from", required=True, type=iso_date, metavar="YYYY-MM-DD")
+    p.add_argument("--to", dest="date_to", required=True, type=iso_date, metavar="YYYY-MM-DD")
     p.add_argument("--format", choices=["table", "json"], default="table")
 
 

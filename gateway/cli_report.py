@@ -4,22 +4,16 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 
+from gateway.cli_common import iso_date
 from gateway.config import Config, ConfigError
-
-
-def _date(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r}: expected YYYY-MM-DD") from None
 
 
 def add_parsers(cmd) -> None:  # noqa: ANN001
     p = cmd("report", "the daily situation report: the latest filed revision, a draft, or file one now")
-    p.add_argument("--date", required=True, type=_date, metavar="YYYY-MM-DD")
+    p.add_argument("--date", required=True, type=iso_date, metavar="YYYY-MM-DD")
     p.add_argument("--format", choices=["pdf", "html", "csv", "json"], default="pdf")
     p.add_argument("--out", type=Path, help="file to write (default: stdout for text formats)")
     which = p.add_mutually_exclusive_group()

@@ -107,7 +107,7 @@ def test_busy_serial_port(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("args, needle", [
-    (["export", "transmissions", "--date", "20-11-2026"], "--date '20-11-2026': expected YYYY-MM-DD"),
+    (["export", "transmissions", "--date", "20-11-2026"], "--date: '20-11-2026': expected YYYY-MM-DD"),
     (["export", "transmissions", "--date", "2026-11-20", "--format", "xml"], "invalid choice: 'xml'"),
 ])
 def test_argument_errors_are_one_line(tmp_path: Path, args: list[str], needle: str) -> None:

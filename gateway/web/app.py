@@ -67,6 +67,7 @@ def routes() -> list[Any]:
         Route("/tx/{tx_id:int}/assign", actions.post_assign, methods=["POST"]),
         Route("/audio/{tx_id:int}", media.audio, methods=["GET"]),
         Route("/audio/{tx_id:int}/peaks.json", media.peaks, methods=["GET"]),
+        Route("/compliance", views.compliance, methods=["GET"]),
         Route("/reports", views.reports, methods=["GET"]),
         Route("/reports/{day}/{rev:int}.{fmt}", views.report_file, methods=["GET"]),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),

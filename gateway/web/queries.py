@@ -12,10 +12,10 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, column, func, literal_column, or_, select
+from sqlalchemy import ColumnElement, and_, column, func, literal, literal_column, or_, select, union_all
 from sqlalchemy import text as sql_text
 
 from gateway.checkins import SOURCE_ID, STATUS_ID, checkins_for
@@ -238,3 +238,96 @@ def open_followups(db: Database) -> list[FollowUp]:
     with db.read() as s:
         return list(s.scalars(select(FollowUp).where(FollowUp.status != "selesai")
                               .order_by(FollowUp.day.desc(), FollowUp.id)))
+
+
+# --- compliance chart -------------------------------------------------------------------------
+
+MAX_COMPLIANCE_DAYS = 92
+COMPLIANCE_STATUSES = ("on_time", "late", "missing", "pending")
+
+
+@dataclass(frozen=True)
+class ComplianceCell:
+    day: date
+    status: str  # on_time | late | missing | pending (today before late_until, or a day still to come)
+    first_report: datetime | None  # the day's first report, in the configured zone
+    note: str = ""
+
+
+@dataclass
+class ComplianceRow:
+    station: str
+    code: str
+    cells: list[ComplianceCell]
+    totals: dict[str, int]  # days per status
+
+
+@dataclass
+class ComplianceView:
+    first: date
+    last: date
+    days: list[date]
+    rows: list[ComplianceRow]
+    reported: list[int]  # per day: stations on time or late
+    totals: dict[str, int]  # station-days per status
+
+
+def first_reports(db: Database, cfg: Config, first: date, last: date) -> dict[tuple[str, date], datetime]:
+    """The first report of each station on each day ``first``..``last``, in one grouped query.
+
+    A report is what :func:`gateway.checkins.checkins_for` counts: complete, identified, neither a
+    kerchunk nor stuck. The days' bounds (local midnights, so right across DST changes) come in as a
+    small derived table; each bound is an index range on ``started_at``.
+    """
+    days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
+    if not days:
+        return {}
+    kind = Transmission.started_at.type
+    bounds = union_all(*(select(literal(lo, kind).label("lo"), literal(hi, kind).label("hi"))
+                         for lo, hi in (day_bounds(d, cfg.tz) for d in days))).subquery("d")
+    query = (select(bounds.c.lo, Transmission.station, func.min(Transmission.started_at))
+             .join_from(bounds, Transmission, and_(Transmission.started_at >= bounds.c.lo,
+                                                   Transmission.started_at < bounds.c.hi))
+             .where(Transmission.status == "complete", Transmission.station.is_not(None),
+                    Transmission.kerchunk.is_(False), Transmission.stuck.is_(False))
+             .group_by(bounds.c.lo, Transmission.station))
+    with db.read() as s:
+        rows = s.execute(query).all()
+    out: dict[tuple[str, date], datetime] = {}
+    for lo, station, at in rows:
+        out[(station, lo.astimezone(cfg.tz).date())] = at.astimezone(cfg.tz)
+    return out
+
+
+def compliance_view(db: Database, cfg: Config, first: date, last: date, now: datetime) -> ComplianceView:
+    """Stations × days, each day on time / late / missing as :func:`gateway.checkins.compliance` has it.
+
+    Only where that function cannot know yet does this differ: today, until ``checkins.late_until``,
+    a station without a report is ``pending``, and so is every day after today.
+    """
+    local_now = now.astimezone(cfg.tz)
+    today = local_now.date()
+    still_open = local_now.time() <= parse_hhmm(cfg.checkins.late_until)
+    on_time_until, late_until = parse_hhmm(cfg.checkins.on_time_until), parse_hhmm(cfg.checkins.late_until)
+    days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
+    found = first_reports(db, cfg, first, last)
+    rows: list[ComplianceRow] = []
+    for st in cfg.stations:
+        cells, totals = [], dict.fromkeys(COMPLIANCE_STATUSES, 0)
+        for day in days:
+            at = found.get((st.name, day))
+            note = ""
+            if at is None:
+                status = "pending" if day > today or (day == today and still_open) else "missing"
+            elif at <= datetime.combine(day, on_time_until, cfg.tz):
+                status = "on_time"
+            elif at <= datetime.combine(day, late_until, cfg.tz):
+                status = "late"
+            else:
+                status, note = "missing", f"lapor setelah {cfg.checkins.late_until}"
+            cells.append(ComplianceCell(day, status, at, note))
+            totals[status] += 1
+        rows.append(ComplianceRow(st.name, st.code, cells, totals))
+    reported = [sum(r.cells[i].status in ("on_time", "late") for r in rows) for i in range(len(days))]
+    grand = {k: sum(r.totals[k] for r in rows) for k in COMPLIANCE_STATUSES}
+    return ComplianceView(first, last, days, rows, reported, grand)

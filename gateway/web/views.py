@@ -1,4 +1,4 @@
-"""The pages: login, Hari ini (today), Log transmisi, one transmission, Laporan (reports).
+"""The pages: login, Hari ini (today), Log transmisi, one transmission, Kepatuhan, Laporan (reports).
 
 Handlers are async; database work runs in the thread pool. Templates are in ``templates/``.
 """
@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -147,6 +147,39 @@ async def tx_page(request: Request) -> Response:
     user = auth.current_user(request)
     return page(request, "tx.html", {"v": view, "can_edit": user.can("operator"),
                                      "ok": OK_MESSAGES.get(request.query_params.get("ok", ""), "")})
+
+
+# --- compliance chart -------------------------------------------------------------------------
+
+COMPLIANCE_DEFAULT_DAYS = 14
+
+
+def _range_params(request: Request) -> tuple[date, date]:
+    """``from`` and ``to`` (inclusive); by default the last 14 days up to today."""
+    qp = request.query_params
+    parsed: dict[str, date | None] = {}
+    for name in ("from", "to"):
+        text = qp.get(name, "")
+        try:
+            parsed[name] = date.fromisoformat(text) if text else None
+        except ValueError:
+            raise HTTPException(400, f"Tanggal tidak sah: {name}={text[:40]!r} (YYYY-MM-DD).") from None
+    last = parsed["to"] or _local_today(request)
+    first = parsed["from"] or last - timedelta(days=COMPLIANCE_DEFAULT_DAYS - 1)
+    if first > last:
+        raise HTTPException(400, f"Tanggal awal {first:%d-%m-%Y} sesudah tanggal akhir {last:%d-%m-%Y}.")
+    span = (last - first).days + 1
+    if span > queries.MAX_COMPLIANCE_DAYS:
+        raise HTTPException(400, f"Rentang terlalu panjang: {span} hari; paling banyak "
+                                 f"{queries.MAX_COMPLIANCE_DAYS} hari.")
+    return first, last
+
+
+async def compliance(request: Request) -> Response:
+    first, last = _range_params(request)
+    state = request.app.state
+    view = await run_in_threadpool(queries.compliance_view, state.db, state.cfg, first, last, utcnow())
+    return page(request, "compliance.html", {"view": view, "max_days": queries.MAX_COMPLIANCE_DAYS})
 
 
 # --- reports ----------------------------------------------------------------------------------

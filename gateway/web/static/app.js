@@ -5,17 +5,35 @@ function liveTable() {
   const box = document.getElementById("today");
   if (!box || !window.EventSource) return;
   const url = box.dataset.live;
-  const source = new EventSource("/events");
-  let busy = false;
-  source.addEventListener("change", async () => {
-    if (busy) return;
+  let busy = false, again = false;
+  // One fetch at a time; an event that comes during one makes it fetch once more afterwards, so the
+  // last change is never lost.
+  const refresh = async () => {
+    if (busy) { again = true; return; }
     busy = true;
     try {
-      const r = await fetch(url, { credentials: "same-origin" });
-      if (r.status === 401) { window.location.reload(); return; }
-      if (r.ok) box.innerHTML = await r.text();
-    } finally { busy = false; }
-  });
+      do {
+        again = false;
+        const r = await fetch(url, { credentials: "same-origin" });
+        if (r.status === 401) { window.location.reload(); return; }  // session ended: to the login form
+        if (r.ok) box.innerHTML = await r.text();
+      } while (again);
+    } catch (e) { /* the server is away for a moment: the next event fetches again */ }
+    finally { busy = false; }
+  };
+  const connect = () => {
+    const source = new EventSource("/events");
+    // "hello" starts every (re)connection: what was stored since the page was rendered, or while the
+    // stream was reconnecting, sent no "change" to this page, so fetch the table then too.
+    source.addEventListener("hello", refresh);
+    source.addEventListener("change", refresh);
+    source.addEventListener("error", () => {
+      // CONNECTING: the browser reconnects by itself. CLOSED: the server refused the stream (401 once
+      // the session has ended, or an error): refresh (which goes to the login form on 401), try again.
+      if (source.readyState === EventSource.CLOSED) setTimeout(() => { refresh(); connect(); }, 3000);
+    });
+  };
+  connect();
 }
 
 function drawWave(canvas, peaks, progress) {
