@@ -38,8 +38,10 @@ function liveTable() {
 
 function drawWave(canvas, peaks, progress) {
   const ctx = canvas.getContext("2d");
-  const w = canvas.width = canvas.clientWidth * (window.devicePixelRatio || 1);
-  const h = canvas.height = canvas.clientHeight * (window.devicePixelRatio || 1);
+  const dpr = window.devicePixelRatio || 1;
+  const w = Math.round(canvas.clientWidth * dpr), h = Math.round(canvas.clientHeight * dpr);
+  if (canvas.width !== w) canvas.width = w;  // resizing clears and reallocates: only when it changed
+  if (canvas.height !== h) canvas.height = h;
   ctx.clearRect(0, 0, w, h);
   const n = peaks.length;
   if (!n) return;
@@ -60,20 +62,10 @@ async function player() {
   const words = Array.from(document.querySelectorAll("#transcript .w")).map((el) => ({
     el, start: parseFloat(el.dataset.start), end: parseFloat(el.dataset.end),
   }));
-  let peaks = [], duration = 0, lit = null;
-  try {
-    const r = await fetch(box.dataset.peaks, { credentials: "same-origin" });
-    if (r.ok) { const d = await r.json(); peaks = d.peaks; duration = d.duration; }
-  } catch (e) { /* no waveform: the player still works */ }
+  let peaks = [], duration = 0, lit = null, frame = 0;
   const total = () => (isFinite(audio.duration) && audio.duration > 0 ? audio.duration : duration);
   const redraw = () => drawWave(canvas, peaks, total() ? audio.currentTime / total() : 0);
-  redraw();
-  window.addEventListener("resize", redraw);
-  canvas.addEventListener("click", (ev) => {
-    const rect = canvas.getBoundingClientRect();
-    if (total()) { audio.currentTime = ((ev.clientX - rect.left) / rect.width) * total(); audio.play(); }
-  });
-  audio.addEventListener("timeupdate", () => {
+  const update = () => {
     redraw();
     const t = audio.currentTime;
     const hit = words.find((w) => t >= w.start && t < w.end) || null;
@@ -82,12 +74,28 @@ async function player() {
       if (hit) hit.el.classList.add("now");
       lit = hit;
     }
+  };
+  // "timeupdate" comes only every 250 ms or so: a shorter word ("di", "ke") would often never light
+  // up, and the playhead would jump. While playing, follow the audio every animation frame too.
+  const tick = () => { update(); frame = audio.paused ? 0 : requestAnimationFrame(tick); };
+  audio.addEventListener("play", () => { if (!frame) frame = requestAnimationFrame(tick); });
+  audio.addEventListener("timeupdate", update);  // seeking while paused, the end, a hidden tab
+  window.addEventListener("resize", redraw);
+  canvas.addEventListener("click", (ev) => {
+    const rect = canvas.getBoundingClientRect();
+    if (total()) { audio.currentTime = ((ev.clientX - rect.left) / rect.width) * total(); audio.play(); }
   });
   for (const w of words) {
     w.el.addEventListener("click", () => {
       if (!isNaN(w.start)) { audio.currentTime = w.start; audio.play(); }
     });
   }
+  // the waveform last: the player and the words work before (and without) it
+  try {
+    const r = await fetch(box.dataset.peaks, { credentials: "same-origin" });
+    if (r.ok) { const d = await r.json(); peaks = d.peaks; duration = d.duration; }
+  } catch (e) { /* no waveform: the player still works */ }
+  redraw();
 }
 
 document.addEventListener("DOMContentLoaded", () => { liveTable(); player(); });
