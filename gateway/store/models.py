@@ -231,3 +231,9 @@ class AuditEntry(Base):
 # SQLite an FTS5 table ``transcripts_fts`` kept in sync by triggers (migration 0005, no model).
 Index("ix_transcripts_text_fts", func.to_tsvector(sql_text("'simple'::regconfig"), TranscriptRow.text),
       postgresql_using="gin").ddl_if(dialect="postgresql")
+
+# Web UI on a large database (migration 0006, which says why): a day's complete transmissions by time,
+# a station's transmissions by time, and a transmission's current transcript.
+Index("ix_transmissions_status_started_at", Transmission.status, Transmission.started_at)
+Index("ix_transmissions_station_started_at", Transmission.station, Transmission.started_at)
+Index("ix_transcripts_transmission_id_current", TranscriptRow.transmission_id, TranscriptRow.current)

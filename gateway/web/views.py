@@ -152,6 +152,7 @@ async def tx_page(request: Request) -> Response:
 # --- compliance chart -------------------------------------------------------------------------
 
 COMPLIANCE_DEFAULT_DAYS = 14
+WEEKDAYS = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
 
 
 def _range_params(request: Request) -> tuple[date, date]:
@@ -179,7 +180,9 @@ async def compliance(request: Request) -> Response:
     first, last = _range_params(request)
     state = request.app.state
     view = await run_in_threadpool(queries.compliance_view, state.db, state.cfg, first, last, utcnow())
-    return page(request, "compliance.html", {"view": view, "max_days": queries.MAX_COMPLIANCE_DAYS})
+    day_titles = [f"{WEEKDAYS[d.weekday()]} {d:%d-%m-%Y}" for d in view.days]
+    return page(request, "compliance.html", {"view": view, "day_titles": day_titles,
+                                             "max_days": queries.MAX_COMPLIANCE_DAYS})
 
 
 # --- reports ----------------------------------------------------------------------------------
