@@ -428,6 +428,7 @@ def main() -> int:
                     help="downgrade to this migration before generating (e.g. 0005: without 0006's indexes)")
     ap.add_argument("--tmp", type=Path, help="where to make the temporary data directories")
     args = ap.parse_args()
+    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]  # progress also into a file
     cfg = load(args.config)
     print(f"bench_web: Python {sys.version.split()[0]}, SQLite {sqlite3.sqlite_version}, "
           f"{len(cfg.stations)} stations, {time.strftime('%Y-%m-%d %H:%M:%S')}")
