@@ -47,12 +47,18 @@ def recording_path(db: Database, data_dir: Path, tx_id: int) -> Path | None:
     return path
 
 
-async def audio(request: Request) -> FileResponse:
+async def _recording_or_404(request: Request) -> Path:
+    """The request's transmission recording, checked to lie inside recordings/; else 404."""
     app = request.app
     path = await run_in_threadpool(recording_path, app.state.db, app.state.data_dir,
                                    request.path_params["tx_id"])
     if path is None:
         raise HTTPException(404, "Rekaman tidak ada.")
+    return path
+
+
+async def audio(request: Request) -> FileResponse:
+    path = await _recording_or_404(request)
     return FileResponse(path, media_type="audio/ogg", headers={"Cache-Control": "private, no-store"})
 
 
@@ -77,11 +83,7 @@ def peaks_for(path: Path) -> dict:
 
 
 async def peaks(request: Request) -> JSONResponse:
-    app = request.app
-    path = await run_in_threadpool(recording_path, app.state.db, app.state.data_dir,
-                                   request.path_params["tx_id"])
-    if path is None:
-        raise HTTPException(404, "Rekaman tidak ada.")
+    path = await _recording_or_404(request)
     try:
         result = await run_in_threadpool(peaks_for, path)
     except (sf.LibsndfileError, RuntimeError, OSError) as e:
