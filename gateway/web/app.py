@@ -48,7 +48,13 @@ def _templates(cfg: Config) -> Jinja2Templates:
     def seconds(value: float | None) -> str:
         return f"{value:.1f} s" if value is not None else "-"
 
-    env.filters.update(local=local, seconds=seconds, source=lambda v: SOURCE_ID.get(v or "", "-"))
+    def approx(value: int) -> str:
+        """An estimate to two significant figures, thousands grouped the Indonesian way: 820.000."""
+        rounded = int(float(f"{value:.2g}")) if value >= 100 else value
+        return f"{rounded:,}".replace(",", ".")
+
+    env.filters.update(local=local, seconds=seconds, approx=approx,
+                       source=lambda v: SOURCE_ID.get(v or "", "-"))
     return Jinja2Templates(env=env)
 
 

@@ -9,14 +9,31 @@ can form an FTS5 or tsquery expression.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, and_, column, func, literal_column, or_, select, true, values
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    String,
+    and_,
+    bindparam,
+    column,
+    exists,
+    func,
+    literal_column,
+    or_,
+    select,
+    table,
+    true,
+)
 from sqlalchemy import text as sql_text
+from sqlalchemy import values as values_
+from sqlalchemy.orm import Session
 
 from gateway.checkins import SOURCE_ID, STATUS_ID, checkins_for
 from gateway.config import Config, parse_hhmm
@@ -93,9 +110,13 @@ def today_view(db: Database, cfg: Config, day: date, now: datetime) -> TodayView
             "recording": s.scalar(select(func.count()).where(
                 in_day, Transmission.status == "recording")) or 0,
         }
-        last = dict(s.execute(select(Transmission.station, func.max(Transmission.started_at))
-                              .where(Transmission.station.is_not(None), Transmission.started_at < hi)
-                              .group_by(Transmission.station)).all())
+        # "last heard": one seek per station on (station, started_at) (min/max optimisation), not a
+        # GROUP BY over every transmission ever heard
+        names = [st.name for st in cfg.stations]
+        newest = [select(func.max(Transmission.started_at))
+                  .where(Transmission.station == n, Transmission.started_at < hi).scalar_subquery()
+                  for n in names]
+        last = dict(zip(names, s.execute(select(*newest)).one(), strict=True)) if names else {}
     rows = []
     for c in checkins_for(db, day, cfg):
         status, label = c.status, STATUS_ID[c.status]
@@ -111,11 +132,16 @@ def today_view(db: Database, cfg: Config, day: date, now: datetime) -> TodayView
 
 
 def change_marker(db: Database) -> tuple[int, int, int, int]:
-    """Changes whenever a transmission or transcript is stored, completed or assigned (for /events)."""
+    """Changes whenever a transmission or transcript is stored, completed or assigned (for /events).
+
+    Every part is one index seek, whatever the size of the log: a new transmission raises the
+    newest id, a completed one lowers the number still recording (a handful of rows), a transcript
+    or an assignment raises its table's newest id.
+    """
     with db.read() as s:
         return (s.scalar(select(func.max(Transmission.id))) or 0,
                 s.scalar(select(func.max(TranscriptRow.id))) or 0,
-                s.scalar(select(func.count()).where(Transmission.status == "complete")) or 0,
+                s.scalar(select(func.count()).where(Transmission.status == "recording")) or 0,
                 s.scalar(select(func.max(Assignment.id))) or 0)
 
 
@@ -137,9 +163,21 @@ class LogPage:
     total: int
     page: int
     pages: int
+    approximate: bool = False  # ``total`` is an estimate (a common word in a large log; see log_page)
+    has_more: bool = False  # there is a next page
 
 
-def log_page(db: Database, cfg: Config, f: LogFilter) -> LogPage:
+# Costs for choosing how SQLite answers a search, in µs (measured with bench/bench_web.py at 1,000,000
+# transmissions): testing one transmission against the FTS5 index; collecting, sorting and counting
+# one FTS5 match; visiting one match newest first (see _newest_matches).
+TEST_US_PER_ROW = 70.0
+EXACT_US_PER_MATCH = 10.0
+VISIT_US_PER_MATCH = 5.0
+EXACT_BUDGET_US = 60_000.0  # an exact count up to this cost; above it, "sekitar N"
+CLOCK_SLACK = timedelta(hours=1)  # how far the clock may step back between two transcripts
+
+
+def _filter_conds(cfg: Config, f: LogFilter) -> list[ColumnElement[bool]]:
     conds: list[ColumnElement[bool]] = []
     if f.day is not None:
         lo, hi = day_bounds(f.day, cfg.tz)
@@ -152,21 +190,142 @@ def log_page(db: Database, cfg: Config, f: LogFilter) -> LogPage:
         conds.append(Transmission.kerchunk.is_(True))
     elif f.kerchunk == "tidak":
         conds.append(Transmission.kerchunk.is_(False))
-    match = search_clause(db.dialect, f.q)
-    if match is not None:
-        conds.append(Transmission.id.in_(select(TranscriptRow.transmission_id)
-                                         .where(TranscriptRow.current, match)))
+    return conds
+
+
+_ORDER = (Transmission.started_at.desc(), Transmission.id.desc())
+
+
+def log_page(db: Database, cfg: Config, f: LogFilter) -> LogPage:
+    """One page of the log, newest first, with the number of transmissions that match.
+
+    Without a search, or on PostgreSQL, the total is exact. On SQLite a search picks the cheapest of
+    three plans, from the number of FTS5 matches (one count on the index) and the size of the
+    filtered log: collect every match and sort the ids (cost follows the matches: rare words);
+    test each filtered transmission (a narrow filter such as one day); or walk the log newest first
+    testing each row until the page is full, with the total estimated as "sekitar N" (a word in a
+    large share of a large log, such as *camat*: exact counting would read every match).
+    """
+    conds = _filter_conds(cfg, f)
+    page = max(1, f.page)
+    offset = (page - 1) * PAGE_SIZE
+    approximate = page_only = False
     with db.read() as s:
-        total = s.scalar(select(func.count()).select_from(Transmission).where(*conds)) or 0
+        words = query_words(f.q)
+        if not words:
+            total = s.scalar(select(func.count()).select_from(Transmission).where(*conds)) or 0
+            ids = None
+        elif db.dialect != "sqlite":
+            match = search_clause(db.dialect, f.q)
+            hits = select(TranscriptRow.transmission_id).where(TranscriptRow.current, match)
+            all_ids = list(s.scalars(select(Transmission.id).where(*conds, Transmission.id.in_(hits))
+                                     .order_by(*_ORDER)))
+            total, ids = len(all_ids), all_ids
+        else:
+            total, ids, page_only, approximate = _sqlite_search(s, conds, words, offset)
         pages = max(1, -(-total // PAGE_SIZE))
-        page = min(max(1, f.page), pages)
-        rows = s.execute(
+        if not page_only:
+            page = min(page, pages)
+            offset = (page - 1) * PAGE_SIZE
+        if ids is None:
+            page_ids = list(s.scalars(select(Transmission.id).where(*conds).order_by(*_ORDER)
+                                      .limit(PAGE_SIZE + 1).offset(offset)))
+        elif page_only:
+            page_ids = ids  # already this page's (up to PAGE_SIZE + 1)
+        else:
+            page_ids = ids[offset:offset + PAGE_SIZE + 1]
+        has_more = len(page_ids) > PAGE_SIZE
+        page_ids = page_ids[:PAGE_SIZE]
+        loaded = {tx.id: (tx, tr) for tx, tr in s.execute(
             select(Transmission, TranscriptRow)
             .outerjoin(TranscriptRow, and_(TranscriptRow.transmission_id == Transmission.id,
                                            TranscriptRow.current))
-            .where(*conds).order_by(Transmission.started_at.desc(), Transmission.id.desc())
-            .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
-    return LogPage(rows=[(tx, tr) for tx, tr in rows], total=total, page=page, pages=pages)
+            .where(Transmission.id.in_(page_ids)))} if page_ids else {}
+    if page_only:
+        pages = max(pages, page + has_more)
+    return LogPage(rows=[loaded[i] for i in page_ids], total=total, page=page, pages=pages,
+                   approximate=approximate, has_more=has_more)
+
+
+_fts = table("transcripts_fts", column("rowid"), column("text"))
+
+
+def _sqlite_search(s: Session, conds: list[ColumnElement[bool]], words: list[str],
+                   offset: int) -> tuple[int, list[int], bool, bool]:
+    """(total, ids, page_only, approximate): every matching id, or only this page's (and one more).
+
+    Three plans, the cheapest by the costs above: (1) collect every match, sort and count them (cost
+    follows the matches: rare words); (2) test each transmission the filter lets through (a narrow
+    filter, such as one day); (3) visit matches newest first until the page is full (common words;
+    the total is then an estimate unless every match was visited).
+    """
+    q = " ".join(f'"{w}"' for w in words)  # quoted strings: never FTS5 operators
+    matches = s.scalar(sql_text("SELECT count(*) FROM transcripts_fts WHERE transcripts_fts MATCH :q"),
+                       {"q": q}) or 0  # an upper bound: superseded transcripts are indexed too
+    if matches == 0:
+        return 0, [], False, False
+    # the filtered log's size: max(id) stands for count(*) without a filter (deletions are rare)
+    everything = s.scalar(select(func.max(Transmission.id))) or 0
+    filtered = s.scalar(select(func.count()).select_from(Transmission).where(*conds)) if conds else everything
+    if not filtered:
+        return 0, [], False, False
+    by_matches = EXACT_US_PER_MATCH * matches
+    by_filter = TEST_US_PER_ROW * filtered
+    newest = VISIT_US_PER_MATCH * min(matches, (offset + PAGE_SIZE + 1) * max(1, everything) / filtered)
+    if min(by_matches, by_filter) <= max(EXACT_BUDGET_US, newest):
+        if by_matches <= by_filter:
+            in_fts = select(_fts.c.rowid).where(_fts.c.text.op("MATCH")(q))
+            hit = Transmission.id.in_(select(TranscriptRow.transmission_id)
+                                      .where(TranscriptRow.current, TranscriptRow.id.in_(in_fts)))
+        else:
+            hit = exists().where(TranscriptRow.transmission_id == Transmission.id, TranscriptRow.current,
+                                 exists().where(_fts.c.text.op("MATCH")(q), _fts.c.rowid == TranscriptRow.id))
+        ids = list(s.scalars(select(Transmission.id).where(*conds, hit).order_by(*_ORDER)))
+        return len(ids), ids, False, False
+    ids, visited, passed, complete = _newest_matches(s, conds, q, offset + PAGE_SIZE + 1)
+    page = ids[offset:]
+    if complete:  # every match was visited: the count is exact
+        return passed, page, True, False
+    return max(round(matches * passed / visited), offset + len(page)), page, True, True
+
+
+def _newest_matches(s: Session, conds: list[ColumnElement[bool]], q: str,
+                    need: int) -> tuple[list[int], int, int, bool]:
+    """The newest ``need`` transmissions (log order) whose current transcript matches ``q`` and ``conds``.
+
+    FTS5 hands out matches by descending rowid (transcript id) cheaply. Ids follow the single
+    writer's clock, and a transcript is made after its transmission started, so every match not yet
+    visited belongs to a transmission that started before the last visited transcript was made
+    (``CLOCK_SLACK`` allowing for a clock stepped back). Once ``need`` transmissions started after
+    that, no later match can come before them. Returns (ids, matches visited, of them current and
+    through the filter, whether every match was visited).
+    """
+    found: list[tuple[datetime, int]] = []
+    visited = 0
+    below: int | None = None
+    batch = 64
+    while True:
+        rowids = list(s.scalars(sql_text(
+            "SELECT rowid FROM transcripts_fts WHERE transcripts_fts MATCH :q"
+            + (" AND rowid < :below" if below is not None else "") + " ORDER BY rowid DESC LIMIT :n"),
+            {"q": q, "below": below, "n": batch}))
+        if not rowids:
+            break
+        visited += len(rowids)
+        below = rowids[-1]
+        found += s.execute(select(Transmission.started_at, Transmission.id)
+                           .join(TranscriptRow, TranscriptRow.transmission_id == Transmission.id)
+                           .where(TranscriptRow.id.in_(rowids), TranscriptRow.current, *conds)).all()
+        if len(rowids) < batch:
+            break
+        if len(found) >= need:
+            found.sort(reverse=True)
+            made = s.scalar(select(TranscriptRow.created_at).where(TranscriptRow.id == below))
+            if made is None or found[need - 1][0] > made + CLOCK_SLACK:
+                return [i for _, i in found[:need]], visited, len(found), False
+        batch = min(batch * 2, 4096)
+    found.sort(reverse=True)
+    return [i for _, i in found[:need]], visited, len(found), True
 
 
 # --- one transmission -------------------------------------------------------------------------
@@ -283,22 +442,35 @@ def first_reports(db: Database, cfg: Config, first: date, last: date) -> dict[tu
     days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
     if not days or not cfg.stations:
         return {}
+    stmt = _first_reports_stmt(len(days), len(cfg.stations), db.dialect == "sqlite")
+    params: dict[str, Any] = {f"st{i}": st.name for i, st in enumerate(cfg.stations)}
+    for i, day in enumerate(days):
+        params[f"lo{i}"], params[f"hi{i}"] = day_bounds(day, cfg.tz)
+    with db.read() as session:
+        rows = session.execute(stmt, params).all()
+    return {(station, lo.astimezone(cfg.tz).date()): at.astimezone(cfg.tz)
+            for lo, station, at in rows if at is not None}
+
+
+@functools.lru_cache(maxsize=32)
+def _first_reports_stmt(n_days: int, n_stations: int, sqlite: bool) -> Select[Any]:
+    """The statement of :func:`first_reports` with its values as named parameters: built once per
+    shape, so SQLAlchemy's compiled cache serves every later request (building it costs more than
+    running it)."""
     kind = Transmission.started_at.type
-    d = values(column("lo", kind), column("hi", kind), name="d") \
-        .data([day_bounds(day, cfg.tz) for day in days]).cte("d")
-    s = values(column("station", String(100)), name="s").data([(st.name,) for st in cfg.stations]).cte("s")
+    d = values_(column("lo", kind), column("hi", kind), name="d").data(
+        [(bindparam(f"lo{i}", type_=kind), bindparam(f"hi{i}", type_=kind)) for i in range(n_days)]).cte("d")
+    s = values_(column("station", String(100)), name="s").data(
+        [(bindparam(f"st{i}", type_=String(100)),) for i in range(n_stations)]).cte("s")
     complete: ColumnElement[Any] = Transmission.status == "complete"
-    if db.dialect == "sqlite":  # nearly every row is complete: say so, or SQLite walks the status index
+    if sqlite:  # nearly every row is complete: say so, or SQLite walks the status index
         complete = func.likely(complete)
     earliest = (select(Transmission.started_at)
                 .where(Transmission.station == s.c.station, Transmission.started_at >= d.c.lo,
                        Transmission.started_at < d.c.hi, complete, Transmission.kerchunk.is_(False),
                        Transmission.stuck.is_(False))
                 .order_by(Transmission.started_at).limit(1).scalar_subquery())
-    with db.read() as session:
-        rows = session.execute(select(d.c.lo, s.c.station, earliest).select_from(d.join(s, true()))).all()
-    return {(station, lo.astimezone(cfg.tz).date()): at.astimezone(cfg.tz)
-            for lo, station, at in rows if at is not None}
+    return select(d.c.lo, s.c.station, earliest).select_from(d.join(s, true()))
 
 
 def compliance_view(db: Database, cfg: Config, first: date, last: date, now: datetime) -> ComplianceView:
@@ -313,6 +485,9 @@ def compliance_view(db: Database, cfg: Config, first: date, last: date, now: dat
     on_time_until, late_until = parse_hhmm(cfg.checkins.on_time_until), parse_hhmm(cfg.checkins.late_until)
     days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
     found = first_reports(db, cfg, first, last)
+    # each day's two deadlines, once (not per station): local times, compared in the same zone
+    deadlines = {day: (datetime.combine(day, on_time_until, cfg.tz),
+                       datetime.combine(day, late_until, cfg.tz)) for day in days}
     rows: list[ComplianceRow] = []
     for st in cfg.stations:
         cells, totals = [], dict.fromkeys(COMPLIANCE_STATUSES, 0)
@@ -321,9 +496,9 @@ def compliance_view(db: Database, cfg: Config, first: date, last: date, now: dat
             note = ""
             if at is None:
                 status = "pending" if day > today or (day == today and still_open) else "missing"
-            elif at <= datetime.combine(day, on_time_until, cfg.tz):
+            elif at <= deadlines[day][0]:
                 status = "on_time"
-            elif at <= datetime.combine(day, late_until, cfg.tz):
+            elif at <= deadlines[day][1]:
                 status = "late"
             else:
                 status, note = "missing", f"lapor setelah {cfg.checkins.late_until}"
