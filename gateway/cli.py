@@ -87,6 +87,8 @@ def parse_start(text: str | None, tz, path: Path) -> datetime:  # noqa: ANN001
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logutil.setup(args.verbose)
+    if args.command in ("process", "run"):
+        _prefetch_model(args.config)
     from gateway.asr.base import RecognizerError
     from gateway.asr.models import ModelError
     from gateway.audio.source import AudioSourceError
@@ -103,6 +105,36 @@ def main(argv: list[str] | None = None) -> int:
     except StoreError as e:
         print(f"ht-gateway: error: {e}", file=sys.stderr)
         return 1
+
+
+def entry() -> None:
+    """The ``ht-gateway`` command (and ``python -m gateway``): :func:`main`, then a quick exit.
+
+    A loaded speech model is hundreds of megabytes of C++ structures, and tearing them down at
+    interpreter exit takes about a second for nothing. By the time :func:`main` returns everything
+    is committed and closed, so once the logs and stdout/stderr are flushed the process leaves with
+    ``os._exit``.
+    """
+    import os
+
+    rc = main()
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(rc)
+
+
+def _prefetch_model(config: str | None) -> None:
+    """Start loading the speech model before the rest of the program is imported (a second or two
+    of imports and set-up that the model's load then overlaps). Any problem is left to be reported
+    where the recogniser is built."""
+    try:
+        cfg = load(config)
+    except ConfigError:
+        return
+    from gateway.asr.factory import prefetch
+
+    prefetch(cfg)
 
 
 def _dispatch(args: argparse.Namespace) -> int:

@@ -6,8 +6,6 @@ import argparse
 import sys
 from pathlib import Path
 
-from sqlalchemy import select
-
 from gateway.cli_common import iso_date
 from gateway.config import Config, ConfigError
 
@@ -71,6 +69,8 @@ def models(args: argparse.Namespace, cfg: Config) -> int:
 
 
 def transcribe(args: argparse.Namespace, cfg: Config, data_dir: Path) -> int:
+    from sqlalchemy import select  # here: building the parser must not import the database layer
+
     from gateway.asr.base import RecognizerError
     from gateway.asr.factory import build_recognizer
     from gateway.asr.vocabulary import station_words
@@ -82,6 +82,7 @@ def transcribe(args: argparse.Namespace, cfg: Config, data_dir: Path) -> int:
     recognizer = build_recognizer(cfg, args.engine, args.model)
     if recognizer is None:
         raise RecognizerError("no recogniser: set asr.engine / install a model (ht-gateway models list)")
+    recognizer.ready()  # a model that cannot be loaded fails here, before any transcript is written
     db = Database(cfg.store.url or default_url(data_dir))
     db.migrate()
     explicit = bool(args.ids or args.date_from or args.failed)

@@ -9,8 +9,6 @@ import os
 import sys
 from pathlib import Path
 
-from sqlalchemy import select
-
 from gateway.cli_common import iso_date
 from gateway.config import Config, ConfigError
 
@@ -63,6 +61,8 @@ def _assign(args: argparse.Namespace, cfg: Config, db) -> int:  # noqa: ANN001
 
 
 def _identify(args: argparse.Namespace, cfg: Config, db) -> int:  # noqa: ANN001
+    from sqlalchemy import select  # here: building the parser must not import the database layer
+
     from gateway import identify
     from gateway.export import day_bounds
     from gateway.store.models import Transmission

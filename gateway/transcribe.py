@@ -183,7 +183,7 @@ class TranscriptionStage:
                 if maybe_pending:
                     maybe_pending = self._catch_up_one()
                     last_scan = time.monotonic()
-                elif self._q.empty() and not self._live:
+                if not maybe_pending and self._q.empty() and not self._live:
                     self._idle.set()
                 continue
             if msg[0] in ("defer", "close"):

@@ -31,6 +31,12 @@ def test_identity(recognizer: Recognizer) -> None:
     assert recognizer.engine and recognizer.model_id and recognizer.rate in (8000, 16000)
 
 
+def test_ready_returns_once_the_model_is_loaded(recognizer: Recognizer) -> None:
+    recognizer.ready()
+    recognizer.ready()  # and again, at once
+    assert recognizer.start().finish().text == ""
+
+
 def test_empty_stream_gives_empty_transcript(recognizer: Recognizer) -> None:
     t = recognizer.start().finish()
     assert t.text == "" and t.words == () and t.confidence is None

@@ -62,6 +62,21 @@ def test_corrupt_real_model_copy_gives_a_clear_error(tmp_path: Path, vosk_ko_pat
         VoskRecognizer(broken)
 
 
+def test_a_model_vosk_cannot_load_fails_in_ready_and_start(tmp_path: Path, vosk_ko_path: Path) -> None:
+    """Every file is there (verification passes, the load starts in the background) but the acoustic
+    model is garbage: ready() and start() raise a one-line RecognizerError naming the directory."""
+    broken = tmp_path / "ko-garbage"
+    shutil.copytree(vosk_ko_path, broken, ignore=shutil.ignore_patterns("*.fst", "final.mdl"))
+    for fst in ("HCLr.fst", "Gr.fst"):
+        (broken / "graph" / fst).symlink_to(vosk_ko_path / "graph" / fst)
+    (broken / "am" / "final.mdl").write_bytes(b"not a kaldi model" * 100)
+    rec = VoskRecognizer(broken)  # the files are all there
+    for attempt in (rec.ready, rec.start):
+        with pytest.raises(RecognizerError, match=r"ko-garbage: Vosk could not load the model") as e:
+            attempt()
+        assert "\n" not in str(e.value)
+
+
 def test_rnnlm_and_rescore_are_warned_about(tmp_path: Path) -> None:
     m = _fake_vosk(tmp_path / "m")
     (m / "rnnlm").mkdir()

@@ -61,7 +61,12 @@ class Recognizer(Protocol):
     rate: int  # sample rate the streams expect
 
     def start(self, prompt_words: tuple[str, ...] = ()) -> RecognizerStream:
-        """A new stream for one transmission. ``prompt_words``: names worth biasing towards."""
+        """A new stream for one transmission. ``prompt_words``: names worth biasing towards.
+        Waits for a model still loading."""
+        ...
+
+    def ready(self) -> None:
+        """Wait until the model is loaded; RecognizerError if it cannot be."""
         ...
 
 

@@ -17,6 +17,23 @@ def models_dir(cfg: Config) -> Path:
     return cfg.resolve_path(cfg.asr.models_dir)
 
 
+def prefetch(cfg: Config) -> None:
+    """Start loading the configured Vosk model in the background (see vosk_engine.start_loading).
+
+    Best effort: whatever is wrong is reported by :func:`build_recognizer` later, in its place.
+    """
+    if cfg.asr.engine not in ("auto", "vosk"):
+        return
+    try:
+        path = find_model(models_dir(cfg), "vosk", cfg.asr.model if cfg.asr.engine == "vosk" else "")
+        if path is not None:
+            from gateway.asr.vosk_engine import start_loading
+
+            start_loading(path)
+    except (ModelError, RecognizerError) as e:
+        log.debug("no model prefetched: %s", e)
+
+
 def build_recognizer(cfg: Config, engine: str | None = None, model: str | None = None) -> Recognizer | None:
     """The recogniser for ``engine``/``model`` (default: the configured ones); None for no ASR."""
     engine = engine or cfg.asr.engine

@@ -60,3 +60,6 @@ class FakeRecognizer:
 
     def start(self, prompt_words: tuple[str, ...] = ()) -> FakeStream:
         return FakeStream(self)
+
+    def ready(self) -> None:
+        """Nothing to load."""

@@ -43,12 +43,44 @@ log = logging.getLogger(__name__)
 
 CHUNK_S = 0.25
 RENEW_S = 3600.0  # a recogniser is replaced after this much audio (its sample count stays small)
-_models: dict[Path, Any] = {}
+_models: dict[Path, _Loading] = {}
 _models_lock = threading.Lock()
 
 
-def load_model(path: Path) -> Any:
-    """The process-wide ``vosk.Model`` for ``path`` (loaded once, verified first)."""
+class _Loading:
+    """A ``vosk.Model`` being loaded in a thread of its own (Vosk's C++ runs without the GIL)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.model: Any = None
+        self.error = ""
+        self.done = threading.Event()
+        threading.Thread(target=self._run, name="vosk-model-load", daemon=True).start()
+
+    def _run(self) -> None:
+        try:
+            import vosk
+
+            vosk.SetLogLevel(-1)
+            self.model = vosk.Model(str(self.path))
+        except Exception as e:  # noqa: BLE001 - vosk raises a bare Exception
+            self.error = f"{self.path}: Vosk could not load the model ({e})"
+        finally:
+            self.done.set()
+
+    def result(self) -> Any:
+        self.done.wait()
+        if self.error:
+            with _models_lock:
+                _models.pop(self.path, None)  # a later attempt tries again
+            raise RecognizerError(self.error)
+        return self.model
+
+
+def start_loading(path: Path) -> _Loading:
+    """Verify the model directory now (RecognizerError naming what is missing) and load it in the
+    background, once per process; ``ht-gateway process``/``run`` call this before importing the rest
+    of the program, so the two overlap."""
     path = Path(path).resolve()
     with _models_lock:
         if path not in _models:
@@ -56,14 +88,13 @@ def load_model(path: Path) -> Any:
                 require(path, "vosk")
             except ModelError as e:
                 raise RecognizerError(str(e)) from None
-            import vosk
-
-            vosk.SetLogLevel(-1)
-            try:
-                _models[path] = vosk.Model(str(path))
-            except Exception as e:  # noqa: BLE001 - vosk raises a bare Exception
-                raise RecognizerError(f"{path}: Vosk could not load the model ({e})") from None
+            _models[path] = _Loading(path)
         return _models[path]
+
+
+def load_model(path: Path) -> Any:
+    """The process-wide ``vosk.Model`` for ``path`` (verified first; waits for a load under way)."""
+    return start_loading(path).result()
 
 
 def _model_id(path: Path) -> str:
@@ -148,19 +179,42 @@ class VoskRecognizer:
     engine = "vosk"
 
     def __init__(self, model_path: Path, phrases: list[str] | None = None) -> None:
+        """Verify the model directory (RecognizerError naming what is missing) and start loading it.
+
+        The load runs in the background (see :func:`start_loading`): the first :meth:`start`, or
+        :meth:`ready`, waits for it, so capture can begin while the model loads and the first
+        transmission's audio waits in the transcription queue.
+        """
         self.path = Path(model_path).resolve()
-        self.model = load_model(self.path)
+        self._loading = start_loading(self.path)
         check = require(self.path, "vosk")
         self.rate = int(check.rate or 16000)
         self.dynamic_graph = check.dynamic_graph
         self.model_id = _model_id(self.path)
-        self.grammar = self.known_phrases(phrases) if phrases else None
+        self._phrases = phrases if phrases and self.dynamic_graph else None
         if phrases and not self.dynamic_graph:
             log.warning("%s has a static graph (HCLG.fst): asr.phrase_list ignored", self.path.name)
-            self.grammar = None
+        self._grammar: list[str] | None = None
         self._idle: list[_Decoder] = []  # finished recognisers, ready for the next transmission
         self.decoders_made = 0  # KaldiRecognizer objects made so far
         self._lock = threading.Lock()
+
+    @property
+    def model(self) -> Any:
+        """The ``vosk.Model`` (waits for the load; RecognizerError if Vosk cannot load it)."""
+        return self._loading.result()
+
+    def ready(self) -> None:
+        """Wait until the model is loaded; RecognizerError if Vosk cannot load it."""
+        self.grammar  # noqa: B018 - loads the model, and the phrase list that needs it
+
+    @property
+    def grammar(self) -> list[str] | None:
+        """The phrase list the recognisers are limited to (None: the model's whole vocabulary)."""
+        if self._phrases is not None and self._grammar is None:
+            self._grammar = self.known_phrases(self._phrases)
+        self.model  # noqa: B018 - the model must be there either way
+        return self._grammar
 
     def known_phrases(self, phrases: list[str]) -> list[str]:
         """The phrases whose every word the model knows, plus "[unk]" for everything else."""
@@ -171,11 +225,12 @@ class VoskRecognizer:
         return keep + ["[unk]"]
 
     def start(self, prompt_words: tuple[str, ...] = ()) -> VoskStream:
+        grammar = self.grammar  # waits for the model
         with self._lock:
             decoder = self._idle.pop() if self._idle else None
             if decoder is None:
                 self.decoders_made += 1
-        return VoskStream(self, decoder or _Decoder(self.model, self.rate, self.grammar))
+        return VoskStream(self, decoder or _Decoder(self.model, self.rate, grammar))
 
     def release(self, decoder: _Decoder) -> None:
         """Take back a finished stream's recogniser for the next transmission (renewed each hour)."""

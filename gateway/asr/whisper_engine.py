@@ -160,6 +160,9 @@ class WhisperRecognizer:
     def start(self, prompt_words: tuple[str, ...] = ()) -> WhisperStream:
         return WhisperStream(self, build_prompt(tuple(prompt_words)))
 
+    def ready(self) -> None:
+        """Loaded in the constructor already."""
+
     def transcribe(self, audio: np.ndarray, prompt: str) -> Transcript:
         """Transcribe one whole transmission (float32 mono at 16 kHz)."""
         duration = len(audio) / RATE

@@ -11,7 +11,6 @@ time, not here. ``min_open_dbfs`` keeps a dead-silent input from opening on tiny
 from __future__ import annotations
 
 import numpy as np
-from scipy.signal import butter, sosfilt, sosfilt_zi
 
 from gateway.audio.dsp import dbfs
 from gateway.config import VoxConfig
@@ -23,6 +22,9 @@ class VoxSquelch:
         self.frame_s = frame_s
         self.attack_frames = max(1, round(cfg.attack_ms / 1000 / frame_s))
         self.latency_s = (self.attack_frames - 1) * frame_s
+        from scipy.signal import butter, sosfilt, sosfilt_zi  # scipy.signal takes a second to import
+
+        self._sosfilt = sosfilt
         self._sos = butter(4, [250, min(3400, rate * 0.45)], btype="bandpass", fs=rate, output="sos")
         self._zi = sosfilt_zi(self._sos) * 0.0
         self.floor: float | None = None
@@ -40,7 +42,7 @@ class VoxSquelch:
         return max((self.floor or -120.0) + self.cfg.close_db, self.cfg.min_open_dbfs - margin)
 
     def update(self, frame: np.ndarray, t: float) -> bool:
-        y, self._zi = sosfilt(self._sos, frame, zi=self._zi)
+        y, self._zi = self._sosfilt(self._sos, frame, zi=self._zi)
         level = self.level = dbfs(y)
         if self.floor is None:
             self.floor = level
