@@ -103,6 +103,19 @@ def test_waveform_peaks(web: Web, tx_id: int) -> None:
     page = client.get(f"/tx/{tx_id}").text
     assert f'src="/audio/{tx_id}"' in page and f'data-peaks="/audio/{tx_id}/peaks.json"' in page
     assert 'class="w low"' in page and 'data-start="0.9"' in page  # "sipoholon", conf 0.4, marked
+    assert "keyakinan pengenal di bawah 0,5" in page  # and the legend says what the mark means
+
+
+def test_no_legend_without_low_confidence_words(web: Web) -> None:
+    from gateway.store.models import TranscriptRow
+
+    tx_id = add_tx(web, datetime(2026, 11, 20, 9, 0, tzinfo=WIB), "Tarutung", audio_path=None)
+    with web.db.write() as s:
+        tr = s.query(TranscriptRow).filter_by(transmission_id=tx_id).one()
+        tr.words = [{"word": "lapor", "start": 0.1, "end": 0.4, "conf": 0.9}, {"word": "aman", "start": 0.5,
+                                                                                 "end": 0.8}]
+    page = logged_in(web, "vivi").get(f"/tx/{tx_id}").text
+    assert 'class="w"' in page and 'class="w low"' not in page and "di bawah 0,5" not in page
 
 
 def test_an_unreadable_recording_is_a_404_not_a_crash(web: Web) -> None:
