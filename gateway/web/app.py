@@ -28,6 +28,7 @@ from gateway.config import Config
 from gateway.store.db import Database
 from gateway.web import actions, events, media, views
 from gateway.web.auth import API_PREFIXES, AuthMiddleware, SecurityHeadersMiddleware
+from gateway.web.reasons import reason_id
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +54,7 @@ def _templates(cfg: Config) -> Jinja2Templates:
         rounded = int(float(f"{value:.2g}")) if value >= 100 else value
         return f"{rounded:,}".replace(",", ".")
 
-    env.filters.update(local=local, seconds=seconds, approx=approx,
+    env.filters.update(local=local, seconds=seconds, approx=approx, reason=reason_id,
                        source=lambda v: SOURCE_ID.get(v or "", "-"))
     return Jinja2Templates(env=env)
 
