@@ -181,7 +181,7 @@ class DtmfDecoder:
         self._resp_hz, self._resp = _window_response(window, rate)
         from scipy import signal  # here, not at import: gateway.config imports DtmfConfig from this module
 
-        self._signal = signal
+        self._sosfilt = signal.sosfilt
         self._sos = signal.butter(2, HIGHPASS_HZ, btype="highpass", fs=rate, output="sos")
         self._zi = np.zeros((self._sos.shape[0], 2))
         self._buf = np.zeros(0)
@@ -219,7 +219,7 @@ class DtmfDecoder:
     def _take_pending(self) -> None:
         """Filter and analyse the samples fed since last time (batched: numpy calls are costly)."""
         if self._pending_n:
-            y, self._zi = self._signal.sosfilt(self._sos, np.concatenate(self._pending), zi=self._zi)
+            y, self._zi = self._sosfilt(self._sos, np.concatenate(self._pending), zi=self._zi)
             self._buf = np.concatenate([self._buf, y])
             self._pending, self._pending_n = [], 0
             self._analyse()

@@ -17,6 +17,11 @@ def models_dir(cfg: Config) -> Path:
     return cfg.resolve_path(cfg.asr.models_dir)
 
 
+def _vosk_model(cfg: Config, engine: str, model: str) -> Path | None:
+    """The Vosk model directory ``engine``/``model`` selects (any installed one for "auto")."""
+    return find_model(models_dir(cfg), "vosk", model if engine == "vosk" else "")
+
+
 def prefetch(cfg: Config) -> None:
     """Start loading the configured Vosk model in the background (see vosk_engine.start_loading).
 
@@ -25,7 +30,7 @@ def prefetch(cfg: Config) -> None:
     if cfg.asr.engine not in ("auto", "vosk"):
         return
     try:
-        path = find_model(models_dir(cfg), "vosk", cfg.asr.model if cfg.asr.engine == "vosk" else "")
+        path = _vosk_model(cfg, cfg.asr.engine, cfg.asr.model)
         if path is not None:
             from gateway.asr.vosk_engine import start_loading
 
@@ -43,7 +48,7 @@ def build_recognizer(cfg: Config, engine: str | None = None, model: str | None =
         return None
     try:
         if engine in ("auto", "vosk"):
-            path = find_model(where, "vosk", model if engine == "vosk" else "")
+            path = _vosk_model(cfg, engine, model)
             if path is not None:
                 from gateway.asr.vosk_engine import VoskRecognizer
 

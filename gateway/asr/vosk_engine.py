@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 
 from gateway.asr.base import RecognizerError, Transcript, Word
-from gateway.asr.models import ModelError, require
+from gateway.asr.models import ModelCheck, ModelError, require
 
 log = logging.getLogger(__name__)
 
@@ -50,8 +50,9 @@ _models_lock = threading.Lock()
 class _Loading:
     """A ``vosk.Model`` being loaded in a thread of its own (Vosk's C++ runs without the GIL)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, check: ModelCheck) -> None:
         self.path = path
+        self.check = check  # what verification found: the model's rate, its kind of graph
         self.model: Any = None
         self.error = ""
         self.done = threading.Event()
@@ -85,16 +86,11 @@ def start_loading(path: Path) -> _Loading:
     with _models_lock:
         if path not in _models:
             try:
-                require(path, "vosk")
+                check = require(path, "vosk")
             except ModelError as e:
                 raise RecognizerError(str(e)) from None
-            _models[path] = _Loading(path)
+            _models[path] = _Loading(path, check)
         return _models[path]
-
-
-def load_model(path: Path) -> Any:
-    """The process-wide ``vosk.Model`` for ``path`` (verified first; waits for a load under way)."""
-    return start_loading(path).result()
 
 
 def _model_id(path: Path) -> str:
@@ -187,7 +183,7 @@ class VoskRecognizer:
         """
         self.path = Path(model_path).resolve()
         self._loading = start_loading(self.path)
-        check = require(self.path, "vosk")
+        check = self._loading.check
         self.rate = int(check.rate or 16000)
         self.dynamic_graph = check.dynamic_graph
         self.model_id = _model_id(self.path)
@@ -206,14 +202,13 @@ class VoskRecognizer:
 
     def ready(self) -> None:
         """Wait until the model is loaded; RecognizerError if Vosk cannot load it."""
-        self.grammar  # noqa: B018 - loads the model, and the phrase list that needs it
+        self._loading.result()
 
     @property
     def grammar(self) -> list[str] | None:
         """The phrase list the recognisers are limited to (None: the model's whole vocabulary)."""
         if self._phrases is not None and self._grammar is None:
-            self._grammar = self.known_phrases(self._phrases)
-        self.model  # noqa: B018 - the model must be there either way
+            self._grammar = self.known_phrases(self._phrases)  # needs the model: waits for it
         return self._grammar
 
     def known_phrases(self, phrases: list[str]) -> list[str]:
@@ -225,7 +220,8 @@ class VoskRecognizer:
         return keep + ["[unk]"]
 
     def start(self, prompt_words: tuple[str, ...] = ()) -> VoskStream:
-        grammar = self.grammar  # waits for the model
+        self.ready()
+        grammar = self.grammar
         with self._lock:
             decoder = self._idle.pop() if self._idle else None
             if decoder is None:

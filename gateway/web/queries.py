@@ -31,7 +31,6 @@ from sqlalchemy import (
     table,
     true,
 )
-from sqlalchemy import text as sql_text
 from sqlalchemy import values as values_
 from sqlalchemy.orm import Session
 
@@ -58,15 +57,20 @@ def search_clause(dialect: str, q: str) -> ColumnElement[bool] | None:
     if not words:
         return None
     if dialect == "sqlite":
-        match = " ".join(f'"{w}"' for w in words)  # quoted strings: never FTS5 operators
-        ids = sql_text("SELECT rowid FROM transcripts_fts WHERE transcripts_fts MATCH :fts_q") \
-            .bindparams(fts_q=match).columns(column("rowid"))
-        return TranscriptRow.id.in_(ids)
+        return TranscriptRow.id.in_(select(_fts.c.rowid).where(_fts_match(words)))
     if dialect == "postgresql":
         doc = func.to_tsvector(literal_column("'simple'"), TranscriptRow.text)  # the index's expression
         return doc.bool_op("@@")(func.plainto_tsquery(literal_column("'simple'"), " ".join(words)))
     # any other database: a plain substring match per word (slow, but correct)
     return and_(*(func.lower(TranscriptRow.text).contains(w) for w in words))
+
+
+_fts = table("transcripts_fts", column("rowid"), column("text"))  # migration 0005
+
+
+def _fts_match(words: list[str]) -> ColumnElement[bool]:
+    """FTS5 rows with every word: each a quoted string, so never an FTS5 operator."""
+    return _fts.c.text.op("MATCH")(" ".join(f'"{w}"' for w in words))
 
 
 # --- today ------------------------------------------------------------------------------------
@@ -216,13 +220,10 @@ def log_page(db: Database, cfg: Config, f: LogFilter) -> LogPage:
             total = s.scalar(select(func.count()).select_from(Transmission).where(*conds)) or 0
             ids = None
         elif db.dialect != "sqlite":
-            match = search_clause(db.dialect, f.q)
-            hits = select(TranscriptRow.transmission_id).where(TranscriptRow.current, match)
-            all_ids = list(s.scalars(select(Transmission.id).where(*conds, Transmission.id.in_(hits))
-                                     .order_by(*_ORDER)))
-            total, ids = len(all_ids), all_ids
+            ids = _all_ids(s, conds, _current_matches(db.dialect, f.q))
+            total = len(ids)
         else:
-            total, ids, page_only, approximate = _sqlite_search(s, conds, words, offset)
+            total, ids, page_only, approximate = _sqlite_search(s, conds, f.q, offset)
         pages = max(1, -(-total // PAGE_SIZE))
         if not page_only:
             page = min(page, pages)
@@ -247,10 +248,17 @@ def log_page(db: Database, cfg: Config, f: LogFilter) -> LogPage:
                    approximate=approximate, has_more=has_more)
 
 
-_fts = table("transcripts_fts", column("rowid"), column("text"))
+def _current_matches(dialect: str, q: str) -> ColumnElement[bool]:
+    """Transmissions whose current transcript matches ``q``."""
+    return Transmission.id.in_(select(TranscriptRow.transmission_id)
+                               .where(TranscriptRow.current, search_clause(dialect, q)))
 
 
-def _sqlite_search(s: Session, conds: list[ColumnElement[bool]], words: list[str],
+def _all_ids(s: Session, conds: list[ColumnElement[bool]], hit: ColumnElement[bool]) -> list[int]:
+    return list(s.scalars(select(Transmission.id).where(*conds, hit).order_by(*_ORDER)))
+
+
+def _sqlite_search(s: Session, conds: list[ColumnElement[bool]], q: str,
                    offset: int) -> tuple[int, list[int], bool, bool]:
     """(total, ids, page_only, approximate): every matching id, or only this page's (and one more).
 
@@ -259,9 +267,9 @@ def _sqlite_search(s: Session, conds: list[ColumnElement[bool]], words: list[str
     filter, such as one day); (3) visit matches newest first until the page is full (common words;
     the total is then an estimate unless every match was visited).
     """
-    q = " ".join(f'"{w}"' for w in words)  # quoted strings: never FTS5 operators
-    matches = s.scalar(sql_text("SELECT count(*) FROM transcripts_fts WHERE transcripts_fts MATCH :q"),
-                       {"q": q}) or 0  # an upper bound: superseded transcripts are indexed too
+    match = _fts_match(query_words(q))
+    # an upper bound: superseded transcripts are indexed too
+    matches = s.scalar(select(func.count()).select_from(_fts).where(match)) or 0
     if matches == 0:
         return 0, [], False, False
     # the filtered log's size: max(id) stands for count(*) without a filter (deletions are rare)
@@ -274,24 +282,23 @@ def _sqlite_search(s: Session, conds: list[ColumnElement[bool]], words: list[str
     newest = VISIT_US_PER_MATCH * min(matches, (offset + PAGE_SIZE + 1) * max(1, everything) / filtered)
     if min(by_matches, by_filter) <= max(EXACT_BUDGET_US, newest):
         if by_matches <= by_filter:
-            in_fts = select(_fts.c.rowid).where(_fts.c.text.op("MATCH")(q))
-            hit = Transmission.id.in_(select(TranscriptRow.transmission_id)
-                                      .where(TranscriptRow.current, TranscriptRow.id.in_(in_fts)))
+            hit = _current_matches("sqlite", q)
         else:
             hit = exists().where(TranscriptRow.transmission_id == Transmission.id, TranscriptRow.current,
-                                 exists().where(_fts.c.text.op("MATCH")(q), _fts.c.rowid == TranscriptRow.id))
-        ids = list(s.scalars(select(Transmission.id).where(*conds, hit).order_by(*_ORDER)))
+                                 exists().where(match, _fts.c.rowid == TranscriptRow.id))
+        ids = _all_ids(s, conds, hit)
         return len(ids), ids, False, False
-    ids, visited, passed, complete = _newest_matches(s, conds, q, offset + PAGE_SIZE + 1)
+    ids, visited, passed, complete = _newest_matches(s, conds, match, offset + PAGE_SIZE + 1)
     page = ids[offset:]
     if complete:  # every match was visited: the count is exact
         return passed, page, True, False
     return max(round(matches * passed / visited), offset + len(page)), page, True, True
 
 
-def _newest_matches(s: Session, conds: list[ColumnElement[bool]], q: str,
+def _newest_matches(s: Session, conds: list[ColumnElement[bool]], match: ColumnElement[bool],
                     need: int) -> tuple[list[int], int, int, bool]:
-    """The newest ``need`` transmissions (log order) whose current transcript matches ``q`` and ``conds``.
+    """The newest ``need`` transmissions (log order) whose current transcript has ``match`` and
+    that pass ``conds``.
 
     FTS5 hands out matches by descending rowid (transcript id) cheaply. Ids follow the single
     writer's clock, and a transcript is made after its transmission started, so every match not yet
@@ -305,10 +312,9 @@ def _newest_matches(s: Session, conds: list[ColumnElement[bool]], q: str,
     below: int | None = None
     batch = 64
     while True:
-        rowids = list(s.scalars(sql_text(
-            "SELECT rowid FROM transcripts_fts WHERE transcripts_fts MATCH :q"
-            + (" AND rowid < :below" if below is not None else "") + " ORDER BY rowid DESC LIMIT :n"),
-            {"q": q, "below": below, "n": batch}))
+        newer = [] if below is None else [_fts.c.rowid < below]
+        rowids = list(s.scalars(select(_fts.c.rowid).where(match, *newer)
+                                .order_by(_fts.c.rowid.desc()).limit(batch)))
         if not rowids:
             break
         visited += len(rowids)
