@@ -103,14 +103,14 @@ def _data_dir_problem(data_dir: Path, key: str, value: str) -> Problem | None:
         p = p.parent
     if not p.is_dir():
         return Problem(key, value, str(data_dir), f"not writable ({p} is not a directory)")
-    if p != data_dir:
-        ok = os.access(p, os.W_OK | os.X_OK)
-        return None if ok else Problem(key, value, str(data_dir), f"not writable (cannot create it in {p})")
     try:
-        with tempfile.TemporaryFile(dir=data_dir, prefix=".config-check-"):
-            pass
+        if p != data_dir:  # the daemon will create it: a directory must be creatable in p
+            tempfile.TemporaryDirectory(dir=p, prefix=".config-check-").cleanup()
+        else:
+            with tempfile.TemporaryFile(dir=data_dir, prefix=".config-check-"):
+                pass
     except OSError as e:
-        return Problem(key, value, str(data_dir), f"not writable ({e.strerror or e})")
+        return Problem(key, value, str(data_dir), f"not writable ({e.strerror or e} in {p})")
     return None
 
 
