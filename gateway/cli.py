@@ -146,9 +146,10 @@ def _dispatch(args: argparse.Namespace) -> int:
             from gateway.config import documented_keys
 
             print("\n".join(documented_keys()))
-        else:
-            print(f"{cfg.source_path or 'built-in defaults'}: OK, {len(cfg.stations)} station(s)")
-        return 0
+            return 0
+        from gateway import configcheck
+
+        return configcheck.main(cfg, args.data_dir)
     if args.command == "devices":
         from gateway.audio.pyaudio_source import list_inputs
 

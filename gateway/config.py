@@ -178,6 +178,8 @@ class Config:
     store: StoreConfig = field(default_factory=StoreConfig)
     stations: tuple[Station, ...] = ()
     source_path: str = field(default="", compare=False)  # not a key: where this was loaded from
+    # not a key: each path key resolved at load, as it was written ({"asr.models_dir": "../m"})
+    written_paths: dict[str, str] = field(default_factory=dict, compare=False)
 
     @property
     def tz(self) -> zoneinfo.ZoneInfo:
@@ -190,6 +192,28 @@ class Config:
             return p
         base = Path(self.source_path).parent if self.source_path else Path.cwd()
         return (base / p).resolve()
+
+
+# --- path keys: resolved once, at load, against the config file's folder ---------------------
+# (asr.model only when it is a path, i.e. holds a "/"; a bare name is a directory under models_dir)
+PATH_KEYS = ("gateway.data_dir", "asr.models_dir", "asr.model")
+_NOT_KEYS = {"source_path", "written_paths"}
+
+
+def _resolve_paths(cfg: Config) -> Config:
+    """Every non-empty path key made absolute (see :data:`PATH_KEYS`); what was written is kept in
+    ``written_paths`` so that messages can show both."""
+    written: dict[str, str] = {}
+    tables: dict[str, dict[str, str]] = {}
+    for dotted in PATH_KEYS:
+        value = _lookup(cfg, dotted)
+        if not value or (dotted == "asr.model" and "/" not in value):
+            continue
+        table, key = dotted.split(".")
+        written[dotted] = value
+        tables.setdefault(table, {})[key] = str(cfg.resolve_path(value))
+    changes = {t: dataclasses.replace(getattr(cfg, t), **kv) for t, kv in tables.items()}
+    return dataclasses.replace(cfg, written_paths=written, **changes)
 
 
 # --- checks beyond types: (dotted key, predicate, what it must be) ---------------------------
@@ -252,7 +276,7 @@ def documented_keys(cls: type = Config, prefix: str = "") -> list[str]:
     keys: list[str] = []
     hints = typing.get_type_hints(cls)
     for f in dataclasses.fields(cls):
-        if f.name == "source_path":
+        if f.name in _NOT_KEYS:
             continue
         tp = hints[f.name]
         path = f"{prefix}{f.name}"
@@ -308,7 +332,7 @@ def _convert(value: Any, tp: Any, key: str, where: str) -> Any:
 
 def _build(cls: type, table: dict[str, Any], prefix: str, where: str) -> Any:
     hints = typing.get_type_hints(cls)
-    names = {f.name for f in dataclasses.fields(cls)} - {"source_path"}
+    names = {f.name for f in dataclasses.fields(cls)} - _NOT_KEYS
     for k in table:
         if k not in names:
             raise ConfigError(f"{where}: unknown key {prefix}{k} (see docs/configuration.md)")
@@ -381,7 +405,7 @@ def parse(text: str, where: str = "config") -> Config:
     if "stations" in table and not isinstance(table["stations"], list):
         raise ConfigError(f"{where}: stations: expected [[stations]] tables")
     cfg = _build(Config, table, "", where)
-    return validate(dataclasses.replace(cfg, source_path=where), where)
+    return _resolve_paths(validate(dataclasses.replace(cfg, source_path=where), where))
 
 
 def load(path: str | os.PathLike[str] | None) -> Config:

@@ -122,7 +122,7 @@ def test_run_without_radio_processes_the_demo_and_notifies_systemd(tmp_path: Pat
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     cfg = tmp_path / "c.toml"
-    cfg.write_text(f"[web]\nport = {port}\n")
+    cfg.write_text(f"[web]\nport = {port}\n[asr]\nengine = \"none\"\n")  # no model: say so
     env = {**os.environ, "NOTIFY_SOCKET": str(sock_path), "WATCHDOG_USEC": "2000000"}
     proc = subprocess.Popen([sys.executable, "-m", "gateway", "--config", str(cfg), "--data-dir",
                              str(data_dir), "run"],

@@ -17,6 +17,8 @@ from typing import Any
 
 import pytest
 
+from conftest import need
+
 UNIT = Path(__file__).resolve().parent.parent / "systemd" / "ht-gateway.service"
 DATA_DIR = "/var/lib/ht-gateway"
 
@@ -133,6 +135,12 @@ def test_exec_start_runs_the_daemon(unit: configparser.RawConfigParser) -> None:
     assert argv[argv.index("--config") + 1] == "/etc/ht-gateway/config.toml"
 
 
+def test_starts_after_the_clock_and_the_network(unit: configparser.RawConfigParser) -> None:
+    for target in ("time-sync.target", "network-online.target"):
+        assert target in " ".join(_values(unit, "Unit", "After")).split()
+        assert target in " ".join(_values(unit, "Unit", "Wants")).split()
+
+
 def test_environment(unit: configparser.RawConfigParser) -> None:
     assert "PYTHONUNBUFFERED=1" in _values(unit, "Service", "Environment")
 
@@ -188,14 +196,13 @@ def _verify_diagnostics(analyze: str, path: Path) -> list[str]:
 
 def test_systemd_analyze_verify(tmp_path: Path) -> None:
     analyze = shutil.which("systemd-analyze")
-    if analyze is None:
-        pytest.skip("systemd-analyze is not installed (apt-get install systemd)")
+    if analyze is None:  # scripts/setup.sh test installs it: skipped locally, a failure in CI
+        need("systemd-analyze", "apt-get install systemd")
 
     # Control: a broken unit must be reported, or the check below proves nothing.
     broken = tmp_path / "broken.service"
     broken.write_text("[Service]\nExecStart=/bin/true\nNoSuchDirective=1\n")
-    if not _verify_diagnostics(analyze, broken):
-        pytest.skip("systemd-analyze verify output format not recognised here")
+    assert _verify_diagnostics(analyze, broken), "systemd-analyze verify output not recognised"
 
     unit_copy = tmp_path / UNIT.name  # verify wants the real unit name
     shutil.copyfile(UNIT, unit_copy)

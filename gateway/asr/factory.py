@@ -39,8 +39,13 @@ def prefetch(cfg: Config) -> None:
         log.debug("no model prefetched: %s", e)
 
 
-def build_recognizer(cfg: Config, engine: str | None = None, model: str | None = None) -> Recognizer | None:
-    """The recogniser for ``engine``/``model`` (default: the configured ones); None for no ASR."""
+def select_model(cfg: Config, engine: str | None = None,
+                 model: str | None = None) -> tuple[str, Path] | None:
+    """The engine and model directory ``engine``/``model`` (default: the configured ones) select,
+    without loading anything; None when there is none ("none", or "auto" with nothing installed).
+
+    Raises :class:`RecognizerError` (one line) when "vosk"/"whisper" or a named model is not usable.
+    """
     engine = engine or cfg.asr.engine
     model = cfg.asr.model if model is None else model
     where = models_dir(cfg)
@@ -50,9 +55,7 @@ def build_recognizer(cfg: Config, engine: str | None = None, model: str | None =
         if engine in ("auto", "vosk"):
             path = _vosk_model(cfg, engine, model)
             if path is not None:
-                from gateway.asr.vosk_engine import VoskRecognizer
-
-                return VoskRecognizer(path, phrases(cfg.stations) if cfg.asr.phrase_list else None)
+                return "vosk", path
             if engine == "vosk":
                 raise RecognizerError(f"asr.engine = 'vosk': no Vosk model in {where} "
                                       "(see asr_models/README.md)")
@@ -61,11 +64,36 @@ def build_recognizer(cfg: Config, engine: str | None = None, model: str | None =
             if engine == "whisper":
                 raise RecognizerError(f"asr.engine = 'whisper': no Whisper model in {where} "
                                       "(ht-gateway models install whisper-base)")
-            log.warning("no speech recognition model in %s: transmissions are stored untranscribed "
-                        "(see asr_models/README.md)", where)
             return None
-        from gateway.asr.whisper_engine import WhisperRecognizer
-
-        return WhisperRecognizer(path, cfg.asr.whisper)
+        return "whisper", path
     except ModelError as e:
         raise RecognizerError(f"asr.model = {model!r}: {e}") from None
+
+
+def build_recognizer(cfg: Config, engine: str | None = None, model: str | None = None) -> Recognizer | None:
+    """The recogniser for ``engine``/``model`` (default: the configured ones); None for no ASR.
+
+    With a configuration file, the configured recogniser must be usable: a missing or broken model
+    fails with the line ``config check`` prints (only ``asr.engine = "none"`` runs without
+    transcription). Built-in defaults (no file: trying it out) keep "auto" lenient, with a warning.
+    """
+    if cfg.source_path and engine is None and model is None:
+        from gateway.configcheck import asr_problems
+
+        problems = asr_problems(cfg)[1]
+        if problems:
+            raise RecognizerError(problems[0].line())
+    chosen = select_model(cfg, engine, model)
+    if chosen is None:
+        if (engine or cfg.asr.engine) != "none":
+            log.warning("no speech recognition model in %s: transmissions are stored untranscribed "
+                        "(see asr_models/README.md)", models_dir(cfg))
+        return None
+    kind, path = chosen
+    if kind == "vosk":
+        from gateway.asr.vosk_engine import VoskRecognizer
+
+        return VoskRecognizer(path, phrases(cfg.stations) if cfg.asr.phrase_list else None)
+    from gateway.asr.whisper_engine import WhisperRecognizer
+
+    return WhisperRecognizer(path, cfg.asr.whisper)
