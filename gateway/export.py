@@ -15,6 +15,20 @@ from gateway.store.db import Database
 from gateway.store.models import Transmission
 
 FIELDS = ("id", "start", "end", "duration_s", "station", "audio_path", "sha256", "flags")
+#: A text cell starting with one of these is a formula to a spreadsheet (CSV injection).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: Any) -> Any:
+    """A CSV cell that no spreadsheet runs as a formula (OWASP's recipe, for every CSV written).
+
+    Text starting with = + - @ TAB or CR gets a leading apostrophe, which spreadsheets hide and
+    which keeps the text as text ("=HYPERLINK(...)" -> "'=HYPERLINK(...)"). Numbers written as
+    numbers (ids, durations) are left alone: they are not text and cannot hold a formula.
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
 
 
 #: Days whose bounds are computable in every zone (UTC offsets stay inside datetime's range);
@@ -56,5 +70,6 @@ def render(rows: list[dict[str, Any]], fmt: str) -> str:
     w = csv.DictWriter(buf, fieldnames=FIELDS, lineterminator="\n")
     w.writeheader()
     for r in rows:
-        w.writerow({**r, "station": r["station"] or "", "flags": " ".join(r["flags"])})
+        row = {**r, "station": r["station"] or "", "flags": " ".join(r["flags"])}
+        w.writerow({k: csv_cell(v) for k, v in row.items()})
     return buf.getvalue()

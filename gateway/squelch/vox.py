@@ -14,6 +14,8 @@ reset and the level counts as silence, and the floor is only ever moved by finit
 
 from __future__ import annotations
 
+import dataclasses
+import logging
 import math
 
 import numpy as np
@@ -21,9 +23,15 @@ import numpy as np
 from gateway.audio.dsp import FLOOR_DBFS, dbfs
 from gateway.config import VoxConfig
 
+log = logging.getLogger(__name__)
+
 
 class VoxSquelch:
     def __init__(self, cfg: VoxConfig, rate: int, frame_s: float = 0.02) -> None:
+        if not all(math.isfinite(getattr(cfg, f.name)) for f in dataclasses.fields(cfg)):
+            # config.py refuses these; a VoxConfig built in code falls back to the defaults
+            log.warning("VOX settings with NaN/inf (%s): using the defaults", cfg)
+            cfg = VoxConfig()
         self.cfg = cfg
         self.frame_s = frame_s
         self.attack_frames = max(1, round(cfg.attack_ms / 1000 / frame_s))
@@ -48,8 +56,11 @@ class VoxSquelch:
         return max((self.floor or -120.0) + self.cfg.close_db, self.cfg.min_open_dbfs - margin)
 
     def update(self, frame: np.ndarray, t: float) -> bool:
-        y, self._zi = self._sosfilt(self._sos, frame, zi=self._zi)
-        level = dbfs(y)
+        if self._zi.any() or frame.any():
+            y, self._zi = self._sosfilt(self._sos, frame, zi=self._zi)
+            level = dbfs(y)
+        else:  # digital silence into a filter at rest: the output is zeros (and cheap)
+            level = FLOOR_DBFS
         if not (math.isfinite(level) and np.isfinite(self._zi).all()):
             self._zi = np.zeros_like(self._zi)  # NaN in the filter state would stay there forever
             level = FLOOR_DBFS
