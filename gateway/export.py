@@ -67,7 +67,8 @@ def render(rows: list[dict[str, Any]], fmt: str) -> str:
     if fmt == "json":
         return json.dumps(rows, ensure_ascii=False, indent=1) + "\n"
     buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=FIELDS, lineterminator="\n")
+    # RFC 4180 line ends: with "\n" alone, Python < 3.13 would not quote a bare CR inside a cell
+    w = csv.DictWriter(buf, fieldnames=FIELDS, lineterminator="\r\n")
     w.writeheader()
     for r in rows:
         row = {**r, "station": r["station"] or "", "flags": " ".join(r["flags"])}
