@@ -184,14 +184,16 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _process(args, cfg, data_dir)
     if args.command == "export":
         from gateway import export
+        from gateway.cli_common import check_out, write_out
         from gateway.store.db import Database, default_url
 
+        check_out(args.out)
         db = Database(cfg.store.url or default_url(data_dir))
         db.migrate()
         text = export.render(export.transmissions_on(db, args.date, cfg.tz), args.format)
         db.close()
         if args.out:
-            args.out.write_text(text, encoding="utf-8")
+            write_out(args.out, text.encode("utf-8"))
         else:
             sys.stdout.write(text)
         return 0

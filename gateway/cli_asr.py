@@ -6,13 +6,13 @@ import argparse
 import sys
 from pathlib import Path
 
-from gateway.cli_common import iso_date
+from gateway.cli_common import iso_date, record_id
 from gateway.config import Config, ConfigError
 
 
 def add_parsers(sub, cmd) -> None:  # noqa: ANN001 - argparse's private types
     p = cmd("transcribe", "(re)transcribe stored transmissions, optionally with another engine or model")
-    p.add_argument("--id", type=int, nargs="+", dest="ids", metavar="ID", help="these transmissions")
+    p.add_argument("--id", type=record_id, nargs="+", dest="ids", metavar="ID", help="these transmissions")
     p.add_argument("--from", dest="date_from", type=iso_date, metavar="YYYY-MM-DD",
                    help="transmissions from this day (configured time zone)")
     p.add_argument("--to", dest="date_to", type=iso_date, metavar="YYYY-MM-DD", help="…to this day")

@@ -1,14 +1,86 @@
-"""Small pieces the command-line modules share."""
+"""Small pieces the command-line modules share: the argument types for dates and record ids.
+
+Every subcommand takes its dates with :func:`iso_date` and its record ids (transmissions,
+follow-ups, revisions) with :func:`record_id`, so a bad value is always argparse's one usage line
+(``ht-gateway assign: error: argument TX_ID: ...``, exit status 2), never a traceback:
+
+- dates are YYYY-MM-DD between :data:`MIN_DATE` and :data:`MAX_DATE`: a day's bounds in any time
+  zone (``export.day_bounds``), "the day after" and ranges of days stay inside what ``datetime``,
+  SQLite and PostgreSQL can hold;
+- ids are whole numbers 1 .. 2^63-1 (a 64-bit database integer); ``0``, negative, ``1e3``, ``0x10``
+  and anything larger are refused.
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
+import re
 from datetime import date
+from pathlib import Path
+
+from gateway.config import ConfigError
+
+MIN_DATE = date(2000, 1, 1)
+MAX_DATE = date(2099, 12, 31)
+MAX_ID = 2**63 - 1
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_ID = re.compile(r"[0-9]{1,19}")
 
 
 def iso_date(text: str) -> date:
-    """An argparse type: YYYY-MM-DD (argparse prefixes the option's name to the message)."""
+    """An argparse type: YYYY-MM-DD in MIN_DATE..MAX_DATE (argparse prefixes the option's name)."""
     try:
-        return date.fromisoformat(text)
+        if not _DATE.fullmatch(text):
+            raise ValueError
+        day = date.fromisoformat(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r}: expected YYYY-MM-DD") from None
+        raise argparse.ArgumentTypeError(f"{_show(text)}: expected YYYY-MM-DD") from None
+    if not MIN_DATE <= day <= MAX_DATE:
+        raise argparse.ArgumentTypeError(f"{_show(text)}: expected a date from {MIN_DATE} to {MAX_DATE}")
+    return day
+
+
+def record_id(text: str) -> int:
+    """An argparse type: a record id, a whole number 1..2^63-1 written in decimal digits."""
+    value = int(text) if _ID.fullmatch(text.strip()) else 0
+    if not 1 <= value <= MAX_ID:
+        raise argparse.ArgumentTypeError(f"{_show(text)}: expected an id, a whole number from 1 to {MAX_ID}")
+    return value
+
+
+def port_number(text: str) -> int:
+    """An argparse type: a TCP port 1..65535."""
+    value = int(text) if re.fullmatch(r"[0-9]{1,5}", text.strip()) else 0
+    if not 1 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"{_show(text)}: expected a port number from 1 to 65535")
+    return value
+
+
+def _show(text: str) -> str:
+    return repr(text) if len(text) <= 40 else repr(text[:39] + "…")
+
+
+def check_out(path: Path | None) -> None:
+    """Refuse an ``--out`` that cannot be written, before any work is done (no rows, no files)."""
+    if path is None:
+        return
+    if path.is_dir():
+        raise ConfigError(f"--out {path}: is a directory, not a file")
+    parent = path.parent
+    if not parent.is_dir():
+        raise ConfigError(f"--out {path}: folder {parent} does not exist")
+    if not os.access(parent, os.W_OK | os.X_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise ConfigError(f"--out {path}: not writable")
+
+
+def write_out(path: Path, data: bytes) -> None:
+    """Write ``--out`` whole or not at all: a temporary file beside it, renamed over it."""
+    check_out(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    except OSError as e:
+        tmp.unlink(missing_ok=True)
+        raise ConfigError(f"--out {path}: cannot write: {e.strerror or e.__class__.__name__}") from None

@@ -9,13 +9,13 @@ import os
 import sys
 from pathlib import Path
 
-from gateway.cli_common import iso_date
+from gateway.cli_common import iso_date, record_id
 from gateway.config import Config, ConfigError
 
 
 def add_parsers(cmd) -> None:  # noqa: ANN001
     p = cmd("assign", "say which station made a transmission (an operator's word beats ANI and voice)")
-    p.add_argument("tx_id", type=int, metavar="TX_ID")
+    p.add_argument("tx_id", type=record_id, metavar="TX_ID")
     p.add_argument("station", nargs="?", help="a configured station; omit with --clear")
     p.add_argument("--clear", action="store_true", help="remove the assignment (back to ANI/voice)")
     p.add_argument("--by", default=os.environ.get("SUDO_USER") or getpass.getuser(),

@@ -7,7 +7,7 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-from gateway.cli_common import iso_date
+from gateway.cli_common import check_out, iso_date, record_id, write_out
 from gateway.config import Config, ConfigError
 
 
@@ -17,13 +17,13 @@ def add_parsers(cmd) -> None:  # noqa: ANN001
     p.add_argument("--format", choices=["pdf", "html", "csv", "json"], default="pdf")
     p.add_argument("--out", type=Path, help="file to write (default: stdout for text formats)")
     which = p.add_mutually_exclusive_group()
-    which.add_argument("--revision", type=int, help="this filed revision")
+    which.add_argument("--revision", type=record_id, help="this filed revision")
     which.add_argument("--draft", action="store_true", help="build it now from the current data, unfiled")
     which.add_argument("--file", action="store_true",
                        help="file a new revision now if the report changed (as the schedule would)")
     p = cmd("followups", "what camats asked for: list, or set status / OPD")
     p.add_argument("action", choices=["list", "set"])
-    p.add_argument("id", nargs="?", type=int)
+    p.add_argument("id", nargs="?", type=record_id)
     p.add_argument("--status", choices=["baru", "diproses", "selesai"])
     p.add_argument("--opd")
     p.add_argument("--all", action="store_true", help="list closed ones too")
@@ -32,6 +32,7 @@ def add_parsers(cmd) -> None:  # noqa: ANN001
 def dispatch(args: argparse.Namespace, cfg: Config, data_dir: Path) -> int:
     from gateway.store.db import Database, default_url
 
+    check_out(getattr(args, "out", None))
     if not cfg.stations:
         raise ConfigError(f"{cfg.source_path or 'built-in defaults'}: no [[stations]] configured")
     db = Database(cfg.store.url or default_url(data_dir))
@@ -77,7 +78,7 @@ def _report(args: argparse.Namespace, cfg: Config, db, data_dir: Path) -> int:  
             print(f"{args.date}: not filed yet; showing a draft", file=sys.stderr)
     data = render(report, args.format)
     if args.out:
-        args.out.write_bytes(data)
+        write_out(args.out, data)
     elif args.format == "pdf" and sys.stdout.isatty():
         raise ConfigError("--format pdf: give --out FILE (a PDF is not for the terminal)")
     else:

@@ -14,6 +14,7 @@ import os
 import sys
 from pathlib import Path
 
+from gateway.cli_common import port_number
 from gateway.config import Config, ConfigError
 
 log = logging.getLogger(__name__)
@@ -22,7 +23,7 @@ log = logging.getLogger(__name__)
 def add_parsers(cmd) -> None:  # noqa: ANN001
     p = cmd("web", "serve the web UI (web.host:web.port; log in with a user made by `ht-gateway user add`)")
     p.add_argument("--host", help="listen on this address instead of web.host")
-    p.add_argument("--port", type=int, help="listen on this port instead of web.port")
+    p.add_argument("--port", type=port_number, help="listen on this port instead of web.port")
     p = cmd("user", "web UI users: add, list, passwd, disable, enable")
     p.add_argument("action", choices=["add", "list", "passwd", "disable", "enable"])
     p.add_argument("name", nargs="?", metavar="NAME")

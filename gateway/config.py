@@ -8,6 +8,7 @@ Errors are one line naming the file, the key and the value (:class:`ConfigError`
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import re
 import tomllib
@@ -19,6 +20,14 @@ from datetime import time
 from pathlib import Path
 from typing import Any
 
+from gateway.config_checks import (
+    CONTROL,
+    INT_RANGE,
+    list_problem,
+    read_config_text,
+    short_repr,
+    station_problem,
+)
 from gateway.dtmf import DtmfConfig  # the decoder's own settings dataclass is the [dtmf] table
 
 ENV_CONFIG = "HT_GATEWAY_CONFIG"
@@ -227,6 +236,9 @@ _RULES: list[tuple[str, typing.Callable[[Any], bool], str]] = [
     ("squelch.vox.open_db", lambda v: 1 <= v <= 40, "1..40 dB"),
     ("squelch.vox.close_db", lambda v: 0 < v <= 40, "0..40 dB"),
     ("squelch.vox.attack_ms", lambda v: 0 <= v <= 500, "0..500 ms"),
+    ("squelch.vox.floor_rise_db_per_s", lambda v: 0 < v <= 20, "more than 0, at most 20 dB/s"),
+    ("squelch.vox.floor_min_dbfs", lambda v: -120 <= v <= 0, "-120..0 dBFS"),
+    ("squelch.vox.min_open_dbfs", lambda v: -120 <= v <= 0, "-120..0 dBFS"),
     ("segmenter.pre_roll_s", lambda v: 0 <= v <= 5, "0..5 s"),
     ("segmenter.hang_s", lambda v: 0 <= v <= 10, "0..10 s"),
     ("segmenter.min_s", lambda v: 0 <= v <= 30, "0..30 s"),
@@ -255,6 +267,13 @@ _RULES: list[tuple[str, typing.Callable[[Any], bool], str]] = [
     ("asr.whisper.beam_size", lambda v: 1 <= v <= 10, "1..10"),
     ("asr.whisper.cpu_threads", lambda v: 0 <= v <= 64, "0..64"),
     ("asr.whisper.no_speech_threshold", lambda v: 0 < v <= 1, "0..1"),
+    ("dtmf.min_tone_ms", lambda v: v <= 1000, "25..1000 ms"),
+    ("dtmf.min_gap_ms", lambda v: v <= 1000, "0..1000 ms"),
+    ("dtmf.max_twist_db", lambda v: v <= 20, "0..20 dB"),
+    ("dtmf.max_digits", lambda v: v <= 16, "min_digits..16"),
+    ("dtmf.max_interdigit_gap_ms", lambda v: v <= 5000, "min_gap_ms..5000 ms"),
+    ("dtmf.sequence_window_s", lambda v: v <= 60, "0..60 s"),
+    ("dtmf.min_level_dbfs", lambda v: -90 <= v <= 0, "-90..0 dBFS"),
 ]
 
 
@@ -291,7 +310,7 @@ def documented_keys(cls: type = Config, prefix: str = "") -> list[str]:
 
 def _convert(value: Any, tp: Any, key: str, where: str) -> Any:
     def bad(expected: str) -> ConfigError:
-        return ConfigError(f"{where}: {key} = {value!r}: expected {expected}")
+        return ConfigError(f"{where}: {key} = {short_repr(value)}: expected {expected}")
 
     if _is_dataclass_type(tp):
         if not isinstance(value, dict):
@@ -316,16 +335,26 @@ def _convert(value: Any, tp: Any, key: str, where: str) -> Any:
     if tp is int:
         if isinstance(value, bool) or not isinstance(value, int):
             raise bad("a whole number")
+        if not INT_RANGE[0] <= value <= INT_RANGE[1]:
+            raise bad("a whole number that fits 64 bits")
         return value
     if tp is float:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise bad("a number")
-        return float(value)
+        try:
+            number = float(value)
+        except OverflowError:  # an int too big for a float
+            raise bad("a finite number") from None
+        if not math.isfinite(number):
+            raise bad("a finite number (not nan or inf)")
+        return number
     if tp is str:
-        if isinstance(value, int | float) and not isinstance(value, bool) and key.endswith("ani"):
-            return str(value)
+        if isinstance(value, int) and not isinstance(value, bool) and key.endswith("ani"):
+            return str(value)  # ani = 101 written without quotes
         if not isinstance(value, str):
             raise bad("a string")
+        if CONTROL.search(value):
+            raise bad("a string without control characters (line breaks, NUL)")
         return value
     raise bad(str(tp))  # pragma: no cover - every field type is handled above
 
@@ -378,22 +407,10 @@ def validate(cfg: Config, where: str = "config") -> Config:
                           "report.email.sender are required too")
     if cfg.squelch.type == "serial" and not cfg.squelch.serial.port:
         raise ConfigError(f"{where}: squelch.serial.port = '': required when squelch.type = 'serial'")
-    seen_names: set[str] = set()
-    seen_ani: dict[str, str] = {}
-    for i, st in enumerate(cfg.stations):
-        if not st.name.strip():
-            raise ConfigError(f"{where}: stations[{i}].name = {st.name!r}: must not be empty")
-        if st.name.casefold() in seen_names:
-            raise ConfigError(f"{where}: stations[{i}].name = {st.name!r}: duplicate station")
-        seen_names.add(st.name.casefold())
-        for code in st.ani:
-            if not re.fullmatch(r"[0-9A-D*#]{3,5}", code):
-                raise ConfigError(f"{where}: stations[{i}].ani = {code!r}: expected 3-5 DTMF digits")
-            if code in seen_ani:
-                raise ConfigError(
-                    f"{where}: stations[{i}].ani = {code!r}: already used by {seen_ani[code]}"
-                )
-            seen_ani[code] = st.name
+    problem = station_problem(cfg.stations) or list_problem("report.opd", cfg.report.opd) \
+        or list_problem("report.email.to", cfg.report.email.to)
+    if problem:
+        raise ConfigError(f"{where}: {problem}")
     return cfg
 
 
@@ -402,6 +419,8 @@ def parse(text: str, where: str = "config") -> Config:
         table = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"{where}: not valid TOML: {e}") from None
+    except RecursionError:  # arrays/inline tables nested thousands deep
+        raise ConfigError(f"{where}: not valid TOML: nested too deeply") from None
     if "stations" in table and not isinstance(table["stations"], list):
         raise ConfigError(f"{where}: stations: expected [[stations]] tables")
     cfg = _build(Config, table, "", where)
@@ -415,10 +434,7 @@ def load(path: str | os.PathLike[str] | None) -> Config:
     if path is None:
         return Config()
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"{p}: config file not found") from None
-    except (PermissionError, IsADirectoryError, UnicodeDecodeError) as e:
-        raise ConfigError(f"{p}: cannot read config file: {e.__class__.__name__}") from None
+    text, problem = read_config_text(p)
+    if text is None:
+        raise ConfigError(f"{short_repr(str(p)) if CONTROL.search(str(p)) else p}: {problem}")
     return parse(text, str(p))

@@ -15,9 +15,31 @@ from gateway.store.db import Database
 from gateway.store.models import Transmission
 
 FIELDS = ("id", "start", "end", "duration_s", "station", "audio_path", "sha256", "flags")
+#: A text cell starting with one of these is a formula to a spreadsheet (CSV injection).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: Any) -> Any:
+    """A CSV cell that no spreadsheet runs as a formula (OWASP's recipe, for every CSV written).
+
+    Text starting with = + - @ TAB or CR gets a leading apostrophe, which spreadsheets hide and
+    which keeps the text as text ("=HYPERLINK(...)" -> "'=HYPERLINK(...)"). Numbers written as
+    numbers (ids, durations) are left alone: they are not text and cannot hold a formula.
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+#: Days whose bounds are computable in every zone (UTC offsets stay inside datetime's range);
+#: the command line takes 2000-01-01..2099-12-31 (``cli_common.iso_date``).
+FIRST_DAY, LAST_DAY = date(1, 1, 2), date(9999, 12, 30)
 
 
 def day_bounds(day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    """Local midnight to the next local midnight; ValueError for a day at the calendar's edges."""
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise ValueError(f"{day}: outside {FIRST_DAY}..{LAST_DAY}")
     start = datetime.combine(day, time(0), tz)
     return start, datetime.combine(day + timedelta(days=1), time(0), tz)
 
@@ -45,8 +67,10 @@ def render(rows: list[dict[str, Any]], fmt: str) -> str:
     if fmt == "json":
         return json.dumps(rows, ensure_ascii=False, indent=1) + "\n"
     buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=FIELDS, lineterminator="\n")
+    # RFC 4180 line ends: with "\n" alone, Python < 3.13 would not quote a bare CR inside a cell
+    w = csv.DictWriter(buf, fieldnames=FIELDS, lineterminator="\r\n")
     w.writeheader()
     for r in rows:
-        w.writerow({**r, "station": r["station"] or "", "flags": " ".join(r["flags"])})
+        row = {**r, "station": r["station"] or "", "flags": " ".join(r["flags"])}
+        w.writerow({k: csv_cell(v) for k, v in row.items()})
     return buf.getvalue()

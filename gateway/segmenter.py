@@ -92,13 +92,17 @@ class Segmenter:
             else:
                 self._preroll.append((t, frame))
         elif is_open:
-            for held in self._hang:  # a pause inside the transmission: keep it
-                self._queue(*held)
+            # a pause inside the transmission is kept; max_s holds even when it falls in the pause
+            frames = [(ft, f, False) for ft, f in self._hang] + [(t, frame, True)]
             self._hang.clear()
-            self._queue(t, frame)
-            self._last_open_end = t + self.frame_s
-            if self._last_open_end - self.tx.start >= self.cfg.max_s - EPS:
-                self._close(stuck=True)
+            for k, (ft, f, _) in enumerate(frames):
+                self._queue(ft, f)
+                self._last_open_end = ft + self.frame_s
+                if self._last_open_end - self.tx.start >= self.cfg.max_s - EPS:
+                    self._close(stuck=True)
+                    for rt, rf, was_open in frames[k + 1:]:
+                        self._wait_for_unstuck(rf, rt, was_open)
+                    break
         else:
             self._hang.append((t, frame))
             if t + self.frame_s - self._last_open_end >= self.cfg.hang_s - EPS:

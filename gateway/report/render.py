@@ -303,12 +303,14 @@ def render(report: dict[str, Any], fmt: str) -> bytes:
 
 
 def render_csv(report: dict[str, Any]) -> bytes:
-    """One row per kecamatan, UTF-8 with a byte-order mark (spreadsheets then read it as UTF-8)."""
+    """One row per kecamatan, UTF-8 with a byte-order mark (spreadsheets then read it as UTF-8);
+    text that a spreadsheet would run as a formula is neutralised (:func:`gateway.export.csv_cell`)."""
+    from gateway.export import csv_cell  # here: rendering must not import the database layer
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")
     w.writerow(CSV_HEADER)
     for st in report["stations"]:
-        w.writerow([
+        w.writerow(csv_cell(c) for c in [
             st["station"], st.get("code") or "", st.get("checkin_label") or "", hhmm(st.get("first_report")),
             st.get("situation_label") if st.get("situation") else "",
             "; ".join(incident_text(i, csv_style=True) for i in st.get("incidents") or []),

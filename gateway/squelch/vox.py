@@ -6,18 +6,32 @@ channel is closed, so it learns the room/hiss level without learning speech. The
 ``attack_ms`` of frames above ``floor + open_db`` and closes on the first frame below
 ``floor + close_db`` (hysteresis); pauses inside a transmission are bridged by the segmenter's hang
 time, not here. ``min_open_dbfs`` keeps a dead-silent input from opening on tiny noise.
+
+Its state can never become NaN: samples are cleaned before they get here (``dsp.SampleGuard`` in
+the pipeline's resampler), and should a non-finite value still reach it, the band-pass state is
+reset and the level counts as silence, and the floor is only ever moved by finite amounts.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import logging
+import math
+
 import numpy as np
 
-from gateway.audio.dsp import dbfs
+from gateway.audio.dsp import FLOOR_DBFS, dbfs
 from gateway.config import VoxConfig
+
+log = logging.getLogger(__name__)
 
 
 class VoxSquelch:
     def __init__(self, cfg: VoxConfig, rate: int, frame_s: float = 0.02) -> None:
+        if not all(math.isfinite(getattr(cfg, f.name)) for f in dataclasses.fields(cfg)):
+            # config.py refuses these; a VoxConfig built in code falls back to the defaults
+            log.warning("VOX settings with NaN/inf (%s): using the defaults", cfg)
+            cfg = VoxConfig()
         self.cfg = cfg
         self.frame_s = frame_s
         self.attack_frames = max(1, round(cfg.attack_ms / 1000 / frame_s))
@@ -42,8 +56,15 @@ class VoxSquelch:
         return max((self.floor or -120.0) + self.cfg.close_db, self.cfg.min_open_dbfs - margin)
 
     def update(self, frame: np.ndarray, t: float) -> bool:
-        y, self._zi = self._sosfilt(self._sos, frame, zi=self._zi)
-        level = self.level = dbfs(y)
+        if self._zi.any() or frame.any():
+            y, self._zi = self._sosfilt(self._sos, frame, zi=self._zi)
+            level = dbfs(y)
+        else:  # digital silence into a filter at rest: the output is zeros (and cheap)
+            level = FLOOR_DBFS
+        if not (math.isfinite(level) and np.isfinite(self._zi).all()):
+            self._zi = np.zeros_like(self._zi)  # NaN in the filter state would stay there forever
+            level = FLOOR_DBFS
+        self.level = level
         if self.floor is None:
             self.floor = level
         if self.is_open:
@@ -61,10 +82,11 @@ class VoxSquelch:
     def _track_floor(self, level: float) -> None:
         assert self.floor is not None
         if level < self.floor:
-            self.floor += 0.5 * (level - self.floor)
+            floor = self.floor + 0.5 * (level - self.floor)
         else:
-            self.floor += min(level - self.floor, self.cfg.floor_rise_db_per_s * self.frame_s)
-        self.floor = max(self.floor, self.cfg.floor_min_dbfs)
+            floor = self.floor + min(level - self.floor, self.cfg.floor_rise_db_per_s * self.frame_s)
+        if math.isfinite(floor):  # a NaN/inf setting (refused by config validation) cannot stick
+            self.floor = max(floor, self.cfg.floor_min_dbfs)
 
     def close(self) -> None:
         pass
