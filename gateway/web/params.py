@@ -51,8 +51,8 @@ def parse_date(text: str, name: str = "date", status: int = 400) -> date:
     try:
         day = date.fromisoformat(text)
     except ValueError:
-        raise HTTPException(status, f"Tanggal tidak sah: {name}={shown!r} (YYYY-MM-DD; tanggal itu "
-                                    "tidak ada di kalender).") from None
+        raise HTTPException(status, f"Tanggal tidak sah: {name}={shown!r} (YYYY-MM-DD). Tanggal itu "
+                                    "tidak ada di kalender.") from None
     if not MIN_DATE <= day <= MAX_DATE:
         raise HTTPException(status, f"Tanggal di luar rentang: {name}={shown!r} (antara "
                                     f"{MIN_DATE:%d-%m-%Y} dan {MAX_DATE:%d-%m-%Y}).")
