@@ -8,6 +8,7 @@ Errors are one line naming the file, the key and the value (:class:`ConfigError`
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import math
 import os
 import re
@@ -156,6 +157,7 @@ class WebConfig:
     session_hours: float = 12.0
     login_max_failures: int = 5
     login_window_minutes: int = 10
+    trusted_proxies: tuple[str, ...] = ()  # addresses/CIDRs whose X-Forwarded-For is believed
 
 
 @dataclass(frozen=True)
@@ -262,6 +264,8 @@ _RULES: list[tuple[str, typing.Callable[[Any], bool], str]] = [
     ("web.session_hours", lambda v: 0.25 <= v <= 720, "0.25..720 h"),
     ("web.login_max_failures", lambda v: 1 <= v <= 100, "1..100"),
     ("web.login_window_minutes", lambda v: 1 <= v <= 1440, "1..1440 min"),
+    ("web.trusted_proxies", lambda v: all(_is_network(a) for a in v),
+     "a list of IP addresses or networks, e.g. ['127.0.0.1', '10.0.0.0/24']"),
     ("asr.whisper.compute_type", lambda v: v in ("int8", "int8_float32", "float32", "int16"),
      "'int8', 'int8_float32', 'int16' or 'float32'"),
     ("asr.whisper.beam_size", lambda v: 1 <= v <= 10, "1..10"),
@@ -275,6 +279,14 @@ _RULES: list[tuple[str, typing.Callable[[Any], bool], str]] = [
     ("dtmf.sequence_window_s", lambda v: v <= 60, "0..60 s"),
     ("dtmf.min_level_dbfs", lambda v: -90 <= v <= 0, "-90..0 dBFS"),
 ]
+
+
+def _is_network(text: str) -> bool:
+    try:
+        ipaddress.ip_network(text.strip(), strict=False)
+    except ValueError:
+        return False
+    return True
 
 
 def _is_hhmm(text: str) -> bool:

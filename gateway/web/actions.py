@@ -8,15 +8,16 @@
 - **Verify**: the current transcript is marked checked (``verified``, ``verified_by``, ``verified_at``).
 - **Assign**: :func:`gateway.identify.assign` with ``by`` = the operator.
 
-Each form names the transcript it was shown (``base``); if another one has become current since, the
-change is refused (409) rather than overwrite it. Every change writes an audit row with before/after.
+Text from the forms is cleaned of control characters (:func:`gateway.web.params.clean_text`); the
+word alignment is computed outside the database write lock. Each form names the transcript it was
+shown (``base``); if another one has become current since, the change is refused (409) rather than
+overwrite it. Every change writes an audit row with before/after.
 """
 
 from __future__ import annotations
 
-import difflib
 import logging
-import re
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select, update
@@ -29,43 +30,14 @@ from gateway import identify
 from gateway.config import Config
 from gateway.store.db import Database
 from gateway.store.models import TranscriptRow, Transmission, utcnow
+from gateway.web.align import realign
 from gateway.web.auth import checked_form, client_ip
+from gateway.web.params import clean_text, path_id
 from gateway.web.users import audit
 
 log = logging.getLogger(__name__)
 
-MAX_TEXT = 20000
-_EDGE_PUNCT = re.compile(r"^\W+|\W+$")
-
-
-def _key(word: str) -> str:
-    return _EDGE_PUNCT.sub("", word).casefold()
-
-
-def realign(old_words: list[dict[str, Any]], text: str) -> list[dict[str, Any]]:
-    """Words for an edited text, timed from the recogniser's words (see the module docstring)."""
-    tokens = text.split()
-    timed = [w for w in old_words if isinstance(w.get("start"), int | float) and isinstance(w.get("end"),
-                                                                                           int | float)]
-    if not timed or not tokens:
-        return []
-    out: list[dict[str, Any]] = []
-    sm = difflib.SequenceMatcher(a=[_key(str(w.get("word", ""))) for w in timed],
-                                 b=[_key(t) for t in tokens], autojunk=False)
-    for tag, i1, i2, j1, j2 in sm.get_opcodes():
-        if tag == "equal":
-            out += [{"word": tokens[j1 + k], "start": timed[i1 + k]["start"], "end": timed[i1 + k]["end"],
-                     "conf": 1.0} for k in range(j2 - j1)]
-        elif tag in ("replace", "insert"):
-            if i2 > i1:
-                lo, hi = float(timed[i1]["start"]), float(timed[i2 - 1]["end"])
-            else:  # inserted between two words: the gap between them (may be empty)
-                lo = float(timed[i1 - 1]["end"]) if i1 > 0 else float(timed[0]["start"])
-                hi = float(timed[i1]["start"]) if i1 < len(timed) else lo
-            step = max(0.0, hi - lo) / (j2 - j1)
-            out += [{"word": tokens[j1 + k], "start": round(lo + k * step, 3),
-                     "end": round(lo + (k + 1) * step, 3), "conf": 1.0} for k in range(j2 - j1)]
-    return out
+MAX_TEXT = 100_000  # characters: some 15,000 words, longer than any transmission (segmenter.max_s)
 
 
 def _current(s, tx_id: int) -> TranscriptRow | None:  # noqa: ANN001
@@ -85,22 +57,48 @@ def _snapshot(tr: TranscriptRow | None) -> dict[str, Any] | None:
             "verified": tr.verified, "verified_by": tr.verified_by}
 
 
-def edit_transcript(db: Database, cfg: Config, tx_id: int, text: str, base: str, by: str, ip: str) -> bool:
-    """Store ``text`` as the new current transcript; False if it is unchanged."""
-    text = " ".join(text.split())
-    if len(text) > MAX_TEXT:
-        raise HTTPException(400, f"Teks terlalu panjang (maksimal {MAX_TEXT} karakter).")
-    with db.write() as s:
+@dataclass(frozen=True)
+class _Shown:
+    """The current transcript an edit starts from, read before the write."""
+    id: int | None
+    done: bool
+    text: str
+    words: list[dict[str, Any]]
+
+
+def _shown(db: Database, tx_id: int, base: str) -> _Shown:
+    with db.read() as s:
         if s.get(Transmission, tx_id) is None:
-            raise HTTPException(404)
+            raise HTTPException(404, f"Transmisi {tx_id} tidak ada.")
         cur = _current(s, tx_id)
         _check_base(cur, base)
-        if cur is not None and cur.status == "done" and cur.text == text:
-            return False
+        if cur is None:
+            return _Shown(None, False, "", [])
+        return _Shown(cur.id, cur.status == "done", cur.text or "", list(cur.words or []))
+
+
+def edit_transcript(db: Database, cfg: Config, tx_id: int, text: str, base: str, by: str, ip: str) -> bool:
+    """Store ``text`` as the new current transcript; False if it is unchanged.
+
+    The words are aligned (:func:`gateway.web.align.realign`) before the write transaction, from the
+    transcript read first; the write then only checks that it is still the current one (else 409).
+    """
+    text = " ".join(clean_text(text).split())
+    if len(text) > MAX_TEXT:
+        raise HTTPException(400, f"Teks terlalu panjang (maksimal {MAX_TEXT} karakter).")
+    shown = _shown(db, tx_id, base)
+    if shown.done and shown.text == text:
+        return False
+    words = realign(shown.words, text)
+    with db.write() as s:
+        if s.get(Transmission, tx_id) is None:
+            raise HTTPException(404, f"Transmisi {tx_id} tidak ada.")
+        cur = _current(s, tx_id)
+        _check_base(cur, base)  # still the one read above (the base), else 409
         s.execute(update(TranscriptRow).where(TranscriptRow.transmission_id == tx_id).values(current=False))
         row = TranscriptRow(transmission_id=tx_id, status="done", engine="manual", model=by, text=text,
-                            words=realign(cur.words or [] if cur is not None else [], text), confidence=1.0,
-                            error=None, origin="edit", current=True, created_at=utcnow())
+                            words=words, confidence=1.0, error=None, origin="edit", current=True,
+                            created_at=utcnow())
         s.add(row)
         s.flush()
         identify.reidentify(s, tx_id, cfg)
@@ -125,10 +123,11 @@ def verify_transcript(db: Database, tx_id: int, base: str, by: str, ip: str) -> 
 
 
 def assign_station(db: Database, cfg: Config, tx_id: int, station: str, note: str, by: str, ip: str) -> None:
+    station, note = clean_text(station).strip(), clean_text(note).strip()
     with db.write() as s:
         tx = s.get(Transmission, tx_id)
         if tx is None:
-            raise HTTPException(404)
+            raise HTTPException(404, f"Transmisi {tx_id} tidak ada.")
         before = {"station": tx.station, "identity_source": tx.identity_source}
         try:
             ident = identify.assign(s, tx_id, station or None, by, cfg, note[:500])
@@ -149,7 +148,7 @@ def _back(tx_id: int, msg: str) -> RedirectResponse:
 
 async def post_transcript(request: Request) -> RedirectResponse:
     user, form = await checked_form(request, "operator")
-    tx_id = request.path_params["tx_id"]
+    tx_id = path_id(request)
     state = request.app.state
     changed = await run_in_threadpool(edit_transcript, state.db, state.cfg, tx_id, _field(form, "text"),
                                       _field(form, "base"), user.name, client_ip(request))
@@ -158,7 +157,7 @@ async def post_transcript(request: Request) -> RedirectResponse:
 
 async def post_verify(request: Request) -> RedirectResponse:
     user, form = await checked_form(request, "operator")
-    tx_id = request.path_params["tx_id"]
+    tx_id = path_id(request)
     await run_in_threadpool(verify_transcript, request.app.state.db, tx_id, _field(form, "base"), user.name,
                             client_ip(request))
     return _back(tx_id, "verify")
@@ -166,7 +165,7 @@ async def post_verify(request: Request) -> RedirectResponse:
 
 async def post_assign(request: Request) -> RedirectResponse:
     user, form = await checked_form(request, "operator")
-    tx_id = request.path_params["tx_id"]
+    tx_id = path_id(request)
     state = request.app.state
     await run_in_threadpool(assign_station, state.db, state.cfg, tx_id, _field(form, "station"),
                             _field(form, "note"), user.name, client_ip(request))

@@ -12,22 +12,24 @@ import logging
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import jinja2
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
-from starlette.routing import Mount, Route
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
+from starlette.routing import Match, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gateway.checkins import SOURCE_ID
 from gateway.config import Config
 from gateway.store.db import Database
 from gateway.web import actions, events, media, views
-from gateway.web.auth import API_PREFIXES, AuthMiddleware, SecurityHeadersMiddleware
+from gateway.web.auth import API_PREFIXES, AuthMiddleware, SecurityHeadersMiddleware, trusted_networks
 from gateway.web.reasons import reason_id
 
 log = logging.getLogger(__name__)
@@ -68,15 +70,15 @@ def routes() -> list[Any]:
         Route("/fragment/today", views.today_fragment, methods=["GET"]),
         Route("/events", events.events, methods=["GET"]),
         Route("/log", views.log_page, methods=["GET"]),
-        Route("/tx/{tx_id:int}", views.tx_page, methods=["GET"]),
-        Route("/tx/{tx_id:int}/transcript", actions.post_transcript, methods=["POST"]),
-        Route("/tx/{tx_id:int}/verify", actions.post_verify, methods=["POST"]),
-        Route("/tx/{tx_id:int}/assign", actions.post_assign, methods=["POST"]),
-        Route("/audio/{tx_id:int}", media.audio, methods=["GET"]),
-        Route("/audio/{tx_id:int}/peaks.json", media.peaks, methods=["GET"]),
+        Route("/tx/{tx_id}", views.tx_page, methods=["GET"]),
+        Route("/tx/{tx_id}/transcript", actions.post_transcript, methods=["POST"]),
+        Route("/tx/{tx_id}/verify", actions.post_verify, methods=["POST"]),
+        Route("/tx/{tx_id}/assign", actions.post_assign, methods=["POST"]),
+        Route("/audio/{tx_id}", media.audio, methods=["GET"]),
+        Route("/audio/{tx_id}/peaks.json", media.peaks, methods=["GET"]),
         Route("/compliance", views.compliance, methods=["GET"]),
         Route("/reports", views.reports, methods=["GET"]),
-        Route("/reports/{day}/{rev:int}.{fmt}", views.report_file, methods=["GET"]),
+        Route("/reports/{day}/{rev}.{fmt}", views.report_file, methods=["GET"]),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
 
@@ -102,10 +104,39 @@ def _default_phrase(status: int) -> str:
         return ""
 
 
+class SlashRedirectMiddleware:
+    """``/log/`` → ``/log``: a relative redirect, built from the path only (Starlette's own redirect
+    puts the Host header into an absolute URL, so it is switched off)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path: str = scope.get("path", "")
+        if scope["type"] == "http" and len(path) > 1 and path.endswith("/") \
+                and not path.startswith("/static/"):
+            target = "/" + path.strip("/")
+            if not target.startswith("//") and _matches(scope, target):
+                query = scope.get("query_string", b"").decode("latin-1")
+                location = quote(target, safe="/:@!$&'()*+,;=-._~") + (f"?{query}" if query else "")
+                await RedirectResponse(location, status_code=307)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def _matches(scope: Scope, path: str) -> bool:
+    app = scope.get("app")
+    child = {**scope, "path": path}
+    return app is not None and any(r.matches(child)[0] != Match.NONE for r in app.router.routes)
+
+
 def create_app(cfg: Config, db: Database, data_dir: Path) -> Starlette:
     app = Starlette(routes=routes(), max_body_size=MAX_BODY,
-                    middleware=[Middleware(SecurityHeadersMiddleware), Middleware(AuthMiddleware, db=db)],
+                    middleware=[Middleware(SecurityHeadersMiddleware), Middleware(SlashRedirectMiddleware),
+                                Middleware(AuthMiddleware, db=db)],
                     exception_handlers={HTTPException: _http_error})
+    app.router.redirect_slashes = False
+    app.state.trusted_networks = trusted_networks(cfg.web.trusted_proxies)
     app.state.cfg = cfg
     app.state.db = db
     app.state.data_dir = Path(data_dir)

@@ -7,18 +7,27 @@
   form, which has no session yet, uses a double-submit token (cookie ``htg_login`` = field).
 - Failed logins are audit rows (``login_failed``); ``web.login_max_failures`` of them within
   ``web.login_window_minutes`` from one address, or for one user name, refuse further attempts
-  (HTTP 429 with Retry-After) until the window has passed; a successful login clears the count.
+  (HTTP 429 with Retry-After) until the window has passed. A successful login clears the failures
+  for that account only (from every address), never those for other names tried from the same
+  address. The password check (argon2) runs outside the database write lock.
+- The client's address is the TCP peer; ``X-Forwarded-For`` is believed only from a peer listed in
+  ``web.trusted_proxies``.
 - :class:`AuthMiddleware` lets only ``/login`` and ``/static/`` through without a session: pages
   redirect to the login form, audio, events, fragments and JSON answer 401.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
+import ipaddress
 import logging
 import math
 import secrets
+import threading
+from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import quote
@@ -36,6 +45,10 @@ from gateway.config import WebConfig
 from gateway.store.db import Database
 from gateway.store.models import AuditEntry, WebSession, WebUser, utcnow
 from gateway.web import users
+from gateway.web.params import clean_text
+
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 log = logging.getLogger(__name__)
 
@@ -87,60 +100,171 @@ class LoginResult:
     retry_after: int | None = None  # set when refused by the rate limit
 
 
-def _failures(s: Session, key: object, value: str, since: datetime) -> list[datetime]:
-    """Failed logins for one address or name since ``since`` and since its last success."""
+@dataclass(frozen=True)
+class _Account:
+    """What a login needs to know of a user, read before the (slow) password check."""
+    id: int
+    name: str
+    role: str
+    password_hash: str
+    disabled: bool
+
+
+# Logins being checked right now (argon2 runs outside the write lock, so the database does not yet
+# show their outcome): counted with the failures, so a burst cannot run more than the limit allows.
+_pending: Counter[tuple[str, str]] = Counter()
+_pending_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def _reserve(ip: str, name: str) -> Iterator[tuple[int, int]]:
+    """Counts this attempt as pending for its address and its name; yields the pending counts before it."""
+    keys = (("ip", ip), ("name", name))
+    with _pending_lock:
+        before = (_pending[keys[0]], _pending[keys[1]])
+        for k in keys:
+            _pending[k] += 1
+    try:
+        yield before
+    finally:
+        with _pending_lock:
+            for k in keys:
+                _pending[k] -= 1
+                if _pending[k] <= 0:
+                    del _pending[k]
+
+
+def _name_failures(s: Session, name: str, since: datetime) -> list[datetime]:
+    """Failed logins for one account since ``since`` and since that account's last success."""
     last_ok = s.scalar(select(func.max(AuditEntry.at)).where(
-        AuditEntry.action == "login_ok", key == value, AuditEntry.at >= since))
+        AuditEntry.action == "login_ok", AuditEntry.actor == name, AuditEntry.at >= since))
     after = max(since, last_ok) if last_ok is not None else since
     return list(s.scalars(select(AuditEntry.at).where(
-        AuditEntry.action == "login_failed", key == value, AuditEntry.at > after).order_by(AuditEntry.at)))
+        AuditEntry.action == "login_failed", AuditEntry.actor == name, AuditEntry.at > after)
+        .order_by(AuditEntry.at)))
 
 
-def _retry_after(failed: list[datetime], limit: int, window: timedelta, now: datetime) -> int | None:
-    if len(failed) < limit:
+def _address_failures(s: Session, ip: str, since: datetime) -> list[datetime]:
+    """Failed logins from one address since ``since``. A success clears only the failures for the
+    account that logged in, never those for other names (one account cannot reset a spray)."""
+    rows = s.execute(select(AuditEntry.at, AuditEntry.actor).where(
+        AuditEntry.action == "login_failed", AuditEntry.ip == ip, AuditEntry.at > since)).all()
+    names = {actor for _, actor in rows if actor}
+    ok: dict[str | None, datetime] = dict(s.execute(  # type: ignore[arg-type]
+        select(AuditEntry.actor, func.max(AuditEntry.at)).where(
+            AuditEntry.action == "login_ok", AuditEntry.actor.in_(names), AuditEntry.at > since)
+        .group_by(AuditEntry.actor)).all()) if names else {}
+    return sorted(at for at, actor in rows if actor not in ok or ok[actor] < at)
+
+
+def _retry_after(failed: list[datetime], pending: int, limit: int, window: timedelta,
+                 now: datetime) -> int | None:
+    if len(failed) + pending < limit:
         return None
+    if len(failed) < limit:  # refused because of attempts still being checked: soon free again
+        return 1
     frees_at = failed[len(failed) - limit] + window  # then only limit - 1 failures remain in the window
     return max(1, math.ceil((frees_at - now).total_seconds()))
 
 
-def attempt_login(db: Database, cfg: WebConfig, name: str, password: str, ip: str) -> LoginResult:
-    typed = name.strip().lower()[:100]
-    now = utcnow()
+def _throttled(s: Session, cfg: WebConfig, ip: str, name: str, pending: tuple[int, int],
+               now: datetime) -> int | None:
+    """Seconds to wait if the address or the account has used up its failures, else None."""
     window = timedelta(minutes=cfg.login_window_minutes)
-    with db.write() as s:  # one login at a time in this process: the count cannot be raced
-        waits = [w for w in (
-            _retry_after(_failures(s, AuditEntry.ip, ip, now - window), cfg.login_max_failures, window, now),
-            _retry_after(_failures(s, AuditEntry.actor, typed, now - window), cfg.login_max_failures,
-                         window, now)) if w is not None]
-        if waits:
-            users.audit(s, "login_blocked", typed, f"user:{typed}", ip)
+    limit = cfg.login_max_failures
+    waits = [w for w in (_retry_after(_address_failures(s, ip, now - window), pending[0], limit, window, now),
+                         _retry_after(_name_failures(s, name, now - window), pending[1], limit, window, now))
+             if w is not None]
+    return max(waits) if waits else None
+
+
+def login_name(name: str) -> str:
+    """A typed user name as it is looked up and audited (control characters removed)."""
+    return clean_text(name).strip().lower()[:100]
+
+
+def attempt_login(db: Database, cfg: WebConfig, name: str, password: str, ip: str) -> LoginResult:
+    """Check a login. The argon2 work runs between a read and a short write, never inside
+    ``db.write()``: a burst of logins does not hold up the pipeline's commits."""
+    typed = login_name(name)
+    now = utcnow()
+    with _reserve(ip, typed) as pending:
+        with db.read() as s:
+            wait = _throttled(s, cfg, ip, typed, pending, now)
+            row = s.scalar(select(WebUser).where(WebUser.name == typed)) if wait is None else None
+            account = _Account(row.id, row.name, row.role, row.password_hash, row.disabled) \
+                if row is not None else None
+        if wait is not None:
+            with db.write() as s:
+                users.audit(s, "login_blocked", typed, f"user:{typed}", ip)
             log.warning("web: login for %r from %s refused: too many failures (retry in %d s)",
-                        typed, ip, max(waits))
-            return LoginResult(retry_after=max(waits))
-        user = s.scalar(select(WebUser).where(WebUser.name == typed))
-        ok = users.verify_password(user.password_hash if user else None, password)
-        if user is None or not ok or user.disabled:
-            why = "no such user" if user is None else "disabled" if ok else "wrong password"
-            users.audit(s, "login_failed", typed, f"user:{typed}", ip, after={"reason": why})
-            log.warning("web: failed login for %r from %s (%s)", typed, ip, why)
-            return LoginResult()
-        if users.needs_rehash(user.password_hash):
-            user.password_hash = users.hash_password(password)
-        s.execute(delete(WebSession).where(WebSession.expires_at <= now))
+                        typed, ip, wait)
+            return LoginResult(retry_after=wait)
+        ok = users.verify_password(account.password_hash if account else None, password)
+        new_hash = users.hash_password(password) \
+            if account is not None and ok and users.needs_rehash(account.password_hash) else None
         token = secrets.token_urlsafe(32)
-        s.add(WebSession(token_sha256=token_hash(token), user_id=user.id,
-                         csrf_token=secrets.token_urlsafe(32), created_at=now,
-                         expires_at=now + timedelta(hours=cfg.session_hours), ip=ip))
-        users.audit(s, "login_ok", user.name, f"user:{user.name}", ip, after={"role": user.role})
-    log.info("web: %s logged in from %s", user.name, ip)
-    return LoginResult(token=token, user=user.name)
+        with db.write() as s:
+            user = s.get(WebUser, account.id) if account is not None else None
+            if user is not None and account is not None and user.password_hash != account.password_hash:
+                ok = False  # the password was changed while this one was being checked
+            if user is None or not ok or user.disabled:
+                why = "no such user" if user is None else "disabled" if ok else "wrong password"
+                users.audit(s, "login_failed", typed, f"user:{typed}", ip, after={"reason": why})
+                log.warning("web: failed login for %r from %s (%s)", typed, ip, why)
+                return LoginResult()
+            if new_hash is not None:
+                user.password_hash = new_hash
+            s.execute(delete(WebSession).where(WebSession.expires_at <= now))
+            s.add(WebSession(token_sha256=token_hash(token), user_id=user.id,
+                             csrf_token=secrets.token_urlsafe(32), created_at=now,
+                             expires_at=now + timedelta(hours=cfg.session_hours), ip=ip))
+            users.audit(s, "login_ok", user.name, f"user:{user.name}", ip, after={"role": user.role})
+            user_name = user.name
+    log.info("web: %s logged in from %s", user_name, ip)
+    return LoginResult(token=token, user=user_name)
 
 
 # --- request helpers --------------------------------------------------------------------------
 
-def client_ip(request: Request | Scope) -> str:
-    client = request.client if isinstance(request, Request) else request.get("client")
-    return (client[0] if client else "") or "unknown"
+def trusted_networks(addresses: tuple[str, ...]) -> tuple[IPNetwork, ...]:
+    """``web.trusted_proxies`` as networks (the config check has made sure each one parses)."""
+    return tuple(ipaddress.ip_network(a.strip(), strict=False) for a in addresses)
+
+
+def _address(text: str) -> IPAddress | None:
+    try:
+        return ipaddress.ip_address(text.strip().strip("[]"))
+    except ValueError:
+        return None
+
+
+def forwarded_client(peer: str, forwarded_for: list[str], trusted: tuple[IPNetwork, ...]) -> str:
+    """The client's address: the peer, unless the peer is a trusted proxy; then the nearest address in
+    X-Forwarded-For (read from the right) that is not itself a trusted proxy. A header that does not
+    parse, or one sent by anybody else, is ignored."""
+    addr = _address(peer)
+    if addr is None or not any(addr in net for net in trusted):
+        return peer
+    hops = [h for value in forwarded_for for h in value.split(",")]
+    for hop in reversed(hops):
+        hop_addr = _address(hop)
+        if hop_addr is None:
+            return peer  # a hop that is no address: nothing to the left of it can be believed
+        if not any(hop_addr in net for net in trusted):
+            return str(hop_addr)
+    return peer
+
+
+def client_ip(request: Request) -> str:
+    """The client's address, as recorded in the audit log and used by the login rate limit."""
+    client = request.client
+    peer = (client[0] if client else "") or "unknown"
+    trusted = getattr(request.app.state, "trusted_networks", ())
+    if not trusted:
+        return peer
+    values = [v.decode("latin-1") for k, v in request.scope["headers"] if k == b"x-forwarded-for"]
+    return forwarded_client(peer, values, trusted)[:64]
 
 
 def current_user(request: Request) -> CurrentUser:

@@ -6,7 +6,8 @@ transmission and transcript ids, completed transmissions, newest assignment; see
 nothing to subscribe to. It sends ``event: change`` when the marker moves, a comment every 15 s to
 keep proxies from closing the connection, and ends after ``app.state.sse_lifetime_s`` (5 min): the
 browser's EventSource reconnects by itself (``retry: 2000``), and a logged-out or expired session
-then gets its 401.
+then gets its 401. On every poll the session is checked as well: a stream whose session has ended
+(logout, expiry, a disabled user, a new password) sends ``event: logout`` and closes at once.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from starlette.requests import Request
 from starlette.responses import StreamingResponse
 
 from gateway.store.db import Database
-from gateway.web.auth import current_user
+from gateway.web.auth import SESSION_COOKIE, current_user, load_session
 from gateway.web.queries import change_marker
 
 log = logging.getLogger(__name__)
@@ -30,7 +31,13 @@ log = logging.getLogger(__name__)
 KEEPALIVE_S = 15.0
 
 
-async def _stream(db: Database, poll_s: float, lifetime_s: float) -> AsyncIterator[str]:
+def _session_alive(db: Database, token: str, session_id: int) -> bool:
+    user = load_session(db, token)
+    return user is not None and user.session_id == session_id
+
+
+async def _stream(db: Database, poll_s: float, lifetime_s: float, token: str,
+                  session_id: int) -> AsyncIterator[str]:
     marker = await run_in_threadpool(change_marker, db)
     yield "retry: 2000\n\n"
     yield f"event: hello\ndata: {json.dumps(list(marker))}\n\n"
@@ -38,10 +45,15 @@ async def _stream(db: Database, poll_s: float, lifetime_s: float) -> AsyncIterat
     while time.monotonic() - start < lifetime_s:
         await asyncio.sleep(poll_s)
         try:
-            now_marker = await run_in_threadpool(change_marker, db)
+            alive = await run_in_threadpool(_session_alive, db, token, session_id)
+            now_marker = await run_in_threadpool(change_marker, db) if alive else marker
         except Exception as e:  # noqa: BLE001 - a busy or restarting database: try again next time
             log.warning("events: cannot read the database: %s", e)
             continue
+        if not alive:
+            log.info("events: session %d ended; closing its stream", session_id)
+            yield "event: logout\ndata: {}\n\n"
+            return
         if now_marker != marker:
             marker = now_marker
             last_sent = time.monotonic()
@@ -52,8 +64,10 @@ async def _stream(db: Database, poll_s: float, lifetime_s: float) -> AsyncIterat
 
 
 async def events(request: Request) -> StreamingResponse:
-    current_user(request)
+    user = current_user(request)
     state = request.app.state
-    return StreamingResponse(_stream(state.db, state.sse_poll_s, state.sse_lifetime_s),
+    token = request.cookies.get(SESSION_COOKIE, "")
+    stream = _stream(state.db, state.sse_poll_s, state.sse_lifetime_s, token, user.session_id)
+    return StreamingResponse(stream,
                              media_type="text/event-stream",
                              headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})

@@ -21,6 +21,7 @@ from starlette.responses import FileResponse, JSONResponse
 
 from gateway.store.db import Database
 from gateway.store.models import Transmission
+from gateway.web.params import path_id
 
 log = logging.getLogger(__name__)
 
@@ -50,8 +51,7 @@ def recording_path(db: Database, data_dir: Path, tx_id: int) -> Path | None:
 async def _recording_or_404(request: Request) -> Path:
     """The request's transmission recording, checked to lie inside recordings/; else 404."""
     app = request.app
-    path = await run_in_threadpool(recording_path, app.state.db, app.state.data_dir,
-                                   request.path_params["tx_id"])
+    path = await run_in_threadpool(recording_path, app.state.db, app.state.data_dir, path_id(request))
     if path is None:
         raise HTTPException(404, "Rekaman tidak ada.")
     return path
@@ -87,6 +87,6 @@ async def peaks(request: Request) -> JSONResponse:
     try:
         result = await run_in_threadpool(peaks_for, path)
     except (sf.LibsndfileError, RuntimeError, OSError) as e:
-        log.warning("transmission %d: cannot read %s: %s", request.path_params["tx_id"], path, e)
+        log.warning("transmission %d: cannot read %s: %s", path_id(request), path, e)
         raise HTTPException(404, "Rekaman tidak terbaca.") from None
     return JSONResponse(result)

@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from gateway.store.models import utcnow
-from gateway.web import auth, queries
+from gateway.web import auth, params, queries
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +24,7 @@ OK_MESSAGES = {"edit": "Transkrip disimpan.", "same": "Teks tidak berubah.",
                "verify": "Transkrip ditandai terverifikasi.", "assign": "Stasiun disimpan."}
 REPORT_TYPES = {"json": "application/json; charset=utf-8", "csv": "text/csv; charset=utf-8",
                 "html": "text/html; charset=utf-8", "pdf": "application/pdf"}
+MAX_PAGE = 100_000  # a page number beyond this is clamped (the log pages on by 50)
 REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox"
 
 
@@ -37,13 +38,7 @@ def page(request: Request, name: str, context: dict[str, Any], status_code: int 
 
 
 def _day_param(request: Request, default: date | None) -> date | None:
-    text = request.query_params.get("date", "")
-    if not text:
-        return default
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise HTTPException(400, f"Tanggal tidak sah: {text!r} (YYYY-MM-DD).") from None
+    return params.query_date(request, "date", default)
 
 
 def _local_today(request: Request) -> date:
@@ -120,27 +115,25 @@ async def today_fragment(request: Request) -> Response:
 
 async def log_page(request: Request) -> Response:
     qp = request.query_params
-    try:
-        page_no = int(qp.get("page", "1"))
-    except ValueError:
-        page_no = 1
+    page_no = params.query_int(request, "page", 1, 1, MAX_PAGE)
     kerchunk = qp.get("kerchunk", "")
-    f = queries.LogFilter(day=_day_param(request, None), station=qp.get("station", "")[:100],
+    f = queries.LogFilter(day=_day_param(request, None),
+                          station=params.clean_text(qp.get("station", "")[:100]),
                           unknown=qp.get("unknown") == "1",
                           kerchunk=kerchunk if kerchunk in ("ya", "tidak") else "",
-                          q=qp.get("q", "")[:200], page=page_no)
+                          q=params.clean_text(qp.get("q", "")[:200]), page=page_no)
     result = await run_in_threadpool(queries.log_page, request.app.state.db, request.app.state.cfg, f)
-    params = {k: v for k, v in (("date", f.day.isoformat() if f.day else ""), ("station", f.station),
+    links = {k: v for k, v in (("date", f.day.isoformat() if f.day else ""), ("station", f.station),
                                 ("unknown", "1" if f.unknown else ""), ("kerchunk", f.kerchunk),
                                 ("q", f.q)) if v}
-    return page(request, "log.html", {"f": f, "result": result, "params": params,
+    return page(request, "log.html", {"f": f, "result": result, "params": links,
                                       "words": queries.query_words(f.q)})
 
 
 # --- one transmission -------------------------------------------------------------------------
 
 async def tx_page(request: Request) -> Response:
-    tx_id = request.path_params["tx_id"]
+    tx_id = params.path_id(request)
     view = await run_in_threadpool(queries.tx_view, request.app.state.db, tx_id)
     if view is None:
         raise HTTPException(404, f"Transmisi {tx_id} tidak ada.")
@@ -157,14 +150,7 @@ WEEKDAYS = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
 
 def _range_params(request: Request) -> tuple[date, date]:
     """``from`` and ``to`` (inclusive); by default the last 14 days up to today."""
-    qp = request.query_params
-    parsed: dict[str, date | None] = {}
-    for name in ("from", "to"):
-        text = qp.get(name, "")
-        try:
-            parsed[name] = date.fromisoformat(text) if text else None
-        except ValueError:
-            raise HTTPException(400, f"Tanggal tidak sah: {name}={text[:40]!r} (YYYY-MM-DD).") from None
+    parsed = {name: params.query_date(request, name) for name in ("from", "to")}
     last = parsed["to"] or _local_today(request)
     first = parsed["from"] or last - timedelta(days=COMPLIANCE_DEFAULT_DAYS - 1)
     if first > last:
@@ -197,13 +183,10 @@ async def reports(request: Request) -> Response:
 
 async def report_file(request: Request) -> Response:
     fmt = request.path_params["fmt"]
-    try:
-        day = date.fromisoformat(request.path_params["day"])
-    except ValueError:
-        raise HTTPException(404) from None
+    day = params.parse_date(request.path_params["day"], "tanggal", status=404)
     if fmt not in REPORT_TYPES:
-        raise HTTPException(404)
-    rev = request.path_params["rev"]
+        raise HTTPException(404, f"Format {fmt[:20]!r} tidak dikenal ({', '.join(REPORT_TYPES)}).")
+    rev = params.path_id(request, "rev", "Revisi")
     content = await run_in_threadpool(queries.report_content, request.app.state.db, day, rev)
     if content is None:
         raise HTTPException(404, f"Laporan {day} revisi {rev} tidak ada.")

@@ -27,6 +27,8 @@ function liveTable() {
     // stream was reconnecting, sent no "change" to this page, so fetch the table then too.
     source.addEventListener("hello", refresh);
     source.addEventListener("change", refresh);
+    // The session has ended (logout elsewhere, user disabled): stop, and let the 401 go to the login form.
+    source.addEventListener("logout", () => { source.close(); refresh(); });
     source.addEventListener("error", () => {
       // CONNECTING: the browser reconnects by itself. CLOSED: the server refused the stream (401 once
       // the session has ended, or an error): refresh (which goes to the login form on 401), try again.
