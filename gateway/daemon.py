@@ -283,8 +283,9 @@ def run_services(cfg: Config, data_dir: Path, source: AudioSource | None, squelc
         sup.add("reports", reports)
     sup.add("health", write_health, restart=True)
     shown = None
+    period = min(0.5, pinger.interval / 2) if pinger.interval else 0.5
     try:
-        while not stop.wait(0.5):
+        while not stop.wait(period):
             if health.capture_alive(alive_s):
                 pinger.tick(time.monotonic())
             state = (health.capture["state"], health.squelch["state"])
