@@ -128,7 +128,7 @@ class PyAudioSource:
     FIRST_BLOCK_S = 15.0  # PortAudio's pulse/ALSA path can take a few seconds to deliver the first block
 
     def __init__(self, device: str, rate: int = 0, channel: int = 0, block_ms: int = 20,
-                 buffer_s: float = 30.0, reopen_s: float = 3.0, stall_s: float = 5.0,
+                 buffer_s: float = 30.0, reopen_s: float = 2.0, stall_s: float = 5.0,
                  listener: CaptureListener | None = None) -> None:
         dev = find_input(list_inputs(), device)
         if channel >= dev.channels:
