@@ -40,14 +40,14 @@ START = datetime.fromisoformat("2026-11-20T07:05:00+07:00")
 class SimClock:
     """True time (seconds since the simulation began); the wall clock is an epoch offset of it."""
 
-    def __init__(self) -> None:
-        self.t = 0.0
+    def __init__(self, base: float = 1.8e9) -> None:
+        self.t, self.base = 0.0, base
 
     def mono(self) -> float:
         return 1000.0 + self.t
 
     def wall(self) -> float:
-        return 1.8e9 + self.t
+        return self.base + self.t
 
 
 def _feed(clock: SampleClock, sim: SimClock, true_rate: float, seconds: float, index: int,
@@ -342,3 +342,44 @@ def test_the_watchdog_is_fed_only_while_audio_arrives(tmp_path: Path) -> None:
     assert not [p for p in pings if p > 3.6], got
     assert code == 0 and "capture: up" in text and "last audio" in text  # health.json was written
     assert not (tmp_path / "health.json").exists(), "a clean stop removes it: status says not running"
+
+
+# -- health in the web UI and `ht-gateway status` -----------------------------------------------
+
+def test_health_shows_what_was_put_in_on_the_status_page_and_in_status(sqlite_db, tmp_path: Path,  # noqa: ANN001
+                                                                        example_config: Config) -> None:
+    from datetime import UTC, date
+
+    from test_web_helpers import logged_in, make_web
+
+    from gateway.health import write_atomic
+    from gateway.store.models import ReportRevision
+
+    filed = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)  # 10:00 WIB
+    mailed = datetime(2026, 11, 20, 3, 1, 30, tzinfo=UTC)
+    with sqlite_db.write() as s:
+        s.add(ReportRevision(day=date(2026, 11, 20), revision=1, filed_at=filed, reason="scheduled",
+                             content={}, content_sha256="0" * 64, emailed_at=mailed))
+    sim = SimClock(base=time.time() - 3600)  # an hour ago: stale by the real clock
+    health = Health(wall=sim.wall, mono=sim.mono)
+    health.capture["source"] = "pyaudio:USB Audio"
+    health.frame()
+    sim.t = 12.0
+    health.capture_state(False, "capture stream stopped")
+    health.squelch_state(False, "port hung up")
+    snap = health.snapshot(sqlite_db, None, {"web": {"state": "running", "restarts": 2, "last_error": "x",
+                                                      "last_error_at": None}})
+    assert snap["reports"]["last_filed"] == filed.astimezone().isoformat(timespec="seconds")
+    assert snap["reports"]["last_emailed"] == mailed.astimezone().isoformat(timespec="seconds")
+    assert snap["capture"]["state"] == "down" and snap["capture"]["outages"] == 1
+    assert snap["capture"]["last_frame_age_s"] == 12.0
+    write_atomic(tmp_path / "health.json", snap)
+    code, text = status(tmp_path, now=sim.wall() + 1)
+    assert code == 1 and "capture: down" in text and "port hung up" in text and "2 restart(s)" in text
+    code, text = status(tmp_path, now=sim.wall() + 60)
+    assert code == 3 and "STALE" in text
+    web = make_web(sqlite_db, tmp_path, example_config)
+    html = logged_in(web, "vivi").get("/status").text
+    assert "TERPUTUS" in html and "capture stream stopped" in html and "port hung up" in html
+    assert "tidak diperbarui" in html  # the file is old by the real clock: said so
+    assert filed.astimezone().isoformat(timespec="seconds") in html

@@ -26,7 +26,7 @@ from starlette.templating import Jinja2Templates
 from gateway.checkins import SOURCE_ID
 from gateway.config import Config
 from gateway.store.db import Database
-from gateway.web import actions, events, media, views
+from gateway.web import actions, events, health_view, media, views
 from gateway.web.auth import API_PREFIXES, AuthMiddleware, SecurityHeadersMiddleware
 from gateway.web.reasons import reason_id
 
@@ -76,6 +76,7 @@ def routes() -> list[Any]:
         Route("/audio/{tx_id:int}/peaks.json", media.peaks, methods=["GET"]),
         Route("/compliance", views.compliance, methods=["GET"]),
         Route("/reports", views.reports, methods=["GET"]),
+        Route("/status", health_view.status_page, methods=["GET"]),
         Route("/reports/{day}/{rev:int}.{fmt}", views.report_file, methods=["GET"]),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
