@@ -47,6 +47,7 @@ class Health:
         self.last_frame: float | None = None  # epoch of the last audio block
         self._alive_mono: float | None = None  # last block or reopen attempt (monotonic)
         self.first_block = threading.Event()
+        self._created_mono = mono()
 
     # -- told by the parts ---------------------------------------------------------------------
     def capture_state(self, up: bool, reason: str) -> None:
@@ -80,8 +81,11 @@ class Health:
             if not up:
                 self.squelch["outages"] += 1
 
-    def capture_alive(self, within_s: float = 10.0) -> bool:
-        if self.capture["state"] in ("idle", "starting"):
+    def capture_alive(self, within_s: float = 10.0, start_s: float = 30.0) -> bool:
+        """Audio (or a reopen attempt) within ``within_s``; idle (no radio) counts as alive, and so
+        does the first ``start_s`` while the first block is awaited."""
+        state = self.capture["state"]
+        if state == "idle" or (state == "starting" and self.mono() - self._created_mono < start_s):
             return True
         alive = self._alive_mono
         return alive is not None and self.mono() - alive < within_s
