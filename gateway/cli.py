@@ -43,6 +43,8 @@ def build_parser() -> argparse.ArgumentParser:
         return p
 
     cmd("run", "run the daemon: live capture (or the demo channel when no radio is configured)")
+    cmd("status", "the running daemon's health (exit 1: capture or squelch input down, 3: not running)"
+        ).add_argument("--format", choices=["text", "json"], default="text")
     p = cmd("process", "run the same pipeline on a recording (WAV/FLAC/Ogg)")
     p.add_argument("file", type=Path)
     p.add_argument("--start", metavar="ISO8601",
@@ -180,6 +182,12 @@ def _dispatch(args: argparse.Namespace) -> int:
         return cli_identity.dispatch(args, cfg, data_dir)
     if args.command == "run":
         return daemon.run_daemon(cfg, data_dir, _stop_on_signals())
+    if args.command == "status":
+        from gateway.health import status
+
+        rc, text = status(data_dir, args.format == "json")
+        print(text)
+        return rc
     if args.command == "process":
         return _process(args, cfg, data_dir)
     if args.command == "export":

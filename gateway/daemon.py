@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
@@ -31,6 +31,10 @@ from gateway.squelch.base import Squelch
 from gateway.store.db import Database, default_url
 from gateway.store.models import Transmission
 from gateway.transcribe import TranscriptionStage
+
+if TYPE_CHECKING:
+    from gateway.health import Health
+    from gateway.sdnotify import SystemdNotifier
 
 log = logging.getLogger(__name__)
 
@@ -68,11 +72,14 @@ def open_store(cfg: Config, data_dir: Path) -> Database:
     return db
 
 
-def build_squelch(cfg: Config) -> Squelch:
+def build_squelch(cfg: Config, health: Health | None = None) -> Squelch:
     if cfg.squelch.type == "serial":
         from gateway.squelch.serial_pin import SerialPinSquelch
 
-        return SerialPinSquelch(cfg.squelch.serial)
+        squelch = SerialPinSquelch(cfg.squelch.serial, listener=health)
+        if health is not None:
+            health.squelch_state(True, "")
+        return squelch
     from gateway.squelch.vox import VoxSquelch
 
     return VoxSquelch(cfg.squelch.vox, PROCESSING_RATE)
@@ -159,72 +166,147 @@ def install_signal_handlers(stop: threading.Event) -> None:
     signal.signal(signal.SIGINT, handler)
 
 
+def open_live_source(cfg: Config, health: Health | None = None) -> AudioSource:
+    from gateway.audio.pyaudio_source import PyAudioSource
+
+    return PyAudioSource(cfg.audio.device, cfg.audio.rate, cfg.audio.channel, cfg.audio.block_ms,
+                         cfg.audio.buffer_s, listener=health)
+
+
 def run_daemon(cfg: Config, data_dir: Path, stop: threading.Event | None = None) -> int:
     """``ht-gateway run``: live capture, or the demo channel when no radio is configured."""
-    from gateway.sdnotify import SystemdNotifier, WatchdogPinger
+    from gateway.health import Health
+    from gateway.sdnotify import SystemdNotifier
 
     stop = stop or threading.Event()
-    notifier = SystemdNotifier()
-    pinger = WatchdogPinger(notifier)
+    health = Health()
     source: AudioSource | None
     if cfg.audio.device:  # open the hardware first: a wrong device name must leave nothing behind
-        from gateway.audio.pyaudio_source import PyAudioSource
-
-        source = PyAudioSource(cfg.audio.device, cfg.audio.rate, cfg.audio.channel,
-                               cfg.audio.block_ms, cfg.audio.buffer_s)
-        squelch = build_squelch(cfg)
+        source = open_live_source(cfg, health)
+        squelch = build_squelch(cfg, health)
         recognizer = build_recognizer(cfg)
         prepare_data_dir(data_dir)
     else:
-        squelch = build_squelch(cfg)
+        squelch = build_squelch(cfg, health)
         recognizer = build_recognizer(cfg)
         prepare_data_dir(data_dir)
         source = _demo_source(cfg, data_dir)
     db = open_store(cfg, data_dir)
     stage = transcription_stage(cfg, recognizer, db, data_dir)
-    web = start_web(cfg, db, data_dir) if cfg.web.serve else None
-    reports = None
-    if cfg.stations:
+
+    def rebuild() -> tuple[AudioSource | None, Squelch]:
+        """After capture failed: finish what it left (rows in ``recording``), then open afresh."""
+        recover_interrupted(db, data_dir, cfg.segmenter)
+        return (open_live_source(cfg, health) if cfg.audio.device else None), build_squelch(cfg, health)
+
+    return run_services(cfg, data_dir, source, squelch, db, stage, stop, health, SystemdNotifier(),
+                        rebuild)
+
+
+def run_services(cfg: Config, data_dir: Path, source: AudioSource | None, squelch: Squelch,
+                 db: Database, stage: TranscriptionStage | None, stop: threading.Event, health: Health,
+                 notifier: SystemdNotifier,
+                 rebuild: Callable[[], tuple[AudioSource | None, Squelch]] | None = None,
+                 alive_s: float = 10.0) -> int:
+    """The daemon's workers under a :class:`Supervisor`: capture first, READY as soon as audio
+    flows, then the web UI, the report scheduler and the health file, each restarted on its own if
+    it fails. The watchdog is fed only while capture is alive (see :meth:`Health.capture_alive`)."""
+    from gateway.health import FILE, WRITE_EVERY_S, write_atomic
+    from gateway.sdnotify import WatchdogPinger
+    from gateway.supervisor import Supervisor
+
+    sup = Supervisor(stop)
+    pinger = WatchdogPinger(notifier)
+    parts: dict[str, Any] = {"source": source, "squelch": squelch}
+    servers: dict[str, Any] = {}
+
+    def capture(stop_evt: threading.Event) -> None:
+        if parts:
+            src, sq = parts.pop("source"), parts.pop("squelch")
+        elif rebuild is not None:
+            src, sq = rebuild()
+        else:
+            src, sq = None, None
+        if src is not None and sq is not None:
+            health.capture["source"] = src.name
+            notifier.status(f"listening on {src.name}")
+            result = run_pipeline(cfg, data_dir, src, sq, db, stop_evt, heartbeat=health.frame, stage=stage)
+            log.info("%s: %d transmission(s) from %.0f s of audio", src.name,
+                     len(result.transmission_ids), result.stats.audio_s)
+        elif sq is not None:
+            sq.close()
+        if stop_evt.is_set():
+            return
+        if cfg.audio.device:
+            raise RuntimeError(f"capture from {cfg.audio.device!r} ended by itself")
+        log.info("demo channel done; no radio configured (audio.device), idling until stopped")
+        health.capture_idle("no radio configured (audio.device)")
+        notifier.status("demo done; idle (no radio configured)")
+
+    def web(stop_evt: threading.Event) -> None:
+        import uvicorn
+
+        from gateway.web.app import create_app
+
+        server = uvicorn.Server(uvicorn.Config(create_app(cfg, db, data_dir), host=cfg.web.host,
+                                               port=cfg.web.port, log_level="warning", server_header=False))
+        servers["web"] = server
+        if not stop_evt.is_set():
+            server.run()
+
+    def reports(stop_evt: threading.Event) -> None:
         from gateway.report.schedule import ReportScheduler
 
-        reports = ReportScheduler(db, cfg, data_dir).start()
+        scheduler = ReportScheduler(db, cfg, data_dir).start()
+        try:
+            stop_evt.wait()
+        finally:
+            scheduler.stop()
+
+    def write_health(stop_evt: threading.Event) -> None:
+        while True:
+            write_atomic(data_dir / FILE, health.snapshot(db, stage, sup.states()))
+            if stop_evt.wait(WRITE_EVERY_S):
+                return
+
+    sup.add("capture", capture)
+    deadline = time.monotonic() + 20.0
+    while not (health.first_block.is_set() or sup.workers["capture"].state != "running"
+               or stop.is_set() or time.monotonic() > deadline):
+        stop.wait(0.05)
     notifier.ready()
-    notifier.status(f"listening on {source.name}" if source else "idle")
+    if cfg.web.serve:
+        sup.add("web", web, restart=True)
+        log.info("web UI on http://%s:%d/ (create users with: ht-gateway user add NAME --role admin)",
+                 cfg.web.host, cfg.web.port)
+    if cfg.stations:
+        sup.add("reports", reports)
+    sup.add("health", write_health, restart=True)
+    shown = None
+    period = min(0.5, pinger.interval / 2) if pinger.interval else 0.5
     try:
-        if source is not None:
-            result = run_pipeline(cfg, data_dir, source, squelch, db, stop,
-                                  heartbeat=lambda: pinger.tick(time.monotonic()), stage=stage)
-            log.info("%s: %d transmission(s) from %.0f s of audio", source.name,
-                     len(result.transmission_ids), result.stats.audio_s)
-        if not cfg.audio.device:
-            log.info("demo channel done; no radio configured (audio.device), idling until stopped")
-            notifier.status("demo done; idle (no radio configured)")
-            while not stop.wait(1.0):
+        while not stop.wait(period):
+            if health.capture_alive(alive_s):
                 pinger.tick(time.monotonic())
+            state = (health.capture["state"], health.squelch["state"])
+            if state != shown and state[0] in ("up", "down"):
+                shown = state
+                notifier.status(f"capture {state[0]}" + (f": {health.capture['reason']}"
+                                                         if state[0] == "down" else "")
+                                + (f"; squelch port down: {health.squelch['reason']}"
+                                   if state[1] == "down" else ""))
     finally:
         notifier.stopping()
-        if web is not None:
-            web.should_exit = True
-        if reports is not None:
-            reports.stop()
+        sup.join("capture", 60.0)
+        if "web" in servers:
+            servers["web"].should_exit = True
+        for name in ("web", "reports", "health"):
+            sup.join(name, 10.0)
         if stage is not None:
             stage.stop()
         db.close()
+        (data_dir / FILE).unlink(missing_ok=True)  # `ht-gateway status`: not running
     return 0
-
-
-def start_web(cfg: Config, db: Database, data_dir: Path):  # noqa: ANN201 - uvicorn.Server
-    """The web UI in a thread of the daemon (uvicorn installs no signal handlers off the main thread)."""
-    import uvicorn
-
-    from gateway.web.app import create_app
-
-    server = uvicorn.Server(uvicorn.Config(create_app(cfg, db, data_dir), host=cfg.web.host,
-                                           port=cfg.web.port, log_level="warning", server_header=False))
-    threading.Thread(target=server.run, name="web", daemon=True).start()
-    log.info("web UI on http://%s:%d/ (create users with: ht-gateway user add NAME --role admin)",
-             cfg.web.host, cfg.web.port)
-    return server
 
 
 def _demo_source(cfg: Config, data_dir: Path) -> FileSource | None:

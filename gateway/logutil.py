@@ -41,7 +41,7 @@ def setup(verbose: int = 0) -> None:
     level = logging.DEBUG if verbose > 0 else logging.INFO
     logging.basicConfig(
         level=level, stream=sys.stderr,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%Y-%m-%d %H:%M:%S",
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%Y-%m-%d %H:%M:%S%z",
     )
     logging.getLogger("alembic").setLevel(logging.WARNING)
     logging.getLogger("faster_whisper").setLevel(logging.WARNING)

@@ -127,6 +127,9 @@ class TranscriptionStage:
         self._thread: threading.Thread | None = None
         self._defer_log = RateLimitedLog(log, 60.0)
         self.done = 0  # transcripts stored by this stage
+        self.restarts = 0  # times the worker loop died and was started again
+        self._current: int | None = None  # the transmission being caught up (worker thread)
+        self._skip: set[int] = set()  # whose catch-up failed and could not even store the failure
 
     # -- pipeline thread: enqueue only ----------------------------------------------------------
     def on_open(self, tx: TxInfo) -> None:
@@ -173,6 +176,21 @@ class TranscriptionStage:
 
     # -- worker thread --------------------------------------------------------------------------
     def _run(self) -> None:
+        """The worker, supervised: an exception that escapes the loop is logged with its traceback,
+        counted in ``restarts``, and the loop starts again after a short back-off (capped)."""
+        delay = 0.5
+        while not self._stop.is_set():
+            try:
+                self._loop()
+                return
+            except Exception:  # noqa: BLE001 - the worker must never die silently
+                self.restarts += 1
+                log.exception("transcription worker failed (restart %d in %.1f s)", self.restarts, delay)
+            if self._stop.wait(delay):
+                return
+            delay = min(delay * 2, 30.0)
+
+    def _loop(self) -> None:
         maybe_pending, last_scan = True, time.monotonic()
         while not self._stop.is_set():
             try:
@@ -181,7 +199,7 @@ class TranscriptionStage:
                 if time.monotonic() - last_scan > 60:
                     maybe_pending = True
                 if maybe_pending:
-                    maybe_pending = self._catch_up_one()
+                    maybe_pending = self._catch_up_guarded()
                     last_scan = time.monotonic()
                 if not maybe_pending and self._q.empty() and not self._live:
                     self._idle.set()
@@ -192,6 +210,35 @@ class TranscriptionStage:
                 self._handle(msg)
             except Exception:  # noqa: BLE001 - the worker must survive anything
                 log.exception("transcription worker: unexpected error on %s", msg[0])
+
+    def _catch_up_guarded(self) -> bool:
+        """:meth:`_catch_up_one`, with a fault stored on the transmission it was working on (so the
+        worker goes on to the next one instead of retrying this one for ever)."""
+        self._current = None
+        try:
+            return self._catch_up_one()
+        except Exception as e:  # noqa: BLE001
+            tx_id = self._current
+            log.exception("transmission %s: transcription from the recording failed", tx_id)
+            if tx_id is None:
+                raise  # not about one transmission (the database?): restart the worker
+            self._skip.add(tx_id)
+            store_transcript(self.db, tx_id, self.recognizer, None, "file", error=_one_line(e))
+            return True
+
+    @property
+    def queued_s(self) -> float:
+        """Seconds of live audio waiting for the recogniser."""
+        with self._lock:
+            return max(0.0, self._queued)
+
+    def pending_count(self, limit: int = 100_000) -> int:
+        """Complete transmissions without a current transcript (capped at ``limit``)."""
+        from sqlalchemy import func
+
+        with self.db.read() as s:
+            return int(s.scalar(select(func.count()).select_from(pending_query().limit(limit).subquery()))
+                       or 0)
 
     def _handle(self, msg: tuple[Any, ...]) -> None:
         kind, uid = msg[0], msg[1]
@@ -242,9 +289,13 @@ class TranscriptionStage:
     def _catch_up_one(self) -> bool:
         """Transcribe the oldest pending transmission from its file; False when none is left."""
         with self.db.read() as s:
-            tx_id = s.scalar(pending_query(set(self._live)).limit(1))
+            q = pending_query(set(self._live))
+            if self._skip:
+                q = q.where(Transmission.id.not_in(self._skip))
+            tx_id = s.scalar(q.limit(1))
         if tx_id is None:
             return False
+        self._current = tx_id
         if transcribe_file(self.db, self.data_dir, tx_id, self.recognizer, self.prompt_words,
                            after=self.after_store):
             self.done += 1

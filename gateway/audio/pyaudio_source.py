@@ -16,9 +16,11 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
+from gateway.audio.clock import SampleClock
 from gateway.audio.source import AudioBlock, AudioSourceError
 from gateway.logutil import RateLimitedLog
 
@@ -104,51 +106,90 @@ def find_input(devices: list[InputDevice], name: str) -> InputDevice:
     raise AudioSourceError(f"audio.device = {name!r}: matches several inputs ({names}); be more exact")
 
 
+class CaptureListener(Protocol):
+    """Told when the input goes down and comes back, and on every reopen attempt (health)."""
+
+    def capture_state(self, up: bool, reason: str) -> None: ...
+    def capture_tick(self) -> None: ...
+
+
 class PyAudioSource:
-    """Sound-card input chosen by device name, rate negotiated, one channel picked."""
+    """Sound-card input chosen by device name, rate negotiated, one channel picked.
+
+    The device must be there at start (a wrong name fails with one line). Once capturing, an input
+    that vanishes (the stream stops, PortAudio reports an error, or no audio arrives for ``stall_s``)
+    is closed and reopened every ``reopen_s`` seconds until it is back, with one log line when it goes
+    down and one when it returns. The outage is a gap in the channel's time, not compressed: up to
+    ``GAP_FILL_S`` of it is handed downstream as missing samples (the pipeline fills them with
+    silence, which closes a transmission cut by the outage), the rest moves the clock forward.
+    """
+
+    GAP_FILL_S = 10.0
+    FIRST_BLOCK_S = 15.0  # PortAudio's pulse/ALSA path can take a few seconds to deliver the first block
 
     def __init__(self, device: str, rate: int = 0, channel: int = 0, block_ms: int = 20,
-                 buffer_s: float = 30.0) -> None:
-        pyaudio = _pyaudio()
+                 buffer_s: float = 30.0, reopen_s: float = 2.0, stall_s: float = 5.0,
+                 listener: CaptureListener | None = None) -> None:
         dev = find_input(list_inputs(), device)
         if channel >= dev.channels:
             raise AudioSourceError(
                 f"audio.channel = {channel}: device {dev.name!r} has {dev.channels} input channel(s)"
             )
+        self.device_name = device
+        self.channels = channel + 1
+        self.channel = channel
+        self.reopen_s, self.stall_s, self.listener = reopen_s, stall_s, listener
+        self.name = f"pyaudio:{dev.name}"
+        self.start_time = 0.0
+        self.block_ms, self.buffer_s = block_ms, buffer_s
+        self.dropped = 0  # samples dropped because the consumer was too slow
+        self.overruns = 0  # callbacks PortAudio flagged paInputOverflow (lost below us, in ALSA)
+        self.outages = 0
+        self._overflow_log = RateLimitedLog(log, 30.0)
+        self._pa = None
+        self._stream = None
+        # Open (not start) the stream now, so a busy or unusable device fails here, before the
+        # daemon touches the database, and as a one-line AudioSourceError rather than an OSError.
+        self.rate = self._open(dev, rate)
+        self.device = dev
+        self.clock = SampleClock(self.rate)
+
+    def _open(self, dev: InputDevice, rate: int) -> int:
+        pyaudio = _pyaudio()
         with _quiet_stderr():
             self._pa = pyaudio.PyAudio()
-        self.channels = channel + 1
         candidates = (rate,) if rate else PREFERRED_RATES
         usable = [r for r in candidates if _supports(self._pa, dev.index, self.channels, r)]
         if not usable:
-            self._pa.terminate()
+            self._terminate()
             raise AudioSourceError(f"audio.rate = {rate}: device {dev.name!r} accepts none of "
                                    f"{list(candidates)} Hz")
-        self.rate = usable[0]
-        self.channel = channel
-        self.name = f"pyaudio:{dev.name}"
-        self.start_time = 0.0
-        self.device = dev
-        self.block = max(1, self.rate * block_ms // 1000)
+        chosen = usable[0]
+        self.block = max(1, chosen * self.block_ms // 1000)
         self._queue: queue.Queue[tuple[bytes, int]] = queue.Queue(
-            maxsize=max(2, int(buffer_s * self.rate / self.block)))
+            maxsize=max(2, int(self.buffer_s * chosen / self.block)))
         self._captured = 0  # samples PortAudio has handed us (touched only on the callback thread)
-        self.dropped = 0  # samples dropped because the consumer was too slow
-        self.overruns = 0  # callbacks PortAudio flagged paInputOverflow (lost below us, in ALSA)
-        self._overflow_log = RateLimitedLog(log, 30.0)
-        # Open (not start) the stream now, so a busy or unusable device fails here, before the
-        # daemon touches the database, and as a one-line AudioSourceError rather than an OSError.
         try:
             with _quiet_stderr():
                 self._stream = self._pa.open(
-                    format=pyaudio.paInt16, channels=self.channels, rate=self.rate, input=True,
+                    format=pyaudio.paInt16, channels=self.channels, rate=chosen, input=True,
                     input_device_index=dev.index, frames_per_buffer=self.block,
                     stream_callback=self._callback, start=False,
                 )
         except (OSError, ValueError) as e:
-            self._pa.terminate()
-            raise AudioSourceError(f"audio.device = {device!r}: cannot open {dev.name!r} at {self.rate} Hz "
-                                   f"({_short(e)})") from None
+            self._terminate()
+            raise AudioSourceError(f"audio.device = {self.device_name!r}: cannot open {dev.name!r} "
+                                   f"at {chosen} Hz ({_short(e)})") from None
+        return chosen
+
+    def _reopen(self) -> None:
+        """Open the same device again at the same rate (a fresh PortAudio sees re-plugged cards)."""
+        self._close_stream()
+        dev = find_input(list_inputs(), self.device_name)
+        if dev.channels < self.channels:
+            raise AudioSourceError(f"{dev.name!r} has {dev.channels} input channel(s)")
+        self._open(dev, self.rate)
+        self.device = dev
 
     # -- PortAudio thread: copy and return, nothing else ----------------------------------------
     def _callback(self, in_data, frame_count, time_info, status):  # noqa: ANN001, ANN202
@@ -165,38 +206,107 @@ class PyAudioSource:
     def blocks(self, stop: threading.Event) -> Iterator[AudioBlock]:
         if self._stream is None:
             raise AudioSourceError(f"{self.name}: source is closed")
+        base = 0  # index of this stream's first sample in the channel's count
+        next_index = 0
+        reanchor = False
+        while not stop.is_set():
+            try:
+                for block in self._stream_blocks(stop, base):
+                    next_index = block.index + len(block.samples)
+                    if reanchor:  # the first block after an outage: dated by the wall clock
+                        self.start_time = self.clock.anchor(next_index)
+                        reanchor = False
+                    else:
+                        self.start_time = self.clock.observe(next_index)
+                    yield block
+                return  # stopped
+            except _Down as e:
+                reason = str(e)
+            outage = self._wait_for_device(stop, reason)
+            if outage is None:
+                return
+            fill = min(round(outage * self.rate), round(self.GAP_FILL_S * self.rate))
+            base = next_index + fill
+            reanchor = True
+
+    def _wait_for_device(self, stop: threading.Event, reason: str) -> float | None:
+        """Closed input: reopen every ``reopen_s`` until it is back; the outage's length, or None."""
+        self.outages += 1
+        t0 = time.monotonic()
+        log.warning("audio input %s down: %s; reopening every %g s", self.device_name, reason,
+                    self.reopen_s)
+        if self.listener is not None:
+            self.listener.capture_state(False, reason)
+        self._close_stream()
+        while not stop.wait(self.reopen_s):
+            if self.listener is not None:
+                self.listener.capture_tick()
+            try:
+                self._reopen()
+            except AudioSourceError as e:
+                log.debug("audio input %s still down: %s", self.device_name, e)
+                continue
+            outage = time.monotonic() - t0
+            log.warning("audio input %s back after %.1f s", self.device_name, outage)
+            if self.listener is not None:
+                self.listener.capture_state(True, "")
+            return outage
+        return None
+
+    def _stream_blocks(self, stop: threading.Event, base: int) -> Iterator[AudioBlock]:
+        assert self._stream is not None
         try:
             self._stream.start_stream()
         except OSError as e:
-            raise AudioSourceError(f"{self.name}: cannot start capture ({_short(e)})") from None
+            raise _Down(f"cannot start capture ({_short(e)})") from None
         log.info("capturing from %s at %d Hz, channel %d", self.device.name, self.rate, self.channel)
-        first = True
+        last = time.monotonic()
+        patience = self.FIRST_BLOCK_S
         while not stop.is_set():
             try:
                 data, index = self._queue.get(timeout=0.2)
             except queue.Empty:
-                if self._stream is not None and not self._stream.is_active():
-                    raise AudioSourceError(f"{self.name}: capture stream stopped") from None
+                stream = self._stream
+                try:
+                    active = stream is not None and stream.is_active()
+                except OSError:
+                    active = False
+                if not active:
+                    raise _Down("capture stream stopped") from None
+                if time.monotonic() - last > patience:
+                    raise _Down(f"no audio for {time.monotonic() - last:.0f} s") from None
                 continue
+            last = time.monotonic()
+            patience = self.stall_s
             pcm = np.frombuffer(data, dtype=np.int16).reshape(-1, self.channels)
             samples = pcm[:, self.channel].astype(np.float32) / 32768.0
-            if first:
-                self.start_time = time.time() - (index + len(samples)) / self.rate
-                first = False
             if self.dropped or self.overruns:
                 self._overflow_log.warning("capture overflow: %d samples dropped by the gateway, "
                                            "%d input overruns in PortAudio so far",
                                            self.dropped, self.overruns)
-            yield AudioBlock(samples, index)
+            yield AudioBlock(samples, base + index)
 
-    def close(self) -> None:
+    def _close_stream(self) -> None:
         if self._stream is not None:
             with contextlib.suppress(Exception):
                 self._stream.stop_stream()
             with contextlib.suppress(Exception):
                 self._stream.close()
             self._stream = None
-        self._pa.terminate()
+        self._terminate()
+
+    def _terminate(self) -> None:
+        if self._pa is not None:
+            with contextlib.suppress(Exception):
+                self._pa.terminate()
+            self._pa = None
+
+    def close(self) -> None:
+        self._close_stream()
+
+
+class _Down(Exception):
+    """The open input stopped delivering audio (internal: triggers the reopen loop)."""
 
 
 def _short(e: BaseException) -> str:

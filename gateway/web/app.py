@@ -28,7 +28,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from gateway.checkins import SOURCE_ID
 from gateway.config import Config
 from gateway.store.db import Database
-from gateway.web import actions, events, media, views
+from gateway.web import actions, events, health_view, media, views
 from gateway.web.auth import API_PREFIXES, AuthMiddleware, SecurityHeadersMiddleware, trusted_networks
 from gateway.web.reasons import reason_id
 
@@ -78,6 +78,7 @@ def routes() -> list[Any]:
         Route("/audio/{tx_id}/peaks.json", media.peaks, methods=["GET"]),
         Route("/compliance", views.compliance, methods=["GET"]),
         Route("/reports", views.reports, methods=["GET"]),
+        Route("/status", health_view.status_page, methods=["GET"]),
         Route("/reports/{day}/{rev}.{fmt}", views.report_file, methods=["GET"]),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
