@@ -112,6 +112,6 @@ def _serve(args: argparse.Namespace, cfg: Config, db, data_dir: Path) -> int:  #
                     "and set web.secure_cookies = true", host)
     app = create_app(cfg, db, data_dir)
     print(f"ht-gateway web UI on http://{host}:{port}/ (Ctrl-C stops it)", file=sys.stderr)
-    uvicorn.run(app, host=host, port=port, log_level="info", server_header=False, proxy_headers=True,
-                forwarded_allow_ips="127.0.0.1")
+    # proxy_headers=False: the app itself honours X-Forwarded-For, and only from web.trusted_proxies
+    uvicorn.run(app, host=host, port=port, log_level="info", server_header=False, proxy_headers=False)
     return 0

@@ -249,7 +249,8 @@ def run_services(cfg: Config, data_dir: Path, source: AudioSource | None, squelc
         from gateway.web.app import create_app
 
         server = uvicorn.Server(uvicorn.Config(create_app(cfg, db, data_dir), host=cfg.web.host,
-                                               port=cfg.web.port, log_level="warning", server_header=False))
+                                               port=cfg.web.port, log_level="warning", server_header=False,
+                                               proxy_headers=False))  # X-Forwarded-For: see web/auth.py
         servers["web"] = server
         if not stop_evt.is_set():
             server.run()
