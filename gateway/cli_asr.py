@@ -72,8 +72,9 @@ def transcribe(args: argparse.Namespace, cfg: Config, data_dir: Path) -> int:
     # the imports are here: building the parser must not import the database layer
     from gateway.asr.base import RecognizerError
     from gateway.asr.factory import build_recognizer
-    from gateway.cli_db import EXCLUSIVE, open_db
+    from gateway.cli_db import EXCLUSIVE, open_db, refuse_if_held
 
+    refuse_if_held(data_dir, "transcribe")  # before loading a model for nothing
     recognizer = build_recognizer(cfg, args.engine, args.model)
     if recognizer is None:
         raise RecognizerError("no recogniser: set asr.engine / install a model (ht-gateway models list)")

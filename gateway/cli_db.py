@@ -44,15 +44,12 @@ def add_parsers(cmd) -> None:  # noqa: ANN001
 @contextlib.contextmanager
 def open_db(cfg: Config, data_dir: Path, what: str, access: str) -> Iterator[Database]:
     """The database for command ``what``; see the module docstring for ``access``."""
-    from gateway.lock import DataDirBusy, DataDirLock, holder_of
+    from gateway.lock import DataDirBusy, DataDirLock
     from gateway.store.db import Database, StoreError, default_url
 
     lock = None
     if access == EXCLUSIVE:
-        holder = holder_of(data_dir)
-        if holder is not None:
-            raise StoreError(f"{what}: refused while {holder} runs on data directory {data_dir} "
-                             "(it does this work itself); stop it first, or wait")
+        refuse_if_held(data_dir, what)
     db = Database(cfg.store.url or default_url(data_dir))
     try:
         db.check_schema()
@@ -68,6 +65,18 @@ def open_db(cfg: Config, data_dir: Path, what: str, access: str) -> Iterator[Dat
         db.close()
         if lock is not None:
             lock.release()
+
+
+def refuse_if_held(data_dir: Path, what: str) -> None:
+    """One line naming the daemon when one holds the data directory (for EXCLUSIVE commands; cheap,
+    so a command can ask before loading a speech model)."""
+    from gateway.lock import holder_of
+    from gateway.store.db import StoreError
+
+    holder = holder_of(data_dir)
+    if holder is not None:
+        raise StoreError(f"{what}: refused while {holder} runs on data directory {data_dir} "
+                         "(it does this work itself); stop it first, or wait")
 
 
 def dispatch(args: argparse.Namespace, cfg: Config, data_dir: Path) -> int:
