@@ -93,6 +93,8 @@ def _why(e: BaseException, cfg: EmailConfig) -> str:
         return f"sender {e.sender!r} refused ({_reply(e.smtp_code, e.smtp_error)})"
     if isinstance(e, smtplib.SMTPResponseException):
         return f"server answered {_reply(e.smtp_code, e.smtp_error)}"
+    if isinstance(e, smtplib.SMTPServerDisconnected) and "timed out" in str(e):  # a silent server
+        return f"no answer within {TIMEOUT_S:g} s"
     if isinstance(e, smtplib.SMTPNotSupportedError):
         return f"not supported by the server: {' '.join(str(e).split())}"
     if isinstance(e, ConnectionRefusedError):
