@@ -135,3 +135,17 @@ def test_an_empty_data_directory_stays_empty(tmp_path: Path) -> None:
         assert r.stderr.startswith("ht-gateway: error: no database yet") and r.stderr.count("\n") == 1
         assert "nothing has been recorded" in r.stderr
     assert not data.exists()
+
+
+def test_the_cheap_head_is_alembics_and_a_newer_schema_is_named(tmp_path: Path) -> None:
+    from gateway.store.db import SchemaBehind, head_revision
+
+    assert head_revision() == alembic_head()
+    db = Database(default_url(tmp_path))
+    db.migrate()
+    db.check_schema()  # at the head: fine
+    with db.engine.begin() as c:
+        c.execute(text("UPDATE alembic_version SET version_num = '9999_future'"))
+    with pytest.raises(SchemaBehind, match="revision 9999_future, which this version does not know"):
+        db.check_schema()
+    db.close()

@@ -196,3 +196,25 @@ def test_starttls(report: dict[str, Any], tls_files: tuple[Path, Path],
             send_report(cfg_for(controller.port), report, PDF, NOW)
     finally:
         controller.stop()
+
+
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS:UserWarning")
+def test_implicit_tls(report: dict[str, Any], tls_files: tuple[Path, Path],
+                      monkeypatch: pytest.MonkeyPatch) -> None:
+    cert, key = tls_files
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+    inbox = Inbox()
+    # the whole connection is TLS (aiosmtpd's ssl_context), so its STARTTLS-based AUTH check is off
+    controller = start(inbox, ssl_context=context, authenticator=Passwords("lapsit", "rahasia"),
+                       auth_required=True, auth_require_tls=False)
+    try:
+        send_report(cfg_for(controller.port, smtp_user="lapsit", smtp_password="rahasia", smtp_tls="tls"),
+                    report, PDF, NOW)
+        assert len(inbox.envelopes) == 1
+        monkeypatch.setattr("gateway.report.mail.TIMEOUT_S", 1.0)
+        with pytest.raises(MailError, match="no answer within 1 s"):  # a plain client gets no greeting
+            send_report(cfg_for(controller.port), report, PDF, NOW)
+    finally:
+        controller.stop()

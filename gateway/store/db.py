@@ -48,10 +48,14 @@ _REVISION = re.compile(r"^revision\s*=\s*['\"]([^'\"]+)['\"]", re.M)
 _DOWN = re.compile(r"^down_revision\s*=\s*['\"]([^'\"]+)['\"]", re.M)
 
 
-@functools.cache
 def head_revision() -> str:
     """The newest migration's id, read from the files in migrations/versions (the one no other
     migration names as its ``down_revision``); cheap, and without importing Alembic."""
+    return _revisions()[1]
+
+
+@functools.cache
+def _revisions() -> tuple[frozenset[str], str]:
     revisions, downs = set(), set()
     for path in (MIGRATIONS / "versions").glob("*.py"):
         text_ = path.read_text(encoding="utf-8")
@@ -62,7 +66,7 @@ def head_revision() -> str:
     heads = revisions - downs
     if len(heads) != 1:
         raise StoreError(f"{MIGRATIONS / 'versions'}: expected one head revision, found {sorted(heads)}")
-    return heads.pop()
+    return frozenset(revisions), heads.pop()
 
 
 def default_url(data_dir: Path) -> str:
@@ -99,6 +103,7 @@ class Database:
         holds the data directory (daemon start, ``db upgrade``): never under a running daemon."""
         from alembic import command
         from alembic.config import Config as AlembicConfig
+        from alembic.util import CommandError
 
         cfg = AlembicConfig()
         cfg.set_main_option("script_location", str(MIGRATIONS))
@@ -108,6 +113,9 @@ class Database:
                 command.upgrade(cfg, target)
         except OperationalError as e:
             raise StoreError(f"store.url = {_safe(self.url)!r}: {str(e.orig).splitlines()[0]}") from None
+        except CommandError as e:  # e.g. a revision written by a newer version
+            raise StoreError(f"store.url = {_safe(self.url)!r}: cannot upgrade the schema: "
+                             f"{' '.join(str(e).split())}") from None
 
     def exists(self) -> bool:
         """Whether a SQLite file is there (checked without connecting, which would create it)."""
@@ -136,7 +144,11 @@ class Database:
         if current is None:
             raise NoDatabase(f"no database yet at {where}: nothing has been recorded "
                              "(`ht-gateway run` creates it, or `ht-gateway db upgrade`)")
-        head = head_revision()
+        known, head = _revisions()
+        if current not in known:
+            raise SchemaBehind(f"the database at {where} has schema revision {current}, which this "
+                               f"version does not know (newest here: {head}): a newer ht-gateway "
+                               "wrote it; run that version")
         if current != head:
             raise SchemaBehind(f"the database at {where} has schema revision {current}, this version "
                                f"needs {head}: stop the daemon, then run `ht-gateway db upgrade`")
