@@ -60,8 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
     cmd("devices", "list audio inputs with the sample rates they accept")
     p = cmd("config", "check the configuration, or list its documented keys")
     p.add_argument("action", choices=["check", "keys"])
-    from gateway import cli_asr, cli_identity, cli_report, cli_web
+    from gateway import cli_asr, cli_db, cli_identity, cli_report, cli_web
 
+    cli_db.add_parsers(cmd)
     cli_asr.add_parsers(sub, cmd)
     cli_identity.add_parsers(cmd)
     cli_report.add_parsers(cmd)
@@ -164,6 +165,10 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         return cli_asr.models(args, cfg)
     data_dir = daemon.resolve_data_dir(args.data_dir, cfg)
+    if args.command == "db":
+        from gateway import cli_db
+
+        return cli_db.dispatch(args, cfg, data_dir)
     if args.command == "transcribe":
         from gateway import cli_asr
 
@@ -193,13 +198,11 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "export":
         from gateway import export
         from gateway.cli_common import check_out, write_out
-        from gateway.store.db import Database, default_url
+        from gateway.cli_db import READ, open_db
 
         check_out(args.out)
-        db = Database(cfg.store.url or default_url(data_dir))
-        db.migrate()
-        text = export.render(export.transmissions_on(db, args.date, cfg.tz), args.format)
-        db.close()
+        with open_db(cfg, data_dir, "export", READ) as db:
+            text = export.render(export.transmissions_on(db, args.date, cfg.tz), args.format)
         if args.out:
             write_out(args.out, text.encode("utf-8"))
         else:

@@ -69,22 +69,28 @@ def models(args: argparse.Namespace, cfg: Config) -> int:
 
 
 def transcribe(args: argparse.Namespace, cfg: Config, data_dir: Path) -> int:
-    from sqlalchemy import select  # here: building the parser must not import the database layer
-
+    # the imports are here: building the parser must not import the database layer
     from gateway.asr.base import RecognizerError
     from gateway.asr.factory import build_recognizer
-    from gateway.asr.vocabulary import station_words
-    from gateway.export import day_bounds
-    from gateway.store.db import Database, default_url
-    from gateway.store.models import TranscriptRow, Transmission
-    from gateway.transcribe import pending_query, transcribe_file
+    from gateway.cli_db import EXCLUSIVE, open_db, refuse_if_held
 
+    refuse_if_held(data_dir, "transcribe")  # before loading a model for nothing
     recognizer = build_recognizer(cfg, args.engine, args.model)
     if recognizer is None:
         raise RecognizerError("no recogniser: set asr.engine / install a model (ht-gateway models list)")
     recognizer.ready()  # a model that cannot be loaded fails here, before any transcript is written
-    db = Database(cfg.store.url or default_url(data_dir))
-    db.migrate()
+    with open_db(cfg, data_dir, "transcribe", EXCLUSIVE) as db:  # the daemon transcribes too
+        return _transcribe(args, cfg, data_dir, db, recognizer)
+
+
+def _transcribe(args: argparse.Namespace, cfg: Config, data_dir: Path, db, recognizer) -> int:  # noqa: ANN001
+    from sqlalchemy import select
+
+    from gateway.asr.vocabulary import station_words
+    from gateway.export import day_bounds
+    from gateway.store.models import TranscriptRow, Transmission
+    from gateway.transcribe import pending_query, transcribe_file
+
     explicit = bool(args.ids or args.date_from or args.failed)
     with db.read() as s:
         if args.ids:
@@ -121,7 +127,6 @@ def transcribe(args: argparse.Namespace, cfg: Config, data_dir: Path) -> int:
             bar.update(1)
     if bar is not None:
         bar.close()
-    db.close()
     print(f"transcribed {len(ids) - failed} of {len(ids)} transmission(s) with {recognizer.engine} "
           f"({recognizer.model_id})" + (f"; {failed} failed" if failed else ""))
     return 1 if failed else 0

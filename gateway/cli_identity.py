@@ -33,16 +33,15 @@ def add_parsers(cmd) -> None:  # noqa: ANN001
 
 
 def dispatch(args: argparse.Namespace, cfg: Config, data_dir: Path) -> int:
-    from gateway.store.db import Database, default_url
+    from gateway.cli_db import EXCLUSIVE, READ, ROW, open_db
 
     if not cfg.stations and args.command in ("checkins", "compliance", "assign"):
         raise ConfigError(f"{cfg.source_path or 'built-in defaults'}: no [[stations]] configured")
-    db = Database(cfg.store.url or default_url(data_dir))
-    db.migrate()
-    try:
+    # assign: one transmission's rows, a short transaction next to a running daemon; identify
+    # rewrites a whole day, which the daemon is identifying too: exclusive (see gateway.cli_db)
+    access = {"assign": ROW, "identify": EXCLUSIVE}.get(args.command, READ)
+    with open_db(cfg, data_dir, args.command, access) as db:
         return _COMMANDS[args.command](args, cfg, db)
-    finally:
-        db.close()
 
 
 def _assign(args: argparse.Namespace, cfg: Config, db) -> int:  # noqa: ANN001

@@ -20,7 +20,11 @@ def add_parsers(cmd) -> None:  # noqa: ANN001
     which.add_argument("--revision", type=record_id, help="this filed revision")
     which.add_argument("--draft", action="store_true", help="build it now from the current data, unfiled")
     which.add_argument("--file", action="store_true",
-                       help="file a new revision now if the report changed (as the schedule would)")
+                       help="file a new revision now if the report changed (as the schedule would; "
+                            "refused while the daemon runs, which files by itself)")
+    which.add_argument("--status", action="store_true",
+                       help="the day's filed revisions and their mail delivery (delivered, or pending "
+                            "with attempts and the last error)")
     p = cmd("followups", "what camats asked for: list, or set status / OPD")
     p.add_argument("action", choices=["list", "set"])
     p.add_argument("id", nargs="?", type=record_id)
@@ -30,19 +34,19 @@ def add_parsers(cmd) -> None:  # noqa: ANN001
 
 
 def dispatch(args: argparse.Namespace, cfg: Config, data_dir: Path) -> int:
-    from gateway.store.db import Database, default_url
+    from gateway.cli_db import EXCLUSIVE, READ, ROW, open_db
 
     check_out(getattr(args, "out", None))
     if not cfg.stations:
         raise ConfigError(f"{cfg.source_path or 'built-in defaults'}: no [[stations]] configured")
-    db = Database(cfg.store.url or default_url(data_dir))
-    db.migrate()
-    try:
-        if args.command == "followups":
+    if args.command == "followups":
+        with open_db(cfg, data_dir, f"followups {args.action}", ROW if args.action == "set" else READ) as db:
             return _followups(args, cfg, db)
+    # report --file competes with the daemon's filing job: the database guard would keep it from
+    # filing a duplicate, but the daemon files (and mails) by itself, so it is refused while it runs
+    with open_db(cfg, data_dir, "report --file" if args.file else "report",
+                 EXCLUSIVE if args.file else READ) as db:
         return _report(args, cfg, db, data_dir)
-    finally:
-        db.close()
 
 
 def _report(args: argparse.Namespace, cfg: Config, db, data_dir: Path) -> int:  # noqa: ANN001
@@ -51,15 +55,30 @@ def _report(args: argparse.Namespace, cfg: Config, db, data_dir: Path) -> int:  
     from gateway.report.render import render
 
     now = datetime.now(cfg.tz)
+    if args.status:
+        from gateway.report import delivery
+
+        rows = delivery.states(db, args.date)
+        for st in rows:
+            print(delivery.describe(st, cfg))
+        if not rows:
+            print(f"{args.date}: not filed yet")
+        return 0
     if args.file:
         rev = filing.file_report(db, cfg, args.date, now, reason=None)
         if rev is None:
             print(f"{args.date}: nothing changed since the last revision; nothing filed")
             return 0
+        from gateway.report import delivery
         from gateway.report.schedule import write_files
 
         paths = write_files(data_dir, rev)
         print(f"{args.date}: revision {rev.revision} filed ({rev.reason}): {paths[0].parent}")
+        if cfg.report.email.to:  # one attempt now; the daemon retries what is still pending
+            delivery.deliver_due(db, cfg, data_dir)
+            for st in delivery.states(db, args.date):
+                if st.revision == rev.revision:
+                    print(delivery.describe(st, cfg))
         return 0
     if args.draft:
         report = build_report(db, args.date, cfg, now)

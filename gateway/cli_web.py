@@ -52,16 +52,16 @@ def read_password(from_stdin: bool) -> str:
 
 
 def dispatch(args: argparse.Namespace, cfg: Config, data_dir: Path) -> int:
-    from gateway.store.db import Database, default_url
+    from gateway.cli_db import READ, ROW, open_db
 
-    db = Database(cfg.store.url or default_url(data_dir))
-    db.migrate()
-    try:
+    # user changes are a few rows in one short transaction: allowed next to a running daemon (the
+    # office creates its first admin while the recorder runs); see gateway.cli_db
+    what = "web" if args.command == "web" else f"user {args.action}"
+    access = READ if args.command == "user" and args.action == "list" else ROW
+    with open_db(cfg, data_dir, what, access) as db:
         if args.command == "web":
             return _serve(args, cfg, db, data_dir)
         return _user(args, db)
-    finally:
-        db.close()
 
 
 def _user(args: argparse.Namespace, db) -> int:  # noqa: ANN001

@@ -133,7 +133,7 @@ class EmailConfig:
     smtp_port: int = 587
     smtp_user: str = ""
     smtp_password: str = ""
-    starttls: bool = True
+    smtp_tls: str = "starttls"
 
 
 @dataclass(frozen=True)
@@ -259,6 +259,7 @@ _RULES: list[tuple[str, typing.Callable[[Any], bool], str]] = [
     ("report.recheck_minutes", lambda v: 1 <= v <= 1440, "1..1440"),
     ("report.recheck_days", lambda v: 0 <= v <= 31, "0..31"),
     ("report.email.smtp_port", lambda v: 1 <= v <= 65535, "1..65535"),
+    ("report.email.smtp_tls", lambda v: v in ("starttls", "tls", "none"), "'starttls', 'tls' or 'none'"),
     ("web.host", lambda v: bool(v.strip()), "a host name or address, e.g. '127.0.0.1'"),
     ("web.port", lambda v: 1 <= v <= 65535, "1..65535"),
     ("web.session_hours", lambda v: 0.25 <= v <= 720, "0.25..720 h"),
@@ -417,6 +418,9 @@ def validate(cfg: Config, where: str = "config") -> Config:
     if cfg.report.email.to and not (cfg.report.email.smtp_host and cfg.report.email.sender):
         raise ConfigError(f"{where}: report.email.to is set: report.email.smtp_host and "
                           "report.email.sender are required too")
+    if cfg.report.email.smtp_tls == "none" and (cfg.report.email.smtp_user or cfg.report.email.smtp_password):
+        raise ConfigError(f"{where}: report.email.smtp_tls = 'none' with smtp_user/smtp_password: the "
+                          "password would cross the network in clear text; use 'starttls' or 'tls'")
     if cfg.squelch.type == "serial" and not cfg.squelch.serial.port:
         raise ConfigError(f"{where}: squelch.serial.port = '': required when squelch.type = 'serial'")
     problem = station_problem(cfg.stations) or list_problem("report.opd", cfg.report.opd) \

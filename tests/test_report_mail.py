@@ -83,13 +83,13 @@ def server() -> Iterator[tuple[Inbox, Controller]]:
 
 def cfg_for(port: int, **kwargs: Any) -> EmailConfig:
     base = {"to": ("bupati@taput.example", "bpbd@taput.example"), "sender": "gateway@taput.example",
-            "smtp_host": "127.0.0.1", "smtp_port": port}
+            "smtp_host": "127.0.0.1", "smtp_port": port, "smtp_tls": "none"}  # these servers have no TLS
     return EmailConfig(**{**base, **kwargs})
 
 
 def test_report_arrives(server: tuple[Inbox, Controller], report: dict[str, Any]) -> None:
     inbox, controller = server
-    send_report(cfg_for(controller.port), report, PDF, NOW)  # starttls=True: this server does not offer it
+    send_report(cfg_for(controller.port), report, PDF, NOW)  # smtp_tls = none: no login either
     (env,) = inbox.envelopes
     assert env.mail_from == "gateway@taput.example"
     assert env.rcpt_tos == ["bupati@taput.example", "bpbd@taput.example"]
@@ -139,21 +139,27 @@ class Passwords:
         return AuthResult(success=ok, handled=False)
 
 
-@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS:UserWarning")
-def test_login(report: dict[str, Any]) -> None:
+def test_login(report: dict[str, Any], tls_files: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    cert, key = tls_files
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
     inbox = Inbox()
-    controller = start(inbox, authenticator=Passwords("lapsit", "rahasia"), auth_required=True,
-                       auth_require_tls=False)
+    controller = start(inbox, tls_context=context, authenticator=Passwords("lapsit", "rahasia"),
+                       auth_required=True)
+    tls = {"smtp_tls": "starttls"}
     try:
         with pytest.raises(MailError) as e:
-            send_report(cfg_for(controller.port, smtp_user="lapsit", smtp_password="salah"), report, PDF, NOW)
+            send_report(cfg_for(controller.port, smtp_user="lapsit", smtp_password="salah", **tls),
+                        report, PDF, NOW)
         assert f"127.0.0.1:{controller.port}" in str(e.value)
         assert "login as 'lapsit' refused (535" in str(e.value)
         assert "\n" not in str(e.value)
         with pytest.raises(MailError, match="530"):  # no login: the server wants one
-            send_report(cfg_for(controller.port), report, PDF, NOW)
+            send_report(cfg_for(controller.port, **tls), report, PDF, NOW)
         assert inbox.envelopes == []
-        send_report(cfg_for(controller.port, smtp_user="lapsit", smtp_password="rahasia"), report, PDF, NOW)
+        send_report(cfg_for(controller.port, smtp_user="lapsit", smtp_password="rahasia", **tls),
+                    report, PDF, NOW)
         assert len(inbox.envelopes) == 1
     finally:
         controller.stop()
@@ -179,14 +185,36 @@ def test_starttls(report: dict[str, Any], tls_files: tuple[Path, Path],
     inbox = Inbox()
     controller = start(inbox, tls_context=context, require_starttls=True,
                        authenticator=Passwords("lapsit", "rahasia"), auth_required=True)
-    cfg = cfg_for(controller.port, smtp_user="lapsit", smtp_password="rahasia")
+    cfg = cfg_for(controller.port, smtp_user="lapsit", smtp_password="rahasia", smtp_tls="starttls")
     try:
         with pytest.raises(MailError, match="TLS failed: .*CERTIFICATE_VERIFY_FAILED"):  # not trusted yet
             send_report(cfg, report, PDF, NOW)
         monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # now the client trusts it
         send_report(cfg, report, PDF, NOW)
         assert inbox.tls == [True]
-        with pytest.raises(MailError, match="530"):  # starttls = false: the server insists on TLS
-            send_report(cfg_for(controller.port, starttls=False), report, PDF, NOW)
+        with pytest.raises(MailError, match="530"):  # smtp_tls = none: the server insists on TLS
+            send_report(cfg_for(controller.port), report, PDF, NOW)
+    finally:
+        controller.stop()
+
+
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS:UserWarning")
+def test_implicit_tls(report: dict[str, Any], tls_files: tuple[Path, Path],
+                      monkeypatch: pytest.MonkeyPatch) -> None:
+    cert, key = tls_files
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+    inbox = Inbox()
+    # the whole connection is TLS (aiosmtpd's ssl_context), so its STARTTLS-based AUTH check is off
+    controller = start(inbox, ssl_context=context, authenticator=Passwords("lapsit", "rahasia"),
+                       auth_required=True, auth_require_tls=False)
+    try:
+        send_report(cfg_for(controller.port, smtp_user="lapsit", smtp_password="rahasia", smtp_tls="tls"),
+                    report, PDF, NOW)
+        assert len(inbox.envelopes) == 1
+        monkeypatch.setattr("gateway.report.mail.TIMEOUT_S", 1.0)
+        with pytest.raises(MailError, match="no answer within 1 s"):  # a plain client gets no greeting
+            send_report(cfg_for(controller.port), report, PDF, NOW)
     finally:
         controller.stop()

@@ -114,6 +114,13 @@ def test_the_real_command_line(tmp_path: Path) -> None:
     sub = next(a for a in build_parser()._actions if a.dest == "command")
     if "user" not in sub.choices:  # type: ignore[operator]
         need("ht-gateway user", "gateway/cli.py does not wire gateway/cli_web.py yet")
+    r = subprocess.run([sys.executable, "-m", "gateway", "--data-dir", str(tmp_path), "user", "list"],
+                       text=True, capture_output=True, cwd=REPO, timeout=120)
+    assert r.returncode == 1 and "no database yet" in r.stderr  # commands never create the database
+    assert list(tmp_path.iterdir()) == []
+    r = subprocess.run([sys.executable, "-m", "gateway", "--data-dir", str(tmp_path), "db", "upgrade"],
+                       text=True, capture_output=True, cwd=REPO, timeout=120)
+    assert r.returncode == 0, r.stderr
     r = subprocess.run([sys.executable, "-m", "gateway", "--data-dir", str(tmp_path), "user", "add", "kepala",
                         "--role", "admin", "--password-stdin"], input="sandi-kepala-kantor\n", text=True,
                        capture_output=True, cwd=REPO, timeout=120)

@@ -9,7 +9,11 @@ scheduler passes the real time):
   revision is filed (``late_report`` when a station moved from missing to reported, else
   ``correction``); filed revisions are never changed and all are kept;
 - nothing is filed twice: a revision is written only if its content hash differs from the last one,
-  so restarts, repeated runs and a missed cutoff (filed at the next start) are all safe.
+  checked in the transaction that inserts it, under the unique (day, revision) constraint, so
+  restarts, repeated runs, a missed cutoff (filed at the next start) and two filers at the same
+  instant (threads or processes) are all safe;
+- with ``report.email.to`` set, the revision's mail delivery is queued in that same transaction
+  (gateway.report.delivery).
 
 Each filing also opens follow-ups for the needs the report names (one per transmission and item).
 """
@@ -17,13 +21,16 @@ Each filing also opens follow-ups for the needs the report names (one per transm
 from __future__ import annotations
 
 import logging
+import time
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from gateway.config import Config, parse_hhmm
 from gateway.report.build import build_report
+from gateway.report.delivery import enqueue
 from gateway.store.db import Database
 from gateway.store.models import FollowUp, ReportRevision, utcnow
 
@@ -44,23 +51,53 @@ def revisions(db: Database, day: date) -> list[ReportRevision]:
 
 def file_report(db: Database, cfg: Config, day: date, now: datetime, reason: str | None = None,
                 force: bool = False) -> ReportRevision | None:
-    """File a new revision of ``day``'s report if its content changed (or ``force``); else None."""
+    """File a new revision of ``day``'s report if its content changed (or ``force``); else None.
+
+    The report is built outside the write lock (it is the CPU-heavy part); the comparison with the
+    last revision and the insert are one short transaction. Two filers at the same instant -- two
+    threads, or two processes on the same database -- may both pick the next number; the unique
+    (day, revision) constraint rejects the second, which starts over, now sees the first one's
+    revision with the same content, and files nothing. SQLite's "database is locked" (a writer in
+    another process) is retried the same way."""
     report = build_report(db, day, cfg, now)
-    last = latest_revision(db, day)
-    if last is not None and last.content_sha256 == report["content_sha256"] and not force:
-        return None
-    if reason is None:
-        reason = "scheduled" if last is None else _why(last.content, report)
+    for attempt in range(_ATTEMPTS):
+        try:
+            rev = _insert_revision(db, cfg, day, now, report, reason, force)
+        except (IntegrityError, OperationalError) as e:
+            if isinstance(e, OperationalError) and "locked" not in str(e.orig):
+                raise
+            if attempt == _ATTEMPTS - 1:
+                raise
+            time.sleep(0.05 * (attempt + 1))
+            continue
+        if rev is not None:
+            log.info("report %s revision %d filed (%s)", day, rev.revision, rev.reason)
+        return rev
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+_ATTEMPTS = 8
+
+
+def _insert_revision(db: Database, cfg: Config, day: date, now: datetime, report: dict[str, Any],
+                     reason: str | None, force: bool) -> ReportRevision | None:
     with db.write() as s:
-        number = (s.scalar(select(func.max(ReportRevision.revision)).where(ReportRevision.day == day))
-                  or 0) + 1
-        report.update(revision=number, filed_at=now.astimezone(cfg.tz).isoformat(timespec="seconds"),
-                      reason=reason)
-        rev = ReportRevision(day=day, revision=number, filed_at=now, reason=reason, content=report,
+        last = s.scalar(select(ReportRevision).where(ReportRevision.day == day)
+                        .order_by(ReportRevision.revision.desc()).limit(1))
+        if last is not None and last.content_sha256 == report["content_sha256"] and not force:
+            return None
+        if reason is None:
+            reason = "scheduled" if last is None else _why(last.content, report)
+        number = (last.revision if last is not None else 0) + 1
+        content = {**report, "revision": number,
+                   "filed_at": now.astimezone(cfg.tz).isoformat(timespec="seconds"), "reason": reason}
+        rev = ReportRevision(day=day, revision=number, filed_at=now, reason=reason, content=content,
                              content_sha256=report["content_sha256"])
         s.add(rev)
-        _open_followups(s, day, report, now)
-    log.info("report %s revision %d filed (%s)", day, number, reason)
+        s.flush()  # the unique (day, revision) constraint speaks here, or at the commit
+        _open_followups(s, day, content, now)
+        if cfg.report.email.to:
+            enqueue(s, rev.id)
     return rev
 
 

@@ -2,10 +2,13 @@
 
 One message per filed revision: subject "Laporan Situasi Harian <kabupaten> <tanggal> (revisi N)",
 a short Indonesian plain-text body with the summary, and the PDF attached as
-``laporan-situasi-YYYY-MM-DD-rN.pdf``. STARTTLS is used when ``starttls`` is set and the server
-offers it (certificates are verified); the client logs in when ``smtp_user`` is set. Every failure
--- server unreachable, TLS, login refused, recipient or message rejected -- is one
-:class:`MailError` line naming the server, for the scheduler's log.
+``laporan-situasi-YYYY-MM-DD-rN.pdf``. ``report.email.smtp_tls``: ``starttls`` requires the
+server to offer STARTTLS (else nothing is sent, not even the login: :class:`MailError`), ``tls``
+speaks TLS from the first byte, ``none`` is clear text (config validation allows it only without a
+login); certificates are verified. The client logs in when ``smtp_user`` is set. Every failure --
+server unreachable or silent (``TIMEOUT_S`` per step, short so that a stalled server cannot hold up
+shutdown), TLS, login refused, recipient or message rejected -- is one :class:`MailError` line
+naming the server; gateway.report.delivery stores it and tries again later.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from gateway.report.render import date_text, incident_text, view
 
 log = logging.getLogger(__name__)
 
-TIMEOUT_S = 30.0
+TIMEOUT_S = 10.0
 MAX_LISTED_INCIDENTS = 20
 
 
@@ -90,6 +93,8 @@ def _why(e: BaseException, cfg: EmailConfig) -> str:
         return f"sender {e.sender!r} refused ({_reply(e.smtp_code, e.smtp_error)})"
     if isinstance(e, smtplib.SMTPResponseException):
         return f"server answered {_reply(e.smtp_code, e.smtp_error)}"
+    if isinstance(e, smtplib.SMTPServerDisconnected) and "timed out" in str(e):  # a silent server
+        return f"no answer within {TIMEOUT_S:g} s"
     if isinstance(e, smtplib.SMTPNotSupportedError):
         return f"not supported by the server: {' '.join(str(e).split())}"
     if isinstance(e, ConnectionRefusedError):
@@ -107,14 +112,22 @@ def send_report(cfg: EmailConfig, report: dict[str, Any], pdf: bytes, now: datet
     if not cfg.to or not cfg.sender or not cfg.smtp_host:
         raise MailError(f"cannot mail the report via {where}: report.email needs to, sender and smtp_host")
     msg = build_message(cfg, report, pdf, now)
+    if cfg.smtp_tls == "none" and (cfg.smtp_user or cfg.smtp_password):  # config validation says so too
+        raise MailError(f"cannot mail the report via {where}: a login without TLS is refused")
     try:
-        with smtplib.SMTP(cfg.smtp_host, cfg.smtp_port, timeout=TIMEOUT_S) as smtp:
+        if cfg.smtp_tls == "tls":
+            client: smtplib.SMTP = smtplib.SMTP_SSL(cfg.smtp_host, cfg.smtp_port, timeout=TIMEOUT_S,
+                                                    context=ssl.create_default_context())
+        else:
+            client = smtplib.SMTP(cfg.smtp_host, cfg.smtp_port, timeout=TIMEOUT_S)
+        with client as smtp:
             smtp.ehlo()
-            if cfg.starttls and smtp.has_extn("starttls"):
+            if cfg.smtp_tls == "starttls":
+                if not smtp.has_extn("starttls"):
+                    raise MailError(f"cannot mail the report via {where}: the server does not offer "
+                                    "STARTTLS (report.email.smtp_tls = 'starttls'); nothing was sent")
                 smtp.starttls(context=ssl.create_default_context())
                 smtp.ehlo()
-            elif cfg.starttls:
-                log.warning("SMTP server %s does not offer STARTTLS: the report is sent unencrypted", where)
             if cfg.smtp_user:
                 smtp.login(cfg.smtp_user, cfg.smtp_password)
             refused = smtp.send_message(msg, from_addr=cfg.sender, to_addrs=list(cfg.to))

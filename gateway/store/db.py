@@ -1,4 +1,10 @@
-"""The database handle: engine set-up, migrations, and the single writer.
+"""The database handle: engine set-up, migrations, the schema check, and the single writer.
+
+Migrations run only where the schema may change under nobody: at daemon start (``run``,
+``process``) and by ``ht-gateway db upgrade``, both holding the data-directory lock. Every other
+command calls :meth:`Database.check_schema`, which compares ``alembic_version`` with the head
+revision read from the migration files (no Alembic import) and fails with one line when the
+database is missing (:class:`NoDatabase`) or behind (:class:`SchemaBehind`).
 
 SQLite (the default, ``gateway.sqlite3`` in the data directory) runs in WAL mode so the web UI can
 read while the pipeline writes; all writes go through :meth:`Database.write`, which serialises them
@@ -9,14 +15,14 @@ in this process (one writer) and commits or rolls back as a whole. A PostgreSQL 
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
+import re
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
-from alembic import command
-from alembic.config import Config as AlembicConfig
-from sqlalchemy import create_engine, event, inspect
+from sqlalchemy import create_engine, event, inspect, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -28,6 +34,39 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 
 class StoreError(RuntimeError):
     pass
+
+
+class NoDatabase(StoreError):
+    """There is no database (or an empty one) yet: nothing has been recorded."""
+
+
+class SchemaBehind(StoreError):
+    """The database's schema is older than this program's (``ht-gateway db upgrade``)."""
+
+
+_REVISION = re.compile(r"^revision\s*=\s*['\"]([^'\"]+)['\"]", re.M)
+_DOWN = re.compile(r"^down_revision\s*=\s*['\"]([^'\"]+)['\"]", re.M)
+
+
+def head_revision() -> str:
+    """The newest migration's id, read from the files in migrations/versions (the one no other
+    migration names as its ``down_revision``); cheap, and without importing Alembic."""
+    return _revisions()[1]
+
+
+@functools.cache
+def _revisions() -> tuple[frozenset[str], str]:
+    revisions, downs = set(), set()
+    for path in (MIGRATIONS / "versions").glob("*.py"):
+        text_ = path.read_text(encoding="utf-8")
+        if m := _REVISION.search(text_):
+            revisions.add(m.group(1))
+        if m := _DOWN.search(text_):
+            downs.add(m.group(1))
+    heads = revisions - downs
+    if len(heads) != 1:
+        raise StoreError(f"{MIGRATIONS / 'versions'}: expected one head revision, found {sorted(heads)}")
+    return frozenset(revisions), heads.pop()
 
 
 def default_url(data_dir: Path) -> str:
@@ -59,16 +98,60 @@ class Database:
     def dialect(self) -> str:
         return self.engine.dialect.name
 
-    def migrate(self) -> None:
-        """Bring the schema to the newest Alembic revision."""
+    def migrate(self, target: str = "head") -> None:
+        """Bring the schema to the newest Alembic revision (or ``target``). Only for a process that
+        holds the data directory (daemon start, ``db upgrade``): never under a running daemon."""
+        from alembic import command
+        from alembic.config import Config as AlembicConfig
+        from alembic.util import CommandError
+
         cfg = AlembicConfig()
         cfg.set_main_option("script_location", str(MIGRATIONS))
         try:
             with self.engine.begin() as conn:
                 cfg.attributes["connection"] = conn
-                command.upgrade(cfg, "head")
+                command.upgrade(cfg, target)
         except OperationalError as e:
             raise StoreError(f"store.url = {_safe(self.url)!r}: {str(e.orig).splitlines()[0]}") from None
+        except CommandError as e:  # e.g. a revision written by a newer version
+            raise StoreError(f"store.url = {_safe(self.url)!r}: cannot upgrade the schema: "
+                             f"{' '.join(str(e).split())}") from None
+
+    def exists(self) -> bool:
+        """Whether a SQLite file is there (checked without connecting, which would create it)."""
+        if self.dialect != "sqlite":
+            return True
+        path = self.engine.url.database
+        return not path or path == ":memory:" or Path(path).exists()
+
+    def current_revision(self) -> str | None:
+        """The schema revision stored in the database; None when there is no schema (or no file)."""
+        if not self.exists():
+            return None
+        try:
+            with self.engine.connect() as conn:
+                if not inspect(conn).has_table("alembic_version"):
+                    return None
+                return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        except OperationalError as e:
+            raise StoreError(f"store.url = {_safe(self.url)!r}: {str(e.orig).splitlines()[0]}") from None
+
+    def check_schema(self) -> None:
+        """Raise :class:`NoDatabase` or :class:`SchemaBehind` (one line each) unless the schema is
+        the head revision. Never creates or changes anything."""
+        where = _safe(self.url)
+        current = self.current_revision()
+        if current is None:
+            raise NoDatabase(f"no database yet at {where}: nothing has been recorded "
+                             "(`ht-gateway run` creates it, or `ht-gateway db upgrade`)")
+        known, head = _revisions()
+        if current not in known:
+            raise SchemaBehind(f"the database at {where} has schema revision {current}, which this "
+                               f"version does not know (newest here: {head}): a newer ht-gateway "
+                               "wrote it; run that version")
+        if current != head:
+            raise SchemaBehind(f"the database at {where} has schema revision {current}, this version "
+                               f"needs {head}: stop the daemon, then run `ht-gateway db upgrade`")
 
     def tables(self) -> set[str]:
         return set(inspect(self.engine).get_table_names())

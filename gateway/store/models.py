@@ -16,6 +16,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.dialects import postgresql  # noqa: F401 - registers to_tsvector's types (the FTS index)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -151,6 +152,21 @@ class ReportRevision(Base):
     content: Mapped[dict] = mapped_column(JSON)
     content_sha256: Mapped[str] = mapped_column(String(64))
     emailed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ReportDelivery(Base):
+    """Mailing one filed revision: pending until delivered, retried with back-off (report/delivery.py)."""
+
+    __tablename__ = "report_deliveries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    revision_id: Mapped[int] = mapped_column(ForeignKey("report_revisions.id"), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class FollowUp(Base):
