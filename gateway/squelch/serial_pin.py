@@ -11,6 +11,7 @@ import contextlib
 import logging
 import os
 import select
+import threading
 import time
 from collections.abc import Callable
 from typing import Protocol
@@ -40,8 +41,8 @@ class SerialPinSquelch:
     """The pin, read per frame; a port that vanishes is noticed and reopened.
 
     A port is *down* when reading the pin fails (the ioctl of an unplugged USB adapter fails with
-    EIO), when its device path is gone, or when its file descriptor reports a hang-up (a pty whose
-    other side closed). Never a stale pin: while down the squelch reads closed, the listener (the
+    EIO), when its device path is gone, when its file descriptor reports a hang-up (a pty whose
+    other side closed), or when a network port's (``rfc2217://``) connection is lost. Never a stale pin: while down the squelch reads closed, the listener (the
     daemon's health) is told, one line is logged, and the port is reopened every ``reopen_s``; a
     second line says when it is back and after how long.
     """
@@ -100,6 +101,11 @@ class SerialPinSquelch:
     def _gone(self) -> str | None:
         if self._path is not None and not os.path.exists(self._path):
             return "device path is gone"
+        # A network port (rfc2217://, a device server) whose connection dropped keeps answering the
+        # last modem state it was told; its reader thread ending is the only sign (pyserial's own).
+        reader = getattr(self.port, "_thread", None)
+        if isinstance(reader, threading.Thread) and not reader.is_alive():
+            return "connection lost"
         fileno = getattr(self.port, "fd", None)
         if isinstance(fileno, int) and fileno >= 0:
             poller = select.poll()
