@@ -1,11 +1,12 @@
 """A serial port with real modem lines that can be unplugged: pyserial's RFC 2217 server side
-(``serial.rfc2217.PortManager``) around a ``loop://`` port whose CTS/DSR the test sets, on a loopback TCP port (not a test module).
+(``serial.rfc2217.PortManager``) around a ``loop://`` port whose CTS/DSR the test sets, on a
+loopback TCP port (not a test module).
 
 A pty cannot carry modem lines (TIOCMGET on a pty fails with ENOTTY), so this stands in for a radio
-interface's COS line: :meth:`cos` raises or lowers the line, the gateway opens ``rfc2217://127.0.0.1:PORT`` as its squelch port, :meth:`unplug` closes the
-server and every connection (what a network serial server or a USB adapter does when it goes away)
-and :meth:`plug` brings it back on the same port. The bench's chaos soak uses it too.
-"""
+interface's COS line: :meth:`cos` raises or lowers the line, the gateway opens
+``rfc2217://127.0.0.1:PORT`` as its squelch port, :meth:`unplug` closes the server and every
+connection (what a network serial server or a USB adapter does when it goes away) and :meth:`plug`
+brings it back on the same port. The bench's chaos soak uses it too."""
 
 from __future__ import annotations
 

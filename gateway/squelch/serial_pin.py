@@ -42,9 +42,10 @@ class SerialPinSquelch:
 
     A port is *down* when reading the pin fails (the ioctl of an unplugged USB adapter fails with
     EIO), when its device path is gone, when its file descriptor reports a hang-up (a pty whose
-    other side closed), or when a network port's (``rfc2217://``) connection is lost. Never a stale pin: while down the squelch reads closed, the listener (the
-    daemon's health) is told, one line is logged, and the port is reopened every ``reopen_s``; a
-    second line says when it is back and after how long.
+    other side closed), or when a network port's (``rfc2217://``) connection is lost. Never a stale
+    pin: while down the squelch reads closed, the listener (the daemon's health) is told, one line
+    is logged, and the port is reopened every ``reopen_s``; a second line says when it is back and
+    after how long.
     """
 
     latency_s = 0.0
