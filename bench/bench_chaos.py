@@ -13,9 +13,12 @@ What runs:
   played one by one with ``paplay`` and 2–8 s gaps; the truth is when each clip's transmission was
   on the air (wall clock at ``paplay`` start + the clip's own truth offsets);
 - this script plays systemd: it restarts ``ht-gateway run`` 0.1 s after it dies (RestartSec=100ms);
-- chaos, at seeded random times: ``kill -9`` of the daemon, unloading the null sink for 8 s (traffic
-  waits: nothing is played into a missing device) and reloading it, and closing the pty that stands in
-  for the serial squelch port's second reader (see ``serial_phase``);
+- the squelch: by default a COS line on a serial port, served over RFC 2217 by tests/rfc2217.py
+  (a pty cannot carry modem lines) and raised by this script while each clip's carrier is on the air;
+  ``--squelch vox`` uses the audio instead;
+- chaos, at seeded random times: ``kill -9`` of the daemon, unloading the null sink for 8 s and
+  reloading it, and unplugging the serial port for 8 s (traffic waits meanwhile: nothing is played
+  into a missing device);
 - the web UI runs as its own ``ht-gateway web`` process (``web.serve = false``, the documented way to
   keep the UI up while the recorder restarts) and is polled twice a second.
 
@@ -49,6 +52,7 @@ sys.path.insert(0, str(REPO / "tests"))
 
 import chaos_support as cs  # noqa: E402  (bench/chaos_support.py: traffic, matching, the report)
 import pulse  # noqa: E402  (tests/pulse.py)
+from rfc2217 import CosServer  # noqa: E402  (tests/rfc2217.py: a COS line that can be unplugged)
 
 RESTART_S = 0.1
 SINK_DOWN_S = 8.0
@@ -68,9 +72,10 @@ class Soak:
     starts: list[float] = field(default_factory=list)   # wall time each daemon process was started
     exits: list[tuple[float, int]] = field(default_factory=list)
     sink_cycles: list[tuple[float, float]] = field(default_factory=list)  # (down, up) wall times
-    serial_events: list[tuple[str, float]] = field(default_factory=list)
+    serial_cycles: list[tuple[float, float]] = field(default_factory=list)  # (down, up) wall times
     web_polls: list[tuple[float, bool]] = field(default_factory=list)
     daemon: subprocess.Popen[bytes] | None = None
+    cos: CosServer | None = None  # the squelch line (None: VOX on the audio)
     log_path: Path = field(init=False)
 
     watcher: cs.LogWatcher = field(init=False)
@@ -103,9 +108,14 @@ class Soak:
             clip = rng.choice(pool)
             with self.traffic_gate:
                 t = time.time()
-                rc = subprocess.run(["paplay", "-d", self.sink, str(clip.path)],
-                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode
-                if rc == 0:
+                player = subprocess.Popen(["paplay", "-d", self.sink, str(clip.path)],
+                                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                if self.cos is not None:  # the radio's COS line follows its carrier
+                    time.sleep(max(0.0, t + clip.start_s - time.time()))
+                    self.cos.cos(True)
+                    time.sleep(max(0.0, t + clip.end_s - time.time()))
+                    self.cos.cos(False)
+                if player.wait() == 0:
                     self.sent.append(cs.Sent(clip, t + clip.start_s, t + clip.end_s))
             time.sleep(rng.uniform(2.0, 8.0))
 
@@ -126,6 +136,13 @@ class Soak:
                     time.sleep(SINK_DOWN_S)
                     cs.pactl_load_sink(self.sink)
                     self.sink_cycles.append((down, time.time()))
+            elif kind == "serial" and self.cos is not None:
+                with self.traffic_gate:
+                    self.cos.unplug()
+                    down = time.time()
+                    time.sleep(SINK_DOWN_S)
+                    self.cos.plug()
+                    self.serial_cycles.append((down, time.time()))
 
     def poll_web(self, url: str) -> None:
         import urllib.request
@@ -145,12 +162,16 @@ def schedule(args: argparse.Namespace, t0: float, duration: float) -> list[tuple
     """Seeded event times: kills spread over the run, sink cycles kept 30 s away from any kill."""
     rng = random.Random(args.seed * 7919)
     kills = sorted(t0 + rng.uniform(0.05, 0.95) * duration for _ in range(args.kills))
-    sinks: list[float] = []
-    while len(sinks) < args.sink_cycles:
-        t = t0 + rng.uniform(0.1, 0.9) * duration
-        if all(abs(t - k) > 30 for k in kills) and all(abs(t - s) > 60 for s in sinks):
-            sinks.append(t)
-    return sorted([(k, "kill") for k in kills] + [(s, "sink") for s in sinks])
+    devices: list[tuple[float, str]] = []
+    serial = args.serial_removals if args.squelch == "serial" else 0
+    wanted = ["sink"] * args.sink_cycles + ["serial"] * serial
+    for kind in wanted:
+        while True:
+            t = t0 + rng.uniform(0.1, 0.9) * duration
+            if all(abs(t - k) > 30 for k in kills) and all(abs(t - d) > 60 for d, _ in devices):
+                devices.append((t, kind))
+                break
+    return sorted([(k, "kill") for k in kills] + devices)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -160,6 +181,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--sink-cycles", type=int, default=3)
     p.add_argument("--serial-removals", type=int, default=1)
     p.add_argument("--engine", choices=["vosk", "whisper", "fake"], default="vosk")
+    p.add_argument("--squelch", choices=["serial", "vox"], default="serial",
+                   help="serial: a COS line over RFC 2217 that this script drives and unplugs; "
+                        "vox: the audio")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--port", type=int, default=18181)
     p.add_argument("--keep", type=Path, help="work directory to keep (default: a temporary one)")
@@ -175,7 +199,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"bench_chaos: {len(pool)} clips rendered", flush=True)
     with pulse.null_sink("chaos") as sink:
         soak = Soak(args, work, sink)
-        cfg = cs.write_config(work / "gateway.toml", args.engine, args.port)
+        soak.cos = CosServer() if args.squelch == "serial" else None
+        cfg = cs.write_config(work / "gateway.toml", args.engine, args.port,
+                              soak.cos.url if soak.cos is not None else None)
         watch_stop = threading.Event()
         watcher = threading.Thread(target=soak.watcher.run, args=(watch_stop,), daemon=True)
         watcher.start()
@@ -209,8 +235,14 @@ def main(argv: list[str] | None = None) -> int:
         web.wait(10)
         watch_stop.set()
         watcher.join(5)
-        serial = cs.serial_phase(work, args.serial_removals) if args.serial_removals else None
-    report = cs.evaluate(soak, data, serial)
+        if soak.cos is not None:
+            soak.cos.close()
+    report = cs.evaluate(soak, data)
+    (work / "timeline.json").write_text(json.dumps({
+        "sent": [[x.start, x.end, x.clip.ani, x.clip.kind, x.clip.path.name] for x in soak.sent],
+        "kills": soak.kills, "starts": soak.starts, "sink_cycles": soak.sink_cycles,
+        "serial_cycles": soak.serial_cycles,
+        "log_events": [[t, k, line[:200]] for t, k, line in soak.watcher.events]}, indent=0))
     text = json.dumps(report, indent=1)
     (work / "report.json").write_text(text + "\n")
     cs.print_report(report)

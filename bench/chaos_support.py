@@ -72,7 +72,7 @@ def make_clips(folder: Path, seed: int, count: int = 40) -> list[Clip]:
     return clips
 
 
-def write_config(path: Path, engine: str, port: int) -> Path:
+def write_config(path: Path, engine: str, port: int, squelch_url: str | None) -> Path:
     base = (REPO / "config" / "tapanuli-utara.toml").read_text()
     base = base.replace('device = ""', 'device = "pulse"')
     base = base.replace('models_dir = "../asr_models"', f'models_dir = "{REPO / "asr_models"}"')
@@ -85,6 +85,9 @@ def write_config(path: Path, engine: str, port: int) -> Path:
         base = base.replace('engine = "auto"', 'engine = "whisper"')
     else:
         base = base.replace('engine = "auto"', 'engine = "none"')
+    if squelch_url is not None:
+        base = base.replace('type = "vox" ', 'type = "serial"').replace(
+            'port = "/dev/ht-squelch"', f'port = "{squelch_url}"')
     base += f"\n[web]\nserve = false\nport = {port}\n"
     path.write_text(base)
     return path
@@ -126,6 +129,8 @@ class LogWatcher:
         "capture_down": re.compile(r"capture (?:is )?(?:down|lost)|device (?:vanished|gone|lost)", re.I),
         "worker_restart": re.compile(r"restart(?:ing)? (?:in|after)|worker .* (?:died|crashed)", re.I),
         "dropped": re.compile(r"(\d+) samples dropped", re.I),
+        "squelch_down": re.compile(r"squelch port .* down", re.I),
+        "squelch_up": re.compile(r"squelch port .* back after", re.I),
         "traceback": re.compile(r"^Traceback"),
     }
 
@@ -199,7 +204,7 @@ def _sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def evaluate(soak: Any, data: Path, serial: dict[str, Any] | None) -> dict[str, Any]:
+def evaluate(soak: Any, data: Path) -> dict[str, Any]:
     rows = _stored(data)
     spans = [(r.started_at.timestamp(), (r.ended_at or r.started_at).timestamp()) for r in rows]
     watcher: LogWatcher = soak.watcher
@@ -212,12 +217,29 @@ def evaluate(soak: Any, data: Path, serial: dict[str, Any] | None) -> dict[str, 
     for _down, up in soak.sink_cycles:
         seen = watcher.first_after("capture_up", up)
         back_after_device.append((seen - up) if seen else None)
+    back_after_serial = []
+    for _down, up in soak.serial_cycles:
+        seen = watcher.first_after("squelch_up", up)
+        back_after_serial.append((seen - up) if seen else None)
     windows = [(k, k + (d if d is not None else 30.0) + 1.0) for k, d in down_after_kill]
+
+    # Systematic offsets between the truth's clock (paplay start + clip offsets) and the stored one
+    # (playback and capture latency; a serial COS edge is applied to audio that is already buffered):
+    # measured on clean one-to-one pairs and taken out before counting uncovered seconds.
+    starts_off, ends_off = [], []
+    for sent in soak.sent:
+        hits = [r for (a, b), r in zip(spans, rows, strict=True) if _overlap(sent.start, sent.end, a, b)]
+        if len(hits) == 1 and not hits[0].recovered and not hits[0].kerchunk and sent.clip.kind == "speech":
+            starts_off.append(hits[0].started_at.timestamp() - sent.start)
+            ends_off.append((hits[0].ended_at or hits[0].started_at).timestamp() - sent.end)
+    d_start = float(np.median(starts_off)) if starts_off else 0.0
+    d_end = float(np.median(ends_off)) if ends_off else 0.0
+    shifted = [Sent(x.clip, x.start + d_start, x.end + d_end) for x in soak.sent]
 
     matched = lost_dead = lost_alive = 0
     lost_s_kill = lost_s_other = 0.0
     ani = {"right": 0, "wrong": 0, "missing": 0}
-    for sent in soak.sent:
+    for sent in shifted:
         hits = [(_overlap(sent.start, sent.end, a, b), r) for (a, b), r in zip(spans, rows, strict=True)]
         hits = [h for h in hits if h[0] > 0]
         gap = _uncovered(sent.start, sent.end, [sp for sp in spans if _overlap(sent.start, sent.end, *sp)])
@@ -240,7 +262,7 @@ def evaluate(soak: Any, data: Path, serial: dict[str, Any] | None) -> dict[str, 
     # the audio a kill cut off: kill time minus the end of the recovered transmission it interrupted
     cut_off = []
     for k in soak.kills:
-        on_air = [s for s in soak.sent if s.start < k < s.end]
+        on_air = [s for s in shifted if s.start < k < s.end]
         if not on_air:
             continue
         before = [b for a, b in spans if a < k <= b + 5.0]
@@ -273,6 +295,7 @@ def evaluate(soak: Any, data: Path, serial: dict[str, Any] | None) -> dict[str, 
         "minutes": soak.args.minutes, "engine": soak.args.engine,
         "sent": len(soak.sent), "sent_speech": sum(s.clip.kind == "speech" for s in soak.sent),
         "stored_rows": len(rows), "matched": matched,
+        "clock_offset_start_s": round(d_start, 3), "clock_offset_end_s": round(d_end, 3),
         "lost_while_dead": lost_dead, "lost_while_running": lost_alive,
         "lost_audio_s_total": round(lost_s_kill + lost_s_other, 2),
         "lost_audio_s_per_kill": round(lost_s_kill / max(1, len(soak.kills)), 2),
@@ -285,12 +308,14 @@ def evaluate(soak: Any, data: Path, serial: dict[str, Any] | None) -> dict[str, 
                                       "median": round(float(np.median(downs)), 2) if downs else None,
                                       "never_back": sum(d is None for _, d in down_after_kill)},
         "capture_back_after_device_s": [round(b, 2) if b is not None else None for b in back_after_device],
+        "squelch_back_after_port_s": [round(b, 2) if b is not None else None for b in back_after_serial],
+        "squelch_down_lines": sum(1 for _, k, _ in watcher.events if k == "squelch_down"),
         "dropped_samples": dropped,
         "ani": ani, "orphan_files": len(orphans), "orphans": orphans[:10], "duplicates": dupes,
         "hash_mismatches": bad_hash, "undecodable": undecodable,
         "web_up_pct": round(100.0 * sum(ok for _, ok in polls) / max(1, len(polls)), 2),
         "web_longest_outage_s": round(longest_web, 2),
-        "serial": serial,
+        "squelch": soak.args.squelch,
     }
 
 
@@ -299,6 +324,8 @@ TARGETS = [
     ("lost_audio_s_outside_kills", "0 s lost outside kill windows", lambda v: v <= 0.5),
     ("cut_off_by_kill_s", "<= 1 s of audio lost per kill", lambda v: all(c <= 1.0 for c in v)),
     ("capture_back_after_device_s", "capture back <= 5 s after the device returns",
+     lambda v: all(b is not None and b <= 5.0 for b in v)),
+    ("squelch_back_after_port_s", "squelch back <= 5 s after the port returns",
      lambda v: all(b is not None and b <= 5.0 for b in v)),
     ("duplicates", "0 duplicates", lambda v: v == 0),
     ("orphan_files", "0 orphan files", lambda v: v == 0),
