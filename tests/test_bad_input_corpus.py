@@ -194,11 +194,21 @@ def _argv(case: dict[str, Any], tmp: Path, data: Path, recipes: Recipes) -> tupl
     return ["--config", _config(case, tmp), "--data-dir", str(data), *map(fill, case["argv"])], expected
 
 
+def _existing_store(data: Path) -> None:
+    """A data directory a daemon has run in: the directory and an empty, current database."""
+    from gateway.store.db import Database, default_url
+
+    data.mkdir()
+    db = Database(default_url(data))
+    db.migrate()
+    db.close()
+
+
 @pytest.mark.parametrize("case", CORPUS, ids=[c["id"] for c in CORPUS])
 def test_bad_input(case: dict[str, Any], tmp_path: Path, recipes: Recipes) -> None:
     data = tmp_path / "data"
     if case.get("data_exists"):
-        data.mkdir()
+        _existing_store(data)
     argv, expected = _argv(case, tmp_path, data, recipes)
     _check(case, *_run_in_process(argv))
     _check_state(case, data)
@@ -216,7 +226,7 @@ def test_bad_input(case: dict[str, Any], tmp_path: Path, recipes: Recipes) -> No
 def test_bad_input_as_a_real_process(case: dict[str, Any], tmp_path: Path, recipes: Recipes) -> None:
     data = tmp_path / "data"
     if case.get("data_exists"):
-        data.mkdir()
+        _existing_store(data)
     argv, _ = _argv(case, tmp_path, data, recipes)
     r = run_cli(*argv)
     _check(case, r.returncode, r.stdout, r.stderr)

@@ -86,7 +86,7 @@ def test_the_sound_card_vanishes_and_returns_under_a_running_daemon(pulse_sink: 
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     cfg = tmp_path / "c.toml"
-    cfg.write_text(f'[audio]\ndevice = "pulse"\n[web]\nport = {port}\n')
+    cfg.write_text(f'[audio]\ndevice = "pulse"\n[asr]\nengine = "none"\n[web]\nport = {port}\n')
     data_dir = tmp_path / "data"
     log_path = tmp_path / "daemon.log"
     with open(log_path, "w") as log_file:
