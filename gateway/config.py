@@ -29,6 +29,8 @@ from gateway.config_checks import (
     short_repr,
     station_problem,
 )
+from gateway import config_radio
+from gateway.config_radio import Cm108SquelchConfig, PttConfig, RigctldSquelchConfig
 from gateway.dtmf import DtmfConfig  # the decoder's own settings dataclass is the [dtmf] table
 
 ENV_CONFIG = "HT_GATEWAY_CONFIG"
@@ -76,6 +78,9 @@ class SquelchConfig:
     type: str = "vox"
     vox: VoxConfig = field(default_factory=VoxConfig)
     serial: SerialSquelchConfig = field(default_factory=SerialSquelchConfig)
+    cm108: Cm108SquelchConfig = field(default_factory=Cm108SquelchConfig)
+    rigctld: RigctldSquelchConfig = field(default_factory=RigctldSquelchConfig)
+    inputs: tuple[str, ...] = ()  # for type "any"/"all" (gateway/config_radio.py)
 
 
 @dataclass(frozen=True)
@@ -178,6 +183,7 @@ class Config:
     gateway: GatewayConfig = field(default_factory=GatewayConfig)
     audio: AudioConfig = field(default_factory=AudioConfig)
     squelch: SquelchConfig = field(default_factory=SquelchConfig)
+    ptt: PttConfig = field(default_factory=PttConfig)
     segmenter: SegmenterConfig = field(default_factory=SegmenterConfig)
     recorder: RecorderConfig = field(default_factory=RecorderConfig)
     asr: AsrConfig = field(default_factory=AsrConfig)
@@ -233,7 +239,6 @@ _RULES: list[tuple[str, typing.Callable[[Any], bool], str]] = [
     ("audio.channel", lambda v: 0 <= v < 32, "0..31"),
     ("audio.block_ms", lambda v: 5 <= v <= 200, "5..200"),
     ("audio.buffer_s", lambda v: 1 <= v <= 600, "1..600"),
-    ("squelch.type", lambda v: v in ("vox", "serial"), "'vox' or 'serial'"),
     ("squelch.serial.pin", lambda v: v in ("cts", "dsr", "dcd", "ri"), "'cts', 'dsr', 'dcd' or 'ri'"),
     ("squelch.vox.open_db", lambda v: 1 <= v <= 40, "1..40 dB"),
     ("squelch.vox.close_db", lambda v: 0 < v <= 40, "0..40 dB"),
@@ -279,6 +284,7 @@ _RULES: list[tuple[str, typing.Callable[[Any], bool], str]] = [
     ("dtmf.max_interdigit_gap_ms", lambda v: v <= 5000, "min_gap_ms..5000 ms"),
     ("dtmf.sequence_window_s", lambda v: v <= 60, "0..60 s"),
     ("dtmf.min_level_dbfs", lambda v: -90 <= v <= 0, "-90..0 dBFS"),
+    *config_radio.RULES,
 ]
 
 
@@ -423,7 +429,7 @@ def validate(cfg: Config, where: str = "config") -> Config:
                           "password would cross the network in clear text; use 'starttls' or 'tls'")
     if cfg.squelch.type == "serial" and not cfg.squelch.serial.port:
         raise ConfigError(f"{where}: squelch.serial.port = '': required when squelch.type = 'serial'")
-    problem = station_problem(cfg.stations) or list_problem("report.opd", cfg.report.opd) \
+    problem = config_radio.problem(cfg) or station_problem(cfg.stations) or list_problem("report.opd", cfg.report.opd) \
         or list_problem("report.email.to", cfg.report.email.to)
     if problem:
         raise ConfigError(f"{where}: {problem}")

@@ -1,0 +1,88 @@
+"""PTT on a serial port's RTS or DTR output (a DigiRig, a USB-serial adapter driving a transistor).
+
+Opening a serial port asserts RTS and DTR (pyserial's defaults, and the Linux tty driver raises both
+when the device is opened), which would key a radio wired to either line. So the port is created
+with ``do_not_open``, both lines are set to their *unkeyed* level, and only then opened: pyserial's
+``open()`` applies the stored levels as its last step, so the line is never driven keyed by this
+program. (The kernel's own raise inside ``open(2)`` lasts only until that step, microseconds;
+hardware/README.md says how to wire so that even that cannot key: a CM108 GPIO or rigctld.)
+The other line is held at its idle level too (deasserted, or asserted with ``invert``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+
+import serial
+
+from gateway.config_radio import SerialPttConfig
+from gateway.ptt.base import PttError
+
+PortFactory = Callable[[str], serial.SerialBase]
+
+
+def _unopened(url: str) -> serial.SerialBase:
+    return serial.serial_for_url(url, do_not_open=True)
+
+
+class SerialPtt:
+    def __init__(self, cfg: SerialPttConfig, factory: PortFactory = _unopened) -> None:
+        self.cfg = cfg
+        self.name = f"serial {cfg.line.upper()} on {cfg.port}"
+        self._keyed = False
+        self._closed = False
+        try:
+            port = factory(cfg.port)
+            idle = cfg.invert  # the level that means "not keyed"
+            port.rts = idle
+            port.dtr = idle
+            if cfg.port.startswith("/"):
+                port.exclusive = True  # a second program keying the same radio gets "busy"
+            port.open()
+        except (serial.SerialException, OSError, ValueError) as e:
+            raise PttError(f"ptt.serial.port = {cfg.port!r}: {_reason(e)}") from None
+        self.port = port
+
+    @property
+    def keyed(self) -> bool:
+        return self._keyed
+
+    def _set(self, keyed: bool) -> None:
+        try:
+            setattr(self.port, self.cfg.line, keyed != self.cfg.invert)
+        except (serial.SerialException, OSError, ValueError, AttributeError, TypeError) as e:
+            raise PttError(f"ptt {self.name}: cannot {'key' if keyed else 'unkey'}: {_reason(e)}") from None
+        self._keyed = keyed
+
+    def key(self) -> None:
+        if self._closed:
+            raise PttError(f"ptt {self.name}: closed")
+        self._set(True)
+
+    def unkey(self) -> None:
+        if self._closed:
+            return
+        self._set(False)
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        try:
+            self.unkey()
+        finally:
+            self._closed = True
+            self._keyed = False
+            with contextlib.suppress(Exception):
+                self.port.close()
+
+
+def _reason(e: BaseException) -> str:
+    text = str(e)
+    if "busy" in text.lower() or "Errno 16" in text or "lock" in text.lower():
+        return "port is busy (another program has it open)"
+    if "No such file" in text or "Errno 2" in text:
+        return "no such port"
+    if "Permission denied" in text or "Errno 13" in text:
+        return "permission denied (is the user in group dialout?)"
+    return text.splitlines()[0] if text else e.__class__.__name__
