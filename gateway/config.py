@@ -21,6 +21,7 @@ from datetime import time
 from pathlib import Path
 from typing import Any
 
+from gateway import config_radio
 from gateway.config_checks import (
     CONTROL,
     INT_RANGE,
@@ -29,7 +30,6 @@ from gateway.config_checks import (
     short_repr,
     station_problem,
 )
-from gateway import config_radio
 from gateway.config_radio import Cm108SquelchConfig, PttConfig, RigctldSquelchConfig
 from gateway.dtmf import DtmfConfig  # the decoder's own settings dataclass is the [dtmf] table
 
@@ -429,8 +429,8 @@ def validate(cfg: Config, where: str = "config") -> Config:
                           "password would cross the network in clear text; use 'starttls' or 'tls'")
     if cfg.squelch.type == "serial" and not cfg.squelch.serial.port:
         raise ConfigError(f"{where}: squelch.serial.port = '': required when squelch.type = 'serial'")
-    problem = config_radio.problem(cfg) or station_problem(cfg.stations) or list_problem("report.opd", cfg.report.opd) \
-        or list_problem("report.email.to", cfg.report.email.to)
+    problem = config_radio.problem(cfg) or station_problem(cfg.stations) \
+        or list_problem("report.opd", cfg.report.opd) or list_problem("report.email.to", cfg.report.email.to)
     if problem:
         raise ConfigError(f"{where}: {problem}")
     return cfg

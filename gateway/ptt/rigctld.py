@@ -54,10 +54,10 @@ class RigctlConnection:
                 sock.sendall(cmd.encode("ascii") + b"\n")
                 answer = self._line(sock)
                 break
-            except (OSError, socket.timeout) as e:
+            except OSError as e:  # socket.timeout is an OSError
                 self.close()
-                if attempt == 2 or isinstance(e, socket.timeout):
-                    what = "no answer" if isinstance(e, socket.timeout) else (e.strerror or str(e))
+                if attempt == 2 or isinstance(e, TimeoutError):
+                    what = "no answer" if isinstance(e, TimeoutError) else (e.strerror or str(e))
                     raise RigctlError(f"{self.where}: {cmd!r}: {what}") from None
         if answer.startswith("RPRT"):
             code = answer.split()[1] if len(answer.split()) > 1 else "?"

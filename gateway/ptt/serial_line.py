@@ -12,6 +12,7 @@ The other line is held at its idle level too (deasserted, or asserted with ``inv
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Callable
 
 import serial
@@ -40,6 +41,9 @@ class SerialPtt:
             if cfg.port.startswith("/"):
                 port.exclusive = True  # a second program keying the same radio gets "busy"
             port.open()
+            # pyserial's open() ignores a port that has no modem lines (a pty, some USB gadgets);
+            # setting the line again (to the same, unkeyed level) makes that an error here
+            setattr(port, cfg.line, idle)
         except (serial.SerialException, OSError, ValueError) as e:
             raise PttError(f"ptt.serial.port = {cfg.port!r}: {_reason(e)}") from None
         self.port = port
@@ -79,10 +83,14 @@ class SerialPtt:
 
 def _reason(e: BaseException) -> str:
     text = str(e)
-    if "busy" in text.lower() or "Errno 16" in text or "lock" in text.lower():
+    m = re.search(r"\[Errno (\d+)\]", text)
+    errno = int(m.group(1)) if m else getattr(e, "errno", None)
+    if "busy" in text.lower() or errno == 16 or "lock" in text.lower():
         return "port is busy (another program has it open)"
-    if "No such file" in text or "Errno 2" in text:
+    if errno == 2:
         return "no such port"
-    if "Permission denied" in text or "Errno 13" in text:
+    if errno == 13:
         return "permission denied (is the user in group dialout?)"
+    if errno in (22, 25):
+        return "this port cannot drive RTS/DTR (no modem control lines)"
     return text.splitlines()[0] if text else e.__class__.__name__
