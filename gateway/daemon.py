@@ -28,6 +28,7 @@ from gateway.pipeline import PROCESSING_RATE, Pipeline, PipelineStats, Transmiss
 from gateway.recorder import Recorder
 from gateway.recovery import recover_interrupted
 from gateway.squelch.base import Squelch
+from gateway.squelch.factory import build_squelch
 from gateway.store.db import Database, default_url
 from gateway.store.models import Transmission
 from gateway.transcribe import TranscriptionStage
@@ -70,19 +71,6 @@ def open_store(cfg: Config, data_dir: Path) -> Database:
     db.migrate()
     recover_interrupted(db, data_dir, cfg.segmenter)
     return db
-
-
-def build_squelch(cfg: Config, health: Health | None = None) -> Squelch:
-    if cfg.squelch.type == "serial":
-        from gateway.squelch.serial_pin import SerialPinSquelch
-
-        squelch = SerialPinSquelch(cfg.squelch.serial, listener=health)
-        if health is not None:
-            health.squelch_state(True, "")
-        return squelch
-    from gateway.squelch.vox import VoxSquelch
-
-    return VoxSquelch(cfg.squelch.vox, PROCESSING_RATE)
 
 
 def build_recognizer(cfg: Config) -> Recognizer | None:
