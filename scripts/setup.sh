@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 want=(python3 python3-venv python3-dev gcc portaudio19-dev libsndfile1 espeak-ng sox fonts-dejavu-core)
 if [[ "${1:-}" == "test" ]]; then
   want+=(libsox-fmt-all multimon-ng postgresql pulseaudio pulseaudio-utils libasound2-plugins
-         poppler-utils chromium systemd)
+         poppler-utils chromium systemd libhamlib-utils)
 fi
 missing=()
 for p in "${want[@]}"; do
