@@ -24,7 +24,8 @@ from gateway import identify
 from gateway.asr.base import Recognizer
 from gateway.audio.source import AudioSource, FileSource
 from gateway.config import Config
-from gateway.pipeline import PROCESSING_RATE, Pipeline, PipelineStats, TransmissionWriter
+from gateway.lock import DataDirLock
+from gateway.pipeline import PROCESSING_RATE, Pipeline, PipelineStats, TransmissionWriter, source_identity
 from gateway.recorder import Recorder
 from gateway.recovery import recover_interrupted
 from gateway.squelch.base import Squelch
@@ -64,7 +65,7 @@ def prepare_data_dir(path: Path) -> Path:
 def open_store(cfg: Config, data_dir: Path) -> Database:
     db = Database(cfg.store.url or default_url(data_dir))
     db.migrate()
-    recover_interrupted(db, data_dir, cfg.segmenter)
+    recover_interrupted(db, data_dir, cfg)
     return db
 
 
@@ -112,7 +113,8 @@ def run_pipeline(cfg: Config, data_dir: Path, source: AudioSource, squelch: Sque
     recorder = Recorder(data_dir / "recordings", PROCESSING_RATE, cfg.recorder, cfg.tz)
     writer = TransmissionWriter(db, recorder, data_dir, source.name, [stage] if stage else [],
                                 analyzers=[AniAnalyzer(PROCESSING_RATE, cfg.dtmf)],
-                                identify=lambda s, row: identify.apply(s, row, cfg))
+                                identify=lambda s, row: identify.apply(s, row, cfg), cfg=cfg,
+                                uid_seed=source_identity(source))
     pipeline = Pipeline(source, squelch, cfg.segmenter, writer, stop)
     stats = pipeline.run(progress=progress, heartbeat=heartbeat)
     return RunResult(stats, writer.closed)
@@ -133,7 +135,12 @@ def process_file(cfg: Config, data_dir: Path, path: Path, start: datetime, realt
     if recognizer is _FROM_CONFIG:
         recognizer = build_recognizer(cfg)
     prepare_data_dir(data_dir)
-    db = open_store(cfg, data_dir)
+    lock = DataDirLock(data_dir, "ht-gateway process").acquire()  # before the database is touched
+    try:
+        db = open_store(cfg, data_dir)
+    except BaseException:
+        lock.release()
+        raise
     stage = transcription_stage(cfg, recognizer, db, data_dir)
     try:
         result = run_pipeline(cfg, data_dir, source, squelch, db, stop, progress, stage=stage)
@@ -147,6 +154,7 @@ def process_file(cfg: Config, data_dir: Path, path: Path, start: datetime, realt
         if stage is not None:
             stage.stop()
         db.close()
+        lock.release()
 
 
 def install_signal_handlers(stop: threading.Event) -> None:
@@ -179,6 +187,8 @@ def run_daemon(cfg: Config, data_dir: Path, stop: threading.Event | None = None)
         squelch = build_squelch(cfg)
         recognizer = build_recognizer(cfg)
         prepare_data_dir(data_dir)
+    lock = DataDirLock(data_dir, "ht-gateway run").acquire()  # before the database is touched
+    if not cfg.audio.device:
         source = _demo_source(cfg, data_dir)
     db = open_store(cfg, data_dir)
     stage = transcription_stage(cfg, recognizer, db, data_dir)
@@ -210,6 +220,7 @@ def run_daemon(cfg: Config, data_dir: Path, stop: threading.Event | None = None)
         if stage is not None:
             stage.stop()
         db.close()
+        lock.release()
     return 0
 
 
