@@ -28,7 +28,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from gateway.audio.dsp import Framer, Resampler
-from gateway.audio.source import AudioSource, AudioSourceError
+from gateway.audio.source import AudioSource, AudioSourceError, FileSource
 from gateway.config import Config
 from gateway.faults import fault_point
 from gateway.logutil import RateLimitedLog
@@ -76,15 +76,10 @@ def transmission_uid(seed: str, audio_start: float) -> str:
 
 
 def source_identity(source: AudioSource) -> str | None:
-    """What makes a file source the same input again: its content (sha256); None for live sources."""
-    path = getattr(source, "path", None)
-    if path is None:
-        return None
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return f"file:{h.hexdigest()}"
+    """What makes a file the same input again: its name (with ``--start``, through the first
+    sample's time); None for live sources (random uids). A repaired copy of a truncated file, under
+    the same name and start, resumes the earlier run instead of duplicating it."""
+    return source.name if isinstance(source, FileSource) else None
 
 
 class TransmissionWriter:
@@ -140,6 +135,9 @@ class TransmissionWriter:
         if self.uid_seed is not None:
             tx.uid = transmission_uid(self.uid_seed, tx.audio_start)
         temp, final = self.recorder.paths_for(tx.uid, tx.audio_start)
+        live = _LiveTx(None, None)
+        with self._lock:  # live from here on: a reconcile leaves its row and file alone
+            self._live[tx.uid] = live
         row_id: int | None = None
         if self._store_ok:
             try:
@@ -149,16 +147,14 @@ class TransmissionWriter:
         if row_id == -1:
             log.info("transmission at %s already stored; skipped", epoch_to_dt(tx.start).isoformat())
             self.skipped += 1
-            self._live[tx.uid] = _LiveTx(None, None, skip=True)
+            live.skip = True
             return
+        live.row_id = row_id
         fault_point("after_open_commit")
-        rec: LiveRecording | None = None
         try:
-            rec = self.recorder.begin(tx.uid, tx.audio_start)
+            live.rec = self.recorder.begin(tx.uid, tx.audio_start)
         except (OSError, RuntimeError) as e:
             log.error("recording %s: cannot create the file (%s)", temp.name, e)
-        with self._lock:
-            self._live[tx.uid] = _LiveTx(row_id, rec)
         for stage in (*self.analyzers, *self.listeners):
             stage.on_open(tx)
 
@@ -179,6 +175,7 @@ class TransmissionWriter:
             row.status, row.recovered, row.cut_short = "recording", False, False
             row.temp_path, row.audio_path, row.source = self._rel(temp), self._rel(final), self.source_name
             s.flush()
+            fault_point("open_commit")
             return row.id
 
     def on_audio(self, tx: TxInfo, samples: np.ndarray) -> None:
@@ -200,7 +197,8 @@ class TransmissionWriter:
     def on_close(self, tx: TxInfo) -> None:
         live = self._live[tx.uid]
         if live.skip:
-            del self._live[tx.uid]
+            with self._lock:
+                del self._live[tx.uid]
             return
         result = None
         if live.rec is not None:
@@ -263,6 +261,7 @@ class TransmissionWriter:
             if self.identify is not None:
                 self.identify(s, row)
             row_id = row.id
+            fault_point("close_commit")
         fault_point("after_commit")
         with self._lock:
             self._unsettled.pop(uid, None)

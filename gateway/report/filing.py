@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from gateway.config import Config, parse_hhmm
+from gateway.faults import fault_point
 from gateway.report.build import build_report
 from gateway.store.db import Database
 from gateway.store.models import FollowUp, ReportRevision, utcnow
@@ -60,6 +61,7 @@ def file_report(db: Database, cfg: Config, day: date, now: datetime, reason: str
                              content_sha256=report["content_sha256"])
         s.add(rev)
         _open_followups(s, day, report, now)
+        fault_point("report_filing")
     log.info("report %s revision %d filed (%s)", day, number, reason)
     return rev
 
