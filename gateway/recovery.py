@@ -127,8 +127,8 @@ def redecode_ani(d: Decoded, cfg: Config) -> dict:
     """The DTMF analyzer of the live pipeline, run over recovered audio."""
     from gateway.ani import AniAnalyzer
     from gateway.audio.dsp import Resampler
-    from gateway.pipeline import PROCESSING_RATE
     from gateway.segmenter import TxInfo
+    from gateway.writer import PROCESSING_RATE
 
     audio = Resampler(d.rate, PROCESSING_RATE).process(d.audio, last=True) if d.rate != PROCESSING_RATE \
         else d.audio
@@ -182,6 +182,7 @@ def _adopt_unlisted(db: Database, data_dir: Path, cfg: Config, live: set[str]) -
         final = path
         if name.temp:
             final = recorder.paths_for(uid, start.timestamp())[1]
+            final.parent.mkdir(parents=True, exist_ok=True)
             os.replace(path, final)
             _fsync_dir(final.parent)
         tx_id = _adopt(db, cfg, data_dir, uid, start, final, d)
@@ -235,7 +236,7 @@ class Reconciler:
     """
 
     def __init__(self, db: Database, data_dir: Path, cfg: Config, live: Callable[[], set[str]],
-                 pending: Callable[[], None], interval_s: float = 2.0) -> None:
+                 pending: Callable[[], int], interval_s: float = 2.0) -> None:
         self.db, self.data_dir, self.cfg = db, data_dir, cfg
         self.live, self.pending, self.interval_s = live, pending, interval_s
         self.healthy = threading.Event()
@@ -260,8 +261,8 @@ class Reconciler:
             if self.healthy.is_set() or self._stop.is_set():
                 continue
             try:
-                self.pending()
-                recover_interrupted(self.db, self.data_dir, self.cfg, self.live())
+                stored = self.pending()
+                stored += len(recover_interrupted(self.db, self.data_dir, self.cfg, self.live()))
             except STORE_ERRORS as e:
                 log.warning("store still failing (%s); retrying in %.0f s", _one_line(e), self.interval_s)
                 continue
@@ -269,7 +270,7 @@ class Reconciler:
                 log.exception("reconcile failed; retrying")
                 continue
             self.passes += 1
-            log.warning("store works again: every transmission recorded meanwhile is stored")
+            log.warning("store works again (%d transmission(s) recorded meanwhile now stored)", stored)
             self.healthy.set()
 
     def settle(self, timeout: float) -> bool:

@@ -25,9 +25,9 @@ import time
 from pathlib import Path
 
 import pytest
+from faultkit import SCENARIO, START, check, cli, config, popen, rows, silence
 
 from conftest import need
-from faultkit import SCENARIO, START, check, cli, config, popen, rows, silence
 
 
 @pytest.fixture(scope="module")
@@ -122,13 +122,17 @@ def _tmpfs(where: Path, size: str):  # noqa: ANN202
 
 def _fill(where: Path) -> Path:
     filler = where / "filler"
-    with open(filler, "wb") as f:
-        try:
-            while True:
-                f.write(b"\0" * 65536)
-                f.flush()
-        except OSError as e:
-            assert e.errno == errno.ENOSPC
+    fd = os.open(filler, os.O_WRONLY | os.O_CREAT, 0o644)
+    try:
+        for size in (1 << 16, 512):  # to the last block
+            with contextlib.suppress(OSError):
+                while True:
+                    os.write(fd, b"\0" * size)
+    finally:
+        os.close(fd)
+    with pytest.raises(OSError) as e:
+        os.write(os.open(where / "probe", os.O_WRONLY | os.O_CREAT), b"\0" * 4096)
+    assert e.value.errno == errno.ENOSPC
     return filler
 
 
