@@ -204,3 +204,20 @@ def test_sigterm_while_on_air_flags_cut_short(tmp_path: Path, channel) -> None:
     assert r.returncode == 0, r.stderr
     assert r.stdout.splitlines()[1].endswith(",cut_short"), r.stdout
     assert os.path.exists(data / got[0].audio_path)
+
+
+@pytest.mark.parametrize("fault", ["open_commit:enospc@1", "close_commit:locked@2", "close_commit:enospc@3"])
+def test_a_failed_commit_at_each_write_point_is_stored_later(tmp_path: Path, channel, fault: str) -> None:
+    """The fault point raises what SQLite raises (ENOSPC, "database is locked") inside the open or
+    close transaction: one line, the run goes on, the reconcile stores it with its live values."""
+    path, truth = channel
+    data, cfg = tmp_path / "data", config(tmp_path / "c.toml")
+    r = cli(data, cfg, "process", str(path), "--start", START, fault=fault)
+    assert r.returncode == 0, r.stderr
+    failed = [line for line in r.stderr.splitlines() if "store:" in line and "failed" in line]
+    assert len(failed) == 1, r.stderr
+    assert ("No space left on device" if "enospc" in fault else "database is locked") in failed[0]
+    assert "store works again (1 transmission(s)" in r.stderr or fault.startswith("open"), r.stderr
+    assert "3 transmission(s)" in r.stdout
+    got = check(data, None, truth, {0, 1, 2})
+    assert not any(row.recovered for row in got.values())
