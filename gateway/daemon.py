@@ -27,7 +27,7 @@ from gateway.config import Config
 from gateway.lock import DataDirLock
 from gateway.pipeline import PROCESSING_RATE, Pipeline, PipelineStats, TransmissionWriter, source_identity
 from gateway.recorder import Recorder
-from gateway.recovery import recover_interrupted
+from gateway.recovery import recover_at_start
 from gateway.squelch.base import Squelch
 from gateway.store.db import Database, default_url
 from gateway.store.models import Transmission
@@ -65,7 +65,7 @@ def prepare_data_dir(path: Path) -> Path:
 def open_store(cfg: Config, data_dir: Path) -> Database:
     db = Database(cfg.store.url or default_url(data_dir))
     db.migrate()
-    recover_interrupted(db, data_dir, cfg)
+    recover_at_start(db, data_dir, cfg)
     return db
 
 

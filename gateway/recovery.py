@@ -39,8 +39,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from gateway.config import Config
+from gateway.faults import fault_point
 from gateway.recorder import TEMP_SUFFIX, Decoded, Recorder, decode, parse_name
-from gateway.store.db import Database
+from gateway.store.db import Database, StoreError
 from gateway.store.models import Event, Transmission, utcnow
 
 log = logging.getLogger(__name__)
@@ -79,6 +80,14 @@ def recover_interrupted(db: Database, data_dir: Path, cfg: Config,
     return done
 
 
+def recover_at_start(db: Database, data_dir: Path, cfg: Config) -> list[int]:
+    """:func:`recover_interrupted` before anything runs; a store that fails here is one error line."""
+    try:
+        return recover_interrupted(db, data_dir, cfg)
+    except STORE_ERRORS as e:
+        raise StoreError(f"recovery at start ({data_dir}): {_one_line(e)}") from None
+
+
 def _settle(temp: Path | None, final: Path | None) -> tuple[Path, Decoded] | None:
     """The transmission's audio under its final name: the .part renamed (if it decodes), else the
     final file (if it decodes)."""
@@ -107,6 +116,7 @@ def _complete(db: Database, cfg: Config, data_dir: Path, tx_id: int, path: Path,
         _identify(s, row, cfg)
         s.add(Event(at=utcnow(), kind="recovered", transmission_id=row.id,
                     message=f"recovered {len(d.audio) / d.rate:.1f} s of an interrupted transmission"))
+        fault_point("recovery_commit")
     log.warning("recovered interrupted transmission %d (%.1f s of audio)", tx_id, len(d.audio) / d.rate)
 
 

@@ -142,3 +142,20 @@ def test_sigkill_while_filing_the_report(tmp_path: Path, channel, example_config
         assert truth["transmissions"][i]["station"] in text
     assert got
 
+
+
+def test_a_store_failing_during_recovery_is_one_line_and_loses_nothing(tmp_path: Path, channel) -> None:
+    path, truth = channel
+    data = tmp_path / "data"
+    cfg = config(tmp_path / "c.toml")
+    r = cli(data, cfg, "process", str(path), "--start", START, fault="after_rename@2")
+    assert r.returncode == -9
+    r = cli(data, cfg, "process", str(silence(tmp_path)), "--start", START, fault="recovery_commit:locked")
+    assert r.returncode == 1
+    assert r.stderr.splitlines()[-1].startswith(f"ht-gateway: error: recovery at start ({data}): "), r.stderr
+    assert "database is locked" in r.stderr.splitlines()[-1] and "Traceback" not in r.stderr
+    assert [row.status for row in rows(data, None)] == ["complete", "recording"]  # rolled back
+    r = cli(data, cfg, "process", str(silence(tmp_path)), "--start", START)
+    assert r.returncode == 0, r.stderr
+    got = check(data, None, truth, {0, 1})
+    assert got[1].recovered
