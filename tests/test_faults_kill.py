@@ -94,7 +94,7 @@ def test_sigkill_at_each_step_sqlite(tmp_path: Path, channel, point: str) -> Non
     _kill_then_restart(tmp_path, channel, point, None)
 
 
-@pytest.mark.parametrize("point", ["audio", "after_rename@2"])
+@pytest.mark.parametrize("point", ["audio", "after_rename@2", "open_commit:locked@2,before_rename@2"])
 def test_sigkill_at_each_step_postgresql(tmp_path: Path, channel, pg_url: str, point: str) -> None:
     _kill_then_restart(tmp_path, channel, point, pg_url)
 

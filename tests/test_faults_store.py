@@ -210,8 +210,16 @@ def test_sigterm_while_on_air_flags_cut_short(tmp_path: Path, channel) -> None:
 def test_a_failed_commit_at_each_write_point_is_stored_later(tmp_path: Path, channel, fault: str) -> None:
     """The fault point raises what SQLite raises (ENOSPC, "database is locked") inside the open or
     close transaction: one line, the run goes on, the reconcile stores it with its live values."""
+    _failed_commit_is_stored_later(tmp_path, channel, fault, None)
+
+
+def test_a_failed_commit_is_stored_later_postgresql(tmp_path: Path, channel, pg_url: str) -> None:
+    _failed_commit_is_stored_later(tmp_path, channel, "close_commit:enospc@2", pg_url)
+
+
+def _failed_commit_is_stored_later(tmp_path: Path, channel, fault: str, url: str | None) -> None:  # noqa: ANN001
     path, truth = channel
-    data, cfg = tmp_path / "data", config(tmp_path / "c.toml")
+    data, cfg = tmp_path / "data", config(tmp_path / "c.toml", url)
     r = cli(data, cfg, "process", str(path), "--start", START, fault=fault)
     assert r.returncode == 0, r.stderr
     failed = [line for line in r.stderr.splitlines() if "store:" in line and "failed" in line]
@@ -219,5 +227,5 @@ def test_a_failed_commit_at_each_write_point_is_stored_later(tmp_path: Path, cha
     assert ("No space left on device" if "enospc" in fault else "database is locked") in failed[0]
     assert "store works again (1 transmission(s)" in r.stderr or fault.startswith("open"), r.stderr
     assert "3 transmission(s)" in r.stdout
-    got = check(data, None, truth, {0, 1, 2})
+    got = check(data, url, truth, {0, 1, 2})
     assert not any(row.recovered for row in got.values())
