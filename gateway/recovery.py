@@ -21,7 +21,8 @@ recorded audio (the same analyzer as live) and it is identified like any other t
 transcription stage finds it pending and transcribes it from the file.
 
 The same code runs at start (everything) and, while live, as a *reconcile* after a failed store write
-(:class:`Reconciler`), skipping the transmissions this process is still recording. Decoding, hashing
+(:class:`Reconciler`), skipping the transmissions this process is still recording and looking for
+unlisted files only in the day folders it wrote to. Decoding, hashing
 and the DTMF analysis happen outside any transaction; each write is one short transaction.
 """
 
@@ -50,10 +51,11 @@ STORE_ERRORS: tuple[type[BaseException], ...] = (SQLAlchemyError, OSError)
 ADOPTED_SOURCE = "adopted"
 
 
-def recover_interrupted(db: Database, data_dir: Path, cfg: Config,
-                        live: Iterable[str] = ()) -> list[int]:
+def recover_interrupted(db: Database, data_dir: Path, cfg: Config, live: Iterable[str] = (),
+                        dirs: Iterable[Path] | None = None) -> list[int]:
     """Complete every interrupted transmission and adopt every unlisted recording; returns the ids
-    completed or adopted. ``live``: uids this process is still recording (left alone)."""
+    completed or adopted. ``live``: uids this process is still recording (left alone); ``dirs``:
+    look for unlisted files only in these day folders (default: the whole recordings tree)."""
     live = set(live)
     done: list[int] = []
     with db.read() as s:
@@ -76,7 +78,7 @@ def recover_interrupted(db: Database, data_dir: Path, cfg: Config,
         path, decoded = got
         _complete(db, cfg, data_dir, tx_id, path, decoded)
         done.append(tx_id)
-    done += _adopt_unlisted(db, data_dir, cfg, live)
+    done += _adopt_unlisted(db, data_dir, cfg, live, dirs)
     return done
 
 
@@ -155,11 +157,14 @@ def _identify(s, row: Transmission, cfg: Config) -> None:  # noqa: ANN001
     identify.apply(s, row, cfg)
 
 
-def _adopt_unlisted(db: Database, data_dir: Path, cfg: Config, live: set[str]) -> list[int]:
+def _adopt_unlisted(db: Database, data_dir: Path, cfg: Config, live: set[str],
+                    dirs: Iterable[Path] | None) -> list[int]:
     root = data_dir / "recordings"
     if not root.is_dir():
         return []
-    files = [p for p in root.rglob("*.ogg*") if "orphans" not in p.relative_to(root).parts
+    found = root.rglob("*.ogg*") if dirs is None else \
+        (p for d in dirs if d.is_dir() for p in d.glob("*.ogg*"))
+    files = [p for p in found if "orphans" not in p.relative_to(root).parts
              and (p.name.endswith(".ogg") or p.name.endswith(TEMP_SUFFIX))]
     named = [(p, n) for p in files if (n := parse_name(p.name, cfg.tz)) is not None]
     uids = {n.uid for _, n in named if n.uid}
@@ -246,9 +251,11 @@ class Reconciler:
     """
 
     def __init__(self, db: Database, data_dir: Path, cfg: Config, live: Callable[[], set[str]],
-                 pending: Callable[[], int], interval_s: float = 2.0) -> None:
+                 pending: Callable[[], int], dirs: Callable[[], set[Path]] | None = None,
+                 interval_s: float = 2.0) -> None:
         self.db, self.data_dir, self.cfg = db, data_dir, cfg
         self.live, self.pending, self.interval_s = live, pending, interval_s
+        self.dirs = dirs  # the day folders this process wrote to (None: the whole tree)
         self.healthy = threading.Event()
         self.healthy.set()
         self._wake = threading.Event()
@@ -272,7 +279,8 @@ class Reconciler:
                 continue
             try:
                 stored = self.pending()
-                stored += len(recover_interrupted(self.db, self.data_dir, self.cfg, self.live()))
+                stored += len(recover_interrupted(self.db, self.data_dir, self.cfg, self.live(),
+                                                  self.dirs() if self.dirs else None))
             except STORE_ERRORS as e:
                 log.warning("store still failing (%s); retrying in %.0f s", _one_line(e), self.interval_s)
                 continue

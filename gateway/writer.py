@@ -110,8 +110,9 @@ class TransmissionWriter:
         self._cut_short: set[str] = set()
         self.closed: list[int] = []  # ids of transmissions completed by this writer, in order
         self.skipped = 0  # transmissions already stored by an earlier run
-        self.reconciler = Reconciler(db, data_dir, cfg, self._not_settled, self.store_unsettled) \
-            if cfg is not None else None
+        self._dirs: set[Path] = set()  # day folders written to (where a reconcile looks)
+        self.reconciler = Reconciler(db, data_dir, cfg, self._not_settled, self.store_unsettled,
+                                     self._written_dirs) if cfg is not None else None
         self._fail_log = RateLimitedLog(log, 30.0)
 
     def _rel(self, p: Path) -> str:
@@ -129,6 +130,10 @@ class TransmissionWriter:
             raise e
         self.reconciler.failed()
 
+    def _written_dirs(self) -> set[Path]:
+        with self._lock:
+            return set(self._dirs)
+
     def _not_settled(self) -> set[str]:
         with self._lock:
             return set(self._live) | set(self._unsettled)
@@ -140,6 +145,7 @@ class TransmissionWriter:
         live = _LiveTx(None, None)
         with self._lock:  # live from here on: a reconcile leaves its row and file alone
             self._live[tx.uid] = live
+            self._dirs.add(final.parent)
         row_id: int | None = None
         if self._store_ok:
             try:
