@@ -1,10 +1,10 @@
 """Recorder: one Ogg Opus file per transmission, written while it is live.
 
-The file grows under a temporary name (``.<uid>.ogg.part`` in the day's folder) as audio arrives;
+The file grows under a temporary name (``.NAME.ogg.part`` in the day's folder) as audio arrives;
 we ask libsndfile's Ogg/Opus writer for a page every 500 ms (``SFC_SET_OGG_PAGE_LATENCY_MS``), which
 with the segmenter's 0.4 s tail hold-back means a process killed mid-transmission loses < 1 s.
-On close the file is fsynced, renamed to its final name and hashed. :func:`recover` turns a
-temporary file left by a crash into a normal recording.
+On close the file is fsynced, renamed to its final name and hashed. :func:`decode` reads back what
+a crash left (gateway/recovery.py finishes it).
 
 Layout: ``<data>/recordings/YYYY/MM/DD/YYYYMMDDTHHMMSS.mmm+ZZZZ_<uid>.ogg`` (temporary:
 ``.<that name>.part``), the date in the configured time zone. The name carries the first sample's
@@ -98,7 +98,7 @@ class LiveRecording:
         )
 
     def close_partial(self) -> None:
-        """Close the file under its temporary name (left for :func:`recover`)."""
+        """Close the file under its temporary name (left for gateway/recovery.py)."""
         if not self._file.closed:
             self._file.close()
 
@@ -174,30 +174,6 @@ def decode(path: Path) -> Decoded | None:
     if len(audio) == 0:
         return None
     return Decoded(audio, int(rate), sha256_file(path), path.stat().st_size)
-
-
-def recover(temp_path: Path, final_path: Path) -> RecordingResult | None:
-    """Make a recording of a temporary file left by a crash; None (and the file removed) if empty.
-
-    An Ogg Opus stream cut off mid-page still decodes up to its last complete page; the file is kept
-    as it is (no re-encoding) and renamed to its final name.
-    """
-    try:
-        audio, rate = sf.read(str(temp_path), dtype="float32", always_2d=False)
-    except (sf.LibsndfileError, RuntimeError) as e:
-        log.warning("%s: unreadable partial recording (%s); removed", temp_path, e)
-        audio, rate = np.zeros(0, np.float32), 1
-    if len(audio) == 0:
-        temp_path.unlink(missing_ok=True)
-        return None
-    os.replace(temp_path, final_path)
-    _fsync_dir(final_path.parent)
-    return RecordingResult(
-        path=final_path, sha256=sha256_file(final_path), duration_s=len(audio) / rate,
-        peak_dbfs=_to_db(float(np.max(np.abs(audio)))),
-        rms_dbfs=_to_db(float(np.mean(audio.astype(np.float64) ** 2)), power=True),
-        size=final_path.stat().st_size,
-    )
 
 
 def _set_page_latency(f: sf.SoundFile, ms: float) -> None:
