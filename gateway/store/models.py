@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -65,7 +66,9 @@ class Transmission(Base):
     kerchunk: Mapped[bool] = mapped_column(Boolean, default=False)
     stuck: Mapped[bool] = mapped_column(Boolean, default=False)
     recovered: Mapped[bool] = mapped_column(Boolean, default=False)
-    cut_short: Mapped[bool] = mapped_column(Boolean, default=False)  # the gateway stopped mid-way
+    # the gateway stopped (or its input broke off) mid-way; a server default only, so inserts written
+    # for older schemas (tests that migrate down) still work
+    cut_short: Mapped[bool] = mapped_column(Boolean, server_default=false())
     audio_path: Mapped[str | None] = mapped_column(String(400))  # relative to the data directory
     temp_path: Mapped[str | None] = mapped_column(String(400))
     sha256: Mapped[str | None] = mapped_column(String(64))
