@@ -107,6 +107,7 @@ class TransmissionWriter:
         self._live: dict[str, _LiveTx] = {}
         self._unsettled: dict[str, tuple[int | None, dict[str, Any]]] = {}
         self._lock = threading.Lock()
+        self._storing = threading.Lock()
         self._cut_short: set[str] = set()
         self.closed: list[int] = []  # ids of transmissions completed by this writer, in order
         self.skipped = 0  # transmissions already stored by an earlier run
@@ -230,8 +231,8 @@ class TransmissionWriter:
                 self._unsettled[tx.uid] = (live.row_id, cols)
                 del self._live[tx.uid]
             if self._store_ok:
-                try:
-                    self._store(tx.uid, live.row_id, cols)
+                try:  # this one, and any left over from a reconcile that ended just before it
+                    self.store_unsettled()
                 except STORE_ERRORS as e:
                     self._store_failed(f"transmission at {epoch_to_dt(tx.start).isoformat()}: close", e)
             elif self.reconciler is not None:
@@ -277,10 +278,11 @@ class TransmissionWriter:
 
     def store_unsettled(self) -> int:
         """Store what failed to commit earlier (called by the reconciler's thread); how many."""
-        with self._lock:
-            items = list(self._unsettled.items())
-        for uid, (row_id, cols) in items:
-            self._store(uid, row_id, cols)
+        with self._storing:  # one caller at a time, so nothing is stored (or counted) twice
+            with self._lock:
+                items = list(self._unsettled.items())
+            for uid, (row_id, cols) in items:
+                self._store(uid, row_id, cols)
         return len(items)
 
     def mark_cut_short(self, tx: TxInfo) -> None:
@@ -291,6 +293,11 @@ class TransmissionWriter:
         """End of the run: wait (a while) for a failing store to take what is still in memory."""
         if self.reconciler is None:
             return
+        if self._unsettled and self._store_ok:
+            try:
+                self.store_unsettled()
+            except STORE_ERRORS as e:
+                self._store_failed("storing the last transmissions", e)
         if not self.reconciler.settle(timeout):
             log.error("store: %d transmission(s) are on disk but not in the database yet; the next "
                       "start stores them", len(self._unsettled))
