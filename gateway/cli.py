@@ -97,13 +97,14 @@ def main(argv: list[str] | None = None) -> int:
     from gateway.asr.models import ModelError
     from gateway.audio.source import AudioSourceError
     from gateway.daemon import DataDirError
+    from gateway.lock import DataDirBusy
     from gateway.squelch.serial_pin import SerialSquelchError
     from gateway.store.db import StoreError
 
     try:
         return _dispatch(args)
     except (ConfigError, AudioSourceError, SerialSquelchError, DataDirError, ModelError,
-            RecognizerError) as e:
+            RecognizerError, DataDirBusy) as e:
         print(f"ht-gateway: error: {e}", file=sys.stderr)
         return 2
     except StoreError as e:

@@ -24,9 +24,10 @@ from gateway import identify
 from gateway.asr.base import Recognizer
 from gateway.audio.source import AudioSource, FileSource
 from gateway.config import Config
-from gateway.pipeline import PROCESSING_RATE, Pipeline, PipelineStats, TransmissionWriter
+from gateway.lock import DataDirLock
+from gateway.pipeline import PROCESSING_RATE, Pipeline, PipelineStats, TransmissionWriter, source_identity
 from gateway.recorder import Recorder
-from gateway.recovery import recover_interrupted
+from gateway.recovery import recover_at_start, recover_interrupted
 from gateway.squelch.base import Squelch
 from gateway.squelch.factory import build_squelch
 from gateway.store.db import Database, default_url
@@ -69,7 +70,7 @@ def prepare_data_dir(path: Path) -> Path:
 def open_store(cfg: Config, data_dir: Path) -> Database:
     db = Database(cfg.store.url or default_url(data_dir))
     db.migrate()
-    recover_interrupted(db, data_dir, cfg.segmenter)
+    recover_at_start(db, data_dir, cfg)
     return db
 
 
@@ -107,7 +108,8 @@ def run_pipeline(cfg: Config, data_dir: Path, source: AudioSource, squelch: Sque
     recorder = Recorder(data_dir / "recordings", PROCESSING_RATE, cfg.recorder, cfg.tz)
     writer = TransmissionWriter(db, recorder, data_dir, source.name, [stage] if stage else [],
                                 analyzers=[AniAnalyzer(PROCESSING_RATE, cfg.dtmf)],
-                                identify=lambda s, row: identify.apply(s, row, cfg))
+                                identify=lambda s, row: identify.apply(s, row, cfg), cfg=cfg,
+                                uid_seed=source_identity(source))
     pipeline = Pipeline(source, squelch, cfg.segmenter, writer, stop)
     stats = pipeline.run(progress=progress, heartbeat=heartbeat)
     return RunResult(stats, writer.closed)
@@ -128,7 +130,12 @@ def process_file(cfg: Config, data_dir: Path, path: Path, start: datetime, realt
     if recognizer is _FROM_CONFIG:
         recognizer = build_recognizer(cfg)
     prepare_data_dir(data_dir)
-    db = open_store(cfg, data_dir)
+    lock = DataDirLock(data_dir, "ht-gateway process").acquire()  # before the database is touched
+    try:
+        db = open_store(cfg, data_dir)
+    except BaseException:
+        lock.release()
+        raise
     stage = transcription_stage(cfg, recognizer, db, data_dir)
     try:
         result = run_pipeline(cfg, data_dir, source, squelch, db, stop, progress, stage=stage)
@@ -142,6 +149,7 @@ def process_file(cfg: Config, data_dir: Path, path: Path, start: datetime, realt
         if stage is not None:
             stage.stop()
         db.close()
+        lock.release()
 
 
 def install_signal_handlers(stop: threading.Event) -> None:
@@ -178,17 +186,22 @@ def run_daemon(cfg: Config, data_dir: Path, stop: threading.Event | None = None)
         squelch = build_squelch(cfg, health)
         recognizer = build_recognizer(cfg)
         prepare_data_dir(data_dir)
-        source = _demo_source(cfg, data_dir)
-    db = open_store(cfg, data_dir)
-    stage = transcription_stage(cfg, recognizer, db, data_dir)
+    lock = DataDirLock(data_dir, "ht-gateway run").acquire()  # before the database is touched
+    try:
+        if not cfg.audio.device:
+            source = _demo_source(cfg, data_dir)
+        db = open_store(cfg, data_dir)
+        stage = transcription_stage(cfg, recognizer, db, data_dir)
 
-    def rebuild() -> tuple[AudioSource | None, Squelch]:
-        """After capture failed: finish what it left (rows in ``recording``), then open afresh."""
-        recover_interrupted(db, data_dir, cfg.segmenter)
-        return (open_live_source(cfg, health) if cfg.audio.device else None), build_squelch(cfg, health)
+        def rebuild() -> tuple[AudioSource | None, Squelch]:
+            """After capture failed: finish what it left (rows in ``recording``), then open afresh."""
+            recover_interrupted(db, data_dir, cfg)
+            return (open_live_source(cfg, health) if cfg.audio.device else None), build_squelch(cfg, health)
 
-    return run_services(cfg, data_dir, source, squelch, db, stage, stop, health, SystemdNotifier(),
-                        rebuild)
+        return run_services(cfg, data_dir, source, squelch, db, stage, stop, health, SystemdNotifier(),
+                            rebuild)
+    finally:
+        lock.release()
 
 
 def run_services(cfg: Config, data_dir: Path, source: AudioSource | None, squelch: Squelch,

@@ -2,138 +2,38 @@
 
 The same :class:`Pipeline` runs live (``ht-gateway run``, PyAudio source) and offline
 (``ht-gateway process FILE``, file source); only the source differs. Everything after the source
-runs on one thread, in audio order, at the processing rate (16 kHz, 20 ms frames).
-
-:class:`TransmissionWriter` is the sink that makes a transmission durable: the row is committed
-(status ``recording``, with its temporary file name) before the file is created, the audio is
-written while the transmission is live, and on close the file is renamed and the row completed in
-one transaction. *Analyzers* (the DTMF decoder) see the audio on the pipeline thread and hand their
-findings to that same transaction, where the transmission is also identified; *listeners* (the
-recogniser stage) hear about a transmission after it is committed.
+runs on one thread, in audio order, at the processing rate (16 kHz, 20 ms frames), into a
+:class:`gateway.writer.TransmissionWriter` (the sink that makes each transmission durable). A
+transmission still open when the pipeline is stopped (SIGTERM) or its input breaks off (a truncated
+file) is closed there and flagged ``cut_short``.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any, Protocol
 
 import numpy as np
-from sqlalchemy.orm import Session
 
 from gateway.audio.dsp import Framer, Resampler
-from gateway.audio.source import AudioSource
+from gateway.audio.source import AudioSource, AudioSourceError
 from gateway.logutil import RateLimitedLog
-from gateway.recorder import LiveRecording, Recorder
-from gateway.segmenter import Segmenter, TransmissionSink, TxInfo
+from gateway.segmenter import Segmenter
 from gateway.squelch.base import Squelch
-from gateway.store.db import Database
-from gateway.store.models import Event, Transmission
+from gateway.writer import (  # noqa: F401 - re-exported: the writer's home was here
+    FRAME,
+    FRAME_S,
+    PROCESSING_RATE,
+    Analyzer,
+    TransmissionWriter,
+    epoch_to_dt,
+    source_identity,
+    transmission_uid,
+)
 
 log = logging.getLogger(__name__)
-
-PROCESSING_RATE = 16000
-FRAME_S = 0.02
-FRAME = int(PROCESSING_RATE * FRAME_S)
-
-
-def epoch_to_dt(t: float) -> datetime:
-    return datetime.fromtimestamp(t, UTC)
-
-
-class Analyzer(Protocol):
-    """Looks at a transmission's audio on the pipeline thread; its findings are stored at close."""
-
-    def on_open(self, tx: TxInfo) -> None: ...
-    def on_audio(self, tx: TxInfo, samples: np.ndarray) -> None: ...
-    def result(self, tx: TxInfo) -> dict[str, Any]:
-        """Column values for the transmission row (e.g. ``{"ani": "101"}``)."""
-        ...
-
-
-Identify = Callable[[Session, Transmission], None]
-
-
-class TransmissionWriter:
-    """Records each transmission to disk and to the database; fans events out to listeners."""
-
-    def __init__(self, db: Database, recorder: Recorder, data_dir: Path, source_name: str,
-                 listeners: Sequence[TransmissionSink] = (), analyzers: Sequence[Analyzer] = (),
-                 identify: Identify | None = None) -> None:
-        self.db, self.recorder, self.data_dir = db, recorder, data_dir
-        self.source_name = source_name
-        self.listeners = list(listeners)
-        self.analyzers = list(analyzers)
-        self.identify = identify
-        self._live: dict[str, tuple[int, LiveRecording]] = {}
-        self.closed: list[int] = []  # ids of transmissions completed by this writer, in order
-
-    def _rel(self, p: Path) -> str:
-        return str(p.relative_to(self.data_dir))
-
-    def on_open(self, tx: TxInfo) -> None:
-        temp, final = self.recorder.paths_for(tx.uid, tx.audio_start)
-        with self.db.write() as s:
-            row = Transmission(
-                uid=tx.uid, started_at=epoch_to_dt(tx.start), audio_started_at=epoch_to_dt(tx.audio_start),
-                status="recording", kerchunk=False, stuck=False, recovered=False,
-                temp_path=self._rel(temp), audio_path=self._rel(final), source=self.source_name,
-            )
-            s.add(row)
-            s.flush()
-            row_id = row.id
-        self._live[tx.uid] = (row_id, self.recorder.begin(tx.uid, tx.audio_start))
-        for stage in (*self.analyzers, *self.listeners):
-            stage.on_open(tx)
-
-    def on_audio(self, tx: TxInfo, samples: np.ndarray) -> None:
-        self._live[tx.uid][1].write(samples)
-        for stage in (*self.analyzers, *self.listeners):
-            stage.on_audio(tx, samples)
-
-    def on_close(self, tx: TxInfo) -> None:
-        row_id, rec = self._live.pop(tx.uid)
-        result = rec.finish()
-        findings: dict[str, Any] = {}
-        for analyzer in self.analyzers:
-            findings.update(analyzer.result(tx))
-        with self.db.write() as s:
-            row = s.get_one(Transmission, row_id)
-            row.ended_at = epoch_to_dt(tx.end or tx.start)
-            row.duration_s = round(tx.duration, 3)
-            row.kerchunk, row.stuck = tx.kerchunk, tx.stuck
-            row.status, row.temp_path = "complete", None
-            row.audio_path = self._rel(result.path)
-            row.sha256, row.audio_bytes = result.sha256, result.size
-            row.audio_duration_s = round(result.duration_s, 3)
-            row.peak_dbfs, row.rms_dbfs = round(result.peak_dbfs, 2), round(result.rms_dbfs, 2)
-            for column, value in findings.items():
-                setattr(row, column, value)
-            if self.identify is not None:
-                s.flush()
-                self.identify(s, row)
-        self.closed.append(row_id)
-        log.info("transmission %d: %s, %.1f s%s", row_id, epoch_to_dt(tx.start).isoformat(),
-                 tx.duration, f" [{', '.join(tx.flags)}]" if tx.flags else "")
-        for sink in self.listeners:
-            sink.on_close(tx)
-
-    def alarm(self, kind: str, t: float, message: str) -> None:
-        log.error("%s: %s", kind, message) if kind == "stuck_squelch" else log.warning("%s", message)
-        with self.db.write() as s:
-            s.add(Event(at=epoch_to_dt(t), kind=kind, message=message,
-                        transmission_id=self.closed[-1] if kind == "stuck_squelch" and self.closed
-                        else None))
-
-    def abandon_all(self) -> None:
-        """After a fault: close live files as they are; the next start recovers them and their rows."""
-        for _, rec in self._live.values():
-            rec.close_partial()
-        self._live.clear()
 
 
 @dataclass
@@ -178,7 +78,10 @@ class Pipeline:
                     heartbeat()
             for f in framer.push(resampler.process(np.zeros(0, np.float32), last=True)):
                 frame_no = self._frame(f, frame_no)
-            self.segmenter.flush()
+            self._end()
+        except AudioSourceError:  # the input broke off (e.g. a truncated file): keep what was heard
+            self._end(cut_short=True)
+            raise
         except BaseException:
             self.sink.abandon_all()
             raise
@@ -188,6 +91,14 @@ class Pipeline:
         self.stats.frames = frame_no
         self.stats.audio_s = frame_no * FRAME_S
         return self.stats
+
+    def _end(self, cut_short: bool = False) -> None:
+        """Close the open transmission (flagged cut short if stopped or broken off while the squelch
+        was open) and let the writer finish its store work."""
+        if self.segmenter.tx is not None and (cut_short or self.stop.is_set()):
+            self.sink.mark_cut_short(self.segmenter.tx)
+        self.segmenter.flush()
+        self.sink.finish()
 
     def _frame(self, frame: np.ndarray, frame_no: int) -> int:
         t = self.source.start_time + frame_no * FRAME_S

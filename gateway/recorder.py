@@ -1,13 +1,16 @@
 """Recorder: one Ogg Opus file per transmission, written while it is live.
 
-The file grows under a temporary name (``.<uid>.ogg.part`` in the day's folder) as audio arrives;
+The file grows under a temporary name (``.NAME.ogg.part`` in the day's folder) as audio arrives;
 we ask libsndfile's Ogg/Opus writer for a page every 500 ms (``SFC_SET_OGG_PAGE_LATENCY_MS``), which
 with the segmenter's 0.4 s tail hold-back means a process killed mid-transmission loses < 1 s.
-On close the file is fsynced, renamed to its final name and hashed. :func:`recover` turns a
-temporary file left by a crash into a normal recording.
+On close the file is fsynced, renamed to its final name and hashed. :func:`decode` reads back what
+a crash left (gateway/recovery.py finishes it).
 
-Layout: ``<data>/recordings/YYYY/MM/DD/YYYYMMDDTHHMMSS_<uid8>.ogg``, the date in the configured time
-zone. Bitrate: libsndfile maps ``compression_level`` 0..1 onto ~256..5 kbit/s linearly; we pick the
+Layout: ``<data>/recordings/YYYY/MM/DD/YYYYMMDDTHHMMSS.mmm+ZZZZ_<uid>.ogg`` (temporary:
+``.<that name>.part``), the date in the configured time zone. The name carries the first sample's
+time to the millisecond with its UTC offset and the full uid, so a file whose row was never committed
+can be adopted (:func:`parse_name`). Older names (``YYYYMMDDTHHMMSS_<uid8>.ogg``, ``.<uid>.ogg.part``)
+are still read. Bitrate: libsndfile maps ``compression_level`` 0..1 onto ~256..5 kbit/s linearly; we pick the
 level for ``recorder.bitrate_kbps`` (bench/bench_spine.py prints the bytes per hour actually stored).
 """
 
@@ -16,8 +19,9 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -26,6 +30,7 @@ import soundfile as sf
 
 from gateway.audio.dsp import Resampler
 from gateway.config import RecorderConfig
+from gateway.faults import fault_point
 
 log = logging.getLogger(__name__)
 
@@ -82,8 +87,10 @@ class LiveRecording:
         self._write(self._resampler.process(np.zeros(0, np.float32), last=True))
         self._file.close()
         _fsync(self.temp_path)
+        fault_point("before_rename")
         os.replace(self.temp_path, self.final_path)
         _fsync_dir(self.final_path.parent)
+        fault_point("after_rename")
         return RecordingResult(
             path=self.final_path, sha256=sha256_file(self.final_path), duration_s=self._n / self.rate,
             peak_dbfs=_to_db(self._peak), rms_dbfs=_to_db(self._sumsq / max(1, self._n), power=True),
@@ -91,7 +98,7 @@ class LiveRecording:
         )
 
     def close_partial(self) -> None:
-        """Close the file under its temporary name (left for :func:`recover`)."""
+        """Close the file under its temporary name (left for gateway/recovery.py)."""
         if not self._file.closed:
             self._file.close()
 
@@ -101,37 +108,72 @@ class Recorder:
         self.root, self.in_rate, self.cfg, self.tz = root, in_rate, cfg, tz
 
     def paths_for(self, uid: str, audio_start: float) -> tuple[Path, Path]:
-        local = datetime.fromtimestamp(audio_start, self.tz)
+        local = datetime.fromtimestamp(round(audio_start, 3), self.tz)
         day = self.root / f"{local:%Y}" / f"{local:%m}" / f"{local:%d}"
-        return day / f".{uid}{TEMP_SUFFIX}", day / f"{local:%Y%m%dT%H%M%S}_{uid[:8]}.ogg"
+        name = f"{local:%Y%m%dT%H%M%S}.{local.microsecond // 1000:03d}{local:%z}_{uid}.ogg"
+        return day / f".{name}.part", day / name
 
     def begin(self, uid: str, audio_start: float) -> LiveRecording:
         temp, final = self.paths_for(uid, audio_start)
         return LiveRecording(temp, final, self.in_rate, self.cfg)
 
 
-def recover(temp_path: Path, final_path: Path) -> RecordingResult | None:
-    """Make a recording of a temporary file left by a crash; None (and the file removed) if empty.
+_NAME = re.compile(r"^\.?(\d{8}T\d{6})\.(\d{3})([+-]\d{4})_([0-9a-zA-Z-]{1,32})\.ogg(\.part)?$")
+_OLD_FINAL = re.compile(r"^(\d{8}T\d{6})_([0-9a-f]{8})\.ogg$")
+_OLD_TEMP = re.compile(r"^\.([0-9a-f]{32})\.ogg\.part$")
 
-    An Ogg Opus stream cut off mid-page still decodes up to its last complete page; the file is kept
-    as it is (no re-encoding) and renamed to its final name.
-    """
+
+@dataclass(frozen=True)
+class NamedFile:
+    """What a recording's file name says: its uid (None: an old name without the full uid), the
+    first sample's time (None: an old temporary name), and whether it is a temporary file."""
+
+    uid: str | None
+    audio_start: datetime | None
+    temp: bool
+
+
+def parse_name(name: str, tz: ZoneInfo) -> NamedFile | None:
+    """Read a recording's file name (current or older layout); None if it is not one of ours."""
+    if m := _NAME.match(name):
+        t = datetime.strptime(m[1] + m[3], "%Y%m%dT%H%M%S%z") + timedelta(milliseconds=int(m[2]))
+        return NamedFile(m[4], t, bool(m[5]))
+    if m := _OLD_FINAL.match(name):
+        return NamedFile(None, datetime.strptime(m[1], "%Y%m%dT%H%M%S").replace(tzinfo=tz), False)
+    if m := _OLD_TEMP.match(name):
+        return NamedFile(m[1], None, True)
+    return None
+
+
+@dataclass(frozen=True)
+class Decoded:
+    """A recording read back: its samples (float32, mono), rate, hash and size."""
+
+    audio: np.ndarray
+    rate: int
+    sha256: str
+    size: int
+
+    def result(self, path: Path) -> RecordingResult:
+        a = self.audio
+        return RecordingResult(
+            path=path, sha256=self.sha256, duration_s=len(a) / self.rate,
+            peak_dbfs=_to_db(float(np.max(np.abs(a)))) if len(a) else -120.0,
+            rms_dbfs=_to_db(float(np.mean(a.astype(np.float64) ** 2)), power=True) if len(a) else -120.0,
+            size=self.size)
+
+
+def decode(path: Path) -> Decoded | None:
+    """Read a recording whole (a file cut off mid-page decodes up to its last complete page);
+    None if nothing in it decodes."""
     try:
-        audio, rate = sf.read(str(temp_path), dtype="float32", always_2d=False)
+        audio, rate = sf.read(str(path), dtype="float32", always_2d=False)
     except (sf.LibsndfileError, RuntimeError) as e:
-        log.warning("%s: unreadable partial recording (%s); removed", temp_path, e)
-        audio, rate = np.zeros(0, np.float32), 1
-    if len(audio) == 0:
-        temp_path.unlink(missing_ok=True)
+        log.warning("%s: does not decode (%s)", path, e)
         return None
-    os.replace(temp_path, final_path)
-    _fsync_dir(final_path.parent)
-    return RecordingResult(
-        path=final_path, sha256=sha256_file(final_path), duration_s=len(audio) / rate,
-        peak_dbfs=_to_db(float(np.max(np.abs(audio)))),
-        rms_dbfs=_to_db(float(np.mean(audio.astype(np.float64) ** 2)), power=True),
-        size=final_path.stat().st_size,
-    )
+    if len(audio) == 0:
+        return None
+    return Decoded(audio, int(rate), sha256_file(path), path.stat().st_size)
 
 
 def _set_page_latency(f: sf.SoundFile, ms: float) -> None:

@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 
 from gateway.asr.base import Recognizer, RecognizerStream, Transcript, transcribe_all
 from gateway.audio.dsp import Resampler
+from gateway.faults import fault_point
 from gateway.logutil import RateLimitedLog
 from gateway.segmenter import TxInfo
 from gateway.store.db import Database
@@ -64,6 +65,7 @@ def store_transcript(db: Database, tx_id: int, recognizer: Recognizer, result: T
                                                           TranscriptRow.current).limit(1))
         if current is not None and not replace:
             return False
+        fault_point("transcript_store")
         s.execute(update(TranscriptRow).where(TranscriptRow.transmission_id == tx_id)
                   .values(current=False))
         s.add(TranscriptRow(

@@ -29,6 +29,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from gateway.config import Config, parse_hhmm
+from gateway.faults import fault_point
 from gateway.report.build import build_report
 from gateway.report.delivery import enqueue
 from gateway.store.db import Database
@@ -98,6 +99,7 @@ def _insert_revision(db: Database, cfg: Config, day: date, now: datetime, report
         _open_followups(s, day, content, now)
         if cfg.report.email.to:
             enqueue(s, rev.id)
+        fault_point("report_filing")  # tests: a kill here must leave no half-filed revision
     return rev
 
 

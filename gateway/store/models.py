@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.dialects import postgresql  # noqa: F401 - registers to_tsvector's types (the FTS index)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -60,11 +61,15 @@ class Transmission(Base):
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     audio_started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     duration_s: Mapped[float | None] = mapped_column(Float)
-    # recording: audio is being written (or the process died while it was); complete: final.
+    # recording: the row is committed, audio is being written to temp_path (or the process died
+    # while it was; gateway/recovery.py finishes it); complete: renamed to audio_path and hashed.
     status: Mapped[str] = mapped_column(String(16), default="recording", index=True)
     kerchunk: Mapped[bool] = mapped_column(Boolean, default=False)
     stuck: Mapped[bool] = mapped_column(Boolean, default=False)
     recovered: Mapped[bool] = mapped_column(Boolean, default=False)
+    # the gateway stopped (or its input broke off) mid-way; a server default only, so inserts written
+    # for older schemas (tests that migrate down) still work
+    cut_short: Mapped[bool] = mapped_column(Boolean, server_default=false())
     audio_path: Mapped[str | None] = mapped_column(String(400))  # relative to the data directory
     temp_path: Mapped[str | None] = mapped_column(String(400))
     sha256: Mapped[str | None] = mapped_column(String(64))
@@ -86,7 +91,7 @@ class Transmission(Base):
     @property
     def flags(self) -> list[str]:
         return [n for n, on in (("kerchunk", self.kerchunk), ("stuck", self.stuck),
-                                ("recovered", self.recovered)) if on]
+                                ("recovered", self.recovered), ("cut_short", self.cut_short)) if on]
 
 
 class Event(Base):

@@ -10,7 +10,7 @@ from alembic import op
 from gateway.store.models import UTCDateTime
 
 revision = "0009_delivery"
-down_revision = "0006"
+down_revision = "0007_durability"
 branch_labels = None
 depends_on = None
 
