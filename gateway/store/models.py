@@ -253,11 +253,14 @@ class TransmitMessage(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     kind: Mapped[str] = mapped_column(String(16))  # ack | roll_call | reminder | summary | announce
-    dedupe: Mapped[str | None] = mapped_column(String(100), unique=True)  # e.g. "ack:12", "roll_call:2026-11-20T08:30"
+    # a key that makes queueing idempotent, e.g. "ack:12", "roll_call:2026-11-20T08:30"
+    dedupe: Mapped[str | None] = mapped_column(String(100), unique=True)
     text: Mapped[str] = mapped_column(Text)
     parts: Mapped[list] = mapped_column(JSON, default=list)  # [[kind, value]]: phrase/station/text
     by: Mapped[str] = mapped_column(String(100), default="gateway")
-    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)  # pending|sent|failed|expired|timeout
+    station: Mapped[str | None] = mapped_column(String(100))  # an acknowledgement's station
+    # pending | sent | failed | expired | timeout | stopped | skipped
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
     keyed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     unkeyed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     error: Mapped[str | None] = mapped_column(Text)

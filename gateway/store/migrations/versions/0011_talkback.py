@@ -25,6 +25,7 @@ def upgrade() -> None:
         sa.Column("text", sa.Text, nullable=False),
         sa.Column("parts", sa.JSON, nullable=False),
         sa.Column("by", sa.String(100), nullable=False),
+        sa.Column("station", sa.String(100)),
         sa.Column("status", sa.String(16), nullable=False),
         sa.Column("keyed_at", UTCDateTime),
         sa.Column("unkeyed_at", UTCDateTime),
