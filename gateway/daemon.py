@@ -113,11 +113,12 @@ class RunResult:
 def run_pipeline(cfg: Config, data_dir: Path, source: AudioSource, squelch: Squelch, db: Database,
                  stop: threading.Event | None = None, progress: Callable[[int], None] | None = None,
                  heartbeat: Callable[[], None] | None = None,
-                 stage: TranscriptionStage | None = None) -> RunResult:
+                 stage: TranscriptionStage | None = None, listeners: tuple = ()) -> RunResult:
     from gateway.ani import AniAnalyzer
 
     recorder = Recorder(data_dir / "recordings", PROCESSING_RATE, cfg.recorder, cfg.tz)
-    writer = TransmissionWriter(db, recorder, data_dir, source.name, [stage] if stage else [],
+    sinks = [*listeners, *([stage] if stage else [])]  # listeners: e.g. the transmitter's channel watch
+    writer = TransmissionWriter(db, recorder, data_dir, source.name, sinks,
                                 analyzers=[AniAnalyzer(PROCESSING_RATE, cfg.dtmf)],
                                 identify=lambda s, row: identify.apply(s, row, cfg))
     pipeline = Pipeline(source, squelch, cfg.segmenter, writer, stop)
@@ -219,6 +220,9 @@ def run_services(cfg: Config, data_dir: Path, source: AudioSource | None, squelc
     pinger = WatchdogPinger(notifier)
     parts: dict[str, Any] = {"source": source, "squelch": squelch}
     servers: dict[str, Any] = {}
+    from gateway.transmit.setup import build_worker  # talk back: None unless transmit.enabled
+
+    talkback = build_worker(cfg, db)
 
     def capture(stop_evt: threading.Event) -> None:
         if parts:
@@ -230,7 +234,8 @@ def run_services(cfg: Config, data_dir: Path, source: AudioSource | None, squelc
         if src is not None and sq is not None:
             health.capture["source"] = src.name
             notifier.status(f"listening on {src.name}")
-            result = run_pipeline(cfg, data_dir, src, sq, db, stop_evt, heartbeat=health.frame, stage=stage)
+            result = run_pipeline(cfg, data_dir, src, sq, db, stop_evt, heartbeat=health.frame, stage=stage,
+                                  listeners=(talkback[1],) if talkback else ())
             log.info("%s: %d transmission(s) from %.0f s of audio", src.name,
                      len(result.transmission_ids), result.stats.audio_s)
         elif sq is not None:
@@ -283,6 +288,8 @@ def run_services(cfg: Config, data_dir: Path, source: AudioSource | None, squelc
     if cfg.stations:
         sup.add("reports", reports)
     sup.add("health", write_health, restart=True)
+    if talkback:
+        sup.add("transmit", talkback[0].run, restart=True)
     shown = None
     period = min(0.5, pinger.interval / 2) if pinger.interval else 0.5
     try:
@@ -301,8 +308,10 @@ def run_services(cfg: Config, data_dir: Path, source: AudioSource | None, squelc
         sup.join("capture", 60.0)
         if "web" in servers:
             servers["web"].should_exit = True
-        for name in ("web", "reports", "health"):
+        for name in ("web", "reports", "health", "transmit"):
             sup.join(name, 10.0)
+        if talkback:
+            talkback[0].tx.ptt.close()
         if stage is not None:
             stage.stop()
         db.close()

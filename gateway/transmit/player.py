@@ -14,13 +14,16 @@ from typing import Protocol
 
 import numpy as np
 
+from gateway.audio.source import AudioSourceError
+
 log = logging.getLogger(__name__)
 
 RATES = (48000, 44100, 16000)
 
 
-class PlayerError(RuntimeError):
-    """The output device cannot be opened or written (one line, naming it)."""
+class PlayerError(AudioSourceError):
+    """The output device cannot be opened or written (one line, naming it; the CLI prints it as
+    ``ht-gateway: error: ...`` like an input device problem)."""
 
 
 class Player(Protocol):
