@@ -67,6 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_identity.add_parsers(cmd)
     cli_report.add_parsers(cmd)
     cli_web.add_parsers(cmd)
+    __import__("gateway.cli_transmit").cli_transmit.add_parsers(cmd)  # announce, calibrate
     return parser
 
 
@@ -181,6 +182,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         from gateway import cli_report
 
         return cli_report.dispatch(args, cfg, data_dir)
+    if args.command in ("announce", "calibrate"):
+        return __import__("gateway.cli_transmit").cli_transmit.dispatch(args, cfg, data_dir)
     if args.command in ("assign", "identify", "checkins", "compliance"):
         from gateway import cli_identity
 
