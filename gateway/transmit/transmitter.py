@@ -33,7 +33,8 @@ from gateway.transmit.player import Player
 log = logging.getLogger(__name__)
 
 CHUNK_S = 0.05
-OWN_SLACK_S = 1.0  # a transmission starting this close to our keyed window is ours
+OWN_LEAD_S = 1.0  # capture clock vs wall clock: a transmission starting this before our key is ours
+OWN_TAIL_S = 0.3  # ... and this after our unkey (a camat answering at once must stay a camat)
 
 
 class ChannelWatch:
@@ -60,7 +61,7 @@ class ChannelWatch:
             self._open.discard(tx.uid)
             self.clear_since = self.clock()
             self.closed_at.append(self.clear_since)
-            own = next((m for k, u, m in self._own if k - OWN_SLACK_S <= tx.start <= u + OWN_SLACK_S), None)
+            own = next((m for k, u, m in self._own if k - OWN_LEAD_S <= tx.start <= u + OWN_TAIL_S), None)
             self._own = [w for w in self._own if w[1] > tx.start - 600]
             self._cond.notify_all()
         if own is not None and self.on_own is not None:
