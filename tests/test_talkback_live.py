@@ -46,7 +46,8 @@ pytestmark = pytest.mark.slow
 pulse_sink = pulse.fixture(scope="module")
 
 
-def test_acknowledgement_round_trip_is_recorded_as_the_gateways_own(pulse_sink: str, tmp_path: Path) -> None:
+def test_acknowledgement_round_trip_is_recorded_as_the_gateways_own(pulse_sink: str,
+                                                                    tmp_path: Path) -> None:
     if shutil.which("espeak-ng") is None:
         pulse.unavailable("espeak-ng not found (Debian package espeak-ng)")
     cfg = dataclasses.replace(Config(), stations=(Station("Sipoholon", "12.02.03", ("103",)),),
@@ -57,12 +58,15 @@ def test_acknowledgement_round_trip_is_recorded_as_the_gateways_own(pulse_sink: 
     db.migrate()
     ptt = FakePtt()
     worker, channel = build_worker(cfg, db, ptt, PyAudioPlayer("pulse"))
-    source = PyAudioSource("pulse", cfg.audio.rate, cfg.audio.channel, cfg.audio.block_ms, cfg.audio.buffer_s)
+    source = PyAudioSource("pulse", cfg.audio.rate, cfg.audio.channel, cfg.audio.block_ms,
+                           cfg.audio.buffer_s)
     stop = threading.Event()
     capturing = threading.Event()
-    threads = [threading.Thread(target=lambda: run_pipeline(cfg, data_dir, source, build_squelch(cfg), db, stop,
-                                                            heartbeat=capturing.set, listeners=(channel,)),
-                                daemon=True),
+    def capture() -> None:
+        run_pipeline(cfg, data_dir, source, build_squelch(cfg), db, stop, heartbeat=capturing.set,
+                     listeners=(channel,))
+
+    threads = [threading.Thread(target=capture, daemon=True),
                threading.Thread(target=worker.run, args=(stop,), daemon=True)]
     threads[0].start()
     try:
@@ -101,7 +105,8 @@ def test_acknowledgement_round_trip_is_recorded_as_the_gateways_own(pulse_sink: 
     keyed_s = ptt.changes[1][0] - ptt.changes[0][0]
     # what was heard lies inside the keyed window (plus capture latency) and is most of it
     assert msg.keyed_at - timedelta(seconds=0.5) <= heard.started_at <= msg.unkeyed_at
-    assert heard.duration_s == pytest.approx(keyed_s - cfg.transmit.pre_key_s - cfg.transmit.post_key_s, abs=1.0)
+    spoken_s = keyed_s - cfg.transmit.pre_key_s - cfg.transmit.post_key_s
+    assert heard.duration_s == pytest.approx(spoken_s, abs=1.0)
 
 
 def _screens(text: str) -> list[dict[str, float]]:
@@ -119,9 +124,9 @@ def test_calibrate_in_a_pty_shows_moving_levels(pulse_sink: str, tmp_path: Path)
     sf.write(wav, tone, rate, subtype="PCM_16")
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
     master, slave = pty.openpty()
-    p = subprocess.Popen([sys.executable, "-m", "gateway", "--data-dir", str(tmp_path / "d"), "calibrate",
-                          "--device", "pulse", "--seconds", "8"], stdin=slave, stdout=slave, stderr=slave,
-                         env=env, close_fds=True)
+    p = subprocess.Popen([sys.executable, "-m", "gateway", "--data-dir", str(tmp_path / "d"),
+                          "calibrate", "--device", "pulse", "--seconds", "8"],
+                         stdin=slave, stdout=slave, stderr=slave, env=env, close_fds=True)
     os.close(slave)
     buf = b""
     played = None

@@ -81,7 +81,8 @@ def test_tot_unkeys_and_alarms(sqlite_db: Database) -> None:
     clock = FakeClock()
     ptt = FakePtt(clock=clock)
     cfg = _cfg(timeout_s=10.0)
-    tx = Transmitter(cfg.transmit, ptt, SilentPlayer(16000, clock.sleep), ChannelWatch(clock), clock, clock.sleep)
+    tx = Transmitter(cfg.transmit, ptt, SilentPlayer(16000, clock.sleep), ChannelWatch(clock), clock,
+                     clock.sleep)
     worker = TransmitWorker(cfg, sqlite_db, tx, _NoVoice(np.zeros(16000 * 100, np.float32)))
     msg = queue.enqueue(sqlite_db, "announce", messages.announcement("uji"), by="test")
     assert worker.send_next(threading.Event())
@@ -268,7 +269,9 @@ install_signal_handlers(stop)
 ptt = FakePtt()
 tx = Transmitter(TransmitConfig(enabled=True, pre_key_s=0, post_key_s=0, timeout_s=600), ptt,
                  SilentPlayer(16000), ChannelWatch())
-t = threading.Thread(target=lambda: print(json.dumps({"status": tx.send(np.zeros(16000 * 60, np.float32), stop).status}), flush=True))
+def go():
+    print(json.dumps({"status": tx.send(np.zeros(16000 * 60, np.float32), stop).status}), flush=True)
+t = threading.Thread(target=go)
 t.start()
 while not ptt.keyed: stop.wait(0.01)
 print("keyed", flush=True)
@@ -287,3 +290,25 @@ def test_ptt_released_after_sigterm() -> None:
     lines = [json.loads(x) for x in out.splitlines()]
     assert lines[0]["status"] == "stopped"
     assert lines[1] == {"keyed": False, "changes": [True, False]}
+
+
+def test_web_send_button_queues_for_operators_only(sqlite_db: Database, tmp_path: Path) -> None:
+    from test_web_helpers import csrf_of, logged_in, make_web
+
+    web = make_web(sqlite_db, tmp_path, _cfg())
+    viewer = logged_in(web, "vivi")
+    assert 'action="/transmit/announce"' not in viewer.get("/").text
+    r = viewer.post("/transmit/announce", data={"csrf": csrf_of(viewer), "text": "uji"},
+                    follow_redirects=False)
+    assert r.status_code == 403
+    op = logged_in(web, "opi")
+    assert 'action="/transmit/announce"' in op.get("/").text
+    assert op.post("/transmit/announce", data={"csrf": csrf_of(op), "text": " "},
+                   follow_redirects=False).status_code == 400
+    r = op.post("/transmit/announce", data={"csrf": csrf_of(op), "text": "Rapat pukul sepuluh"},
+                follow_redirects=False)
+    assert r.status_code == 303
+    with sqlite_db.read() as s:
+        rows = list(s.scalars(select(TransmitMessage)))
+    assert [(m.kind, m.text, m.by, m.status) for m in rows] == [
+        ("announce", "Rapat pukul sepuluh", "opi", "pending")]
