@@ -68,6 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_report.add_parsers(cmd)
     cli_web.add_parsers(cmd)
     __import__("gateway.cli_radio").cli_radio.add_parsers(cmd)  # `ptt`, dispatched in _dispatch
+    __import__("gateway.cli_transmit").cli_transmit.add_parsers(cmd)  # announce, calibrate
     return parser
 
 
@@ -98,13 +99,14 @@ def main(argv: list[str] | None = None) -> int:
     from gateway.audio.source import AudioSourceError
     from gateway.daemon import DataDirError
     from gateway.lock import DataDirBusy
+    from gateway.ptt.base import PttError
     from gateway.squelch.serial_pin import SerialSquelchError
     from gateway.store.db import StoreError
 
     try:
         return _dispatch(args)
     except (ConfigError, AudioSourceError, SerialSquelchError, DataDirError, ModelError,
-            RecognizerError, DataDirBusy) as e:
+            RecognizerError, DataDirBusy, PttError) as e:
         print(f"ht-gateway: error: {e}", file=sys.stderr)
         return 2
     except StoreError as e:
@@ -185,6 +187,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         from gateway import cli_report
 
         return cli_report.dispatch(args, cfg, data_dir)
+    if args.command in ("announce", "calibrate"):
+        return __import__("gateway.cli_transmit").cli_transmit.dispatch(args, cfg, data_dir)
     if args.command in ("assign", "identify", "checkins", "compliance"):
         from gateway import cli_identity
 

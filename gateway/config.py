@@ -31,6 +31,7 @@ from gateway.config_checks import (
     station_problem,
 )
 from gateway.config_radio import Cm108SquelchConfig, PttConfig, RigctldSquelchConfig
+from gateway.config_transmit import TransmitConfig  # [transmit]: checks itself, like DtmfConfig
 from gateway.dtmf import DtmfConfig  # the decoder's own settings dataclass is the [dtmf] table
 
 ENV_CONFIG = "HT_GATEWAY_CONFIG"
@@ -193,6 +194,7 @@ class Config:
     report: ReportConfig = field(default_factory=ReportConfig)
     web: WebConfig = field(default_factory=WebConfig)
     store: StoreConfig = field(default_factory=StoreConfig)
+    transmit: TransmitConfig = field(default_factory=TransmitConfig)
     stations: tuple[Station, ...] = ()
     source_path: str = field(default="", compare=False)  # not a key: where this was loaded from
     # not a key: each path key resolved at load, as it was written ({"asr.models_dir": "../m"})
@@ -213,7 +215,7 @@ class Config:
 
 # --- path keys: resolved once, at load, against the config file's folder ---------------------
 # (asr.model only when it is a path, i.e. holds a "/"; a bare name is a directory under models_dir)
-PATH_KEYS = ("gateway.data_dir", "asr.models_dir", "asr.model")
+PATH_KEYS = ("gateway.data_dir", "asr.models_dir", "asr.model", "transmit.clips_dir")
 _NOT_KEYS = {"source_path", "written_paths"}
 
 

@@ -248,6 +248,30 @@ class AuditEntry(Base):
     after: Mapped[dict | None] = mapped_column(JSON)
 
 
+class TransmitMessage(Base):
+    """Something the gateway is to say on the radio (gateway.transmit): queued here by the daemon's
+    acknowledgements and roll calls, by ``ht-gateway announce`` and by the web UI; the daemon's
+    transmitter sends them oldest first (migration 0011_talkback)."""
+
+    __tablename__ = "transmit_queue"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # ack | roll_call | reminder | summary | announce
+    # a key that makes queueing idempotent, e.g. "ack:12", "roll_call:2026-11-20T08:30"
+    dedupe: Mapped[str | None] = mapped_column(String(100), unique=True)
+    text: Mapped[str] = mapped_column(Text)
+    parts: Mapped[list] = mapped_column(JSON, default=list)  # [[kind, value]]: phrase/station/text
+    by: Mapped[str] = mapped_column(String(100), default="gateway")
+    station: Mapped[str | None] = mapped_column(String(100))  # an acknowledgement's station
+    # pending | sent | failed | expired | timeout | stopped | skipped
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    keyed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    unkeyed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    error: Mapped[str | None] = mapped_column(Text)
+    transmission_id: Mapped[int | None] = mapped_column(ForeignKey("transmissions.id"))  # how it came back
+
+
 # Full-text search over transcripts: on PostgreSQL this GIN expression index (migration 0005); on
 # SQLite an FTS5 table ``transcripts_fts`` kept in sync by triggers (migration 0005, no model).
 Index("ix_transcripts_text_fts", func.to_tsvector(sql_text("'simple'::regconfig"), TranscriptRow.text),
