@@ -44,8 +44,10 @@ def tx(db: Database, cfg: Config, hhmm: str, ani: str | None, text: str, unsure:
         t += 0.5
     when = at(hhmm)
     with db.write() as s:
-        row = Transmission(uid=uuid.uuid4().hex, started_at=when, audio_started_at=when - timedelta(seconds=0.5),
-                           ended_at=when + timedelta(seconds=t), duration_s=t, status="complete", kerchunk=False,
+        row = Transmission(uid=uuid.uuid4().hex, started_at=when,
+                           audio_started_at=when - timedelta(seconds=0.5),
+                           ended_at=when + timedelta(seconds=t), duration_s=t, status="complete",
+                           kerchunk=False,
                            stuck=False, recovered=False, source="test", ani=ani,
                            ani_position="bot" if ani else None, audio_path="x.ogg", needs_listening=listen)
         s.add(row)
@@ -72,8 +74,8 @@ def test_confidence_is_recogniser_times_matcher_and_tolerates_no_matcher() -> No
 
 def test_review_queue_lists_what_the_report_depends_on_first(db: Database, cfg: Config) -> None:
     sure = tx(db, cfg, "07:05", "101", "situasi aman kondusif harga beras sebelas ribu rupiah per kilogram")
-    unsure = tx(db, cfg, "07:10", "102", "situasi siaga banjir di desa sitampurung tujuh rumah terendam ganti",
-                unsure={"banjir"})
+    unsure = tx(db, cfg, "07:10", "102",
+                "situasi siaga banjir di desa sitampurung tujuh rumah terendam ganti", unsure={"banjir"})
     cheap = tx(db, cfg, "07:12", "103", "harga beras dua belas ribu rupiah per kilogram",
                unsure={"dua", "belas", "ribu", "rupiah", "per", "kilogram"})
     nobody = tx(db, cfg, "07:20", None, "selamat pagi semua")
@@ -99,8 +101,7 @@ def test_filed_report_marks_unverified_values_and_ui_corrections_make_the_next_r
     (rev1,) = file_due(db, cfg, at("12:00"))
     assert all(i["verified"] is False for i in rev1.content["incidents"])
     csv = render(rev1.content, "csv").decode()
-    assert "beras Rp 11.000/kg*" in csv and "Banjir" in csv and "Banjir (Desa Sitampurung)" not in csv.replace(
-        "Banjir* (Desa Sitampurung)", "")
+    assert "beras Rp 11.000/kg*" in csv and "Banjir* (Desa Sitampurung)" in csv
     assert c in {i["transmission_id"] for i in rev1.content["review"]}
 
     with db.read() as s:

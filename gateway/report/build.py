@@ -89,7 +89,8 @@ def build_report(db: Database, day: date, cfg: Config, now: datetime) -> dict[st
             ex: StationExtract = extract(tr.text, tr.words)
             if ex.status:
                 levels.append(ex.status)
-                said.setdefault(ex.status, annotate({"transmission_id": tx.id}, ok, combine(ex.status_evidence)))
+                said.setdefault(ex.status, annotate({"transmission_id": tx.id}, ok,
+                                                    combine(ex.status_evidence)))
             for inc in ex.incidents:
                 item = {**inc.to_dict(), "station": st.name, "label": CATEGORY_ID.get(inc.category,
                                                                                         inc.category), **ref}

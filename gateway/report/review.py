@@ -108,7 +108,8 @@ def review_queue(db: Database, report: dict[str, Any], day: date, tz: Any,
             kind = "listen" if tx.needs_listening else "unknown_station"
             items.append(ReviewItem(kind, tx.id, tx.started_at.astimezone(tz).isoformat(timespec="seconds"),
                                     tx.station, tx.identity_reason or "", None, REVIEW_TEXT[kind]))
-    starts = {t["transmission_id"]: t["start"] for st in report["stations"] for t in st.get("transmissions") or []}
+    starts = {t["transmission_id"]: t["start"] for st in report["stations"]
+              for t in st.get("transmissions") or []}
 
     def low(kind: str, item: dict[str, Any], station: str, what: str) -> None:
         conf = item.get("confidence")
