@@ -15,10 +15,9 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("transmissions") as batch:
-        batch.add_column(sa.Column("needs_listening", sa.Boolean, nullable=False, server_default=sa.false()))
+    op.add_column("transmissions",
+                  sa.Column("needs_listening", sa.Boolean(), nullable=False, server_default=sa.false()))
 
 
-def downgrade() -> None:
-    with op.batch_alter_table("transmissions") as batch:
-        batch.drop_column("needs_listening")
+def downgrade() -> None:  # plain ALTER TABLE (SQLite >= 3.35): no table copy under foreign keys
+    op.drop_column("transmissions", "needs_listening")
