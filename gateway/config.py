@@ -151,6 +151,7 @@ class ReportConfig:
     signatory_name: str = ""
     signatory_place: str = ""
     opd: tuple[str, ...] = ("BPBD", "Dinas PUPR", "Dinas Sosial", "Dinas Kesehatan", "Dinas Pertanian")
+    review_below: float = 0.6  # unverified values under this combined confidence are "perlu diperiksa"
     email: EmailConfig = field(default_factory=EmailConfig)
 
 
@@ -265,6 +266,7 @@ _RULES: list[tuple[str, typing.Callable[[Any], bool], str]] = [
     ("report.file_at", lambda v: _is_hhmm(v), "a time of day HH:MM"),
     ("report.recheck_minutes", lambda v: 1 <= v <= 1440, "1..1440"),
     ("report.recheck_days", lambda v: 0 <= v <= 31, "0..31"),
+    ("report.review_below", lambda v: 0 <= v <= 1, "0..1"),
     ("report.email.smtp_port", lambda v: 1 <= v <= 65535, "1..65535"),
     ("report.email.smtp_tls", lambda v: v in ("starttls", "tls", "none"), "'starttls', 'tls' or 'none'"),
     ("web.host", lambda v: bool(v.strip()), "a host name or address, e.g. '127.0.0.1'"),

@@ -157,14 +157,15 @@ class WhisperRecognizer:
         log.info("loaded %s (%s, %d thread(s), language %s)", self.model_id, cfg.compute_type,
                  cfg.cpu_threads, language)
 
-    def start(self, prompt_words: tuple[str, ...] = ()) -> WhisperStream:
-        return WhisperStream(self, build_prompt(tuple(prompt_words)))
+    def start(self, prompt_words: tuple[str, ...] = (), *, unfiltered: bool = False) -> WhisperStream:
+        return WhisperStream(self, build_prompt(tuple(prompt_words)), unfiltered)
 
     def ready(self) -> None:
         """Loaded in the constructor already."""
 
-    def transcribe(self, audio: np.ndarray, prompt: str) -> Transcript:
-        """Transcribe one whole transmission (float32 mono at 16 kHz)."""
+    def transcribe(self, audio: np.ndarray, prompt: str, unfiltered: bool = False) -> Transcript:
+        """Transcribe one whole transmission (float32 mono at 16 kHz). ``unfiltered``: no VAD and no
+        no-speech threshold (segments are still dropped for repetition or known hallucinations)."""
         duration = len(audio) / RATE
         if duration < MIN_AUDIO_S:
             return Transcript("", (), {"segments": 0, "dropped_segments": 0, "no_speech_prob": None,
@@ -172,15 +173,15 @@ class WhisperRecognizer:
         cfg = self.cfg
         with self._lock:
             segments, info = self.model.transcribe(
-                audio, language=self.language, initial_prompt=prompt, vad_filter=cfg.vad,
+                audio, language=self.language, initial_prompt=prompt, vad_filter=cfg.vad and not unfiltered,
                 word_timestamps=True, beam_size=cfg.beam_size, condition_on_previous_text=False,
-                no_speech_threshold=cfg.no_speech_threshold)
+                no_speech_threshold=None if unfiltered else cfg.no_speech_threshold)
             segments = list(segments)  # the generator does the decoding
         texts: list[str] = []
         words: list[Word] = []
         dropped = 0
         for seg in segments:
-            if self._is_noise(seg):
+            if self._is_noise(seg, unfiltered):
                 dropped += 1
                 log.debug("dropped segment %.2f-%.2f %r (no_speech %.2f, logprob %.2f, ratio %.2f)",
                           seg.start, seg.end, seg.text, seg.no_speech_prob, seg.avg_logprob,
@@ -207,10 +208,10 @@ class WhisperRecognizer:
         }
         return Transcript(" ".join(texts), tuple(words), extra)
 
-    def _is_noise(self, seg: Any) -> bool:
-        if seg.no_speech_prob > self.cfg.no_speech_threshold:
+    def _is_noise(self, seg: Any, unfiltered: bool = False) -> bool:
+        if not unfiltered and seg.no_speech_prob > self.cfg.no_speech_threshold:
             return True
-        if seg.avg_logprob < LOW_LOGPROB and seg.no_speech_prob > LOW_LOGPROB_NO_SPEECH:
+        if not unfiltered and seg.avg_logprob < LOW_LOGPROB and seg.no_speech_prob > LOW_LOGPROB_NO_SPEECH:
             return True
         if seg.compression_ratio > MAX_COMPRESSION_RATIO:
             return True
@@ -220,9 +221,10 @@ class WhisperRecognizer:
 class WhisperStream:
     """Buffers one transmission; :meth:`finish` runs the model over all of it."""
 
-    def __init__(self, recognizer: WhisperRecognizer, prompt: str) -> None:
+    def __init__(self, recognizer: WhisperRecognizer, prompt: str, unfiltered: bool = False) -> None:
         self._recognizer = recognizer
         self._prompt = prompt
+        self._unfiltered = unfiltered
         self._chunks: list[np.ndarray] = []
         self._done = False
 
@@ -239,4 +241,4 @@ class WhisperStream:
         self._done = True
         audio = np.concatenate(self._chunks) if self._chunks else np.zeros(0, dtype=np.float32)
         self._chunks = []
-        return self._recognizer.transcribe(audio, self._prompt)
+        return self._recognizer.transcribe(audio, self._prompt, self._unfiltered)

@@ -70,6 +70,8 @@ class Transmission(Base):
     # the gateway stopped (or its input broke off) mid-way; a server default only, so inserts written
     # for older schemas (tests that migrate down) still work
     cut_short: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    # speech energy but no words even without the recogniser's filters: "perlu didengar" (0015)
+    needs_listening: Mapped[bool] = mapped_column(Boolean, server_default=false())
     audio_path: Mapped[str | None] = mapped_column(String(400))  # relative to the data directory
     temp_path: Mapped[str | None] = mapped_column(String(400))
     sha256: Mapped[str | None] = mapped_column(String(64))
@@ -91,7 +93,8 @@ class Transmission(Base):
     @property
     def flags(self) -> list[str]:
         return [n for n, on in (("kerchunk", self.kerchunk), ("stuck", self.stuck),
-                                ("recovered", self.recovered), ("cut_short", self.cut_short)) if on]
+                                ("recovered", self.recovered), ("cut_short", self.cut_short),
+                                ("needs_listening", self.needs_listening)) if on]
 
 
 class Event(Base):

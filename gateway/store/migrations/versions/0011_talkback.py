@@ -10,7 +10,7 @@ from alembic import op
 from gateway.store.models import UTCDateTime
 
 revision = "0011_talkback"
-down_revision = "0009_delivery"  # the lead re-chains at merge
+down_revision = "0009_delivery"
 branch_labels = None
 depends_on = None
 
