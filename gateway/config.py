@@ -31,7 +31,7 @@ from gateway.config_checks import (
     station_problem,
 )
 from gateway.config_radio import Cm108SquelchConfig, PttConfig, RigctldSquelchConfig
-from gateway.dtmf import DtmfConfig  # the decoder's own settings dataclass is the [dtmf] table
+from gateway.identification.dtmf import DtmfConfig  # the decoder's own settings dataclass is the [dtmf] table
 
 ENV_CONFIG = "HT_GATEWAY_CONFIG"
 
