@@ -16,3 +16,10 @@ def day_bounds(day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
         raise ValueError(f"{day}: outside {FIRST_DAY}..{LAST_DAY}")
     start = datetime.combine(day, time(0), tz)
     return start, datetime.combine(day + timedelta(days=1), time(0), tz)
+
+
+#: Indonesian day names, Monday first (``DAYS[d.weekday()]``): the web UI's and the report's.
+DAYS = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
+#: Indonesian month names, January first (``MONTHS[d.month - 1]``).
+MONTHS = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September",
+          "Oktober", "November", "Desember")
