@@ -19,7 +19,7 @@ import numpy as np
 
 from gateway.audio.dsp import Framer, Resampler
 from gateway.config import Config
-from gateway.dtmf import DtmfDecoder
+from gateway.identification.dtmf import DtmfDecoder
 
 RATE = 16000
 FRAME = 320

@@ -1,6 +1,6 @@
 """The ``[transmit]`` table: talking back on the radio (gateway.transmit).
 
-A settings dataclass that checks itself (as :class:`gateway.dtmf.DtmfConfig` does): a bad value
+A settings dataclass that checks itself (as :class:`gateway.identification.dtmf.DtmfConfig` does): a bad value
 raises ``ValueError`` with the key and what it must be, which gateway.config turns into one line.
 Nothing transmits unless ``enabled`` is true.
 """

@@ -20,10 +20,10 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
-from gateway import identify
 from gateway.asr.base import Recognizer
 from gateway.audio.source import AudioSource, FileSource
 from gateway.config import Config
+from gateway.identification import identify
 from gateway.lock import DataDirLock
 from gateway.pipeline import PROCESSING_RATE, Pipeline, PipelineStats, TransmissionWriter, source_identity
 from gateway.recorder import Recorder
@@ -103,7 +103,7 @@ def run_pipeline(cfg: Config, data_dir: Path, source: AudioSource, squelch: Sque
                  stop: threading.Event | None = None, progress: Callable[[int], None] | None = None,
                  heartbeat: Callable[[], None] | None = None,
                  stage: TranscriptionStage | None = None, listeners: tuple = ()) -> RunResult:
-    from gateway.ani import AniAnalyzer
+    from gateway.identification.ani import AniAnalyzer
 
     recorder = Recorder(data_dir / "recordings", PROCESSING_RATE, cfg.recorder, cfg.tz)
     sinks = [*listeners, *([stage] if stage else [])]  # listeners: e.g. the transmitter's channel watch

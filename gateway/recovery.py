@@ -137,8 +137,8 @@ def _fill(row: Transmission, data_dir: Path, path: Path, d: Decoded, cfg: Config
 
 def redecode_ani(d: Decoded, cfg: Config) -> dict:
     """The DTMF analyzer of the live pipeline, run over recovered audio."""
-    from gateway.ani import AniAnalyzer
     from gateway.audio.dsp import Resampler
+    from gateway.identification.ani import AniAnalyzer
     from gateway.segmenter import TxInfo
     from gateway.writer import PROCESSING_RATE
 
@@ -152,7 +152,7 @@ def redecode_ani(d: Decoded, cfg: Config) -> dict:
 
 
 def _identify(s, row: Transmission, cfg: Config) -> None:  # noqa: ANN001
-    from gateway import identify
+    from gateway.identification import identify
 
     identify.apply(s, row, cfg)
 

@@ -15,8 +15,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from gateway import identify
 from gateway.config import Config
+from gateway.identification import identify
 from gateway.report.build import build_report
 from gateway.report.filing import file_due
 from gateway.report.model import Evidence

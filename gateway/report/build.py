@@ -1,6 +1,7 @@
 """The day's situation report (laporan situasi) as one JSON-ready structure.
 
-Built from the check-ins (gateway.checkins) and each report transmission's current transcript, read
+Built from the check-ins
+(gateway.identification.checkins) and each report transmission's current transcript, read
 by the extractor (gateway.report.extract). Every incident, price and need names the transmission it
 came from and keeps its evidence (words, seconds from that recording's start, confidence), so the
 office can hear the exact phrase. Renderers (gateway.report.render) only format this dict; a filed
@@ -17,15 +18,15 @@ from typing import Any
 
 from sqlalchemy import select
 
-from gateway.checkins import STATUS_ID, checkins_for
 from gateway.config import Config
-from gateway.export import day_bounds
+from gateway.identification.checkins import STATUS_ID, checkins_for
 from gateway.report.extract import extract
 from gateway.report.lexicon import LEVELS as LEVELS_ORDER
 from gateway.report.model import StationExtract
 from gateway.report.review import annotate, combine, incident_confidence, review_queue
 from gateway.store.db import Database
 from gateway.store.models import FollowUp, TranscriptRow, Transmission
+from gateway.timeutil import day_bounds
 
 SITUATION_ID = {"aman": "Aman", "waspada": "Waspada", "siaga": "Siaga", "awas": "Awas"}
 CATEGORY_ID = {

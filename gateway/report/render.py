@@ -24,12 +24,10 @@ from html import escape as esc
 from typing import Any
 
 from gateway.report.review import UNVERIFIED_NOTE, mark, review_section
+from gateway.timeutil import DAYS, MONTHS
 
 log = logging.getLogger(__name__)
 
-DAYS = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
-MONTHS = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September",
-          "Oktober", "November", "Desember")
 REASON_ID = {"scheduled": "terjadwal", "late_report": "laporan terlambat", "correction": "koreksi"}
 ZONE_ID = {"Asia/Jakarta": "WIB", "Asia/Pontianak": "WIB", "Asia/Makassar": "WITA", "Asia/Jayapura": "WIT"}
 #: Background colours (light, so black text stays readable on paper): situation and missing rows.

@@ -24,9 +24,9 @@ from typing import Any
 
 from sqlalchemy import select
 
-from gateway.export import day_bounds
 from gateway.store.db import Database
 from gateway.store.models import Transmission
+from gateway.timeutil import day_bounds
 
 #: Default of ``report.review_below``: values with a combined confidence under this are queued.
 REVIEW_BELOW = 0.6

@@ -83,7 +83,7 @@ class Transmission(Base):
     station: Mapped[str | None] = mapped_column(String(100), index=True)
     ani: Mapped[str | None] = mapped_column(String(8))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    # identity (gateway/identify.py): who spoke, how we know, and why (or why not)
+    # identity (gateway/identification/identify.py): who spoke, how we know, and why (or why not)
     ani_position: Mapped[str | None] = mapped_column(String(8))  # bot | eot | mid
     dtmf: Mapped[list | None] = mapped_column(JSON)  # every sequence: [{digits, start, end, position}]
     identity_source: Mapped[str | None] = mapped_column(String(16))  # operator|ani|voice|continuation

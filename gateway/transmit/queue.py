@@ -94,7 +94,7 @@ def scheduled_times(cfg: Config) -> list[tuple[str, str]]:
 
 def enqueue_scheduled(db: Database, cfg: Config, now: datetime) -> list[int]:
     """Queue each scheduled call whose time today has come (within :data:`CATCH_UP_MIN`), once."""
-    from gateway.checkins import checkins_for
+    from gateway.identification.checkins import checkins_for
 
     now = now.astimezone(cfg.tz)
     queued = []

@@ -18,8 +18,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from gateway import identify
 from gateway.config import Config, parse_hhmm
+from gateway.identification import identify
 from gateway.logutil import RateLimitedLog
 from gateway.segmenter import TxInfo
 from gateway.store.db import Database

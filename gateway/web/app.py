@@ -25,8 +25,8 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from gateway.checkins import SOURCE_ID
 from gateway.config import Config
+from gateway.identification.checkins import SOURCE_ID
 from gateway.store.db import Database
 from gateway.web import actions, events, health_view, media, views
 from gateway.web import transmit as talkback

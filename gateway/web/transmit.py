@@ -19,7 +19,7 @@ from gateway.web.users import audit
 
 
 async def post_announce(request: Request) -> RedirectResponse:
-    from gateway.cli_transmit import announce_text
+    from gateway.cli.transmit import announce_text
 
     user, form = await checked_form(request, "operator")
     state = request.app.state

@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from gateway.store.models import utcnow
+from gateway.timeutil import DAYS
 from gateway.web import auth, params, queries
 
 log = logging.getLogger(__name__)
@@ -154,7 +155,7 @@ async def tx_page(request: Request) -> Response:
 # --- compliance chart -------------------------------------------------------------------------
 
 COMPLIANCE_DEFAULT_DAYS = 14
-WEEKDAYS = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
+WEEKDAYS = DAYS  # gateway/timeutil.py
 
 
 def _range_params(request: Request) -> tuple[date, date]:

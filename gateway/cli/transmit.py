@@ -72,7 +72,7 @@ def dispatch(args: argparse.Namespace, cfg: Config, data_dir: Path) -> int:
     if not cfg.transmit.enabled:
         raise ConfigError("announce: transmit.enabled is false in the configuration: nothing would be "
                           "transmitted")
-    from gateway.cli_db import ROW, open_db
+    from gateway.cli.db import ROW, open_db
     from gateway.transmit import messages, queue
 
     with open_db(cfg, data_dir, "announce", ROW) as db:
