@@ -101,7 +101,8 @@ def test_anything_unexpected_is_returned_unchanged(libsndfile_ogg: Path, mangle:
     assert compact(data) is data
 
 
-def test_the_recorder_stores_the_compact_file(speech: np.ndarray, libsndfile_ogg: Path, tmp_path: Path) -> None:
+def test_the_recorder_stores_the_compact_file(speech: np.ndarray, libsndfile_ogg: Path,
+                                              tmp_path: Path) -> None:
     rec = Recorder(tmp_path, 16000, RecorderConfig(), ZoneInfo("Asia/Jakarta")).begin("ab" * 16, T)
     for i in range(0, len(speech), 320):
         rec.write(speech[i:i + 320])
