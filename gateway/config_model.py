@@ -130,7 +130,7 @@ class SegmenterConfig:
 @dataclass(frozen=True)
 class RecorderConfig:
     sample_rate: int = 16000
-    bitrate_kbps: float = 7.0
+    bitrate_kbps: float = 6.0
 
 
 @dataclass(frozen=True)
