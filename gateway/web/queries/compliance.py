@@ -63,8 +63,9 @@ def first_reports(db: Database, cfg: Config, first: date, last: date) -> dict[tu
 
     A report is what :func:`gateway.identification.checkins.report_conditions` says (as for
     :func:`gateway.identification.checkins.checkins_for`). Days (their bounds: local midnights, so
-    right across DST changes) and stations come in as two ``VALUES`` lists; for each pair the earliest report is one
-    seek on the (station, started_at) index, so the cost follows stations × days, not the transmissions heard.
+    right across DST changes) and stations come in as two ``VALUES`` lists; for each pair the earliest
+    report is one seek on the (station, started_at) index, so the cost follows stations × days, not the
+    transmissions heard.
     """
     days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
     if not days or not cfg.stations:
