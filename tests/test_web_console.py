@@ -156,6 +156,7 @@ def test_keyboard_only_play_correct_verify_next(browser, site: Site) -> None:  #
     page.wait_for_selector("input.wordedit")
     page.keyboard.press("Control+a")
     page.keyboard.type("sipoholonan")
+    page.screenshot(path=SHOTS / "keyboard-word-typing.png", full_page=True)
     page.keyboard.press("Enter")
     page.wait_for_url(f"**/tx/{tx_id}?ok=edit")
     assert page.locator("#w-3").inner_text() == "sipoholonan"

@@ -145,7 +145,10 @@ function wordDesk() {
     span.after(input);
     input.focus();
     input.select();
+    let finished = false;
     const done = (save) => {
+      if (finished) return;
+      finished = true;
       const value = input.value.trim();
       input.remove();
       span.hidden = false;
@@ -163,7 +166,7 @@ function wordDesk() {
       if (ev.key === "Enter") { ev.preventDefault(); done(true); }
       else if (ev.key === "Escape") { ev.preventDefault(); done(false); }
     });
-    input.addEventListener("blur", () => { if (input.isConnected) done(false); });
+    input.addEventListener("blur", () => done(false));
   };
   spans.forEach((span, i) => {
     span.addEventListener("focus", () => { if (sel !== i) select(i, false); });
