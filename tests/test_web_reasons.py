@@ -49,13 +49,14 @@ def test_every_spoken_id_reason_is_said_in_indonesian() -> None:
 
 
 @pytest.mark.parametrize("reason, said", [
-    ("no ANI; no station name spoken", "tanpa ANI; tidak ada nama stasiun yang diucapkan"),
-    ("ANI 104 (bot) is Sipoholon", "ANI 104 (bot) milik Sipoholon"),
+    ("no ANI; no station name spoken", "tanpa ID otomatis radio; tidak ada nama stasiun yang diucapkan"),
+    ("ANI 104 (bot) is Sipoholon", "ID otomatis radio 104 (di awal) milik Sipoholon"),
     ("ANI 999 belongs to no configured station; kerchunk",
-     "ANI 999 tidak terdaftar pada stasiun mana pun; kerchunk"),
+     "ID otomatis radio 999 tidak terdaftar pada stasiun mana pun; tekan singkat tanpa suara"),
     ("no ANI; best candidate Muara 0.62 < 0.80 ('di sini camat muara', after 'di sini camat'; "
      "the recogniser is unsure of it (p 0.210))",
-     "tanpa ANI; calon terbaik Muara 0.62 < 0.80 ('di sini camat muara', setelah 'di sini camat'; "
+     "tanpa ID otomatis radio; calon terbaik Muara 0.62 < 0.80 ('di sini camat muara', "
+     "setelah 'di sini camat'; "
      "pengenal ragu akan kata itu (p 0.210))"),
     ("'camat si popolong' ≈ Sipoholon (phonetic 0.91, after 'di sini'); ignored a list of names (Garoga)",
      "'camat si popolong' ≈ Sipoholon (bunyi 0.91, setelah 'di sini'); deretan nama diabaikan (Garoga)"),
@@ -93,4 +94,5 @@ def test_transmission_page_shows_the_reason_in_indonesian(db: Database, tmp_path
     with web.db.write() as s:
         s.get(Transmission, tx_id).identity_reason = "no ANI; no station name spoken"
     page = logged_in(web, "vivi").get(f"/tx/{tx_id}").text
-    assert "tanpa ANI; tidak ada nama stasiun yang diucapkan" in page and "no station name" not in page
+    assert "tanpa ID otomatis radio; tidak ada nama stasiun yang diucapkan" in page
+    assert "no station name" not in page

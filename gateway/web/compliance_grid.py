@@ -33,7 +33,7 @@ def row_cells(view: ComplianceView, day_titles: list[str]) -> list[Markup]:
         for i, c in enumerate(r.cells):
             title = f"{station}, {titles[i]}: {LABELS[c.status]}"
             if c.first_report:
-                title += f", lapor pertama {c.first_report:%H:%M}"
+                title += f", lapor pertama {c.first_report:%H.%M %Z}"  # as fmt.clock writes it (07.12 WIB)
             if c.note:
                 title += f" ({escape(c.note)})"
             if c.first_report:
