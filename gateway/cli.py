@@ -68,6 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_report.add_parsers(cmd)
     cli_web.add_parsers(cmd)
     __import__("gateway.cli_radio").cli_radio.add_parsers(cmd)  # `ptt`, dispatched in _dispatch
+    __import__("gateway.cli_stations").cli_stations.add_parsers(cmd)  # `stations init|gazetteer`
     return parser
 
 
@@ -162,6 +163,8 @@ def _dispatch(args: argparse.Namespace) -> int:
             rates = ", ".join(str(r) for r in d.rates) or "none of 48000/44100/16000"
             print(f"{d.name!r}: {d.channels} ch, default {d.default_rate} Hz, accepts {rates}")
         return 0
+    if args.command == "stations":
+        return __import__("gateway.cli_stations").cli_stations.dispatch(args, cfg)
     if args.command == "ptt":
         return __import__("gateway.cli_radio").cli_radio.dispatch(args, cfg)
     if args.command == "models":

@@ -114,6 +114,7 @@ class AsrConfig:
     model: str = ""  # a model directory name under models_dir, or a path; empty: the first found
     models_dir: str = "asr_models"  # relative paths: from the config file's folder (or the cwd)
     phrase_list: bool = False
+    bias: bool = True  # the lexicon biases the recogniser (whisper hotwords, Vosk phrase list)
     queue_s: float = 120.0
     whisper: WhisperConfig = field(default_factory=WhisperConfig)
 
@@ -122,6 +123,7 @@ class AsrConfig:
 class IdentityConfig:
     spoken_threshold: float = 0.80
     continuation_gap_s: float = 10.0
+    strict_continuation: bool = True  # no continuation across a closing word or a self-named caller
 
 
 @dataclass(frozen=True)
@@ -166,6 +168,12 @@ class WebConfig:
 
 
 @dataclass(frozen=True)
+class LexiconConfig:
+    correct: bool = True  # correct misheard report words against the lexicon (gateway.lexicon)
+    gazetteer: str = ""  # a kabupaten's wilayah CSV; empty: the shipped one for the stations' codes
+
+
+@dataclass(frozen=True)
 class StoreConfig:
     url: str = ""  # empty: SQLite file gateway.sqlite3 in the data directory
 
@@ -192,6 +200,7 @@ class Config:
     checkins: CheckinsConfig = field(default_factory=CheckinsConfig)
     report: ReportConfig = field(default_factory=ReportConfig)
     web: WebConfig = field(default_factory=WebConfig)
+    lexicon: LexiconConfig = field(default_factory=LexiconConfig)
     store: StoreConfig = field(default_factory=StoreConfig)
     stations: tuple[Station, ...] = ()
     source_path: str = field(default="", compare=False)  # not a key: where this was loaded from
@@ -213,7 +222,7 @@ class Config:
 
 # --- path keys: resolved once, at load, against the config file's folder ---------------------
 # (asr.model only when it is a path, i.e. holds a "/"; a bare name is a directory under models_dir)
-PATH_KEYS = ("gateway.data_dir", "asr.models_dir", "asr.model")
+PATH_KEYS = ("gateway.data_dir", "asr.models_dir", "asr.model", "lexicon.gazetteer")
 _NOT_KEYS = {"source_path", "written_paths"}
 
 
