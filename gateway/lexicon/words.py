@@ -28,8 +28,8 @@ INCIDENTS = ("banjir", "longsor", "tanah longsor", "kebakaran", "kecelakaan", "a
              "butuh", "mohon", "perlu", "bantuan")
 #: Number words, from the number parser's own tables (units, teens and scales).
 NUMBERS = tuple(dict.fromkeys(
-    (*UNITS, *SCALES, *SE_SCALES, "sepuluh", "sebelas", "belas", "puluh", "seratus", "ratus", "seribu", "ribu",
-     "juta")))
+    (*UNITS, *SCALES, *SE_SCALES, "sepuluh", "sebelas", "belas", "puluh", "seratus", "ratus", "seribu",
+     "ribu", "juta")))
 #: Units said after a number (from the extractor's table).
 UNIT_WORDS = ("orang", "jiwa", "kk", "kepala keluarga", "rumah", "unit", "buah", "ekor", "hektar", "meter",
               "kilogram", "kilo", "liter", "rupiah")
