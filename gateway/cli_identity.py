@@ -64,6 +64,7 @@ def _identify(args: argparse.Namespace, cfg: Config, db) -> int:  # noqa: ANN001
 
     from gateway import identify
     from gateway.export import day_bounds
+    from gateway.reasons import loads, say_all
     from gateway.store.models import Transmission
 
     lo, hi = day_bounds(args.date, cfg.tz)
@@ -77,8 +78,9 @@ def _identify(args: argparse.Namespace, cfg: Config, db) -> int:  # noqa: ANN001
     with db.read() as s:
         for tx_id in ids:
             tx = s.get_one(Transmission, tx_id)
+            why = say_all(loads(tx.identity_reason_data, tx.identity_reason))
             print(f"{tx.id}\t{tx.started_at.astimezone(cfg.tz):%H:%M:%S}\t{tx.station or '-'}\t"
-                  f"{tx.identity_source or '-'}\t{tx.identity_reason}")
+                  f"{tx.identity_source or '-'}\t{why}")
     return 0
 
 

@@ -75,7 +75,8 @@ def test_any_regency_from_the_package_wheel(tmp_path: Path) -> None:
         ("Lembah Hijau", "12.77.01", ("101",)), ("Bukit-Tinggi Raya", "12.77.02", ("102",))]
     assert set(cfg.stations[1].aliases) == {"Bukittinggiraya", "Bukit Tinggi Raya"}
     kab = gazetteer.load(wheel, "12.77")
-    assert kab.desa_of("12.77.01") == ("Desa Satu", "Desa Dua") and kab.desa_of("12.77.02") == ("Kelurahan Tiga",)
+    assert kab.desa_of("12.77.01") == ("Desa Satu", "Desa Dua")
+    assert kab.desa_of("12.77.02") == ("Kelurahan Tiga",)
 
 
 def test_bad_input_is_one_line_and_writes_nothing(tmp_path: Path) -> None:
