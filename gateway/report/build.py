@@ -20,6 +20,7 @@ from sqlalchemy import select
 from gateway.checkins import STATUS_ID, checkins_for
 from gateway.config import Config
 from gateway.export import day_bounds
+from gateway.lexicon.correct import extract_options
 from gateway.report.extract import extract
 from gateway.report.lexicon import LEVELS as LEVELS_ORDER
 from gateway.report.model import StationExtract
@@ -83,7 +84,7 @@ def build_report(db: Database, day: date, cfg: Config, now: datetime) -> dict[st
             verified.append(bool(tr is not None and tr.status == "done" and tr.verified))
             if tr is None or tr.status != "done":
                 continue
-            ex: StationExtract = extract(tr.text, tr.words)
+            ex: StationExtract = extract(tr.text, tr.words, **extract_options(cfg, st))
             if ex.status:
                 levels.append(ex.status)
             for inc in ex.incidents:
