@@ -175,7 +175,8 @@ class WhisperRecognizer:
             segments, info = self.model.transcribe(
                 audio, language=self.language, initial_prompt=prompt, vad_filter=cfg.vad,
                 word_timestamps=True, beam_size=cfg.beam_size, condition_on_previous_text=False,
-                no_speech_threshold=cfg.no_speech_threshold, hotwords=self.hotwords)
+                no_speech_threshold=cfg.no_speech_threshold,
+                **({"hotwords": self.hotwords} if self.hotwords else {}))
             segments = list(segments)  # the generator does the decoding
         texts: list[str] = []
         words: list[Word] = []
