@@ -38,13 +38,13 @@ from rapidfuzz.distance import Levenshtein
 
 from gateway.config import Station
 from gateway.lexicon.phonetic import normalise, phonetic_key
+from gateway.lexicon.report import NOT_NAMES
 from gateway.lexicon.words import FILLERS, INCIDENTS, NUMBERS, PROCEDURE, STATUS
 from gateway.reasons import Reason, say_all
 
-__all__ = ["FILLERS", "SpokenMatch", "match_station", "normalise", "phonetic_key"]
+__all__ = ["FILLERS", "SpokenMatch", "match_station", "normalise", "phonetic_key", "self_named"]
 
-#: Words that introduce the caller's name (before it) or follow it ("Camat X melapor").
-CUES_BEFORE = ("camat", "kecamatan", "sini", "dari")
+CUES_BEFORE = ("camat", "kecamatan", "sini", "dari")  # before the caller's name; after it:
 CUES_AFTER = ("melapor", "lapor")
 #: A name right after one of these is a village or hamlet, not a kecamatan.
 NOT_STATION_BEFORE = frozenset(("desa", "dusun", "kampung", "kelurahan", "lingkungan"))
@@ -369,12 +369,17 @@ def match_station(text: str, words: list[dict[str, Any]] | None, stations: Seque
 
 #: Words that may stand between "lapor"/"melapor" and the "dari" naming the caller.
 SELF_ID_REACH = 4
+_VERB_LIKE = re.compile(r"^(me|di|ter|ber|se)[a-z]{3,}$|^[a-z]{3,}(kan|nya|lah)$")
+
+
+def _name_like(norm: str) -> bool:
+    """A word that can be (part of) a name: not a report word, not a verb form ("laporkan")."""
+    return len(norm) >= 3 and norm not in NOT_NAMES and not _VERB_LIKE.match(norm)
 
 
 def self_named(text: str, words: list[dict[str, Any]] | None, stations: Sequence[Station]) -> str | None:
-    """The words where the caller names himself ("camat …", "di sini …", "lapor … dari …") followed
-    by a name, or None. Used when :func:`match_station` found no station: such a call is someone,
-    just not someone the matcher can resolve, so it is nobody's continuation."""
+    """The words where the caller names himself ("camat …", "di sini …", "lapor … dari …") and a
+    name, or None: when :func:`match_station` found no station, the caller is someone unresolved."""
     procedure = _procedure_words(stations)
     tokens = _unglue(_tokens(text, words), _variants(stations)) if stations else _tokens(text, words)
     norms = [t.norm for t in tokens]
@@ -386,12 +391,10 @@ def self_named(text: str, words: list[dict[str, Any]] | None, stations: Sequence
             cue_end = i
         elif norm == "dari" and any(_is_cue(n, CUES_AFTER) for n in norms[max(0, i - SELF_ID_REACH):i]):
             cue_end = i
-        if cue_end is None:
-            continue
-        for j in range(cue_end + 1, min(cue_end + 1 + CUE_REACH, len(tokens))):
+        for j in range(cue_end + 1, min(cue_end + 1 + CUE_REACH, len(tokens))) if cue_end is not None else ():
             if norms[j] in NOT_STATION_BEFORE:
                 break
-            if not _skippable(tokens[j], procedure) and len(norms[j]) >= 3:
+            if not _skippable(tokens[j], procedure) and _name_like(norms[j]):
                 first = i - 1 if norm == "sini" and i > 0 else i
                 return _words(tokens[first:j + 1])
     return None

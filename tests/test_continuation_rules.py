@@ -104,3 +104,9 @@ def test_the_previous_call_transcribed_later_breaks_the_continuation(db: Databas
         s.flush()
         identify.reidentify(s, first, cfg)
     assert row(db, second).station is None and codes(db, second)[-1] == "closed_by_procedure_word"
+
+
+def test_a_cue_word_without_a_name_does_not_block(db: Database, cfg: Config) -> None:
+    """"di sini kami laporkan …" names nobody: the call continues the previous one."""
+    _, second = _pair(db, cfg, "Situasi aman, harga beras naik", "di sini kami laporkan jalan tertutup longsor")
+    assert (row(db, second).station, row(db, second).identity_source) == ("Sipoholon", "continuation")
