@@ -108,5 +108,6 @@ def test_the_previous_call_transcribed_later_breaks_the_continuation(db: Databas
 
 def test_a_cue_word_without_a_name_does_not_block(db: Database, cfg: Config) -> None:
     """"di sini kami laporkan …" names nobody: the call continues the previous one."""
-    _, second = _pair(db, cfg, "Situasi aman, harga beras naik", "di sini kami laporkan jalan tertutup longsor")
+    _, second = _pair(db, cfg, "Situasi aman, harga beras naik",
+                      "di sini kami laporkan jalan tertutup longsor")
     assert (row(db, second).station, row(db, second).identity_source) == ("Sipoholon", "continuation")
