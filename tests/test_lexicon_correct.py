@@ -10,10 +10,8 @@ camat said (their "said" case), never against the extractor's earlier output.
 from __future__ import annotations
 
 import csv
-import inspect
 from typing import Any
 
-import numpy as np
 import pytest
 from test_extract import BY_ID, CASES, words_of
 
@@ -135,29 +133,3 @@ def test_vosk_phrase_list_holds_the_lexicon_and_every_desa(example_config: Confi
     assert {"longsor", "kebakaran", "tambahan", "koreksi", "kepala keluarga"} <= set(biased)
     off = dataclasses.replace(example_config, asr=dataclasses.replace(example_config.asr, bias=False))
     assert bias.phrases(off) == today(example_config.stations)
-
-
-def test_whisper_gets_the_hotwords() -> None:
-    from faster_whisper import WhisperModel
-
-    from gateway.asr.whisper_engine import WhisperRecognizer
-
-    assert "hotwords" in inspect.signature(WhisperModel.transcribe).parameters  # the installed version
-    words = bias.hotwords()
-    assert len(words) <= bias.MAX_HOTWORDS_CHARS and "longsor" in words and "tambahan" in words
-    seen: dict[str, Any] = {}
-
-    class Model:  # stands in for the model (none is installed here); records what it is asked
-        def transcribe(self, audio: np.ndarray, **kw: Any) -> tuple[list, Any]:
-            seen.update(kw)
-            return [], type("Info", (), {"language": "id", "language_probability": 1.0})()
-
-    rec = object.__new__(WhisperRecognizer)
-    import threading
-
-    from gateway.config import WhisperConfig
-
-    rec.cfg, rec.language, rec._lock = WhisperConfig(), "id", threading.Lock()
-    rec.model, rec.hotwords = Model(), words
-    rec.transcribe(np.zeros(16000, dtype=np.float32), "prompt")
-    assert seen["hotwords"] == words and seen["initial_prompt"] == "prompt"

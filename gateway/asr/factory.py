@@ -96,9 +96,4 @@ def build_recognizer(cfg: Config, engine: str | None = None, model: str | None =
         return VoskRecognizer(path, phrases(cfg) if cfg.asr.phrase_list else None)
     from gateway.asr.whisper_engine import WhisperRecognizer
 
-    whisper = WhisperRecognizer(path, cfg.asr.whisper)
-    if cfg.asr.bias:
-        from gateway.lexicon.bias import hotwords
-
-        whisper.hotwords = hotwords()
-    return whisper
+    return WhisperRecognizer(path, cfg.asr.whisper)  # no hotwords: see gateway/lexicon/bias.py

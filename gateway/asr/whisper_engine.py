@@ -154,7 +154,6 @@ class WhisperRecognizer:
             first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
             raise RecognizerError(f"whisper model {model_dir}: cannot load: {first}") from e
         self._lock = threading.Lock()  # one decode at a time: the cpu_threads are the budget
-        self.hotwords: str | None = None  # asr.bias: gateway.lexicon.bias.hotwords (set by the factory)
         log.info("loaded %s (%s, %d thread(s), language %s)", self.model_id, cfg.compute_type,
                  cfg.cpu_threads, language)
 
@@ -175,8 +174,7 @@ class WhisperRecognizer:
             segments, info = self.model.transcribe(
                 audio, language=self.language, initial_prompt=prompt, vad_filter=cfg.vad,
                 word_timestamps=True, beam_size=cfg.beam_size, condition_on_previous_text=False,
-                no_speech_threshold=cfg.no_speech_threshold,
-                **({"hotwords": self.hotwords} if self.hotwords else {}))
+                no_speech_threshold=cfg.no_speech_threshold)
             segments = list(segments)  # the generator does the decoding
         texts: list[str] = []
         words: list[Word] = []

@@ -1,14 +1,18 @@
 """Biasing the recogniser with the lexicon (``asr.bias``).
 
-* faster-whisper: the prompt keeps naming the stations (``gateway.asr.whisper_engine.build_prompt``)
-  and gets :func:`hotwords`: the incident, count, unit and procedure words a report turns on. Hotwords
-  share Whisper's 223-token prompt budget, so they are kept short (:data:`MAX_HOTWORDS_CHARS`);
-  the desa names are too many for it and are left to correction (:mod:`gateway.lexicon.correct`).
 * Vosk with a dynamic graph and ``asr.phrase_list``: :func:`phrases` adds every lexicon word and
   every desa/kelurahan of the stations' kabupaten to today's list (names, report words, numbers);
   Vosk keeps only the words its model knows.
+* faster-whisper: its prompt already names the stations and says a report's words
+  (``gateway.asr.whisper_engine.build_prompt``). faster-whisper 1.2's ``hotwords`` were tried and
+  are NOT used: on the sample channel (tests/data/sample_morning.flac, whisper-base) they made it
+  write words that were not said — "Banjir, tanah longsor" in a call about flooded houses,
+  "Sipoholon" seven times over — and lose "tujuh" in "tujuh rumah terendam"
+  (tests/test_whisper_pipeline.py then fails). Hotwords go before the prompt in the same 448-token
+  context with no combined limit; on radio audio the model copies them. Measure again with
+  bench/bench_accuracy.py before turning them on.
 
-``asr.bias = false`` gives today's behaviour: no hotwords, the phrase list of
+``asr.bias = false`` gives today's behaviour: the phrase list of
 :func:`gateway.asr.vocabulary.phrases`.
 """
 
@@ -23,29 +27,6 @@ from gateway.lexicon.report import CATEGORIES, COUNT_NOUNS, UNITS_AFTER
 from gateway.lexicon.words import CLOSING, CONTINUATION_CUES, UNIT_WORDS
 
 log = logging.getLogger(__name__)
-
-#: Hotwords in the order worth keeping when the budget runs out: incidents, continuation cues
-#: (attribution depends on them), counts, units.
-HOTWORD_GROUPS = (
-    ("banjir", "longsor", "kebakaran", "kecelakaan", "puting beliung", "pohon tumbang", "gempa"),
-    ("tambahan", "ralat", "koreksi"),
-    ("meninggal", "hilang", "luka", "mengungsi", "terendam", "rusak"),
-    ("rupiah", "per kilogram", "kepala keluarga", "ekor", "jiwa"),
-)
-#: faster-whisper puts hotwords before the prompt (station names, up to 400 characters) in the same
-#: 448-token context the transcript is decoded into, without a combined limit: keep them short.
-MAX_HOTWORDS_CHARS = 160
-
-
-def hotwords() -> str:
-    """The words faster-whisper is biased towards (``hotwords``), most important first."""
-    out: list[str] = []
-    for group in HOTWORD_GROUPS:
-        for w in group:
-            if sum(len(x) + 2 for x in out) + len(w) > MAX_HOTWORDS_CHARS:
-                return ", ".join(out)
-            out.append(w)
-    return ", ".join(out)
 
 
 def kabupaten(cfg: Config) -> gazetteer.Kabupaten | None:
