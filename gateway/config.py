@@ -114,7 +114,7 @@ class AsrConfig:
     model: str = ""  # a model directory name under models_dir, or a path; empty: the first found
     models_dir: str = "asr_models"  # relative paths: from the config file's folder (or the cwd)
     phrase_list: bool = False
-    bias: bool = True  # the lexicon biases the recogniser (whisper hotwords, Vosk phrase list)
+    bias: bool = True  # the lexicon and gazetteer in the Vosk phrase list (gateway/lexicon/bias.py)
     queue_s: float = 120.0
     whisper: WhisperConfig = field(default_factory=WhisperConfig)
 

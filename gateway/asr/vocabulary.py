@@ -2,7 +2,8 @@
 
 Used as faster-whisper's initial prompt (names only) and, for Vosk models with a dynamic graph, as
 the optional phrase list (``asr.phrase_list``), where only the words the model knows are kept.
-With ``asr.bias`` (the default) :mod:`gateway.lexicon.bias` adds the gazetteer and hotwords.
+With ``asr.bias`` (the default) :mod:`gateway.lexicon.bias` adds the lexicon and the gazetteer to
+the phrase list.
 """
 
 from __future__ import annotations
