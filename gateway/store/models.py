@@ -89,6 +89,7 @@ class Transmission(Base):
     identity_source: Mapped[str | None] = mapped_column(String(16))  # operator|ani|voice|continuation
     identity_confidence: Mapped[float | None] = mapped_column(Float)
     identity_reason: Mapped[str | None] = mapped_column(Text)
+    identity_reason_data: Mapped[str | None] = mapped_column(Text)  # JSON: gateway/reasons.py
 
     @property
     def flags(self) -> list[str]:
