@@ -91,6 +91,7 @@ class SegmenterConfig:
     max_s: float = 180.0
     tail_trim: bool = True
     tail_max_s: float = 0.4
+    end_at_tail: bool = True  # a squelch tail / DTMF EOT ends the call without waiting out hang_s
 
 
 @dataclass(frozen=True)
