@@ -1,7 +1,13 @@
 """faster-whisper engine: a :class:`~gateway.asr.base.Recognizer` over a local CTranslate2 Whisper model.
 
-Whisper cannot stream, so a stream buffers the audio it is fed and does all the work in
-``finish``. Everything is offline: the model is a local directory (``model.bin``, ``config.json``,
+Whisper cannot stream, so a stream buffers the audio it is fed and decodes it in windows while
+the call is still live: once ``WINDOW_MIN_S`` of audio is waiting, it is cut at the next pause (a
+``PAUSE_S`` run of quiet frames), or at the quietest point once ``WINDOW_MAX_S`` is waiting, and that
+window is decoded in ``accept`` (on the transcription worker, never the pipeline thread); ``finish``
+decodes only the rest. The transcript is the windows' words in order, times shifted to the
+stream's start; ``extra["windows"]`` lists each window's span and result, so one window that comes
+back empty does not hide the others (the retry decision is the transcription stage's).
+Everything is offline: the model is a local directory (``model.bin``, ``config.json``,
 ``tokenizer.json``, ``vocabulary.txt``, as :mod:`gateway.asr.whisper_install` lays it out) and
 faster-whisper is told never to look anything up (``local_files_only=True``); the Silero VAD it
 uses ships inside the faster-whisper wheel.
@@ -44,6 +50,14 @@ MAX_COMPRESSION_RATIO = 2.4
 HALLUCINATION = re.compile(
     r"terima kasih (telah|sudah|atas|untuk) (menonton|menyaksikan)|jangan lupa (like|subscribe)"
     r"|\bsubscribe\b|sampai jumpa (di|pada) video|subtitle|teks oleh|amara\.org", re.IGNORECASE)
+#: Decoding windows while the call is live (seconds of audio at 16 kHz).
+WINDOW_MIN_S = 5.0   # a window is cut at the first pause after this much audio
+WINDOW_MAX_S = 8.0   # ... or at the quietest 100 ms of its last 3 s when no pause came
+PAUSE_S = 0.3        # quiet frames in a row that make a pause
+PAUSE_ABOVE_FLOOR_DB = 6.0  # quiet: within this of the window's 10th-percentile frame level
+PAUSE_BELOW_SPEECH_DB = 15.0  # ... and this far below its 90th percentile (steady sound is no pause)
+FRAME = 320          # 20 ms level frames
+
 #: Whisper's prompt holds at most 223 tokens; keep well under it.
 MAX_PROMPT_CHARS = 400
 
@@ -217,26 +231,94 @@ class WhisperRecognizer:
         return HALLUCINATION.search(seg.text) is not None
 
 
+def _levels(audio: np.ndarray) -> np.ndarray:
+    """dB level of each whole 20 ms frame of ``audio``."""
+    n = len(audio) // FRAME
+    frames = audio[:n * FRAME].reshape(n, FRAME).astype(np.float64)
+    return 10.0 * np.log10(np.mean(frames * frames, axis=1) + 1e-12)
+
+
+def window_cut(audio: np.ndarray, final: bool = False) -> int | None:
+    """Where to end the next window of ``audio`` (samples), or None to wait for more.
+
+    The middle of the first pause (``PAUSE_S`` of frames near the floor) that ends after
+    ``WINDOW_MIN_S``; with ``WINDOW_MAX_S`` or more and no pause, the quietest 100 ms of the last
+    3 s. ``final``: never cut (the rest is decoded whole).
+    """
+    if final or len(audio) < WINDOW_MIN_S * RATE:
+        return None
+    levels = _levels(audio)
+    floor, loud = np.percentile(levels, [10, 90])
+    quiet = (levels <= floor + PAUSE_ABOVE_FLOOR_DB) & (levels <= loud - PAUSE_BELOW_SPEECH_DB)
+    need = round(PAUSE_S * RATE / FRAME)
+    first = round(WINDOW_MIN_S * RATE / FRAME)
+    run = 0
+    for i, q in enumerate(quiet):
+        run = run + 1 if q else 0
+        if run >= need and i + 1 >= first:
+            return (i + 1 - run // 2) * FRAME
+    if len(audio) < WINDOW_MAX_S * RATE:
+        return None
+    lo = len(levels) - round(3.0 * RATE / FRAME)
+    smooth = np.convolve(levels, np.ones(5) / 5, mode="same")
+    return (lo + int(np.argmin(smooth[lo:]))) * FRAME
+
+
+def join(parts: list[tuple[float, Transcript]]) -> Transcript:
+    """The windows' transcripts as one: words shifted by each window's offset (seconds)."""
+    words = tuple(Word(w.word, round(w.start + off, 3), round(w.end + off, 3), w.conf)
+                  for off, t in parts for w in t.words)
+    texts = [t.text for _, t in parts if t.text]
+    if len(parts) == 1:
+        extra = dict(parts[0][1].extra)
+    else:
+        probs = [t.extra.get("no_speech_prob") for _, t in parts]
+        known = [p for p in probs if p is not None]
+        extra = {k: v for k, v in parts[-1][1].extra.items() if k in ("language", "language_probability")}
+        extra.update(
+            segments=sum(t.extra.get("segments", 0) for _, t in parts),
+            dropped_segments=sum(t.extra.get("dropped_segments", 0) for _, t in parts),
+            no_speech_prob=max(known) if known else None)
+    extra["windows"] = [{"start": round(off, 3), "end": round(off + t.extra.get("duration_s", 0.0), 3),
+                         "words": len(t.words), "no_speech_prob": t.extra.get("no_speech_prob"),
+                         "dropped_segments": t.extra.get("dropped_segments", 0)} for off, t in parts]
+    return Transcript(" ".join(texts), words, extra)
+
+
 class WhisperStream:
-    """Buffers one transmission; :meth:`finish` runs the model over all of it."""
+    """One transmission: windows decoded while it is live (:func:`window_cut`), the rest at
+    :meth:`finish`."""
 
     def __init__(self, recognizer: WhisperRecognizer, prompt: str) -> None:
         self._recognizer = recognizer
         self._prompt = prompt
-        self._chunks: list[np.ndarray] = []
+        self._buf = np.zeros(0, dtype=np.float32)  # audio not yet decoded
+        self._offset = 0  # samples decoded so far (the start of _buf)
+        self._parts: list[tuple[float, Transcript]] = []
         self._done = False
 
     def accept(self, samples: np.ndarray) -> None:
         if self._done:
             raise RuntimeError("accept() after finish()")
         samples = np.asarray(samples, dtype=np.float32).reshape(-1)
-        if samples.size:
-            self._chunks.append(samples.copy())
+        if not samples.size:
+            return
+        self._buf = np.concatenate([self._buf, samples])
+        while (cut := window_cut(self._buf)) is not None:
+            self._decode(cut)
+
+    def _decode(self, n: int) -> None:
+        audio, self._buf = self._buf[:n], self._buf[n:]
+        t = self._recognizer.transcribe(audio, self._prompt)
+        t.extra["duration_s"] = round(n / RATE, 3)
+        self._parts.append((self._offset / RATE, t))
+        self._offset += n
 
     def finish(self) -> Transcript:
         if self._done:
             raise RuntimeError("finish() called twice")
         self._done = True
-        audio = np.concatenate(self._chunks) if self._chunks else np.zeros(0, dtype=np.float32)
-        self._chunks = []
-        return self._recognizer.transcribe(audio, self._prompt)
+        if len(self._buf) or not self._parts:
+            self._decode(len(self._buf))
+        self._buf = np.zeros(0, dtype=np.float32)
+        return join(self._parts)
