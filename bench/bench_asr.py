@@ -7,7 +7,11 @@
     next to the bare ``vosk-transcriber`` CLI on the same file, alternated, medians; then where the
     time goes: the pipeline without a recogniser, and Vosk alone on the cut transmissions;
 (b) latency squelch close → transcript stored (transcripts.latency_s, origin 'live') with the file
-    paced in real time (``process --realtime``), per engine, against the 1.0 s p95 target;
+    paced in real time (``process --realtime``), per engine, against the 1.0 s p95 target; and,
+    when the file has a generator truth beside it (``<stem>.truth.json``), transcript stored after
+    the radio really unkeyed (the truth's end_s), p95 targets 1.0 s Vosk / 2.0 s whisper-base,
+    each with ``segmenter.end_at_tail`` on (now) and off (the old rule: the whole hang time) —
+    ``--peer`` adds the off runs;
 (c) peak RSS of each child process (ru_maxrss from ``os.wait4``).
 See bench/README.md for what each figure means.
 """
@@ -289,6 +293,46 @@ def whisper_config(tmp: Path) -> Path | str:
     return config
 
 
+UNKEY_TARGET_S = {"vosk": 1.0, "whisper": 2.0}
+
+
+def after_unkey(data_dir: Path, audio: Path) -> list[float]:
+    """Seconds from the real unkey (the generator's ``end_s`` in ``<audio stem>.truth.json``) to
+    the transcript's ``created_at``, for a ``--realtime`` run. The wall clock of the file's first
+    sample is estimated as the smallest (row created_at - its start on the file clock) over the
+    transmissions: each row is committed when the squelch opens, a VOX attack (~40 ms) after its
+    onset, so the figure may read up to that much low. Empty without a truth file."""
+    from sqlalchemy import select
+
+    from gateway.store.db import Database, default_url
+    from gateway.store.models import TranscriptRow, Transmission
+
+    truth_path = audio.with_name(audio.stem + ".truth.json")
+    if not truth_path.is_file():
+        return []
+    truth = json.loads(truth_path.read_text(encoding="utf-8"))
+    ends = [t["end_s"] for t in truth["transmissions"] if t.get("kind", "speech") == "speech"]
+    db = Database(default_url(data_dir))
+    try:
+        with db.read() as s:
+            pairs = s.execute(select(Transmission, TranscriptRow).join(
+                TranscriptRow, TranscriptRow.transmission_id == Transmission.id)
+                .where(TranscriptRow.origin == "live", Transmission.kerchunk.is_(False))).all()
+            rows = [((tx.started_at - START).total_seconds(), (tx.ended_at - START).total_seconds(),
+                     tx.created_at.timestamp(), tr.created_at.timestamp()) for tx, tr in pairs]
+    finally:
+        db.close()
+    if not rows:
+        return []
+    wall0 = min(created - start for start, _, created, _ in rows)
+    out = []
+    for start, end, _, stored_at in rows:
+        inside = [e for e in ends if start - 0.5 <= e <= end + 2.0]  # the call this row holds
+        if inside:
+            out.append(stored_at - (wall0 + max(inside)))
+    return out
+
+
 def latency(audio: Path, audio_s: float, configs: dict[str, Path | str], tmp: Path) -> dict[str, float]:
     from gateway.config import SegmenterConfig
 
@@ -313,6 +357,13 @@ def latency(audio: Path, audio_s: float, configs: dict[str, Path | str], tmp: Pa
         model = rows[0].model
         _row(f"{engine} ({model})", f"p95 {p95:.2f} s",
              f"p50 {p50:.2f} / max {max(lat):.2f} s; {_verdict(float(p95), P95_TARGET_S, ' s')}")
+        unkey = after_unkey(tmp / f"rt-{engine}", audio)
+        if unkey:
+            u50, u95 = np.percentile(unkey, [50, 95])
+            target = UNKEY_TARGET_S.get(engine.split()[0], P95_TARGET_S)
+            _row("  transcript stored after the radio unkeys", f"p95 {u95:.2f} s",
+                 f"p50 {u50:.2f} / max {max(unkey):.2f} s (n={len(unkey)}); "
+                 f"{_verdict(float(u95), target, ' s')}")
         procs = [r.processing_s for r in rows if r.origin == "live" and r.processing_s is not None]
         _row("", "", f"{len(lat)} live of {len(rows)} transcripts; latencies "
              + " ".join(f"{x:.2f}" for x in lat) + "; processing_s " + " ".join(f"{x:.2f}" for x in procs))
@@ -345,6 +396,8 @@ def main() -> int:
     ap.add_argument("--file", type=Path, default=SAMPLE, help="channel recording (default: the sample)")
     ap.add_argument("--engine", choices=["vosk", "whisper", "both"], default="both")
     ap.add_argument("--rounds", type=int, default=3, help="alternated rounds for (a)")
+    ap.add_argument("--peer", action="store_true",
+                    help="(b) also with segmenter.end_at_tail = false (the hang-time rule), for comparison")
     ap.add_argument("--decode-job", help=argparse.SUPPRESS)  # internal: breakdown()'s child
     args = ap.parse_args()
     if args.decode_job:
@@ -372,6 +425,11 @@ def main() -> int:
                     breakdown(audio, model, tmp, found)
         if args.engine in ("whisper", "both"):
             configs["whisper"] = whisper_config(tmp)
+        if args.peer:
+            for engine, config in list(configs.items()):
+                if isinstance(config, Path):
+                    peer = configs[f"{engine} end_at_tail=false"] = tmp / f"{engine}-peer.toml"
+                    peer.write_text(config.read_text() + "\n[segmenter]\nend_at_tail = false\n")
         rt_rss = latency(audio, info.duration, configs, tmp)
         memory(found, rt_rss)
     print(f"load average at the end {os.getloadavg()[0]:.2f}")
