@@ -264,24 +264,23 @@ def window_cut(audio: np.ndarray, final: bool = False) -> int | None:
     return (lo + int(np.argmin(smooth[lo:]))) * FRAME
 
 
-def join(parts: list[tuple[float, Transcript]]) -> Transcript:
-    """The windows' transcripts as one: words shifted by each window's offset (seconds)."""
-    words = tuple(Word(w.word, round(w.start + off, 3), round(w.end + off, 3), w.conf)
-                  for off, t in parts for w in t.words)
-    texts = [t.text for _, t in parts if t.text]
+def join(parts: list[tuple[float, float, Transcript]]) -> Transcript:
+    """The windows' (offset s, duration s, transcript) as one transcript: words shifted by each
+    window's offset. One window is returned as it is (the transcript of a short call is as before)."""
     if len(parts) == 1:
-        extra = dict(parts[0][1].extra)
-    else:
-        probs = [t.extra.get("no_speech_prob") for _, t in parts]
-        known = [p for p in probs if p is not None]
-        extra = {k: v for k, v in parts[-1][1].extra.items() if k in ("language", "language_probability")}
-        extra.update(
-            segments=sum(t.extra.get("segments", 0) for _, t in parts),
-            dropped_segments=sum(t.extra.get("dropped_segments", 0) for _, t in parts),
-            no_speech_prob=max(known) if known else None)
-    extra["windows"] = [{"start": round(off, 3), "end": round(off + t.extra.get("duration_s", 0.0), 3),
-                         "words": len(t.words), "no_speech_prob": t.extra.get("no_speech_prob"),
-                         "dropped_segments": t.extra.get("dropped_segments", 0)} for off, t in parts]
+        return parts[0][2]
+    words = tuple(Word(w.word, round(w.start + off, 3), round(w.end + off, 3), w.conf)
+                  for off, _, t in parts for w in t.words)
+    texts = [t.text for _, _, t in parts if t.text]
+    known = [t.extra["no_speech_prob"] for _, _, t in parts if t.extra.get("no_speech_prob") is not None]
+    extra = {k: v for k, v in parts[-1][2].extra.items() if k in ("language", "language_probability")}
+    extra.update(
+        segments=sum(t.extra.get("segments", 0) for _, _, t in parts),
+        dropped_segments=sum(t.extra.get("dropped_segments", 0) for _, _, t in parts),
+        no_speech_prob=max(known) if known else None)
+    extra["windows"] = [{"start": round(off, 3), "end": round(off + dur, 3), "words": len(t.words),
+                         "no_speech_prob": t.extra.get("no_speech_prob"),
+                         "dropped_segments": t.extra.get("dropped_segments", 0)} for off, dur, t in parts]
     return Transcript(" ".join(texts), words, extra)
 
 
@@ -294,7 +293,7 @@ class WhisperStream:
         self._prompt = prompt
         self._buf = np.zeros(0, dtype=np.float32)  # audio not yet decoded
         self._offset = 0  # samples decoded so far (the start of _buf)
-        self._parts: list[tuple[float, Transcript]] = []
+        self._parts: list[tuple[float, float, Transcript]] = []
         self._done = False
 
     def accept(self, samples: np.ndarray) -> None:
@@ -310,8 +309,7 @@ class WhisperStream:
     def _decode(self, n: int) -> None:
         audio, self._buf = self._buf[:n], self._buf[n:]
         t = self._recognizer.transcribe(audio, self._prompt)
-        t.extra["duration_s"] = round(n / RATE, 3)
-        self._parts.append((self._offset / RATE, t))
+        self._parts.append((self._offset / RATE, n / RATE, t))
         self._offset += n
 
     def finish(self) -> Transcript:
