@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""gateway.dtmf next to multimon-ng on the same signals. Prints, never asserts.
+"""gateway.identification.dtmf next to multimon-ng on the same signals. Prints, never asserts.
 
     python bench/bench_dtmf.py [--trials 12] [--talk-s 55] [--no-multimon]
 
@@ -35,7 +35,7 @@ sys.path.insert(0, str(REPO / "tests"))
 
 from test_dtmf import KEYS, RATE, dtmf_signal, stream, talk_corpus  # noqa: E402
 
-from gateway.dtmf import DtmfDecoder  # noqa: E402
+from gateway.identification.dtmf import DtmfDecoder  # noqa: E402
 from gateway.sim.speech import resample  # noqa: E402
 
 MULTIMON_RATE = 22050
@@ -81,7 +81,7 @@ def score(code: str, heard: str) -> tuple[int, int]:
 
 def run_matrix(trials: int, use_multimon: bool, tmp: Path, pool: ThreadPoolExecutor) -> None:
     print(f"(a) receiver matrix: {trials} random 3-5 digit codes per row, one file each")
-    print(f"  {'condition':<40} {'gateway.dtmf':>20} {'multimon-ng':>20}")
+    print(f"  {'condition':<40} {'gateway.identification.dtmf':>20} {'multimon-ng':>20}")
     print(f"  {'':<40} {'exact   false dig.':>20} {'exact   false dig.':>20}")
     group = None
     for number, (name, label, kw) in enumerate(CONDITIONS):
@@ -146,7 +146,8 @@ def run_talk_off(talk_s: float, use_multimon: bool, tmp: Path, pool: ThreadPoolE
         dec.finish()
 
     runs: list[tuple[str, Callable[[], object]]] = [
-        ("gateway.dtmf, 20 ms frames (as in the pipeline)", frames), ("gateway.dtmf, one call", one_shot)]
+        ("gateway.identification.dtmf, 20 ms frames (as in the pipeline)", frames),
+        ("gateway.identification.dtmf, one call", one_shot)]
     if use_multimon:
         wav = write_wav(whole, tmp / "talk_all.wav")
         runs.append(("multimon-ng -a DTMF (22050 Hz WAV via sox, 1 process)", lambda: multimon(wav)))
@@ -158,11 +159,12 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--trials", type=int, default=12, help="codes per condition (default 12)")
     ap.add_argument("--talk-s", type=float, default=55.0, help="seconds of speech per voice (default 55)")
-    ap.add_argument("--no-multimon", action="store_true", help="only gateway.dtmf")
+    ap.add_argument("--no-multimon", action="store_true", help="only gateway.identification.dtmf")
     args = ap.parse_args()
     use_multimon = not args.no_multimon
     if use_multimon and (shutil.which("multimon-ng") is None or shutil.which("sox") is None):
-        print("multimon-ng or sox not found (Debian: apt-get install multimon-ng sox): only gateway.dtmf")
+        print("multimon-ng or sox not found (Debian: apt-get install multimon-ng sox): "
+              "only gateway.identification.dtmf")
         use_multimon = False
     if shutil.which("espeak-ng") is None:
         print("espeak-ng not found: the talk-off part is skipped")

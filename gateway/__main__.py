@@ -1,3 +1,3 @@
-from gateway.cli import entry
+from gateway.cli.main import entry
 
 entry()

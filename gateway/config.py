@@ -1,7 +1,8 @@
 """Configuration: one TOML file → frozen dataclasses, validated at start.
 
-Every key lives in exactly one dataclass below; :func:`documented_keys` lists them all as dotted
-paths and ``tests/test_config.py`` fails when one is missing from ``docs/configuration.md``.
+Every key lives in exactly one dataclass of gateway/config_model.py (re-exported here);
+:func:`documented_keys` lists them all as dotted paths and ``tests/test_config.py`` fails when one
+is missing from ``docs/configuration.md``.
 Errors are one line naming the file, the key and the value (:class:`ConfigError`).
 """
 
@@ -16,7 +17,6 @@ import tomllib
 import types
 import typing
 import zoneinfo
-from dataclasses import dataclass, field
 from datetime import time
 from pathlib import Path
 from typing import Any
@@ -30,8 +30,33 @@ from gateway.config_checks import (
     short_repr,
     station_problem,
 )
-from gateway.config_radio import Cm108SquelchConfig, PttConfig, RigctldSquelchConfig
-from gateway.dtmf import DtmfConfig  # the decoder's own settings dataclass is the [dtmf] table
+from gateway.config_model import (  # re-exported: ``from gateway.config import Config, ...`` keeps working
+    AsrConfig,
+    AudioConfig,
+    CheckinsConfig,
+    Config,
+    DtmfConfig,
+    EmailConfig,
+    GatewayConfig,
+    IdentityConfig,
+    RecorderConfig,
+    ReportConfig,
+    SegmenterConfig,
+    SerialSquelchConfig,
+    SquelchConfig,
+    Station,
+    StoreConfig,
+    VoxConfig,
+    WebConfig,
+    WhisperConfig,
+)
+
+__all__ = [
+    "AsrConfig", "AudioConfig", "CheckinsConfig", "Config", "ConfigError", "DtmfConfig", "ENV_CONFIG",
+    "EmailConfig", "GatewayConfig", "IdentityConfig", "PATH_KEYS", "RecorderConfig", "ReportConfig",
+    "SegmenterConfig", "SerialSquelchConfig", "SquelchConfig", "Station", "StoreConfig", "VoxConfig",
+    "WebConfig", "WhisperConfig", "documented_keys", "load", "parse", "parse_hhmm", "validate",
+]
 
 ENV_CONFIG = "HT_GATEWAY_CONFIG"
 
@@ -40,181 +65,9 @@ class ConfigError(ValueError):
     """A configuration problem, worded as one line for the operator."""
 
 
-@dataclass(frozen=True)
-class GatewayConfig:
-    timezone: str = "Asia/Jakarta"
-    kabupaten: str = ""
-    data_dir: str = ""
-
-
-@dataclass(frozen=True)
-class AudioConfig:
-    device: str = ""  # empty: no radio configured → `run` plays the demo channel
-    rate: int = 0  # 0: negotiate 48000, 44100, 16000 in that order
-    channel: int = 0
-    block_ms: int = 20
-    buffer_s: float = 30.0
-
-
-@dataclass(frozen=True)
-class VoxConfig:
-    open_db: float = 8.0
-    close_db: float = 5.0
-    attack_ms: int = 60
-    floor_rise_db_per_s: float = 0.5
-    floor_min_dbfs: float = -90.0
-    min_open_dbfs: float = -66.0
-
-
-@dataclass(frozen=True)
-class SerialSquelchConfig:
-    port: str = ""
-    pin: str = "cts"
-    invert: bool = False
-
-
-@dataclass(frozen=True)
-class SquelchConfig:
-    type: str = "vox"
-    vox: VoxConfig = field(default_factory=VoxConfig)
-    serial: SerialSquelchConfig = field(default_factory=SerialSquelchConfig)
-    cm108: Cm108SquelchConfig = field(default_factory=Cm108SquelchConfig)
-    rigctld: RigctldSquelchConfig = field(default_factory=RigctldSquelchConfig)
-    inputs: tuple[str, ...] = ()  # for type "any"/"all" (gateway/config_radio.py)
-
-
-@dataclass(frozen=True)
-class SegmenterConfig:
-    pre_roll_s: float = 0.5
-    hang_s: float = 1.5
-    min_s: float = 1.0
-    max_s: float = 180.0
-    tail_trim: bool = True
-    tail_max_s: float = 0.4
-    end_at_tail: bool = True  # a squelch tail / DTMF EOT ends the call without waiting out hang_s
-
-
-@dataclass(frozen=True)
-class RecorderConfig:
-    sample_rate: int = 16000
-    bitrate_kbps: float = 7.0
-
-
-@dataclass(frozen=True)
-class WhisperConfig:
-    compute_type: str = "int8"
-    beam_size: int = 5
-    cpu_threads: int = 2
-    no_speech_threshold: float = 0.6
-    vad: bool = True
-
-
-@dataclass(frozen=True)
-class AsrConfig:
-    engine: str = "auto"  # auto: a Vosk model if one is installed, else faster-whisper, else none
-    model: str = ""  # a model directory name under models_dir, or a path; empty: the first found
-    models_dir: str = "asr_models"  # relative paths: from the config file's folder (or the cwd)
-    phrase_list: bool = False
-    queue_s: float = 120.0
-    whisper: WhisperConfig = field(default_factory=WhisperConfig)
-
-
-@dataclass(frozen=True)
-class IdentityConfig:
-    spoken_threshold: float = 0.80
-    continuation_gap_s: float = 10.0
-
-
-@dataclass(frozen=True)
-class CheckinsConfig:
-    on_time_until: str = "09:00"
-    late_until: str = "12:00"
-
-
-@dataclass(frozen=True)
-class EmailConfig:
-    to: tuple[str, ...] = ()
-    sender: str = ""
-    smtp_host: str = ""
-    smtp_port: int = 587
-    smtp_user: str = ""
-    smtp_password: str = ""
-    smtp_tls: str = "starttls"
-
-
-@dataclass(frozen=True)
-class ReportConfig:
-    file_at: str = "12:00"
-    recheck_minutes: int = 5
-    recheck_days: int = 2
-    signatory_title: str = "Bupati"
-    signatory_name: str = ""
-    signatory_place: str = ""
-    opd: tuple[str, ...] = ("BPBD", "Dinas PUPR", "Dinas Sosial", "Dinas Kesehatan", "Dinas Pertanian")
-    email: EmailConfig = field(default_factory=EmailConfig)
-
-
-@dataclass(frozen=True)
-class WebConfig:
-    serve: bool = True  # `ht-gateway run` serves the UI too (`ht-gateway web` serves it alone)
-    host: str = "127.0.0.1"  # loopback only unless set: put a TLS reverse proxy in front otherwise
-    port: int = 8080
-    secure_cookies: bool = False  # true behind HTTPS: the session cookie is then sent over HTTPS only
-    session_hours: float = 12.0
-    login_max_failures: int = 5
-    login_window_minutes: int = 10
-    trusted_proxies: tuple[str, ...] = ()  # addresses/CIDRs whose X-Forwarded-For is believed
-
-
-@dataclass(frozen=True)
-class StoreConfig:
-    url: str = ""  # empty: SQLite file gateway.sqlite3 in the data directory
-
-
-@dataclass(frozen=True)
-class Station:
-    name: str
-    code: str = ""
-    ani: tuple[str, ...] = ()
-    aliases: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class Config:
-    gateway: GatewayConfig = field(default_factory=GatewayConfig)
-    audio: AudioConfig = field(default_factory=AudioConfig)
-    squelch: SquelchConfig = field(default_factory=SquelchConfig)
-    ptt: PttConfig = field(default_factory=PttConfig)
-    segmenter: SegmenterConfig = field(default_factory=SegmenterConfig)
-    recorder: RecorderConfig = field(default_factory=RecorderConfig)
-    asr: AsrConfig = field(default_factory=AsrConfig)
-    dtmf: DtmfConfig = field(default_factory=DtmfConfig)
-    identity: IdentityConfig = field(default_factory=IdentityConfig)
-    checkins: CheckinsConfig = field(default_factory=CheckinsConfig)
-    report: ReportConfig = field(default_factory=ReportConfig)
-    web: WebConfig = field(default_factory=WebConfig)
-    store: StoreConfig = field(default_factory=StoreConfig)
-    stations: tuple[Station, ...] = ()
-    source_path: str = field(default="", compare=False)  # not a key: where this was loaded from
-    # not a key: each path key resolved at load, as it was written ({"asr.models_dir": "../m"})
-    written_paths: dict[str, str] = field(default_factory=dict, compare=False)
-
-    @property
-    def tz(self) -> zoneinfo.ZoneInfo:
-        return zoneinfo.ZoneInfo(self.gateway.timezone)
-
-    def resolve_path(self, value: str) -> Path:
-        """A path from the config: relative ones are taken from the config file's folder."""
-        p = Path(value).expanduser()
-        if p.is_absolute():
-            return p
-        base = Path(self.source_path).parent if self.source_path else Path.cwd()
-        return (base / p).resolve()
-
-
 # --- path keys: resolved once, at load, against the config file's folder ---------------------
 # (asr.model only when it is a path, i.e. holds a "/"; a bare name is a directory under models_dir)
-PATH_KEYS = ("gateway.data_dir", "asr.models_dir", "asr.model")
+PATH_KEYS = ("gateway.data_dir", "asr.models_dir", "asr.model", "transmit.clips_dir")
 _NOT_KEYS = {"source_path", "written_paths"}
 
 
@@ -264,6 +117,7 @@ _RULES: list[tuple[str, typing.Callable[[Any], bool], str]] = [
     ("report.file_at", lambda v: _is_hhmm(v), "a time of day HH:MM"),
     ("report.recheck_minutes", lambda v: 1 <= v <= 1440, "1..1440"),
     ("report.recheck_days", lambda v: 0 <= v <= 31, "0..31"),
+    ("report.review_below", lambda v: 0 <= v <= 1, "0..1"),
     ("report.email.smtp_port", lambda v: 1 <= v <= 65535, "1..65535"),
     ("report.email.smtp_tls", lambda v: v in ("starttls", "tls", "none"), "'starttls', 'tls' or 'none'"),
     ("web.host", lambda v: bool(v.strip()), "a host name or address, e.g. '127.0.0.1'"),
@@ -278,6 +132,7 @@ _RULES: list[tuple[str, typing.Callable[[Any], bool], str]] = [
     ("asr.whisper.beam_size", lambda v: 1 <= v <= 10, "1..10"),
     ("asr.whisper.cpu_threads", lambda v: 0 <= v <= 64, "0..64"),
     ("asr.whisper.no_speech_threshold", lambda v: 0 < v <= 1, "0..1"),
+    ("asr.whisper.window_s", lambda v: v == 0 or 3 <= v <= 25, "0, or 3..25 s"),
     ("dtmf.min_tone_ms", lambda v: v <= 1000, "25..1000 ms"),
     ("dtmf.min_gap_ms", lambda v: v <= 1000, "0..1000 ms"),
     ("dtmf.max_twist_db", lambda v: v <= 20, "0..20 dB"),

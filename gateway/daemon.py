@@ -20,10 +20,10 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
-from gateway import identify
 from gateway.asr.base import Recognizer
 from gateway.audio.source import AudioSource, FileSource
 from gateway.config import Config
+from gateway.identification import identify
 from gateway.lock import DataDirLock
 from gateway.pipeline import PROCESSING_RATE, Pipeline, PipelineStats, TransmissionWriter, source_identity
 from gateway.recorder import Recorder
@@ -102,11 +102,12 @@ class RunResult:
 def run_pipeline(cfg: Config, data_dir: Path, source: AudioSource, squelch: Squelch, db: Database,
                  stop: threading.Event | None = None, progress: Callable[[int], None] | None = None,
                  heartbeat: Callable[[], None] | None = None,
-                 stage: TranscriptionStage | None = None) -> RunResult:
-    from gateway.ani import AniAnalyzer
+                 stage: TranscriptionStage | None = None, listeners: tuple = ()) -> RunResult:
+    from gateway.identification.ani import AniAnalyzer
 
     recorder = Recorder(data_dir / "recordings", PROCESSING_RATE, cfg.recorder, cfg.tz)
-    writer = TransmissionWriter(db, recorder, data_dir, source.name, [stage] if stage else [],
+    sinks = [*listeners, *([stage] if stage else [])]  # listeners: e.g. the transmitter's channel watch
+    writer = TransmissionWriter(db, recorder, data_dir, source.name, sinks,
                                 analyzers=[AniAnalyzer(PROCESSING_RATE, cfg.dtmf)],
                                 identify=lambda s, row: identify.apply(s, row, cfg), cfg=cfg,
                                 uid_seed=source_identity(source))
@@ -169,6 +170,17 @@ def open_live_source(cfg: Config, health: Health | None = None) -> AudioSource:
                          cfg.audio.buffer_s, listener=health)
 
 
+def open_transmit_hardware(cfg: Config) -> tuple[Any, Any] | None:
+    """(PTT, audio output) when ``transmit.enabled``: opened with the rest of the hardware, before
+    the database, so a wrong device is one line and leaves nothing behind."""
+    if not cfg.transmit.enabled:
+        return None
+    from gateway.transmit.player import PyAudioPlayer
+    from gateway.transmit.setup import build_ptt
+
+    return build_ptt(cfg), PyAudioPlayer(cfg.transmit.device, cfg.transmit.rate)
+
+
 def run_daemon(cfg: Config, data_dir: Path, stop: threading.Event | None = None) -> int:
     """``ht-gateway run``: live capture, or the demo channel when no radio is configured."""
     from gateway.health import Health
@@ -186,6 +198,7 @@ def run_daemon(cfg: Config, data_dir: Path, stop: threading.Event | None = None)
         squelch = build_squelch(cfg, health)
         recognizer = build_recognizer(cfg)
         prepare_data_dir(data_dir)
+    transmit_hw = open_transmit_hardware(cfg)  # PTT and audio out, also before the database
     lock = DataDirLock(data_dir, "ht-gateway run").acquire()  # before the database is touched
     try:
         if not cfg.audio.device:
@@ -199,7 +212,7 @@ def run_daemon(cfg: Config, data_dir: Path, stop: threading.Event | None = None)
             return (open_live_source(cfg, health) if cfg.audio.device else None), build_squelch(cfg, health)
 
         return run_services(cfg, data_dir, source, squelch, db, stage, stop, health, SystemdNotifier(),
-                            rebuild)
+                            rebuild, transmit_hw=transmit_hw)
     finally:
         lock.release()
 
@@ -208,7 +221,7 @@ def run_services(cfg: Config, data_dir: Path, source: AudioSource | None, squelc
                  db: Database, stage: TranscriptionStage | None, stop: threading.Event, health: Health,
                  notifier: SystemdNotifier,
                  rebuild: Callable[[], tuple[AudioSource | None, Squelch]] | None = None,
-                 alive_s: float = 10.0) -> int:
+                 alive_s: float = 10.0, transmit_hw: tuple[Any, Any] | None = None) -> int:
     """The daemon's workers under a :class:`Supervisor`: capture first, READY as soon as audio
     flows, then the web UI, the report scheduler and the health file, each restarted on its own if
     it fails. The watchdog is fed only while capture is alive (see :meth:`Health.capture_alive`)."""
@@ -220,6 +233,9 @@ def run_services(cfg: Config, data_dir: Path, source: AudioSource | None, squelc
     pinger = WatchdogPinger(notifier)
     parts: dict[str, Any] = {"source": source, "squelch": squelch}
     servers: dict[str, Any] = {}
+    from gateway.transmit.setup import build_worker  # talk back: None unless transmit.enabled
+
+    talkback = build_worker(cfg, db, *transmit_hw) if transmit_hw else build_worker(cfg, db)
 
     def capture(stop_evt: threading.Event) -> None:
         if parts:
@@ -231,7 +247,8 @@ def run_services(cfg: Config, data_dir: Path, source: AudioSource | None, squelc
         if src is not None and sq is not None:
             health.capture["source"] = src.name
             notifier.status(f"listening on {src.name}")
-            result = run_pipeline(cfg, data_dir, src, sq, db, stop_evt, heartbeat=health.frame, stage=stage)
+            result = run_pipeline(cfg, data_dir, src, sq, db, stop_evt, heartbeat=health.frame, stage=stage,
+                                  listeners=(talkback[1],) if talkback else ())
             log.info("%s: %d transmission(s) from %.0f s of audio", src.name,
                      len(result.transmission_ids), result.stats.audio_s)
         elif sq is not None:
@@ -284,6 +301,8 @@ def run_services(cfg: Config, data_dir: Path, source: AudioSource | None, squelc
     if cfg.stations:
         sup.add("reports", reports)
     sup.add("health", write_health, restart=True)
+    if talkback:
+        sup.add("transmit", talkback[0].run, restart=True)
     shown = None
     period = min(0.5, pinger.interval / 2) if pinger.interval else 0.5
     try:
@@ -302,8 +321,10 @@ def run_services(cfg: Config, data_dir: Path, source: AudioSource | None, squelc
         sup.join("capture", 60.0)
         if "web" in servers:
             servers["web"].should_exit = True
-        for name in ("web", "reports", "health"):
+        for name in ("web", "reports", "health", "transmit"):
             sup.join(name, 10.0)
+        if talkback:
+            talkback[0].tx.ptt.close()
         if stage is not None:
             stage.stop()
         db.close()

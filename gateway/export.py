@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import date, datetime, time, timedelta
+from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from gateway.store.db import Database
 from gateway.store.models import Transmission
+from gateway.timeutil import day_bounds
 
 FIELDS = ("id", "start", "end", "duration_s", "station", "audio_path", "sha256", "flags")
 #: A text cell starting with one of these is a formula to a spreadsheet (CSV injection).
@@ -29,19 +30,6 @@ def csv_cell(value: Any) -> Any:
     if isinstance(value, str) and value.startswith(FORMULA_START):
         return "'" + value
     return value
-
-
-#: Days whose bounds are computable in every zone (UTC offsets stay inside datetime's range);
-#: the command line takes 2000-01-01..2099-12-31 (``cli_common.iso_date``).
-FIRST_DAY, LAST_DAY = date(1, 1, 2), date(9999, 12, 30)
-
-
-def day_bounds(day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
-    """Local midnight to the next local midnight; ValueError for a day at the calendar's edges."""
-    if not FIRST_DAY <= day <= LAST_DAY:
-        raise ValueError(f"{day}: outside {FIRST_DAY}..{LAST_DAY}")
-    start = datetime.combine(day, time(0), tz)
-    return start, datetime.combine(day + timedelta(days=1), time(0), tz)
 
 
 def transmissions_on(db: Database, day: date, tz: ZoneInfo) -> list[dict[str, Any]]:

@@ -89,7 +89,7 @@ class LiveRecording:
         _fsync(self.temp_path)
         fault_point("before_rename")
         os.replace(self.temp_path, self.final_path)
-        _fsync_dir(self.final_path.parent)
+        fsync_dir(self.final_path.parent)
         fault_point("after_rename")
         return RecordingResult(
             path=self.final_path, sha256=sha256_file(self.final_path), duration_s=self._n / self.rate,
@@ -198,7 +198,8 @@ def _fsync(path: Path) -> None:
         os.close(fd)
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_dir(path: Path) -> None:
+    """Make a rename (or a new file) in ``path`` durable."""
     fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
     try:
         os.fsync(fd)

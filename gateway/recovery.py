@@ -41,7 +41,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from gateway.config import Config
 from gateway.faults import fault_point
-from gateway.recorder import TEMP_SUFFIX, Decoded, Recorder, decode, parse_name
+from gateway.recorder import TEMP_SUFFIX, Decoded, Recorder, decode, fsync_dir, parse_name
 from gateway.store.db import Database, StoreError
 from gateway.store.models import Event, Transmission, utcnow
 
@@ -97,7 +97,7 @@ def _settle(temp: Path | None, final: Path | None) -> tuple[Path, Decoded] | Non
     whole = decode(final) if final is not None and final.is_file() else None
     if part is not None and final is not None and (whole is None or len(part.audio) > len(whole.audio)):
         os.replace(temp, final)  # type: ignore[arg-type]
-        _fsync_dir(final.parent)
+        fsync_dir(final.parent)
         return final, part
     if temp is not None and temp.is_file():
         if part is None or whole is not None:  # nothing decodes, or the same audio is already final
@@ -137,8 +137,8 @@ def _fill(row: Transmission, data_dir: Path, path: Path, d: Decoded, cfg: Config
 
 def redecode_ani(d: Decoded, cfg: Config) -> dict:
     """The DTMF analyzer of the live pipeline, run over recovered audio."""
-    from gateway.ani import AniAnalyzer
     from gateway.audio.dsp import Resampler
+    from gateway.identification.ani import AniAnalyzer
     from gateway.segmenter import TxInfo
     from gateway.writer import PROCESSING_RATE
 
@@ -152,7 +152,7 @@ def redecode_ani(d: Decoded, cfg: Config) -> dict:
 
 
 def _identify(s, row: Transmission, cfg: Config) -> None:  # noqa: ANN001
-    from gateway import identify
+    from gateway.identification import identify
 
     identify.apply(s, row, cfg)
 
@@ -199,7 +199,7 @@ def _adopt_unlisted(db: Database, data_dir: Path, cfg: Config, live: set[str],
             final = recorder.paths_for(uid, start.timestamp())[1]
             final.parent.mkdir(parents=True, exist_ok=True)
             os.replace(path, final)
-            _fsync_dir(final.parent)
+            fsync_dir(final.parent)
         tx_id = _adopt(db, cfg, data_dir, uid, start, final, d)
         if tx_id is not None:
             known_uids.add(uid)
@@ -232,14 +232,6 @@ def _adopt(db: Database, cfg: Config, data_dir: Path, uid: str, start: datetime,
 def _chunks(items: list[str], n: int) -> Iterable[list[str]]:
     for i in range(0, len(items), n):
         yield items[i:i + n]
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 class Reconciler:

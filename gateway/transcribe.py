@@ -10,6 +10,13 @@ Pending work lives in the database, not in memory: a complete transmission with 
 is pending. The worker picks those up whenever it is idle — after a restart, after a deferral, or
 after ``asr.engine`` was first configured. A failure is stored as a ``failed`` transcript on that
 transmission (retry with ``ht-gateway transcribe --failed``) and the worker goes on.
+
+No silent loss of speech: a transmission with speech energy (:func:`has_speech_energy`; never a
+kerchunk or a stuck squelch) whose transcript comes back without words is transcribed once more with
+the recogniser's voice-activity and no-speech filters off (``Recognizer.start(unfiltered=True)``).
+If that is still empty, or its mean word confidence is below :data:`LISTEN_CONFIDENCE`, the
+transmission is flagged ``needs_listening`` ("perlu didengar") in the same transaction as the
+transcript; a later transcript with confident words clears the flag.
 """
 
 from __future__ import annotations
@@ -19,7 +26,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +36,7 @@ from sqlalchemy import exists, select, update
 from sqlalchemy.orm import Session
 
 from gateway.asr.base import Recognizer, RecognizerStream, Transcript, transcribe_all
-from gateway.audio.dsp import Resampler
+from gateway.audio.dsp import Resampler, dbfs
 from gateway.faults import fault_point
 from gateway.logutil import RateLimitedLog
 from gateway.segmenter import TxInfo
@@ -50,15 +57,53 @@ def pending_query(exclude_uids: set[str] | None = None):  # noqa: ANN201
 
 AfterStore = Callable[[Session, int], None]
 
+#: Speech energy (:func:`has_speech_energy`): at least this much audio in 20 ms frames at or above
+#: SPEECH_DBFS. A kerchunk is < 0.4 s; squelch noise between calls is not recorded.
+SPEECH_MIN_S = 0.6
+SPEECH_DBFS = -40.0
+#: A transcript whose mean word confidence is below this, after the unfiltered retry, needs listening.
+LISTEN_CONFIDENCE = 0.35
+
+
+def has_speech_energy(audio: np.ndarray, rate: int) -> bool:
+    """A cheap voice-activity test: enough loud 20 ms frames to hold words."""
+    n = max(1, rate // 50)
+    loud = sum(1 for i in range(0, len(audio) - n + 1, n) if dbfs(audio[i:i + n]) >= SPEECH_DBFS)
+    return loud * n / rate >= SPEECH_MIN_S
+
+
+def needs_listening(result: Transcript | None) -> bool:
+    return result is not None and (not result.words or (result.confidence or 0.0) < LISTEN_CONFIDENCE)
+
+
+def retry_if_empty(recognizer: Recognizer, audio: np.ndarray, result: Transcript,
+                   prompt_words: tuple[str, ...] = ()) -> tuple[Transcript, bool]:
+    """The retry without filters for speech that came back empty: (transcript to store, flag).
+    ``audio`` is at ``recognizer.rate``. Anything that is not empty speech is returned unchanged."""
+    if not has_speech_energy(audio, recognizer.rate):
+        return result, False  # nothing that sounds like words: an empty transcript is right
+    if result.words:
+        return result, needs_listening(result)  # words, but maybe too unsure to read
+    log.warning("%.1f s of speech came back without words: retrying without the recogniser's filters",
+                len(audio) / recognizer.rate)
+    again = transcribe_all(recognizer, audio, prompt_words=prompt_words, unfiltered=True)
+    if again.words:
+        result = Transcript(again.text, again.words, {**again.extra, "retried_unfiltered": True})
+    flag = needs_listening(result)
+    if flag:
+        log.warning("transmission flagged perlu didengar (no confident words after the retry)")
+    return result, flag
+
 
 def store_transcript(db: Database, tx_id: int, recognizer: Recognizer, result: Transcript | None,
                      origin: str, error: str | None = None, latency_s: float | None = None,
                      processing_s: float | None = None, replace: bool = False,
-                     after: AfterStore | None = None) -> bool:
+                     after: AfterStore | None = None, listen: bool = False) -> bool:
     """Write one run's result as the transmission's current transcript.
 
     Without ``replace`` it is written only if the transmission has no current transcript yet, so a
     transmission is transcribed automatically exactly once. Returns whether it was written.
+    ``listen``: flag the transmission "perlu didengar" (cleared when False).
     """
     with db.write() as s:
         current = s.scalar(select(TranscriptRow.id).where(TranscriptRow.transmission_id == tx_id,
@@ -73,6 +118,7 @@ def store_transcript(db: Database, tx_id: int, recognizer: Recognizer, result: T
             model=recognizer.model_id, text=result.text if result else "",
             words=result.words_json() if result else [], confidence=result.confidence if result else None,
             error=error, origin=origin, latency_s=latency_s, processing_s=processing_s, current=True))
+        s.execute(update(Transmission).where(Transmission.id == tx_id).values(needs_listening=listen))
         if after is not None:
             s.flush()
             after(s, tx_id)  # e.g. identify the speaker from the new text, in the same transaction
@@ -85,17 +131,22 @@ def transcribe_file(db: Database, data_dir: Path, tx_id: int, recognizer: Recogn
     """Transcribe a stored transmission from its recording; a failure is stored, not raised."""
     t0 = time.monotonic()
     with db.read() as s:
-        audio_path = s.get_one(Transmission, tx_id).audio_path
+        tx = s.get_one(Transmission, tx_id)
+        audio_path, noise = tx.audio_path, tx.kerchunk or tx.stuck
+    listen = False
     try:
         audio, rate = sf.read(str(data_dir / (audio_path or "")), dtype="float32", always_2d=False)
         audio = Resampler(rate, recognizer.rate).process(audio, last=True)
         result = transcribe_all(recognizer, audio, prompt_words=prompt_words)
+        if not noise:
+            result, listen = retry_if_empty(recognizer, audio, result, prompt_words)
     except Exception as e:  # noqa: BLE001 - any engine fault is recorded on this transmission
         log.error("transmission %d: transcription failed: %s", tx_id, e)
         return store_transcript(db, tx_id, recognizer, None, "file", error=_one_line(e), replace=replace,
                                 after=after)
     return store_transcript(db, tx_id, recognizer, result, "file",
-                            processing_s=round(time.monotonic() - t0, 3), replace=replace, after=after)
+                            processing_s=round(time.monotonic() - t0, 3), replace=replace, after=after,
+                            listen=listen)
 
 
 def _one_line(e: BaseException) -> str:
@@ -107,7 +158,9 @@ class _Live:
     stream: RecognizerStream | None
     resampler: Resampler
     started: float
+    noise: bool = False  # kerchunk or stuck: never retried
     error: str | None = None
+    audio: list[np.ndarray] = field(default_factory=list)  # what was fed, kept for the retry
 
 
 class TranscriptionStage:
@@ -153,7 +206,7 @@ class TranscriptionStage:
 
     def on_close(self, tx: TxInfo) -> None:
         self._deferred.discard(tx.uid)
-        self._put(("close", tx.uid, time.monotonic()), 0.0)
+        self._put(("close", tx.uid, time.monotonic(), tx.kerchunk or tx.stuck), 0.0)
 
     def _put(self, msg: tuple[Any, ...], secs: float) -> None:
         with self._lock:
@@ -258,7 +311,9 @@ class TranscriptionStage:
             job = self._live.get(uid)
             if job is not None and job.stream is not None and job.error is None:
                 try:
-                    job.stream.accept(job.resampler.process(samples))
+                    block = job.resampler.process(samples)
+                    job.audio.append(block)
+                    job.stream.accept(block)
                 except Exception as e:  # noqa: BLE001
                     job.error = _one_line(e)
         elif kind == "defer":
@@ -266,14 +321,20 @@ class TranscriptionStage:
         elif kind == "close":
             job = self._live.pop(uid, None)
             if job is not None:
+                job.noise = bool(msg[3]) if len(msg) > 3 else False
                 self._finish_live(uid, job, closed_at=msg[2])
 
     def _finish_live(self, uid: str, job: _Live, closed_at: float) -> None:
-        result = None
+        result, listen = None, False
         if job.error is None and job.stream is not None:
             try:
-                job.stream.accept(job.resampler.process(np.zeros(0, np.float32), last=True))
+                block = job.resampler.process(np.zeros(0, np.float32), last=True)
+                job.audio.append(block)
+                job.stream.accept(block)
                 result = job.stream.finish()
+                if not job.noise:
+                    audio = np.concatenate(job.audio) if job.audio else np.zeros(0, np.float32)
+                    result, listen = retry_if_empty(self.recognizer, audio, result, self.prompt_words)
             except Exception as e:  # noqa: BLE001
                 job.error = _one_line(e)
         with self.db.read() as s:
@@ -285,7 +346,7 @@ class TranscriptionStage:
         now = time.monotonic()
         if store_transcript(self.db, tx_id, self.recognizer, result, "live", error=job.error,
                             latency_s=round(now - closed_at, 3), processing_s=round(now - job.started, 3),
-                            after=self.after_store):
+                            after=self.after_store, listen=listen):
             self.done += 1
 
     def _catch_up_one(self) -> bool:

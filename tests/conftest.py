@@ -140,3 +140,16 @@ def korean_channel(tmp_path_factory) -> tuple[Path, dict]:
 
     out = tmp_path_factory.mktemp("ko") / "korean_channel.flac"
     return out, write_channel(KOREAN_SCENARIO, out)
+
+
+@pytest.fixture(scope="module")
+def channel(tmp_path_factory) -> tuple[Path, dict]:  # noqa: ANN001
+    """The generated channel the fault tests (tests/test_faults_*.py) cut up: faultkit.SCENARIO."""
+    if shutil.which("espeak-ng") is None:
+        need("espeak-ng", "not installed")
+    from faultkit import SCENARIO
+
+    from gateway.sim.channel import write_channel
+
+    out = tmp_path_factory.mktemp("faults") / "chan.flac"
+    return out, write_channel(SCENARIO, out)

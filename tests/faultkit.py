@@ -141,3 +141,4 @@ def check(data_dir: Path, url: str | None, truth: dict, expect: set[int],
             assert r.ani == items[hits[0]].get("ani"), (r.id, r.ani, items[hits[0]].get("ani"))
     assert expect <= set(matched), f"missing: {expect - set(matched)}"
     return matched
+

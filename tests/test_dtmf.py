@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from gateway.dtmf import DtmfConfig, DtmfDecoder, DtmfSequence, ani, decode
+from gateway.identification.dtmf import DtmfConfig, DtmfDecoder, DtmfSequence, ani, decode
 from gateway.sim import radio
 from gateway.sim.channel import render
 from gateway.sim.speech import resample, speak

@@ -17,7 +17,6 @@ import contextlib
 import errno
 import os
 import re
-import shutil
 import signal
 import sqlite3
 import subprocess
@@ -25,19 +24,9 @@ import time
 from pathlib import Path
 
 import pytest
-from faultkit import SCENARIO, START, check, cli, config, popen, rows, silence
+from faultkit import START, check, cli, config, popen, rows, silence
 
 from conftest import need
-
-
-@pytest.fixture(scope="module")
-def channel(tmp_path_factory) -> tuple[Path, dict]:
-    if shutil.which("espeak-ng") is None:
-        need("espeak-ng", "not installed")
-    from gateway.sim.channel import write_channel
-
-    out = tmp_path_factory.mktemp("faults") / "chan.flac"
-    return out, write_channel(SCENARIO, out)
 
 
 def _sqlite_rows(data: Path) -> list[tuple[int, str]]:

@@ -12,9 +12,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from gateway import identify
-from gateway.checkins import checkins_for, compliance
 from gateway.config import Config
+from gateway.identification import identify
+from gateway.identification.checkins import checkins_for, compliance
 from gateway.store.db import Database
 from gateway.store.models import Assignment, TranscriptRow, Transmission
 

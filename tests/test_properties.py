@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from gateway.cli_common import MAX_DATE, MAX_ID, MIN_DATE, iso_date, record_id
+from gateway.cli.common import MAX_DATE, MAX_ID, MIN_DATE, iso_date, record_id
 from gateway.config import ConfigError, documented_keys, parse
 from gateway.report.numbers_id import words_to_number
 from gateway.segmenter import Segmenter, TxInfo

@@ -1,6 +1,6 @@
 """Recordings without rows are adopted from their names, old layouts included; the ANI is decoded
 again from the audio. The DTMF is synthesised here from the standard's frequency table (ITU-T Q.23),
-independently of gateway/dtmf.py."""
+independently of gateway/identification/dtmf.py."""
 
 from __future__ import annotations
 

@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from gateway import identify
 from gateway.config import Config
+from gateway.identification import identify
 from gateway.report.build import build_report
 from gateway.report.filing import file_due, revisions, set_followup
 from gateway.report.schedule import ReportScheduler

@@ -1,4 +1,5 @@
-"""Spoken station identification (:mod:`gateway.spoken_id`): real recogniser transcripts and hand cases.
+"""Spoken station identification (:mod:`gateway.identification.spoken_id`): real recogniser
+transcripts and hand cases.
 
 ``tests/data/spoken_id_cases.json`` holds what faster-whisper "base" (with the daemon's prompt of
 station names, and without it) and the Korean Vosk model made of camat calls spoken by espeak-ng
@@ -26,7 +27,7 @@ from typing import Any
 import pytest
 
 from gateway.config import Config, Station
-from gateway.spoken_id import SpokenMatch, match_station, normalise, phonetic_key
+from gateway.identification.spoken_id import SpokenMatch, match_station, normalise, phonetic_key
 
 from conftest import DATA
 

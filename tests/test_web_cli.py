@@ -1,7 +1,7 @@
 """``ht-gateway user`` (and ``web``'s parser): the first admin from a script, password rules, no default user.
 
-Runs ``gateway.cli_web`` through its own argparse wiring (as gateway/cli.py mounts it), over SQLite and
-a real PostgreSQL; and, once gateway/cli.py wires it, through the real command line.
+Runs ``gateway.cli.web`` through its own argparse wiring (as gateway/cli/main.py mounts it), over SQLite and
+a real PostgreSQL; and, once gateway/cli/main.py wires it, through the real command line.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import select
 from test_web_helpers import login, make_web
 
-from gateway import cli_web
+from gateway.cli import web as cli_web
 from gateway.config import Config, ConfigError, StoreConfig
 from gateway.store.db import Database
 from gateway.store.models import AuditEntry, WebUser
@@ -113,7 +113,7 @@ def test_the_real_command_line(tmp_path: Path) -> None:
 
     sub = next(a for a in build_parser()._actions if a.dest == "command")
     if "user" not in sub.choices:  # type: ignore[operator]
-        need("ht-gateway user", "gateway/cli.py does not wire gateway/cli_web.py yet")
+        need("ht-gateway user", "gateway/cli/main.py does not wire gateway/cli/web.py yet")
     r = subprocess.run([sys.executable, "-m", "gateway", "--data-dir", str(tmp_path), "user", "list"],
                        text=True, capture_output=True, cwd=REPO, timeout=120)
     assert r.returncode == 1 and "no database yet" in r.stderr  # commands never create the database

@@ -1,7 +1,7 @@
 """Web UI, Kepatuhan (compliance chart): stations × days, on time / late / missing.
 
 The grid comes from one grouped query (``gateway.web.queries.first_reports``); it must say exactly
-what ``gateway.checkins.checkins_for`` / ``compliance`` say, day by day, over SQLite and a real
+what ``gateway.identification.checkins.checkins_for`` / ``compliance`` say, day by day, over SQLite and a real
 PostgreSQL (the ``db`` fixture).
 """
 
@@ -17,8 +17,8 @@ import pytest
 from sqlalchemy import event
 from test_web_helpers import WIB, Web, csrf_of, logged_in, make_web
 
-from gateway.checkins import checkins_for, compliance
 from gateway.config import Config
+from gateway.identification.checkins import checkins_for, compliance
 from gateway.store.db import Database
 from gateway.store.models import Transmission
 from gateway.web.queries import MAX_COMPLIANCE_DAYS, ComplianceView, compliance_view

@@ -16,8 +16,8 @@ import pytest
 from test_web_helpers import WIB, add_tx, logged_in, make_web
 
 from gateway.config import Config, load
-from gateway.identify import resolve
-from gateway.spoken_id import match_station
+from gateway.identification.identify import resolve
+from gateway.identification.spoken_id import match_station
 from gateway.store.db import Database
 from gateway.store.models import Assignment, Transmission
 from gateway.web.reasons import reason_id

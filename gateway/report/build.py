@@ -1,6 +1,7 @@
 """The day's situation report (laporan situasi) as one JSON-ready structure.
 
-Built from the check-ins (gateway.checkins) and each report transmission's current transcript, read
+Built from the check-ins
+(gateway.identification.checkins) and each report transmission's current transcript, read
 by the extractor (gateway.report.extract). Every incident, price and need names the transmission it
 came from and keeps its evidence (words, seconds from that recording's start, confidence), so the
 office can hear the exact phrase. Renderers (gateway.report.render) only format this dict; a filed
@@ -17,14 +18,15 @@ from typing import Any
 
 from sqlalchemy import select
 
-from gateway.checkins import STATUS_ID, checkins_for
 from gateway.config import Config
-from gateway.export import day_bounds
+from gateway.identification.checkins import STATUS_ID, checkins_for
 from gateway.report.extract import extract
 from gateway.report.lexicon import LEVELS as LEVELS_ORDER
 from gateway.report.model import StationExtract
+from gateway.report.review import annotate, combine, incident_confidence, review_queue
 from gateway.store.db import Database
 from gateway.store.models import FollowUp, TranscriptRow, Transmission
+from gateway.timeutil import day_bounds
 
 SITUATION_ID = {"aman": "Aman", "waspada": "Waspada", "siaga": "Siaga", "awas": "Awas"}
 CATEGORY_ID = {
@@ -36,7 +38,8 @@ CATEGORY_ID = {
 # Not part of the content hash: when it was made, and the follow-ups' progress (a status change by
 # an agency is not a change to the day's report, so it files no revision; each revision shows the
 # follow-ups as they stood when it was filed).
-UNSTABLE = ("generated_at", "revision", "filed_at", "reason", "followups")
+# The review queue is derived from the content (and the day's unknown stations): not hashed either.
+UNSTABLE = ("generated_at", "revision", "filed_at", "reason", "followups", "review")
 
 
 Spoken = dict[str, list[tuple[Transmission, TranscriptRow | None]]]
@@ -76,24 +79,30 @@ def build_report(db: Database, day: date, cfg: Config, now: datetime) -> dict[st
     for st in cfg.stations:
         c = checkins[st.name]
         refs, levels, st_incidents, st_prices, st_needs = [], [], [], [], []
-        verified = []
+        verified, said = [], {}
         for tx, tr in spoken.get(st.name, []):
             ref = _ref(tx, cfg.tz)
             refs.append(ref)
-            verified.append(bool(tr is not None and tr.status == "done" and tr.verified))
+            ok = bool(tr is not None and tr.status == "done" and (tr.verified or tr.origin == "edit"))
+            verified.append(ok)
             if tr is None or tr.status != "done":
                 continue
             ex: StationExtract = extract(tr.text, tr.words)
             if ex.status:
                 levels.append(ex.status)
+                said.setdefault(ex.status, annotate({"transmission_id": tx.id}, ok,
+                                                    combine(ex.status_evidence)))
             for inc in ex.incidents:
                 item = {**inc.to_dict(), "station": st.name, "label": CATEGORY_ID.get(inc.category,
                                                                                         inc.category), **ref}
+                annotate(item, ok, incident_confidence(item))
                 st_incidents.append(item)
                 incidents.append(item)
-            st_prices += [{**p.to_dict(), "transmission_id": tx.id} for p in ex.prices]
+            st_prices += [annotate({**p.to_dict(), "transmission_id": tx.id}, ok, combine(p.evidence))
+                          for p in ex.prices]
             for n in ex.needs:
-                need = {**n.to_dict(), "station": st.name, "transmission_id": tx.id}
+                need = annotate({**n.to_dict(), "station": st.name, "transmission_id": tx.id}, ok,
+                                combine(n.evidence))
                 st_needs.append(need)
                 needs_all.append(need)
         situation = _strongest(levels)
@@ -101,6 +110,7 @@ def build_report(db: Database, day: date, cfg: Config, now: datetime) -> dict[st
             "station": st.name, "code": st.code, "checkin": c.status, "checkin_label": STATUS_ID[c.status],
             "first_report": c.first_report, "identified_by": c.identified_by, "note": c.note,
             "situation": situation, "situation_label": SITUATION_ID.get(situation or "", "-"),
+            "situation_item": said.get(situation or ""),
             "incidents": st_incidents, "prices": st_prices, "needs": st_needs,
             "verified": bool(verified) and all(verified), "transmissions": refs,
         })
@@ -126,6 +136,7 @@ def build_report(db: Database, day: date, cfg: Config, now: datetime) -> dict[st
                       "place": cfg.report.signatory_place},
     }
     report["content_sha256"] = content_hash(report)
+    report["review"] = review_queue(db, report, day, cfg.tz, cfg.report.review_below)
     return report
 
 

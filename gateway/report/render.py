@@ -23,11 +23,11 @@ from datetime import date, datetime
 from html import escape as esc
 from typing import Any
 
+from gateway.report.review import UNVERIFIED_NOTE, mark, review_section
+from gateway.timeutil import DAYS, MONTHS
+
 log = logging.getLogger(__name__)
 
-DAYS = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
-MONTHS = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September",
-          "Oktober", "November", "Desember")
 REASON_ID = {"scheduled": "terjadwal", "late_report": "laporan terlambat", "correction": "koreksi"}
 ZONE_ID = {"Asia/Jakarta": "WIB", "Asia/Pontianak": "WIB", "Asia/Makassar": "WITA", "Asia/Jayapura": "WIT"}
 #: Background colours (light, so black text stays readable on paper): situation and missing rows.
@@ -112,7 +112,7 @@ def place_text(inc: dict[str, Any]) -> str:
 
 def incident_label(inc: dict[str, Any]) -> str:
     label = inc.get("label") or inc.get("category") or "-"
-    return label[:1].upper() + label[1:]
+    return mark(inc, label[:1].upper() + label[1:])  # "*": no operator verified it
 
 
 def incident_text(inc: dict[str, Any], csv_style: bool = False) -> str:
@@ -123,7 +123,7 @@ def incident_text(inc: dict[str, Any], csv_style: bool = False) -> str:
 
 
 def price_text(p: dict[str, Any]) -> str:
-    return f"{p['commodity']} Rp {thousands(int(p['rupiah_per_kg']))}/kg"
+    return mark(p, f"{p['commodity']} Rp {thousands(int(p['rupiah_per_kg']))}/kg")
 
 
 def evidence(inc: dict[str, Any]) -> list[str]:
@@ -178,7 +178,7 @@ SECTIONS = (("Daftar kejadian", INCIDENT_HEADER, "incidents", "Tidak ada kejadia
             ("Kebutuhan yang disampaikan", NEED_HEADER, "needs", "Tidak ada kebutuhan yang disampaikan."),
             ("Tindak lanjut terbuka", FOLLOWUP_HEADER, "followups", "Tidak ada tindak lanjut terbuka."))
 EVIDENCE_NOTE = ("Kata yang terdengar: kutipan hasil pengenalan suara, dengan posisinya (menit:detik) "
-                 "dalam rekaman.")
+                 "dalam rekaman. " + UNVERIFIED_NOTE)
 CELL_INCIDENTS = 4  # listed in a kecamatan's row; all are in the incident list
 Row = list[str]  # one table row, cells in header order; "\n" separates lines inside a cell
 
@@ -200,6 +200,7 @@ class View:
     needs: list[Row]
     followups: list[Row]
     signature: tuple[str, str, str]  # "place, date", title, name
+    review: list[dict[str, Any]]  # the "perlu diperiksa" queue (shown on drafts)
     footer: str  # with the start of the content hash, so a printout can be matched to its revision
 
 
@@ -233,6 +234,7 @@ def view(report: dict[str, Any]) -> View:
         fills=fills, incidents=[_incident_row(i, x) for i, x in enumerate(report.get("incidents") or [], 1)],
         needs=[_need_row(i, n, refs) for i, n in enumerate(report.get("needs") or [], 1)],
         followups=[_followup_row(i, f) for i, f in enumerate(report.get("followups") or [], 1)],
+        review=list(report.get("review") or []),
         signature=(f"{sig.get('place') or '.' * 20}, {date_text(stamp.date() if stamp else day)}",
                    sig.get("title") or "", sig.get("name") or ""),
         footer=f"{TITLE} Kab. {report['kabupaten']} · {date_text(day)} · {revision_text(report)}"
@@ -258,7 +260,7 @@ def _station_row(no: int, st: dict[str, Any]) -> Row:
     return [str(no), st["station"], st.get("code") or "", hhmm(st.get("first_report")) or "-", label,
             st.get("situation_label") or "-",
             "\n".join(incidents) or "-",
-            "\n".join(n["item"] for n in st.get("needs") or []) or "-",
+            "\n".join(mark(n, n["item"]) for n in st.get("needs") or []) or "-",
             "\n".join(price_text(p) for p in st.get("prices") or []) or "-", verified]
 
 
@@ -273,7 +275,7 @@ def _need_row(no: int, need: dict[str, Any], refs: dict[int, dict[str, Any]]) ->
     ev = need.get("evidence") or {}
     ref = refs.get(need.get("transmission_id"), {"transmission_id": need.get("transmission_id")})
     quoted = quote({**ev, "text": ev.get("text") or need.get("phrase") or ""})
-    return [str(no), need["item"], need.get("station") or "", quoted, audio_ref(ref)]
+    return [str(no), mark(need, need["item"]), need.get("station") or "", quoted, audio_ref(ref)]
 
 
 def _followup_row(no: int, f: dict[str, Any]) -> Row:
@@ -314,7 +316,7 @@ def render_csv(report: dict[str, Any]) -> bytes:
             st["station"], st.get("code") or "", st.get("checkin_label") or "", hhmm(st.get("first_report")),
             st.get("situation_label") if st.get("situation") else "",
             "; ".join(incident_text(i, csv_style=True) for i in st.get("incidents") or []),
-            "; ".join(n["item"] for n in st.get("needs") or []),
+            "; ".join(mark(n, n["item"]) for n in st.get("needs") or []),
             "; ".join(price_text(p) for p in st.get("prices") or []),
             "ya" if st.get("verified") else "tidak",
             " ".join(str(t["transmission_id"]) for t in st.get("transmissions") or []),
@@ -388,7 +390,8 @@ def html_page(v: View) -> str:
         _pairs("meta", v.meta), "\n</header>\n",
         _section("Ringkasan", f'<p class="headline">{esc(v.headline)}</p>\n{_pairs("summary", v.summary)}'),
         _section("Rekap per kecamatan", _grid(STATION_HEADER, v.stations, v.fills)
-                 + f'\n<p class="note">Situasi: {legend}</p>'),
+                 + f'\n<p class="note">Situasi: {legend}. {esc(UNVERIFIED_NOTE)}</p>'),
+        review_section(v.review, esc) if v.draft else "",
         *lists,
         f'<section class="sign">\n<p>{esc(place_date)}</p>\n<p><strong>{esc(title)}</strong></p>\n'
         f'<div class="space"></div>\n<p class="name">{esc(name) or "(" + "." * 40 + ")"}</p>\n</section>\n',

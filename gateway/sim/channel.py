@@ -23,7 +23,9 @@ Carrier hiss runs under everything from key-up to the tail. Optional keys of a s
 transmission: ``pitch``, ``ssml`` (text may hold ``<break time="1200ms"/>``), ``hiss_dbfs``
 (-50), ``level_dbfs`` (-22: the speech is peak-normalised to level_dbfs + 15 dB, then
 band-passed, which gives the sample's speech levels), ``tail`` (true), ``ani_at`` ("bot"),
-``ani_twist_db`` and ``ani_freq_error`` (random around the sample's values by default).
+``ani_twist_db`` and ``ani_freq_error`` (random around the sample's values by default),
+``hum_dbfs`` and ``hum_hz`` (mains hum from that station's receiver path, from key-up to key-down;
+none by default, 50 Hz).
 
 A ``kerchunk`` is ``ms`` of hiss (``hiss_dbfs``, -60) then the tail; a ``stuck`` squelch is
 ``s`` seconds of full-band noise (``hiss_dbfs``, -30) and no tail.
@@ -134,6 +136,9 @@ def _render_speech(tx: dict[str, Any], rate: int, rng: np.random.Generator) -> t
         marks["ani"] = lay.add(_ani_tones(tx, rate, rng))
         lay.wait(KEYUP_S)
     keyed = lay.audio() + radio.hiss(lay.length, tx.get("hiss_dbfs", HISS_DBFS["speech"]), rng, rate=rate)
+    if "hum_dbfs" in tx:
+        # no draw from rng: the same scenario with and without hum differs only by the hum
+        keyed = keyed + radio.hum(len(keyed), rate, tx["hum_dbfs"], tx.get("hum_hz", 50.0))
     return _unkey(keyed, tx, rate, rng), marks
 
 
@@ -231,6 +236,7 @@ ITEM_KEYS: dict[str, dict[str, tuple[Any, bool]]] = {
         "voice": (str, False), "speed": (int, False), "pitch": (int, False), "ssml": (bool, False),
         "hiss_dbfs": (Number, False), "level_dbfs": (Number, False), "tail": (bool, False),
         "ani_at": (str, False), "ani_twist_db": (Number, False), "ani_freq_error": (Number, False),
+        "hum_dbfs": (Number, False), "hum_hz": (Number, False),
     },
     "kerchunk": {"ms": (Number, True), "then_gap_s": (Number, True), "hiss_dbfs": (Number, False),
                  "tail": (bool, False)},

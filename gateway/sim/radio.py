@@ -167,3 +167,12 @@ def dtmf(digits: str, rate: int, tone_ms: float = 80.0, gap_ms: float = 60.0, le
         low, high = DTMF_FREQS[digit]
         parts.append(_tone_pair(low * (1 + err), high * (1 + err), tone_n, rate, amp_low, amp_high))
     return np.concatenate(parts).astype(np.float32)
+
+
+def hum(n: int, rate: int, level_dbfs: float, hz: float = 50.0, phase: float = 0.0) -> np.ndarray:
+    """``n`` samples of mains hum at ``level_dbfs`` RMS: the fundamental (50 Hz in Indonesia) with
+    its 2nd and 3rd harmonics at half and a third of its amplitude, as a ground loop puts it on a
+    receiver's audio."""
+    t = np.arange(n) / rate
+    x = sum(a * np.sin(2 * np.pi * hz * k * t + phase * k) for k, a in ((1, 1.0), (2, 0.5), (3, 1 / 3)))
+    return _scaled(np.asarray(x, dtype=np.float64), level_dbfs)

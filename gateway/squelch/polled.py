@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 
 class SquelchInputError(SerialSquelchError):
     """The squelch device cannot be opened at start (one line, naming the key); a kind of
-    SerialSquelchError so that every command reports it as the serial one is (gateway/cli.py)."""
+    SerialSquelchError so that every command reports it as the serial one is (gateway/cli/main.py)."""
 
 
 class PolledSquelch:

@@ -70,6 +70,8 @@ class Transmission(Base):
     # the gateway stopped (or its input broke off) mid-way; a server default only, so inserts written
     # for older schemas (tests that migrate down) still work
     cut_short: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    # speech energy but no words even without the recogniser's filters: "perlu didengar" (0015)
+    needs_listening: Mapped[bool] = mapped_column(Boolean, server_default=false())
     audio_path: Mapped[str | None] = mapped_column(String(400))  # relative to the data directory
     temp_path: Mapped[str | None] = mapped_column(String(400))
     sha256: Mapped[str | None] = mapped_column(String(64))
@@ -81,7 +83,7 @@ class Transmission(Base):
     station: Mapped[str | None] = mapped_column(String(100), index=True)
     ani: Mapped[str | None] = mapped_column(String(8))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    # identity (gateway/identify.py): who spoke, how we know, and why (or why not)
+    # identity (gateway/identification/identify.py): who spoke, how we know, and why (or why not)
     ani_position: Mapped[str | None] = mapped_column(String(8))  # bot | eot | mid
     dtmf: Mapped[list | None] = mapped_column(JSON)  # every sequence: [{digits, start, end, position}]
     identity_source: Mapped[str | None] = mapped_column(String(16))  # operator|ani|voice|continuation
@@ -91,7 +93,8 @@ class Transmission(Base):
     @property
     def flags(self) -> list[str]:
         return [n for n, on in (("kerchunk", self.kerchunk), ("stuck", self.stuck),
-                                ("recovered", self.recovered), ("cut_short", self.cut_short)) if on]
+                                ("recovered", self.recovered), ("cut_short", self.cut_short),
+                                ("needs_listening", self.needs_listening)) if on]
 
 
 class Event(Base):
@@ -246,6 +249,30 @@ class AuditEntry(Base):
     ip: Mapped[str | None] = mapped_column(String(64), index=True)
     before: Mapped[dict | None] = mapped_column(JSON)
     after: Mapped[dict | None] = mapped_column(JSON)
+
+
+class TransmitMessage(Base):
+    """Something the gateway is to say on the radio (gateway.transmit): queued here by the daemon's
+    acknowledgements and roll calls, by ``ht-gateway announce`` and by the web UI; the daemon's
+    transmitter sends them oldest first (migration 0011_talkback)."""
+
+    __tablename__ = "transmit_queue"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # ack | roll_call | reminder | summary | announce
+    # a key that makes queueing idempotent, e.g. "ack:12", "roll_call:2026-11-20T08:30"
+    dedupe: Mapped[str | None] = mapped_column(String(100), unique=True)
+    text: Mapped[str] = mapped_column(Text)
+    parts: Mapped[list] = mapped_column(JSON, default=list)  # [[kind, value]]: phrase/station/text
+    by: Mapped[str] = mapped_column(String(100), default="gateway")
+    station: Mapped[str | None] = mapped_column(String(100))  # an acknowledgement's station
+    # pending | sent | failed | expired | timeout | stopped | skipped
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    keyed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    unkeyed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    error: Mapped[str | None] = mapped_column(Text)
+    transmission_id: Mapped[int | None] = mapped_column(ForeignKey("transmissions.id"))  # how it came back
 
 
 # Full-text search over transcripts: on PostgreSQL this GIN expression index (migration 0005); on

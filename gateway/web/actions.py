@@ -6,7 +6,7 @@
   highlights them; every word of an edit has confidence 1. The station is then identified again
   (the edit may name it), in the same transaction.
 - **Verify**: the current transcript is marked checked (``verified``, ``verified_by``, ``verified_at``).
-- **Assign**: :func:`gateway.identify.assign` with ``by`` = the operator.
+- **Assign**: :func:`gateway.identification.identify.assign` with ``by`` = the operator.
 
 Text from the forms is cleaned of control characters (:func:`gateway.web.params.clean_text`); the
 word alignment is computed outside the database write lock. Each form names the transcript it was
@@ -26,8 +26,8 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse
 
-from gateway import identify
 from gateway.config import Config
+from gateway.identification import identify
 from gateway.store.db import Database
 from gateway.store.models import TranscriptRow, Transmission, utcnow
 from gateway.web.align import realign

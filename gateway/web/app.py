@@ -25,10 +25,11 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from gateway.checkins import SOURCE_ID
 from gateway.config import Config
+from gateway.identification.checkins import SOURCE_ID
 from gateway.store.db import Database
 from gateway.web import actions, events, health_view, media, views
+from gateway.web import transmit as talkback
 from gateway.web.auth import API_PREFIXES, AuthMiddleware, SecurityHeadersMiddleware, trusted_networks
 from gateway.web.reasons import reason_id
 
@@ -74,6 +75,7 @@ def routes() -> list[Any]:
         Route("/tx/{tx_id}/transcript", actions.post_transcript, methods=["POST"]),
         Route("/tx/{tx_id}/verify", actions.post_verify, methods=["POST"]),
         Route("/tx/{tx_id}/assign", actions.post_assign, methods=["POST"]),
+        Route("/transmit/announce", talkback.post_announce, methods=["POST"]),
         Route("/audio/{tx_id}", media.audio, methods=["GET"]),
         Route("/audio/{tx_id}/peaks.json", media.peaks, methods=["GET"]),
         Route("/compliance", views.compliance, methods=["GET"]),

@@ -34,11 +34,11 @@ from sqlalchemy import (
 from sqlalchemy import values as values_
 from sqlalchemy.orm import Session
 
-from gateway.checkins import SOURCE_ID, STATUS_ID, checkins_for
 from gateway.config import Config, parse_hhmm
-from gateway.export import day_bounds
+from gateway.identification.checkins import SOURCE_ID, STATUS_ID, checkins_for
 from gateway.store.db import Database
 from gateway.store.models import Assignment, AuditEntry, FollowUp, ReportRevision, TranscriptRow, Transmission
+from gateway.timeutil import day_bounds
 
 log = logging.getLogger(__name__)
 
@@ -440,7 +440,8 @@ class ComplianceView:
 def first_reports(db: Database, cfg: Config, first: date, last: date) -> dict[tuple[str, date], datetime]:
     """The first report of each configured station on each day ``first``..``last``, in one query.
 
-    A report is what :func:`gateway.checkins.checkins_for` counts: complete, identified, neither a
+    A report is what
+    :func:`gateway.identification.checkins.checkins_for` counts: complete, identified, neither a
     kerchunk nor stuck. Days (their bounds: local midnights, so right across DST changes) and stations
     come in as two ``VALUES`` lists; for each pair the earliest report is one seek on the
     (station, started_at) index, so the cost follows stations × days, not the transmissions heard.
@@ -480,7 +481,8 @@ def _first_reports_stmt(n_days: int, n_stations: int, sqlite: bool) -> Select[An
 
 
 def compliance_view(db: Database, cfg: Config, first: date, last: date, now: datetime) -> ComplianceView:
-    """Stations × days, each day on time / late / missing as :func:`gateway.checkins.compliance` has it.
+    """Stations × days, each day on time / late / missing as
+    :func:`gateway.identification.checkins.compliance` has it.
 
     Only where that function cannot know yet does this differ: today, until ``checkins.late_until``,
     a station without a report is ``pending``, and so is every day after today.

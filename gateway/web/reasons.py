@@ -1,6 +1,7 @@
 """Why a transmission has (or lacks) a station, in Indonesian for the web UI.
 
-The stored ``identity_reason`` is written by :mod:`gateway.identify` and :mod:`gateway.spoken_id`
+The stored ``identity_reason`` is written by :mod:`gateway.identification.identify` and
+:mod:`gateway.identification.spoken_id`
 in English (it is also the daemon's log line and ``ht-gateway identify``'s output). Here each of
 its parts ("; "-separated) is matched against the shapes those modules write and said again in
 Indonesian; a part of any other shape is shown as it is, so nothing is ever hidden.

@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from gateway.store.models import utcnow
+from gateway.timeutil import DAYS
 from gateway.web import auth, params, queries
 
 log = logging.getLogger(__name__)
@@ -101,14 +102,23 @@ async def today(request: Request) -> Response:
     day = _day_param(request, _local_today(request))
     state = request.app.state
     view = await run_in_threadpool(queries.today_view, state.db, state.cfg, day, utcnow())
-    return page(request, "today.html", {"view": view})
+    review = await run_in_threadpool(review_items, state.db, state.cfg, day)
+    return page(request, "today.html", {"view": view, "review": review})
 
 
 async def today_fragment(request: Request) -> Response:
     day = _day_param(request, _local_today(request))
     state = request.app.state
     view = await run_in_threadpool(queries.today_view, state.db, state.cfg, day, utcnow())
-    return page(request, "_today_table.html", {"view": view})
+    review = await run_in_threadpool(review_items, state.db, state.cfg, day)
+    return page(request, "_today_table.html", {"view": view, "review": review})
+
+
+def review_items(db: Any, cfg: Any, day: date) -> list[dict[str, Any]]:
+    """The day's "perlu diperiksa" queue, from the report as it would be drafted now."""
+    from gateway.report.build import build_report
+
+    return build_report(db, day, cfg, utcnow())["review"]
 
 
 # --- log --------------------------------------------------------------------------------------
@@ -145,7 +155,7 @@ async def tx_page(request: Request) -> Response:
 # --- compliance chart -------------------------------------------------------------------------
 
 COMPLIANCE_DEFAULT_DAYS = 14
-WEEKDAYS = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
+WEEKDAYS = DAYS  # gateway/timeutil.py
 
 
 def _range_params(request: Request) -> tuple[date, date]:

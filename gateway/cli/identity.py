@@ -9,7 +9,7 @@ import os
 import sys
 from pathlib import Path
 
-from gateway.cli_common import iso_date, record_id
+from gateway.cli.common import iso_date, record_id
 from gateway.config import Config, ConfigError
 
 
@@ -33,19 +33,19 @@ def add_parsers(cmd) -> None:  # noqa: ANN001
 
 
 def dispatch(args: argparse.Namespace, cfg: Config, data_dir: Path) -> int:
-    from gateway.cli_db import EXCLUSIVE, READ, ROW, open_db
+    from gateway.cli.db import EXCLUSIVE, READ, ROW, open_db
 
     if not cfg.stations and args.command in ("checkins", "compliance", "assign"):
         raise ConfigError(f"{cfg.source_path or 'built-in defaults'}: no [[stations]] configured")
     # assign: one transmission's rows, a short transaction next to a running daemon; identify
-    # rewrites a whole day, which the daemon is identifying too: exclusive (see gateway.cli_db)
+    # rewrites a whole day, which the daemon is identifying too: exclusive (see gateway.cli.db)
     access = {"assign": ROW, "identify": EXCLUSIVE}.get(args.command, READ)
     with open_db(cfg, data_dir, args.command, access) as db:
         return _COMMANDS[args.command](args, cfg, db)
 
 
 def _assign(args: argparse.Namespace, cfg: Config, db) -> int:  # noqa: ANN001
-    from gateway import identify
+    from gateway.identification import identify
 
     if args.clear == bool(args.station):
         raise ConfigError("assign: give a STATION, or --clear (not both)")
@@ -62,9 +62,9 @@ def _assign(args: argparse.Namespace, cfg: Config, db) -> int:  # noqa: ANN001
 def _identify(args: argparse.Namespace, cfg: Config, db) -> int:  # noqa: ANN001
     from sqlalchemy import select  # here: building the parser must not import the database layer
 
-    from gateway import identify
-    from gateway.export import day_bounds
+    from gateway.identification import identify
     from gateway.store.models import Transmission
+    from gateway.timeutil import day_bounds
 
     lo, hi = day_bounds(args.date, cfg.tz)
     with db.read() as s:
@@ -83,7 +83,7 @@ def _identify(args: argparse.Namespace, cfg: Config, db) -> int:  # noqa: ANN001
 
 
 def _checkins(args: argparse.Namespace, cfg: Config, db) -> int:  # noqa: ANN001
-    from gateway.checkins import checkins_for, render_table
+    from gateway.identification.checkins import checkins_for, render_table
 
     rows = checkins_for(db, args.date, cfg)
     if args.format == "json":
@@ -98,7 +98,7 @@ def _checkins(args: argparse.Namespace, cfg: Config, db) -> int:  # noqa: ANN001
 def _compliance(args: argparse.Namespace, cfg: Config, db) -> int:  # noqa: ANN001
     from dataclasses import asdict
 
-    from gateway.checkins import compliance, render_compliance
+    from gateway.identification.checkins import compliance, render_compliance
 
     if args.date_to < args.date_from:
         raise ConfigError(f"--to {args.date_to} is before --from {args.date_from}")

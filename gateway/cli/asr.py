@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from gateway.cli_common import iso_date, record_id
+from gateway.cli.common import iso_date, record_id
 from gateway.config import Config, ConfigError
 
 
@@ -72,7 +72,7 @@ def transcribe(args: argparse.Namespace, cfg: Config, data_dir: Path) -> int:
     # the imports are here: building the parser must not import the database layer
     from gateway.asr.base import RecognizerError
     from gateway.asr.factory import build_recognizer
-    from gateway.cli_db import EXCLUSIVE, open_db, refuse_if_held
+    from gateway.cli.db import EXCLUSIVE, open_db, refuse_if_held
 
     refuse_if_held(data_dir, "transcribe")  # before loading a model for nothing
     recognizer = build_recognizer(cfg, args.engine, args.model)
@@ -87,8 +87,8 @@ def _transcribe(args: argparse.Namespace, cfg: Config, data_dir: Path, db, recog
     from sqlalchemy import select
 
     from gateway.asr.vocabulary import station_words
-    from gateway.export import day_bounds
     from gateway.store.models import TranscriptRow, Transmission
+    from gateway.timeutil import day_bounds
     from gateway.transcribe import pending_query, transcribe_file
 
     explicit = bool(args.ids or args.date_from or args.failed)

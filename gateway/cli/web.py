@@ -14,7 +14,7 @@ import os
 import sys
 from pathlib import Path
 
-from gateway.cli_common import port_number
+from gateway.cli.common import port_number
 from gateway.config import Config, ConfigError
 
 log = logging.getLogger(__name__)
@@ -52,10 +52,10 @@ def read_password(from_stdin: bool) -> str:
 
 
 def dispatch(args: argparse.Namespace, cfg: Config, data_dir: Path) -> int:
-    from gateway.cli_db import READ, ROW, open_db
+    from gateway.cli.db import READ, ROW, open_db
 
     # user changes are a few rows in one short transaction: allowed next to a running daemon (the
-    # office creates its first admin while the recorder runs); see gateway.cli_db
+    # office creates its first admin while the recorder runs); see gateway.cli.db
     what = "web" if args.command == "web" else f"user {args.action}"
     access = READ if args.command == "user" and args.action == "list" else ROW
     with open_db(cfg, data_dir, what, access) as db:

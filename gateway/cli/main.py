@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 
 from gateway import __version__, logutil
-from gateway.cli_common import iso_date
+from gateway.cli.common import iso_date
 from gateway.config import ConfigError, load
 
 log = logging.getLogger(__name__)
@@ -60,14 +60,22 @@ def build_parser() -> argparse.ArgumentParser:
     cmd("devices", "list audio inputs with the sample rates they accept")
     p = cmd("config", "check the configuration, or list its documented keys")
     p.add_argument("action", choices=["check", "keys"])
-    from gateway import cli_asr, cli_db, cli_identity, cli_report, cli_web
+    from gateway.cli import asr as cli_asr
+    from gateway.cli import db as cli_db
+    from gateway.cli import identity as cli_identity
+    from gateway.cli import report as cli_report
+    from gateway.cli import web as cli_web
 
     cli_db.add_parsers(cmd)
     cli_asr.add_parsers(sub, cmd)
     cli_identity.add_parsers(cmd)
     cli_report.add_parsers(cmd)
     cli_web.add_parsers(cmd)
-    __import__("gateway.cli_radio").cli_radio.add_parsers(cmd)  # `ptt`, dispatched in _dispatch
+    from gateway.cli import radio as cli_radio
+    from gateway.cli import transmit as cli_transmit
+
+    cli_radio.add_parsers(cmd)  # ptt
+    cli_transmit.add_parsers(cmd)  # announce, calibrate
     return parser
 
 
@@ -98,13 +106,14 @@ def main(argv: list[str] | None = None) -> int:
     from gateway.audio.source import AudioSourceError
     from gateway.daemon import DataDirError
     from gateway.lock import DataDirBusy
+    from gateway.ptt.base import PttError
     from gateway.squelch.serial_pin import SerialSquelchError
     from gateway.store.db import StoreError
 
     try:
         return _dispatch(args)
     except (ConfigError, AudioSourceError, SerialSquelchError, DataDirError, ModelError,
-            RecognizerError, DataDirBusy) as e:
+            RecognizerError, DataDirBusy, PttError) as e:
         print(f"ht-gateway: error: {e}", file=sys.stderr)
         return 2
     except StoreError as e:
@@ -163,30 +172,36 @@ def _dispatch(args: argparse.Namespace) -> int:
             print(f"{d.name!r}: {d.channels} ch, default {d.default_rate} Hz, accepts {rates}")
         return 0
     if args.command == "ptt":
-        return __import__("gateway.cli_radio").cli_radio.dispatch(args, cfg)
+        from gateway.cli import radio as cli_radio
+
+        return cli_radio.dispatch(args, cfg)
     if args.command == "models":
-        from gateway import cli_asr
+        from gateway.cli import asr as cli_asr
 
         return cli_asr.models(args, cfg)
     data_dir = daemon.resolve_data_dir(args.data_dir, cfg)
     if args.command == "db":
-        from gateway import cli_db
+        from gateway.cli import db as cli_db
 
         return cli_db.dispatch(args, cfg, data_dir)
     if args.command == "transcribe":
-        from gateway import cli_asr
+        from gateway.cli import asr as cli_asr
 
         return cli_asr.transcribe(args, cfg, data_dir)
     if args.command in ("web", "user"):
-        from gateway import cli_web
+        from gateway.cli import web as cli_web
 
         return cli_web.dispatch(args, cfg, data_dir)
     if args.command in ("report", "followups"):
-        from gateway import cli_report
+        from gateway.cli import report as cli_report
 
         return cli_report.dispatch(args, cfg, data_dir)
+    if args.command in ("announce", "calibrate"):
+        from gateway.cli import transmit as cli_transmit
+
+        return cli_transmit.dispatch(args, cfg, data_dir)
     if args.command in ("assign", "identify", "checkins", "compliance"):
-        from gateway import cli_identity
+        from gateway.cli import identity as cli_identity
 
         return cli_identity.dispatch(args, cfg, data_dir)
     if args.command == "run":
@@ -201,8 +216,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _process(args, cfg, data_dir)
     if args.command == "export":
         from gateway import export
-        from gateway.cli_common import check_out, write_out
-        from gateway.cli_db import READ, open_db
+        from gateway.cli.common import check_out, write_out
+        from gateway.cli.db import READ, open_db
 
         check_out(args.out)
         with open_db(cfg, data_dir, "export", READ) as db:

@@ -41,6 +41,8 @@ from typing import Literal
 
 import numpy as np
 
+from gateway.config_model import DtmfConfig  # the [dtmf] table: settings depend on nothing
+
 log = logging.getLogger(__name__)
 
 LOW_HZ = np.array([697.0, 770.0, 852.0, 941.0])
@@ -61,64 +63,6 @@ BLOCK_FREQ_SLACK = 0.025    # one block's estimates are noisier: its gates are t
 BLOCK_TWIST_SLACK_DB = 3.0
 
 Position = Literal["bot", "eot", "mid"]
-
-
-@dataclass(frozen=True)
-class DtmfConfig:
-    """Limits of the DTMF decoder (config keys ``dtmf.<field>``).
-
-    Attributes:
-        min_tone_ms: Shortest tone that is a digit, ms (ITU-T Q.24 / Bell: 40). Lengths are
-            measured to about a 4 ms hop, so tones measuring ``min_tone_ms - 8`` ms or more are
-            kept: 40 ms tones are always accepted, tones of 25 ms or less always rejected.
-        min_gap_ms: Shortest pause that separates two tones, ms (20). A longer pause between two
-            equal tones makes two digits ("11"); a shorter drop-out inside a tone is bridged.
-            Classic receivers must see 40 ms pauses and bridge drop-outs of up to 10 ms.
-        max_freq_dev: Relative frequency error of either tone that is accepted (0.015: +-1.5 %,
-            Q.24). The cut-off is 1 point above it (2.5 %), so +-3.5 % is always rejected.
-        min_snr_db: Signal-to-noise ratio down to which tones are decoded, dB (15). It sets the
-            share of each 12 ms block's energy the two tones must carry, ``tone_share``:
-            1 - 10^(-(min_snr_db - 5)/10), 0.90 at 15 dB. Lowering it decodes noisier tones but
-            weakens the talk-off guard (at 10 dB, 0.68, espeak speech yields digits).
-        max_twist_db: Level difference between the high and the low group, either way, that is
-            accepted, dB (8: radios with pre-emphasis make the high group louder). The cut-off
-            is 2 dB above it, so 12 dB of twist is rejected at the default.
-        min_digits: Shortest sequence :func:`ani` takes for a station's code (3).
-        max_digits: Longest sequence :func:`ani` takes for a station's code (5).
-        max_interdigit_gap_ms: Digits further apart than this, ms, start a new sequence (300).
-        sequence_window_s: A sequence starting within this many seconds of the audio's start is
-            ``bot``, one ending within this many seconds of its end ``eot`` (2.0; the audio
-            starts with the segmenter's 0.5 s pre-roll and the key-up delay).
-        min_level_dbfs: Quietest tone pair decoded, RMS dBFS of both tones together (-45; ANIs
-            are about -13 dBFS on the sample channel, carrier hiss -50).
-    """
-
-    min_tone_ms: float = 40.0
-    min_gap_ms: float = 20.0
-    max_freq_dev: float = 0.015
-    min_snr_db: float = 15.0
-    max_twist_db: float = 8.0
-    min_digits: int = 3
-    max_digits: int = 5
-    max_interdigit_gap_ms: float = 300.0
-    sequence_window_s: float = 2.0
-    min_level_dbfs: float = -45.0
-
-    def __post_init__(self) -> None:
-        checks = [
-            ("min_tone_ms", self.min_tone_ms >= 25, "must be >= 25"),
-            ("min_gap_ms", self.min_gap_ms >= 0, "must be >= 0"),
-            ("max_freq_dev", 0 < self.max_freq_dev <= 0.04, "must be in (0, 0.04]"),
-            ("min_snr_db", 10 <= self.min_snr_db <= 30, "must be in 10..30"),
-            ("max_twist_db", self.max_twist_db >= 0, "must be >= 0"),
-            ("min_digits", 1 <= self.min_digits <= self.max_digits, "must be in 1..max_digits"),
-            ("max_interdigit_gap_ms", self.max_interdigit_gap_ms > self.min_gap_ms,
-             "must be > min_gap_ms"),
-            ("sequence_window_s", self.sequence_window_s > 0, "must be > 0"),
-        ]
-        for name, ok, message in checks:
-            if not ok:
-                raise ValueError(f"dtmf.{name} = {getattr(self, name)!r}: {message}")
 
 
 @dataclass(frozen=True)

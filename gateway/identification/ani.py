@@ -1,4 +1,4 @@
-"""The DTMF PTT-ID (ANI) analyzer: runs gateway.dtmf on every transmission, pre-roll included.
+"""The DTMF PTT-ID (ANI) analyzer: runs gateway.identification.dtmf on every transmission, pre-roll included.
 
 It sees the audio on the pipeline thread as it is recorded (Goertzel filters cost little) and hands
 ``ani``, ``ani_position`` and every ``dtmf`` sequence to the transmission's closing transaction. The
@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from gateway.dtmf import DtmfConfig, DtmfDecoder, ani
+from gateway.identification.dtmf import DtmfConfig, DtmfDecoder, ani
 from gateway.segmenter import TxInfo
 
 #: An EOT ANI ends the call when the squelch closes within this long after its last tone

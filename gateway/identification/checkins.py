@@ -15,9 +15,9 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 
 from gateway.config import Config, parse_hhmm
-from gateway.export import day_bounds
 from gateway.store.db import Database
 from gateway.store.models import Transmission
+from gateway.timeutil import day_bounds
 
 STATUS_ID = {"on_time": "tepat waktu", "late": "terlambat", "missing": "tidak lapor"}
 SOURCE_ID = {"ani": "ANI", "voice": "suara", "continuation": "lanjutan", "operator": "operator"}

@@ -5,7 +5,8 @@ Precedence, strongest first:
 1. **operator** — the newest assignment (``ht-gateway assign``, later the web UI); kept across
    re-transcription and re-identification; a cleared assignment hands back to the rules below;
 2. **ani** — a DTMF PTT-ID heard in the transmission that a configured station sends;
-3. **voice** — the station's name found in the current transcript (gateway.spoken_id) with at least
+3. **voice** — the station's name found in the current transcript
+   (gateway.identification.spoken_id) with at least
    ``identity.spoken_threshold`` confidence;
 4. **continuation** — no identity of its own, but it starts within ``identity.continuation_gap_s``
    after the previous transmission (not a kerchunk), which was identified: the same station went on.
@@ -77,7 +78,7 @@ def resolve(s: Session, tx: Transmission, cfg: Config) -> Identity:
     elif transcript.status != "done":
         reasons.append("transcription failed")
     else:
-        from gateway.spoken_id import match_station
+        from gateway.identification.spoken_id import match_station
 
         m = match_station(transcript.text, transcript.words, cfg.stations, cfg.identity.spoken_threshold)
         if m.station is not None:

@@ -7,7 +7,7 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-from gateway.cli_common import check_out, iso_date, record_id, write_out
+from gateway.cli.common import check_out, iso_date, record_id, write_out
 from gateway.config import Config, ConfigError
 
 
@@ -34,7 +34,7 @@ def add_parsers(cmd) -> None:  # noqa: ANN001
 
 
 def dispatch(args: argparse.Namespace, cfg: Config, data_dir: Path) -> int:
-    from gateway.cli_db import EXCLUSIVE, READ, ROW, open_db
+    from gateway.cli.db import EXCLUSIVE, READ, ROW, open_db
 
     check_out(getattr(args, "out", None))
     if not cfg.stations:

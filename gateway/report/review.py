@@ -1,0 +1,150 @@
+"""How sure the report is of each value, and what an operator should check ("perlu diperiksa").
+
+Every report value (a station's situation, each incident, price and need) gets
+
+- ``confidence``: the recogniser's confidence in the words it was read from
+  (``Evidence.confidence``) times the matcher's score for reading those words as this value
+  (``Evidence.match``: 1.0 an exact word, lower a corrected mishearing, None when no matcher was
+  involved); one of them alone when the other is None; None when neither is known (a transcript
+  typed by an operator). An incident's is the lowest of its category, place and count evidence.
+- ``verified``: whether an operator verified the transcript it came from. The filed report marks
+  every value that is not (:func:`mark`).
+
+The review queue lists, in the order the report depends on them: transmissions that need listening
+(speech with no usable words: anything may be in them), transmissions with no station (they decide
+who is on the missing list), then unverified values below ``report.review_below``: situations and
+incidents first (what the bupati acts on), then prices, then needs; within each, oldest first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+
+from gateway.store.db import Database
+from gateway.store.models import Transmission
+from gateway.timeutil import day_bounds
+
+#: Default of ``report.review_below``: values with a combined confidence under this are queued.
+REVIEW_BELOW = 0.6
+#: Shown after a value no operator verified, in every format, and explained under the tables.
+UNVERIFIED_MARK = "*"
+UNVERIFIED_NOTE = "* belum diverifikasi operator (hasil pengenalan suara, belum didengar ulang)."
+REVIEW_RANK = {"listen": 0, "unknown_station": 1, "situation": 2, "incident": 2, "price": 3, "need": 4}
+REVIEW_TEXT = {
+    "listen": "perlu didengar: ada suara, tetapi tidak ada kata yang dapat dibaca",
+    "unknown_station": "stasiun belum diketahui",
+    "situation": "status situasi kurang yakin",
+    "incident": "kejadian kurang yakin",
+    "price": "harga kurang yakin",
+    "need": "kebutuhan kurang yakin",
+}
+
+
+def combine(ev: Any) -> float | None:
+    """Recogniser confidence × matcher score of one Evidence (object or dict); see the docstring."""
+    if ev is None:
+        return None
+    get = ev.get if isinstance(ev, dict) else lambda k, d=None: getattr(ev, k, d)
+    parts = [float(x) for x in (get("confidence"), get("match")) if x is not None]
+    if not parts:
+        return None
+    out = 1.0
+    for x in parts:
+        out *= min(max(x, 0.0), 1.0)
+    return round(out, 4)
+
+
+def lowest(*values: float | None) -> float | None:
+    known = [v for v in values if v is not None]
+    return min(known) if known else None
+
+
+def incident_confidence(inc: dict[str, Any]) -> float | None:
+    return lowest(combine(inc.get("evidence")), combine(inc.get("place_evidence")),
+                  *(combine(e) for e in (inc.get("count_evidence") or {}).values()))
+
+
+def annotate(item: dict[str, Any], verified: bool, confidence: float | None) -> dict[str, Any]:
+    item["confidence"], item["verified"] = confidence, verified
+    return item
+
+
+def mark(item: dict[str, Any], text: str) -> str:
+    """``text`` with the unverified mark when the value says it was not verified (older reports,
+    which carry no ``verified``, are left unmarked)."""
+    return text + UNVERIFIED_MARK if item.get("verified") is False else text
+
+
+@dataclass(frozen=True)
+class ReviewItem:
+    kind: str  # a key of REVIEW_TEXT
+    transmission_id: int
+    start: str  # ISO 8601, local time
+    station: str | None
+    what: str  # the value or the transcript, as text
+    confidence: float | None
+    reason: str  # Indonesian, REVIEW_TEXT[kind]
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def review_queue(db: Database, report: dict[str, Any], day: date, tz: Any,
+                 below: float = REVIEW_BELOW) -> list[dict[str, Any]]:
+    """The day's "perlu diperiksa" list (see the module docstring), from a built report."""
+    lo, hi = day_bounds(day, tz)
+    items: list[ReviewItem] = []
+    with db.read() as s:
+        rows = s.scalars(select(Transmission).where(
+            Transmission.started_at >= lo, Transmission.started_at < hi, Transmission.status == "complete",
+            Transmission.kerchunk.is_(False), Transmission.stuck.is_(False),
+            Transmission.needs_listening.is_(True) | Transmission.station.is_(None))
+            .order_by(Transmission.started_at, Transmission.id)).all()
+        for tx in rows:
+            kind = "listen" if tx.needs_listening else "unknown_station"
+            items.append(ReviewItem(kind, tx.id, tx.started_at.astimezone(tz).isoformat(timespec="seconds"),
+                                    tx.station, tx.identity_reason or "", None, REVIEW_TEXT[kind]))
+    starts = {t["transmission_id"]: t["start"] for st in report["stations"]
+              for t in st.get("transmissions") or []}
+
+    def low(kind: str, item: dict[str, Any], station: str, what: str) -> None:
+        conf = item.get("confidence")
+        if item.get("verified") or conf is None or conf >= below:
+            return
+        tx_id = int(item.get("transmission_id") or 0)
+        items.append(ReviewItem(kind, tx_id, starts.get(tx_id, ""), station, what, conf, REVIEW_TEXT[kind]))
+
+    for st in report["stations"]:
+        name = st["station"]
+        if st.get("situation_item"):
+            low("situation", st["situation_item"], name, st.get("situation_label") or "")
+        for inc in st.get("incidents") or []:
+            low("incident", inc, name, inc.get("label") or inc.get("category") or "")
+        for p in st.get("prices") or []:
+            low("price", p, name, f"{p['commodity']} Rp {p['rupiah_per_kg']}/kg")
+        for n in st.get("needs") or []:
+            low("need", n, name, n.get("item") or "")
+    items.sort(key=lambda i: (REVIEW_RANK[i.kind], i.start, i.transmission_id))
+    return [i.to_dict() for i in items]
+
+
+
+def percent(conf: float | None) -> str:
+    return "-" if conf is None else f"{conf * 100:.0f} %"
+
+
+def review_section(items: list[dict[str, Any]], esc: Any) -> str:
+    """The draft's "Perlu diperiksa" section (HTML, every text escaped by ``esc``)."""
+    head = "<section><h2>Perlu diperiksa</h2>\n"
+    if not items:
+        return head + '<p class="note">Tidak ada yang perlu diperiksa.</p></section>\n'
+    rows = "".join(
+        f"<tr><td>{n}</td><td>{esc(i['reason'])}</td><td>{esc(i.get('station') or '-')}</td>"
+        f"<td>{esc(i['what'] or '-')}</td><td>{percent(i['confidence'])}</td>"
+        f"<td>{esc(i['start'][11:16])} #{i['transmission_id']}</td></tr>" for n, i in enumerate(items, 1))
+    return (head + "<table><thead><tr><th>No</th><th>Alasan</th><th>Kecamatan</th><th>Isi</th>"
+            f"<th>Keyakinan</th><th>Transmisi</th></tr></thead><tbody>{rows}</tbody></table></section>\n")
