@@ -11,7 +11,8 @@
     when the file has a generator truth beside it (``<stem>.truth.json``), transcript stored after
     the radio really unkeyed (the truth's end_s), p95 targets 1.0 s Vosk / 2.0 s whisper-base,
     each with ``segmenter.end_at_tail`` on (now) and off (the old rule: the whole hang time) —
-    ``--peer`` adds the off runs;
+    ``--peer`` adds the off runs — and whisper also with live decoding windows
+    (``asr.whisper.window_s``, ``--window-s``; the default config and the peer decode once);
 (c) peak RSS of each child process (ru_maxrss from ``os.wait4``).
 See bench/README.md for what each figure means.
 """
@@ -293,6 +294,18 @@ def whisper_config(tmp: Path) -> Path | str:
     return config
 
 
+def with_keys(config: Path, name: str, keys: dict[str, str]) -> Path:
+    """``config`` plus ``{"table.key": "toml value"}`` (tables the bench configs do not have yet)."""
+    tables: dict[str, list[str]] = {}
+    for dotted, value in keys.items():
+        table, key = dotted.rsplit(".", 1)
+        tables.setdefault(table, []).append(f"{key} = {value}")
+    out = config.with_name(name)
+    out.write_text(config.read_text() + "".join(f"\n[{t}]\n" + "\n".join(kv) + "\n"
+                                                for t, kv in tables.items()))
+    return out
+
+
 UNKEY_TARGET_S = {"vosk": 1.0, "whisper": 2.0}
 
 
@@ -398,6 +411,8 @@ def main() -> int:
     ap.add_argument("--rounds", type=int, default=3, help="alternated rounds for (a)")
     ap.add_argument("--peer", action="store_true",
                     help="(b) also with segmenter.end_at_tail = false (the hang-time rule), for comparison")
+    ap.add_argument("--window-s", type=float, default=5.0,
+                    help="(b) also whisper with asr.whisper.window_s = this (0: not)")
     ap.add_argument("--decode-job", help=argparse.SUPPRESS)  # internal: breakdown()'s child
     args = ap.parse_args()
     if args.decode_job:
@@ -424,12 +439,16 @@ def main() -> int:
                 if found:
                     breakdown(audio, model, tmp, found)
         if args.engine in ("whisper", "both"):
-            configs["whisper"] = whisper_config(tmp)
+            config = whisper_config(tmp)
+            configs["whisper"] = config
+            if isinstance(config, Path) and args.window_s:
+                configs[f"whisper window_s={args.window_s:g}"] = with_keys(
+                    config, "whisper-windows.toml", {"asr.whisper.window_s": f"{args.window_s:g}"})
         if args.peer:
             for engine, config in list(configs.items()):
-                if isinstance(config, Path):
-                    peer = configs[f"{engine} end_at_tail=false"] = tmp / f"{engine}-peer.toml"
-                    peer.write_text(config.read_text() + "\n[segmenter]\nend_at_tail = false\n")
+                if isinstance(config, Path) and "window_s" not in engine:
+                    configs[f"{engine} end_at_tail=false (peer)"] = with_keys(
+                        config, f"{engine}-peer.toml", {"segmenter.end_at_tail": "false"})
         rt_rss = latency(audio, info.duration, configs, tmp)
         memory(found, rt_rss)
     print(f"load average at the end {os.getloadavg()[0]:.2f}")
