@@ -127,3 +127,23 @@ def test_short_call_is_one_window_as_before() -> None:
     audio = np.concatenate([speech(2, 0.1), pause(0.5), speech(1, 0.2)])
     t = transcribe_all(stub, audio)  # type: ignore[arg-type]
     assert stub.windows == [len(audio)] and [w.word for w in t.words] == ["w0.1", "w0.2"]
+
+
+def test_window_s_comes_from_the_config_and_defaults_to_one_decode() -> None:
+    from gateway.asr.whisper_engine import WhisperRecognizer
+    from gateway.config import parse
+
+    assert parse("", "c.toml").asr.whisper.window_s == 0.0
+    cfg = parse("[asr.whisper]\nwindow_s = 6\n", "c.toml").asr.whisper
+    rec = object.__new__(WhisperRecognizer)  # no model: only start() and transcribe() are used
+    rec.cfg = cfg
+    seen: list[int] = []
+    rec.transcribe = lambda audio, prompt, unfiltered=False: (  # type: ignore[method-assign]
+        seen.append(len(audio)) or Transcript("", (), {"no_speech_prob": None}))
+    audio = np.concatenate([speech(6.5, 0.1), pause(0.5), speech(2, 0.2)])
+    stream = rec.start(("Tarutung",))
+    for i in range(0, len(audio), 4000):
+        stream.accept(audio[i:i + 4000])
+    assert len(seen) == 1 and 6.5 * RATE < seen[0] < 7.0 * RATE  # cut in the pause, while live
+    stream.finish()
+    assert sum(seen) == len(audio) and len(seen) == 2
