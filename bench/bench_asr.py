@@ -13,6 +13,7 @@
     each with ``segmenter.end_at_tail`` on (now) and off (the old rule: the whole hang time) —
     ``--peer`` adds the off runs — and whisper also with live decoding windows
     (``asr.whisper.window_s``, ``--window-s``; the default config and the peer decode once);
+    ``--lead-in S`` plays S s of the file's opening hiss first, so a model has loaded by the first call;
 (c) peak RSS of each child process (ru_maxrss from ``os.wait4``).
 See bench/README.md for what each figure means.
 """
