@@ -43,7 +43,7 @@ from gateway.store.models import Transmission  # noqa: E402
 import pulse  # noqa: E402  (tests/pulse.py: the private PulseAudio null sink)
 
 SAMPLE = Path("/work/shared/samples/sample_morning.flac")
-TARGET_MB_PER_H = 4.0
+TARGET_MB_PER_H = 3.0
 START = datetime(2026, 11, 20, 0, 5, tzinfo=UTC)
 
 

@@ -67,7 +67,7 @@ class ConfigError(ValueError):
 
 # --- path keys: resolved once, at load, against the config file's folder ---------------------
 # (asr.model only when it is a path, i.e. holds a "/"; a bare name is a directory under models_dir)
-PATH_KEYS = ("gateway.data_dir", "asr.models_dir", "asr.model", "transmit.clips_dir")
+PATH_KEYS = ("gateway.data_dir", "asr.models_dir", "asr.model", "transmit.clips_dir", "lexicon.gazetteer")
 _NOT_KEYS = {"source_path", "written_paths"}
 
 

@@ -131,7 +131,7 @@ class SegmenterConfig:
 @dataclass(frozen=True)
 class RecorderConfig:
     sample_rate: int = 16000
-    bitrate_kbps: float = 7.0
+    bitrate_kbps: float = 6.0
 
 
 @dataclass(frozen=True)
@@ -150,6 +150,7 @@ class AsrConfig:
     model: str = ""  # a model directory name under models_dir, or a path; empty: the first found
     models_dir: str = "asr_models"  # relative paths: from the config file's folder (or the cwd)
     phrase_list: bool = False
+    bias: bool = True  # the lexicon and gazetteer in the Vosk phrase list (gateway/lexicon/bias.py)
     queue_s: float = 120.0
     whisper: WhisperConfig = field(default_factory=WhisperConfig)
 
@@ -158,6 +159,7 @@ class AsrConfig:
 class IdentityConfig:
     spoken_threshold: float = 0.80
     continuation_gap_s: float = 10.0
+    strict_continuation: bool = True  # no continuation across a closing word or a self-named caller
 
 
 @dataclass(frozen=True)
@@ -216,6 +218,12 @@ class Station:
 
 
 @dataclass(frozen=True)
+class LexiconConfig:
+    correct: bool = True  # correct misheard report words against the lexicon (gateway.lexicon)
+    gazetteer: str = ""  # a kabupaten's wilayah CSV; empty: the shipped one for the stations' codes
+
+
+@dataclass(frozen=True)
 class Config:
     gateway: GatewayConfig = field(default_factory=GatewayConfig)
     audio: AudioConfig = field(default_factory=AudioConfig)
@@ -231,6 +239,7 @@ class Config:
     web: WebConfig = field(default_factory=WebConfig)
     store: StoreConfig = field(default_factory=StoreConfig)
     transmit: TransmitConfig = field(default_factory=TransmitConfig)
+    lexicon: LexiconConfig = field(default_factory=LexiconConfig)
     stations: tuple[Station, ...] = ()
     source_path: str = field(default="", compare=False)  # not a key: where this was loaded from
     # not a key: each path key resolved at load, as it was written ({"asr.models_dir": "../m"})

@@ -12,6 +12,11 @@ time to the millisecond with its UTC offset and the full uid, so a file whose ro
 can be adopted (:func:`parse_name`). Older names (``YYYYMMDDTHHMMSS_<uid8>.ogg``, ``.<uid>.ogg.part``)
 are still read. Bitrate: libsndfile maps ``compression_level`` 0..1 onto ~256..5 kbit/s linearly; we pick the
 level for ``recorder.bitrate_kbps`` (bench/bench_spine.py prints the bytes per hour actually stored).
+libsndfile's Opus writer offers no other setting (application, frame size and bitrate mode are
+fixed: 20 ms frames, VBR; ``SFC_SET_BITRATE_MODE`` is refused). On close, before the rename, the
+file is compacted (:func:`gateway.audio.ogg.compact`: a minimal OpusTags instead of ~800 padded
+bytes, 5 s pages instead of 0.5 s ones; the same packets) through a sibling ``….part.compact``
+file replaced onto the temporary one, so a crash leaves either whole version.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ import numpy as np
 import soundfile as sf
 
 from gateway.audio.dsp import Resampler
+from gateway.audio.ogg import compact
 from gateway.config import RecorderConfig
 from gateway.faults import fault_point
 
@@ -86,6 +92,7 @@ class LiveRecording:
     def finish(self) -> RecordingResult:
         self._write(self._resampler.process(np.zeros(0, np.float32), last=True))
         self._file.close()
+        _compact_file(self.temp_path)
         _fsync(self.temp_path)
         fault_point("before_rename")
         os.replace(self.temp_path, self.final_path)
@@ -180,6 +187,20 @@ def _set_page_latency(f: sf.SoundFile, ms: float) -> None:
     value = sf._ffi.new("double*", ms)
     if sf._snd.sf_command(f._file, _SFC_SET_OGG_PAGE_LATENCY_MS, value, sf._ffi.sizeof("double")):
         log.warning("libsndfile refused an Ogg page latency of %.0f ms", ms)
+
+
+def _compact_file(path: Path) -> None:
+    """Replace the closed file by its compact form (same packets), atomically; as is on any doubt."""
+    data = path.read_bytes()
+    small = compact(data)
+    if small is data or len(small) >= len(data):
+        return
+    side = path.with_name(path.name + ".compact")
+    with open(side, "wb") as f:
+        f.write(small)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(side, path)
 
 
 def sha256_file(path: Path) -> str:

@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 want=(python3 python3-venv python3-dev gcc portaudio19-dev libsndfile1 espeak-ng sox fonts-dejavu-core)
 if [[ "${1:-}" == "test" ]]; then
   want+=(libsox-fmt-all multimon-ng postgresql pulseaudio pulseaudio-utils libasound2-plugins
-         poppler-utils chromium systemd libhamlib-utils)
+         poppler-utils chromium systemd libhamlib-utils npm)
 fi
 missing=()
 for p in "${want[@]}"; do
@@ -34,6 +34,13 @@ if [[ ! -e "$stamp" ]]; then
     .venv/bin/python -m pip install -q -e ".[whisper]"
   fi
   touch "$stamp"
+fi
+
+# axe-core for the browser accessibility tests (tests/test_web_console.py): the npm package, unpacked
+# into ~/.cache/ht-gateway/axe (package/axe.min.js).
+if [[ "${1:-}" == "test" && ! -e "$HOME/.cache/ht-gateway/axe/package/axe.min.js" ]]; then
+  mkdir -p "$HOME/.cache/ht-gateway/axe"
+  (cd "$HOME/.cache/ht-gateway/axe" && npm pack --silent axe-core@4 >/dev/null && tar xzf axe-core-*.tgz)
 fi
 
 # A real speech model for the demo: no Indonesian Vosk model can be shipped (asr_models/README.md),

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from gateway.asr.base import Transcript, Word
-from gateway.report import lexicon
+from gateway.lexicon import report as lexicon
 from gateway.report.extract import Evidence, StationExtract, extract, extract_transcript
 from gateway.report.tokens import SourceWord, tokenize
 

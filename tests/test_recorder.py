@@ -44,13 +44,13 @@ def test_file_grows_under_temp_name_then_is_renamed_and_hashed(tmp_path: Path) -
     assert -30 < result.rms_dbfs < -15 and -12 < result.peak_dbfs <= 0.5
 
 
-def test_voice_bitrate_stays_under_4_mb_per_hour(tmp_path: Path) -> None:
+def test_voice_bitrate_stays_under_3_mb_per_hour(tmp_path: Path) -> None:
     rec = Recorder(tmp_path, 16000, RecorderConfig(), WIB).begin("cd" * 16, T)
     x = speech_16k()
     rec.write(x)
     result = rec.finish()
     mb_per_hour = result.size / result.duration_s * 3600 / 1e6
-    assert mb_per_hour <= 4.0, f"{mb_per_hour:.2f} MB/h"
+    assert mb_per_hour <= 3.0, f"{mb_per_hour:.2f} MB/h"
 
 
 def test_partial_file_from_a_crash_is_recovered_up_to_the_last_second(tmp_path: Path) -> None:

@@ -28,6 +28,7 @@ import pytest
 
 from gateway.config import Config, Station
 from gateway.identification.spoken_id import SpokenMatch, match_station, normalise, phonetic_key
+from gateway.reasons import Reason
 
 from conftest import DATA
 
@@ -260,7 +261,7 @@ def test_station_names_may_hold_procedure_words() -> None:
 
 def test_no_stations_configured() -> None:
     m = match_station("di sini camat Sipoholon", None, [])
-    assert m == SpokenMatch(None, 0.0, "", None, None, "no stations configured", [])
+    assert m == SpokenMatch(None, 0.0, "", None, None, "no stations configured", [], (Reason("no_stations"),))
 
 
 def test_phonetic_key_folds_what_the_recognisers_confuse() -> None:

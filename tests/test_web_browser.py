@@ -195,7 +195,8 @@ def page_as(browser, site: Site):  # noqa: ANN201
             page.screenshot(path=SHOTS / shot, full_page=True)
         page.click("button:has-text('Masuk')")
         page.wait_for_url(site.url + "/")
-        assert page.locator("header .who").inner_text() == f"{name} ({ROLES[name]})"
+        role_words = {"admin": "pengelola", "operator": "operator", "viewer": "pembaca"}  # gateway/web/fmt.py
+        assert page.locator("header .who").inner_text() == f"{name} ({role_words[ROLES[name]]})"
         return page
 
     yield open_as
@@ -363,10 +364,11 @@ def test_operator_corrects_a_transcript_and_sees_the_history(page_as, site: Site
     current = page.locator("table.history tbody tr.current")
     assert current.count() == 1
     cells = current.locator("td").all_inner_texts()
-    assert cells[0].endswith("(kini)") and cells[2] == "manual" and cells[3] == "opi" and cells[5] == new
+    assert cells[0].endswith("(kini)") and cells[2] == "diketik operator" and cells[3] == "opi"
+    assert cells[4] == new
     older = [r for r in rows.all() if r.get_attribute("class") != "current"]
-    assert len(older) == 1 and older[0].locator("td").nth(5).inner_text() == old
-    assert older[0].locator("td").nth(2).inner_text() == "vosk"
+    assert len(older) == 1 and older[0].locator("td").nth(4).inner_text() == old
+    assert older[0].locator("td").nth(2).inner_text() == "pengenal suara"  # the engine, in words
     assert "opi" in page.locator("ul.audit").inner_text()
     assert page.locator("textarea#text").input_value() == new
     page.locator("table.history").scroll_into_view_if_needed()

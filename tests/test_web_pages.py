@@ -58,7 +58,7 @@ def test_today_roster_and_counts(web: Web) -> None:
     assert "<strong>2</strong> dari 15 kecamatan melapor" in html
     assert "transmisi: <strong>4</strong>" in html and "kerchunk: <strong>1</strong>" in html
     assert re.search(r"stasiun tak dikenal: <a [^>]+><strong>1</strong>", html)
-    assert "20-11 07:30" in html  # last heard, in WIB
+    assert "20-11 07.30 WIB" in html  # last heard, in WIB (gateway/web/fmt.py)
     fragment = client.get("/fragment/today?date=2026-11-20")
     assert fragment.status_code == 200 and "<html" not in fragment.text and 'class="roster"' in fragment.text
     assert client.get("/?date=kemarin").status_code == 400

@@ -109,10 +109,10 @@ def force(monkeypatch: pytest.MonkeyPatch, plan: str) -> None:
     """Make ``plan`` the cheapest; the costs are µs: (test a row, collect a match, visit a match, budget)."""
     test, collect, visit, budget = {"matches": (1e9, 0.0, 1e9, 0.0), "filter": (1e-3, 1e9, 1e9, 1e9),
                                     "newest": (1e9, 1e9, 1e-3, 0.0)}[plan]
-    monkeypatch.setattr(queries, "TEST_US_PER_ROW", test)
-    monkeypatch.setattr(queries, "EXACT_US_PER_MATCH", collect)
-    monkeypatch.setattr(queries, "VISIT_US_PER_MATCH", visit)
-    monkeypatch.setattr(queries, "EXACT_BUDGET_US", budget)
+    monkeypatch.setattr(queries.log, "TEST_US_PER_ROW", test)
+    monkeypatch.setattr(queries.log, "EXACT_US_PER_MATCH", collect)
+    monkeypatch.setattr(queries.log, "VISIT_US_PER_MATCH", visit)
+    monkeypatch.setattr(queries.log, "EXACT_BUDGET_US", budget)
 
 
 FILTERS = [LogFilter(q="camat"), LogFilter(q="banjir"), LogFilter(q="gempa"), LogFilter(q="lapor camat"),

@@ -7,7 +7,6 @@ from pathlib import Path
 
 from gateway.asr.base import Recognizer, RecognizerError
 from gateway.asr.models import ModelError, find_model
-from gateway.asr.vocabulary import phrases
 from gateway.config import Config
 
 log = logging.getLogger(__name__)
@@ -92,8 +91,9 @@ def build_recognizer(cfg: Config, engine: str | None = None, model: str | None =
     kind, path = chosen
     if kind == "vosk":
         from gateway.asr.vosk_engine import VoskRecognizer
+        from gateway.lexicon.bias import phrases
 
-        return VoskRecognizer(path, phrases(cfg.stations) if cfg.asr.phrase_list else None)
+        return VoskRecognizer(path, phrases(cfg) if cfg.asr.phrase_list else None)
     from gateway.asr.whisper_engine import WhisperRecognizer
 
-    return WhisperRecognizer(path, cfg.asr.whisper)
+    return WhisperRecognizer(path, cfg.asr.whisper)  # no hotwords: see gateway/lexicon/bias.py

@@ -1,7 +1,9 @@
-"""Words worth knowing on this channel: station names and aliases, report words, procedure words.
+"""Words worth knowing on this channel, for the recogniser (the lists live in :mod:`gateway.lexicon`).
 
 Used as faster-whisper's initial prompt (names only) and, for Vosk models with a dynamic graph, as
 the optional phrase list (``asr.phrase_list``), where only the words the model knows are kept.
+With ``asr.bias`` (the default) :mod:`gateway.lexicon.bias` adds the lexicon and the gazetteer to
+the phrase list.
 """
 
 from __future__ import annotations
@@ -9,17 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from gateway.config import Station
+from gateway.lexicon.words import INCIDENTS, NUMBERS, PROCEDURE, STATUS
 
-PROCEDURE = ["di sini", "ganti", "monitor", "roger", "delapan enam", "izin melapor", "lapor", "melapor",
-             "bupati", "camat", "kecamatan", "desa", "dusun", "selamat pagi", "terima kasih", "siap"]
-STATUS = ["aman", "kondusif", "terkendali", "nihil", "waspada", "siaga", "awas", "darurat", "situasi"]
-INCIDENTS = ["banjir", "longsor", "tanah longsor", "kebakaran", "kecelakaan", "angin puting beliung",
-             "pohon tumbang", "gempa", "penyakit", "wabah", "babi", "jalan", "jembatan", "rusak", "putus",
-             "meninggal", "hilang", "luka", "berat", "ringan", "dirawat", "mengungsi", "rumah",
-             "terendam", "warga", "dievakuasi", "harga", "beras", "cabai", "rupiah", "per kilogram",
-             "butuh", "mohon", "perlu", "bantuan"]
-NUMBERS = ["nol", "satu", "dua", "tiga", "empat", "lima", "enam", "tujuh", "delapan", "sembilan",
-           "sepuluh", "sebelas", "belas", "puluh", "seratus", "ratus", "seribu", "ribu", "juta"]
+__all__ = ["INCIDENTS", "NUMBERS", "PROCEDURE", "STATUS", "phrases", "station_words"]
 
 
 def station_words(stations: Iterable[Station]) -> tuple[str, ...]:
@@ -35,4 +29,5 @@ def phrases(stations: Iterable[Station]) -> list[str]:
     """Phrase list for a Vosk grammar: names (whole and word by word) and the report vocabulary."""
     names = station_words(stations)
     parts = [w for n in names for w in n.replace("-", " ").split()]
-    return [n.lower() for n in names] + [p.lower() for p in parts] + PROCEDURE + STATUS + INCIDENTS + NUMBERS
+    return ([n.lower() for n in names] + [p.lower() for p in parts] + list(PROCEDURE) + list(STATUS)
+            + list(INCIDENTS) + list(NUMBERS))

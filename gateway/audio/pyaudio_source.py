@@ -1,9 +1,15 @@
 """Live capture from a sound card through PyAudio (PortAudio).
 
 The PortAudio callback runs on PortAudio's own thread and must never block: it only appends the raw
-bytes to a bounded queue (``put_nowait``). When the consumer falls behind by more than
-``audio.buffer_s`` the newest block is dropped, counted, and the gap shows up downstream as a jump in
-:attr:`AudioBlock.index` (the pipeline fills it with silence so timestamps stay right).
+bytes to a bounded deque (no lock) and, once ``BATCH_S`` of audio is waiting, sets an event. When the
+consumer falls behind by more than ``audio.buffer_s`` the newest block is dropped, counted, and the
+gap shows up downstream as a jump in :attr:`AudioBlock.index` (the pipeline fills it with silence so
+timestamps stay right).
+
+The consumer wakes once per ``BATCH_S`` (100 ms), not once per PortAudio block, and hands the
+pipeline all that has arrived as one block: on a quiet channel the cost of a wake-up (thread switch,
+GIL hand-over, a Python loop turn) is most of what the gateway does, so there are 10 a second, not
+50. It costs at most ``BATCH_S`` of latency, far below the segmenter's hang time.
 """
 
 from __future__ import annotations
@@ -11,9 +17,9 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import queue
 import threading
 import time
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Protocol
@@ -125,6 +131,7 @@ class PyAudioSource:
     """
 
     GAP_FILL_S = 10.0
+    BATCH_S = 0.1  # the consumer wakes once per this much audio (see the module's docstring)
     FIRST_BLOCK_S = 15.0  # PortAudio's pulse/ALSA path can take a few seconds to deliver the first block
 
     def __init__(self, device: str, rate: int = 0, channel: int = 0, block_ms: int = 20,
@@ -166,8 +173,10 @@ class PyAudioSource:
                                    f"{list(candidates)} Hz")
         chosen = usable[0]
         self.block = max(1, chosen * self.block_ms // 1000)
-        self._queue: queue.Queue[tuple[bytes, int]] = queue.Queue(
-            maxsize=max(2, int(self.buffer_s * chosen / self.block)))
+        self._max_blocks = max(2, int(self.buffer_s * chosen / self.block))
+        self._batch = max(1, min(self._max_blocks, round(self.BATCH_S * chosen / self.block)))
+        self._pending: deque[tuple[bytes, int]] = deque()  # append/popleft are atomic: no lock
+        self._ready = threading.Event()
         self._captured = 0  # samples PortAudio has handed us (touched only on the callback thread)
         try:
             with _quiet_stderr():
@@ -197,10 +206,13 @@ class PyAudioSource:
         self._captured += frame_count
         if status & 0x2:  # paInputOverflow
             self.overruns += 1
-        try:
-            self._queue.put_nowait((in_data, index))
-        except queue.Full:
+        pending = self._pending
+        if len(pending) >= self._max_blocks:
             self.dropped += frame_count
+        else:
+            pending.append((in_data, index))
+            if len(pending) >= self._batch and not self._ready.is_set():
+                self._ready.set()
         return (None, 0)  # paContinue
 
     def blocks(self, stop: threading.Event) -> Iterator[AudioBlock]:
@@ -262,10 +274,13 @@ class PyAudioSource:
         log.info("capturing from %s at %d Hz, channel %d", self.device.name, self.rate, self.channel)
         last = time.monotonic()
         patience = self.FIRST_BLOCK_S
+        pending, ready = self._pending, self._ready
+        wait_s = max(0.2, 2 * self.BATCH_S)  # also how soon a stop is noticed
         while not stop.is_set():
-            try:
-                data, index = self._queue.get(timeout=0.2)
-            except queue.Empty:
+            ready.wait(wait_s)
+            ready.clear()  # before draining: a block appended after this sets it again
+            got = [pending.popleft() for _ in range(len(pending))]
+            if not got:
                 stream = self._stream
                 try:
                     active = stream is not None and stream.is_active()
@@ -278,13 +293,14 @@ class PyAudioSource:
                 continue
             last = time.monotonic()
             patience = self.stall_s
-            pcm = np.frombuffer(data, dtype=np.int16).reshape(-1, self.channels)
-            samples = pcm[:, self.channel].astype(np.float32) / 32768.0
             if self.dropped or self.overruns:
                 self._overflow_log.warning("capture overflow: %d samples dropped by the gateway, "
                                            "%d input overruns in PortAudio so far",
                                            self.dropped, self.overruns)
-            yield AudioBlock(samples, base + index)
+            for data, index in _contiguous(got, 2 * self.channels):
+                pcm = np.frombuffer(data, dtype=np.int16).reshape(-1, self.channels)
+                samples = pcm[:, self.channel].astype(np.float32) * np.float32(1 / 32768)
+                yield AudioBlock(samples, base + index)
 
     def _close_stream(self) -> None:
         if self._stream is not None:
@@ -303,6 +319,16 @@ class PyAudioSource:
 
     def close(self) -> None:
         self._close_stream()
+
+
+def _contiguous(got: list[tuple[bytes, int]], frame_bytes: int) -> Iterator[tuple[bytes, int]]:
+    """Join consecutive callback blocks into one (bytes, first index) per run without a gap."""
+    start = 0
+    for k in range(1, len(got) + 1):
+        if k == len(got) or got[k][1] != got[k - 1][1] + len(got[k - 1][0]) // frame_bytes:
+            run = got[start:k]
+            yield (run[0][0] if len(run) == 1 else b"".join(d for d, _ in run)), run[0][1]
+            start = k
 
 
 class _Down(Exception):

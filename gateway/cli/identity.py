@@ -63,6 +63,7 @@ def _identify(args: argparse.Namespace, cfg: Config, db) -> int:  # noqa: ANN001
     from sqlalchemy import select  # here: building the parser must not import the database layer
 
     from gateway.identification import identify
+    from gateway.reasons import loads, say_all
     from gateway.store.models import Transmission
     from gateway.timeutil import day_bounds
 
@@ -77,8 +78,9 @@ def _identify(args: argparse.Namespace, cfg: Config, db) -> int:  # noqa: ANN001
     with db.read() as s:
         for tx_id in ids:
             tx = s.get_one(Transmission, tx_id)
+            why = say_all(loads(tx.identity_reason_data, tx.identity_reason))
             print(f"{tx.id}\t{tx.started_at.astimezone(cfg.tz):%H:%M:%S}\t{tx.station or '-'}\t"
-                  f"{tx.identity_source or '-'}\t{tx.identity_reason}")
+                  f"{tx.identity_source or '-'}\t{why}")
     return 0
 
 

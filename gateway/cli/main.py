@@ -72,9 +72,11 @@ def build_parser() -> argparse.ArgumentParser:
     cli_report.add_parsers(cmd)
     cli_web.add_parsers(cmd)
     from gateway.cli import radio as cli_radio
+    from gateway.cli import stations as cli_stations
     from gateway.cli import transmit as cli_transmit
 
     cli_radio.add_parsers(cmd)  # ptt
+    cli_stations.add_parsers(cmd)  # stations init|gazetteer
     cli_transmit.add_parsers(cmd)  # announce, calibrate
     return parser
 
@@ -171,6 +173,10 @@ def _dispatch(args: argparse.Namespace) -> int:
             rates = ", ".join(str(r) for r in d.rates) or "none of 48000/44100/16000"
             print(f"{d.name!r}: {d.channels} ch, default {d.default_rate} Hz, accepts {rates}")
         return 0
+    if args.command == "stations":
+        from gateway.cli import stations as cli_stations
+
+        return cli_stations.dispatch(args, cfg)
     if args.command == "ptt":
         from gateway.cli import radio as cli_radio
 

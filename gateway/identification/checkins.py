@@ -12,7 +12,7 @@ from collections import defaultdict
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, func, select
 
 from gateway.config import Config, parse_hhmm
 from gateway.store.db import Database
@@ -38,12 +38,45 @@ class Checkin:
         return asdict(self)
 
 
+def report_conditions(likely_complete: bool = False) -> list[ColumnElement[bool]]:
+    """What counts as a *report* (the one place that says it): a complete transmission identified as
+    a station, neither a kerchunk nor a stuck-squelch recording. ``likely_complete`` wraps the status
+    test in SQLite's ``likely()`` (nearly every row is complete; without it SQLite may walk the
+    status index)."""
+    complete: ColumnElement[bool] = Transmission.status == "complete"
+    if likely_complete:
+        complete = func.likely(complete)
+    return [complete, Transmission.station.is_not(None), Transmission.kerchunk.is_(False),
+            Transmission.stuck.is_(False)]
+
+
+@dataclass(frozen=True)
+class Deadlines:
+    """A day's two deadlines (local times in the configured zone) and the check-in rule."""
+
+    on_time: datetime
+    late: datetime
+
+    @classmethod
+    def of(cls, day: date, cfg: Config) -> Deadlines:
+        return cls(datetime.combine(day, parse_hhmm(cfg.checkins.on_time_until), cfg.tz),
+                   datetime.combine(day, parse_hhmm(cfg.checkins.late_until), cfg.tz))
+
+    def classify(self, first_report: datetime | None, now: datetime | None = None) -> str:
+        """``on_time`` up to the first deadline, ``late`` up to the second, else ``missing`` (a report
+        after the second deadline too). Given ``now``: no report yet while the second deadline has
+        not passed is ``pending``."""
+        if first_report is None:
+            return "pending" if now is not None and now <= self.late else "missing"
+        if first_report <= self.on_time:
+            return "on_time"
+        return "late" if first_report <= self.late else "missing"
+
+
 def _reports(db: Database, lo: datetime, hi: datetime) -> list[Transmission]:
     with db.read() as s:
         return list(s.scalars(select(Transmission).where(
-            Transmission.started_at >= lo, Transmission.started_at < hi,
-            Transmission.status == "complete", Transmission.station.is_not(None),
-            Transmission.kerchunk.is_(False), Transmission.stuck.is_(False))
+            Transmission.started_at >= lo, Transmission.started_at < hi, *report_conditions())
             .order_by(Transmission.started_at, Transmission.id)))
 
 
@@ -53,22 +86,13 @@ def checkins_for(db: Database, day: date, cfg: Config) -> list[Checkin]:
     by_station: dict[str, list[Transmission]] = defaultdict(list)
     for tx in _reports(db, lo, hi):
         by_station[tx.station or ""].append(tx)
-    on_time = datetime.combine(day, parse_hhmm(cfg.checkins.on_time_until), cfg.tz)
-    late = datetime.combine(day, parse_hhmm(cfg.checkins.late_until), cfg.tz)
+    deadlines = Deadlines.of(day, cfg)
     out = []
     for st in cfg.stations:
         txs = by_station.get(st.name, [])
         first = txs[0] if txs else None
-        note = ""
-        if first is None:
-            status = "missing"
-        elif first.started_at <= on_time:
-            status = "on_time"
-        elif first.started_at <= late:
-            status = "late"
-        else:
-            status = "missing"
-            note = f"reported after {cfg.checkins.late_until}"
+        status = deadlines.classify(first.started_at if first else None)
+        note = f"reported after {cfg.checkins.late_until}" if first and status == "missing" else ""
         out.append(Checkin(
             station=st.name, code=st.code, status=status,
             first_report=first.started_at.astimezone(cfg.tz).isoformat(timespec="seconds") if first else None,

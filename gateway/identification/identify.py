@@ -10,8 +10,15 @@ Precedence, strongest first:
    ``identity.spoken_threshold`` confidence;
 4. **continuation** — no identity of its own, but it starts within ``identity.continuation_gap_s``
    after the previous transmission (not a kerchunk), which was identified: the same station went on.
+   With ``identity.strict_continuation`` (the default) only when nothing speaks against it: not
+   when the previous call ended with a closing word (ganti, demikian, selesai, over, 86) unless this
+   one opens with a continuation cue (tambahan, lanjut, ralat, koreksi) — reason
+   ``closed_by_procedure_word`` — and not when this call names its caller ("camat …", "di sini …",
+   "lapor … dari …") with a name the matcher cannot resolve — reason ``unresolved_self_id``.
 
-Otherwise the station stays unknown and ``identity_reason`` says why. Kerchunks and stuck-squelch
+Otherwise the station stays unknown and the reasons say why: codes with parameters
+(:mod:`gateway.reasons`), stored as JSON in ``identity_reason_data`` and, in English, in
+``identity_reason`` (the log line and ``ht-gateway identify``'s output). Kerchunks and stuck-squelch
 recordings take an operator's or an ANI identity only. Functions here work inside the caller's write
 transaction, so identity changes commit together with what caused them.
 """
@@ -25,6 +32,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway.config import Config, Station
+from gateway.reasons import Reason, dumps, loads, say_all
 from gateway.store.models import Assignment, TranscriptRow, Transmission
 
 log = logging.getLogger(__name__)
@@ -35,7 +43,12 @@ class Identity:
     station: str | None
     source: str | None
     confidence: float | None
-    reason: str
+    reasons: tuple[Reason, ...]
+
+    @property
+    def reason(self) -> str:
+        """The reasons in English."""
+        return say_all(self.reasons)
 
 
 def station_by_ani(stations: tuple[Station, ...], code: str) -> Station | None:
@@ -55,53 +68,81 @@ def _previous(s: Session, tx: Transmission) -> Transmission | None:
         .order_by(Transmission.started_at.desc()).limit(1))
 
 
+def _current_text(s: Session, tx_id: int) -> TranscriptRow | None:
+    return s.scalar(select(TranscriptRow).where(TranscriptRow.transmission_id == tx_id,
+                                                TranscriptRow.current))
+
+
 def resolve(s: Session, tx: Transmission, cfg: Config) -> Identity:
-    reasons: list[str] = []
+    reasons: list[Reason] = []
     assigned = latest_assignment(s, tx.id)
     if assigned is not None and assigned.station:
-        return Identity(assigned.station, "operator", 1.0,
-                        f"assigned by {assigned.by} at {assigned.at.astimezone(cfg.tz):%Y-%m-%d %H:%M}")
+        return Identity(assigned.station, "operator", 1.0, (Reason("assigned", {
+            "by": assigned.by, "at": f"{assigned.at.astimezone(cfg.tz):%Y-%m-%d %H:%M}"}),))
     if tx.ani:
         st = station_by_ani(cfg.stations, tx.ani)
         if st is not None:
-            return Identity(st.name, "ani", 1.0, f"ANI {tx.ani} ({tx.ani_position or '?'}) is {st.name}")
-        reasons.append(f"ANI {tx.ani} belongs to no configured station")
+            return Identity(st.name, "ani", 1.0, (Reason("ani", {
+                "ani": tx.ani, "position": tx.ani_position or "?", "station": st.name}),))
+        reasons.append(Reason("ani_unknown", {"ani": tx.ani}))
     else:
-        reasons.append("no ANI")
+        reasons.append(Reason("no_ani"))
     if tx.kerchunk or tx.stuck:
-        reasons.append("kerchunk" if tx.kerchunk else "stuck squelch")
-        return Identity(None, None, None, "; ".join(reasons))
-    transcript = s.scalar(select(TranscriptRow).where(TranscriptRow.transmission_id == tx.id,
-                                                      TranscriptRow.current))
+        reasons.append(Reason("kerchunk" if tx.kerchunk else "stuck"))
+        return Identity(None, None, None, tuple(reasons))
+    transcript = _current_text(s, tx.id)
+    self_id = None
     if transcript is None:
-        reasons.append("not transcribed yet")
+        reasons.append(Reason("not_transcribed"))
     elif transcript.status != "done":
-        reasons.append("transcription failed")
+        reasons.append(Reason("transcription_failed"))
     else:
-        from gateway.identification.spoken_id import match_station
+        from gateway.identification.spoken_id import match_station, self_named
 
         m = match_station(transcript.text, transcript.words, cfg.stations, cfg.identity.spoken_threshold)
         if m.station is not None:
-            return Identity(m.station, "voice", round(m.confidence, 3), m.reason)
-        reasons.append(m.reason)
+            return Identity(m.station, "voice", round(m.confidence, 3), m.reasons)
+        reasons += m.reasons
+        self_id = self_named(transcript.text, transcript.words, cfg.stations)
     prev = _previous(s, tx)
     gap_limit = cfg.identity.continuation_gap_s
     if prev is not None and prev.station and prev.ended_at is not None and gap_limit > 0:
         gap = (tx.started_at - prev.ended_at).total_seconds()
         if gap <= gap_limit:
-            return Identity(prev.station, "continuation", prev.identity_confidence,
-                            f"continues transmission {prev.id} ({prev.station}) {gap:.1f} s later")
-    return Identity(None, None, None, "; ".join(reasons))
+            strict = cfg.identity.strict_continuation
+            against = _against_continuation(s, prev, transcript, self_id) if strict else None
+            if against is None:
+                return Identity(prev.station, "continuation", prev.identity_confidence, (Reason("continues", {
+                    "tx": prev.id, "station": prev.station, "gap": round(gap, 1)}),))
+            reasons.append(against)
+    return Identity(None, None, None, tuple(reasons))
+
+
+def _against_continuation(s: Session, prev: Transmission, transcript: TranscriptRow | None,
+                          self_id: str | None) -> Reason | None:
+    """Why this call is not the continuation of ``prev`` (strict rule), or None."""
+    from gateway.lexicon.procedure import closing_word, continuation_cue
+
+    text = transcript.text if transcript is not None and transcript.status == "done" else ""
+    if self_id is not None:
+        return Reason("unresolved_self_id", {"tx": prev.id, "station": prev.station, "phrase": self_id})
+    before = _current_text(s, prev.id)
+    closed = closing_word(before.text) if before is not None and before.status == "done" else None
+    if closed is not None and continuation_cue(text) is None:
+        return Reason("closed_by_procedure_word", {"tx": prev.id, "station": prev.station, "word": closed})
+    return None
 
 
 def apply(s: Session, tx: Transmission, cfg: Config) -> bool:
     """Store the resolved identity on the row; True if it changed."""
     ident = resolve(s, tx, cfg)
-    before = (tx.station, tx.identity_source, tx.identity_confidence, tx.identity_reason)
-    after = (ident.station, ident.source, ident.confidence, ident.reason)
+    before = (tx.station, tx.identity_source, tx.identity_confidence, tx.identity_reason,
+              tx.identity_reason_data)
+    after = (ident.station, ident.source, ident.confidence, ident.reason, dumps(ident.reasons))
     if before == after:
         return False
-    tx.station, tx.identity_source, tx.identity_confidence, tx.identity_reason = after
+    (tx.station, tx.identity_source, tx.identity_confidence, tx.identity_reason,
+     tx.identity_reason_data) = after
     s.flush()
     if before[0] != ident.station:
         log.info("transmission %d: %s (%s)", tx.id, ident.station or "unknown", ident.reason)
@@ -143,4 +184,5 @@ def assign(s: Session, tx_id: int, station: str | None, by: str, cfg: Config, no
     s.flush()
     reidentify(s, tx_id, cfg)
     row = s.get_one(Transmission, tx_id)
-    return Identity(row.station, row.identity_source, row.identity_confidence, row.identity_reason or "")
+    return Identity(row.station, row.identity_source, row.identity_confidence,
+                    loads(row.identity_reason_data, row.identity_reason))

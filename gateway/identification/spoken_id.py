@@ -30,28 +30,24 @@ from __future__ import annotations
 
 import math
 import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from rapidfuzz.distance import Levenshtein
 
-from gateway.asr.vocabulary import INCIDENTS, NUMBERS, PROCEDURE, STATUS
 from gateway.config import Station
+from gateway.lexicon.phonetic import normalise, phonetic_key
+from gateway.lexicon.report import NOT_NAMES
+from gateway.lexicon.words import FILLERS, INCIDENTS, NUMBERS, PROCEDURE, STATUS
+from gateway.reasons import Reason, say_all
 
-#: Words that introduce the caller's name (before it) or follow it ("Camat X melapor").
-CUES_BEFORE = ("camat", "kecamatan", "sini", "dari")
+__all__ = ["FILLERS", "SpokenMatch", "match_station", "normalise", "phonetic_key", "self_named"]
+
+CUES_BEFORE = ("camat", "kecamatan", "sini", "dari")  # before the caller's name; after it:
 CUES_AFTER = ("melapor", "lapor")
 #: A name right after one of these is a village or hamlet, not a kecamatan.
 NOT_STATION_BEFORE = frozenset(("desa", "dusun", "kampung", "kelurahan", "lingkungan"))
-#: Courtesy and filler words, on top of the report vocabulary of :mod:`gateway.asr.vocabulary`.
-FILLERS = """
-pak bapak ibu bu kami saya kita ini itu dan ada tidak yang sudah akan ke di pada untuk dengan kepada
-sini situ sana dari halo hallo over oke ok ya iya baik selamat pagi siang sore malam terima kasih izin
-ijin mohon melaporkan laporan wilayah kabupaten posisi cuaca cerah hujan deras tetapi tapi sedikit
-ditangani kejadian kondisi normal terus sampai jumpa copy kopi cek tes test satu dua tiga
-""".split()
 #: What may stand between listed names ("Tarutung, Siatas Barita dan di sini camat Garoga");
 #: report words may not: "camat Tarutung, jalan ke Sipoholon putus" is no list.
 LIST_SEPARATORS = frozenset("dan serta atau di sini camat kecamatan dari".split())
@@ -76,33 +72,6 @@ EXTRA_LETTERS = 4
 GLUED_MIN = 4
 CUE_REACH = 3
 
-# The sound key: digraphs first, then one letter per group of sounds the recognisers confuse.
-_DIGRAPHS = (("ng", "n"), ("ny", "n"), ("kh", "k"), ("ch", "c"), ("sy", "s"), ("ph", "p"), ("dj", "j"),
-             ("tj", "c"), ("oe", "u"))
-_CLASSES = str.maketrans({"c": "k", "q": "k", "g": "k", "x": "k", "f": "p", "v": "p", "b": "p",
-                          "d": "t", "z": "s", "j": "s", "e": "i", "y": "i", "o": "u", "w": "u",
-                          "l": "n", "r": "n", "m": "n", "h": None})
-
-
-def normalise(text: str) -> str:
-    """Lower case, accents folded, letters a-z only: "Siborong-borong" -> "siborongborong"."""
-    text = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(ch for ch in text if "a" <= ch <= "z")
-
-
-def phonetic_key(text: str) -> str:
-    """An Indonesian sound key: spellings the recogniser mixes up map to the same letters.
-
-    k/c/q/g, p/b/f/v, t/d, s/z/j, e/i, o/u and the sonorants l/r/m/n/ng are merged, h is dropped
-    and doubled letters collapse. Whisper heard "Sipoholon" as "si Poholong", "si pohonong",
-    "Sipobolong"; "Tarutung" as "taruh tun"; "Purbatua" as "purnatura".
-    """
-    s = normalise(text)
-    for a, b in _DIGRAPHS:
-        s = s.replace(a, b)
-    return re.sub(r"(.)\1+", r"\1", s.translate(_CLASSES))
-
-
 def _similarity(a: str, b: str) -> float:
     """1 - Levenshtein distance / longer length: a wrong letter costs as much as a missing one.
 
@@ -123,8 +92,9 @@ class SpokenMatch:
     phrase: str
     start: float | None
     end: float | None
-    reason: str
+    reason: str  # ``reasons`` in English
     candidates: list[tuple[str, float]] = field(default_factory=list)
+    reasons: tuple[Reason, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -151,7 +121,7 @@ class _Hit:
     similarity: float
     how: str  # "exact", "spelling" or "phonetic"
     confidence: float = 0.0
-    context: str = ""
+    context: dict[str, Any] = field(default_factory=dict)  # gateway.reasons.CONTEXT: kind, words, unsure_p
     listed: bool = False
 
 
@@ -244,26 +214,26 @@ def _words(tokens: list[_Token]) -> str:
     return " ".join(t.text.strip(",.;:!?") for t in tokens).strip()
 
 
-def _context(tokens: list[_Token], hit: _Hit, procedure: set[str]) -> tuple[str, str]:
-    """Where the name stands: ("cue" | "opening" | "village" | "none", how that reads)."""
+def _context(tokens: list[_Token], hit: _Hit, procedure: set[str]) -> tuple[str, dict[str, Any]]:
+    """Where the name stands: ("cue" | "opening" | "village" | "none", the reason's context)."""
     for i in range(hit.first - 1, max(hit.first - 1 - CUE_REACH, -1), -1):
         if tokens[i].norm in NOT_STATION_BEFORE:
-            return "village", f"after '{_words(tokens[i:hit.first])}'"
+            return "village", {"kind": "village", "words": _words(tokens[i:hit.first])}
         if _is_cue(tokens[i].norm, CUES_BEFORE):
             lead = i
             while lead > 0 and i - lead < 2 and _skippable(tokens[lead - 1], procedure):
                 lead -= 1  # show "di sini camat", not just "camat"
-            return "cue", f"after '{_words(tokens[lead:hit.first])}'"
+            return "cue", {"kind": "after", "words": _words(tokens[lead:hit.first])}
         if not _skippable(tokens[i], procedure):
             break
     for i in range(hit.last + 1, min(hit.last + 1 + CUE_REACH, len(tokens))):
         if _is_cue(tokens[i].norm, CUES_AFTER):
-            return "cue", f"before '{_words(tokens[hit.last + 1:i + 1])}'"
+            return "cue", {"kind": "before", "words": _words(tokens[hit.last + 1:i + 1])}
         if not _skippable(tokens[i], procedure):
             break
     if all(_skippable(t, procedure) for t in tokens[:hit.first]):
-        return "opening", "opens the call, no cue word"
-    return "none", "no cue word"
+        return "opening", {"kind": "opening"}
+    return "none", {"kind": "none"}
 
 
 def _best_hits(tokens: list[_Token], variants: list[_Variant], procedure: set[str]) -> list[_Hit]:
@@ -333,8 +303,10 @@ def _phrase(tokens: list[_Token], hit: _Hit) -> str:
     return " ".join(t.text for t in tokens[hit.first:hit.last + 1]).strip(" ,.;:!?")
 
 
-def _unknown(reason: str, candidates: list[tuple[str, float]], confidence: float = 0.0) -> SpokenMatch:
-    return SpokenMatch(None, round(confidence, 3), "", None, None, reason, candidates)
+def _unknown(reasons: list[Reason], candidates: list[tuple[str, float]],
+             confidence: float = 0.0) -> SpokenMatch:
+    return SpokenMatch(None, round(confidence, 3), "", None, None, say_all(reasons), candidates,
+                       tuple(reasons))
 
 
 def match_station(text: str, words: list[dict[str, Any]] | None, stations: Sequence[Station],
@@ -346,11 +318,11 @@ def match_station(text: str, words: list[dict[str, Any]] | None, stations: Seque
     """
     variants = _variants(stations)
     if not variants:
-        return _unknown("no stations configured", [])
+        return _unknown([Reason("no_stations")], [])
     procedure = _procedure_words(stations)
     tokens = _unglue(_tokens(text, words), variants)
     if all(_skippable(t, procedure) for t in tokens):
-        return _unknown("no station name spoken" if tokens else "empty transcript", [])
+        return _unknown([Reason("no_name" if tokens else "empty_transcript")], [])
 
     hits = _best_hits(tokens, variants, procedure)
     listed = _mark_lists(hits, tokens)
@@ -360,7 +332,7 @@ def match_station(text: str, words: list[dict[str, Any]] | None, stations: Seque
         p = _word_probability(tokens[h.first:h.last + 1])
         if p is not None and p < UNSURE_WORD_CONF:
             h.confidence -= UNSURE_PENALTY
-            h.context += f"; the recogniser is unsure of it (p {p:.3f})"
+            h.context["unsure_p"] = round(p, 3)
         h.confidence = max(0.0, h.confidence)
     per_station: dict[str, _Hit] = {}
     for h in hits:
@@ -372,22 +344,57 @@ def match_station(text: str, words: list[dict[str, Any]] | None, stations: Seque
 
     if not ranked or ranked[0].confidence < FLOOR:
         if listed:
-            return _unknown(f"only a list of station names ({', '.join(listed)}): "
-                            "the recogniser echoing its prompt, not a caller", candidates)
+            return _unknown([Reason("prompt_echo", {"names": listed})], candidates)
         if not ranked:
-            return _unknown("no station name spoken", candidates)
-        return _unknown(f"no station name spoken (closest: {ranked[0].station} {ranked[0].confidence:.2f})",
+            return _unknown([Reason("no_name")], candidates)
+        return _unknown([Reason("no_name_closest", {"station": ranked[0].station,
+                                                    "confidence": round(ranked[0].confidence, 3)})],
                         candidates, ranked[0].confidence)
     top = ranked[0]
-    ignored = f"; ignored a list of names ({', '.join(listed)})" if listed else ""
+    ignored = [Reason("ignored_list", {"names": listed})] if listed else []
     if top.confidence < threshold:
-        return _unknown(f"best candidate {top.station} {top.confidence:.2f} < {threshold:.2f} "
-                        f"('{_phrase(tokens, top)}', {top.context}){ignored}", candidates, top.confidence)
+        return _unknown([Reason("below_threshold", {
+            "station": top.station, "confidence": round(top.confidence, 3), "threshold": threshold,
+            "phrase": _phrase(tokens, top), "context": top.context}), *ignored], candidates, top.confidence)
     if len(ranked) > 1 and top.confidence - ranked[1].confidence < MARGIN:
-        return _unknown(f"two stations equally likely: {top.station} {top.confidence:.2f}, "
-                        f"{ranked[1].station} {ranked[1].confidence:.2f}", candidates, top.confidence)
+        return _unknown([Reason("two_equal", {
+            "station": top.station, "confidence": round(top.confidence, 3), "other": ranked[1].station,
+            "other_confidence": round(ranked[1].confidence, 3)})], candidates, top.confidence)
     phrase = _phrase(tokens, top)
-    how = "exact" if top.how == "exact" else f"{top.how} {top.similarity:.2f}"
+    reasons = [Reason("voice", {"phrase": phrase, "station": top.station, "how": top.how,
+                                "similarity": round(top.similarity, 3), "context": top.context}), *ignored]
     return SpokenMatch(top.station, round(top.confidence, 3), phrase, tokens[top.first].start,
-                       tokens[top.last].end, f"'{phrase}' ≈ {top.station} ({how}, {top.context}){ignored}",
-                       candidates)
+                       tokens[top.last].end, say_all(reasons), candidates, tuple(reasons))
+
+
+#: Words that may stand between "lapor"/"melapor" and the "dari" naming the caller.
+SELF_ID_REACH = 4
+_VERB_LIKE = re.compile(r"^(me|di|ter|ber|se)[a-z]{3,}$|^[a-z]{3,}(kan|nya|lah)$")
+
+
+def _name_like(norm: str) -> bool:
+    """A word that can be (part of) a name: not a report word, not a verb form ("laporkan")."""
+    return len(norm) >= 3 and norm not in NOT_NAMES and not _VERB_LIKE.match(norm)
+
+
+def self_named(text: str, words: list[dict[str, Any]] | None, stations: Sequence[Station]) -> str | None:
+    """The words where the caller names himself ("camat …", "di sini …", "lapor … dari …") and a
+    name, or None: when :func:`match_station` found no station, the caller is someone unresolved."""
+    procedure = _procedure_words(stations)
+    tokens = _unglue(_tokens(text, words), _variants(stations)) if stations else _tokens(text, words)
+    norms = [t.norm for t in tokens]
+    for i, norm in enumerate(norms):
+        cue_end = None
+        if _is_cue(norm, ("camat", "kecamatan")):
+            cue_end = i
+        elif norm == "sini" and i > 0 and norms[i - 1] == "di" or norm == "disini":
+            cue_end = i
+        elif norm == "dari" and any(_is_cue(n, CUES_AFTER) for n in norms[max(0, i - SELF_ID_REACH):i]):
+            cue_end = i
+        for j in range(cue_end + 1, min(cue_end + 1 + CUE_REACH, len(tokens))) if cue_end is not None else ():
+            if norms[j] in NOT_STATION_BEFORE:
+                break
+            if not _skippable(tokens[j], procedure) and _name_like(norms[j]):
+                first = i - 1 if norm == "sini" and i > 0 else i
+                return _words(tokens[first:j + 1])
+    return None

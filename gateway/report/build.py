@@ -20,8 +20,9 @@ from sqlalchemy import select
 
 from gateway.config import Config
 from gateway.identification.checkins import STATUS_ID, checkins_for
+from gateway.lexicon.correct import extract_options
+from gateway.lexicon.report import LEVELS as LEVELS_ORDER
 from gateway.report.extract import extract
-from gateway.report.lexicon import LEVELS as LEVELS_ORDER
 from gateway.report.model import StationExtract
 from gateway.report.review import annotate, combine, incident_confidence, review_queue
 from gateway.store.db import Database
@@ -87,7 +88,7 @@ def build_report(db: Database, day: date, cfg: Config, now: datetime) -> dict[st
             verified.append(ok)
             if tr is None or tr.status != "done":
                 continue
-            ex: StationExtract = extract(tr.text, tr.words)
+            ex: StationExtract = extract(tr.text, tr.words, **extract_options(cfg, st))
             if ex.status:
                 levels.append(ex.status)
                 said.setdefault(ex.status, annotate({"transmission_id": tx.id}, ok,

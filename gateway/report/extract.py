@@ -9,7 +9,7 @@ commodity; words the recogniser garbled give nothing rather than a guess. The ru
 * **status** -- the strongest status word mentioned: aman (aman, kondusif, terkendali, nihil,
   "tidak ada kejadian") < waspada < siaga < awas (awas, darurat). A denied word ("tidak aman",
   "kurang kondusif") counts for nothing, and so does advice ("warga diminta tetap waspada").
-* **incidents** -- one per category keyword (see :mod:`gateway.report.lexicon`), unless denied
+* **incidents** -- one per category keyword (see :mod:`gateway.lexicon.report`), unless denied
   ("tidak ada banjir maupun longsor"); an infrastructure incident is a road/bridge noun followed
   by a damage word ("jembatan ... putus"); "rumah terendam", "babi mati" and "rumah terbakar" imply
   banjir, penyakit and kebakaran when no keyword names them. Mentions of one category merge into
@@ -35,6 +35,7 @@ commodity; words the recogniser garbled give nothing rather than a guess. The ru
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -43,7 +44,8 @@ from typing import Any
 from rapidfuzz import fuzz
 
 from gateway.asr.base import Transcript
-from gateway.report import lexicon as lx
+from gateway.lexicon import report as lx
+from gateway.lexicon.correct import Places
 from gateway.report.model import EXTRACTOR_VERSION, Evidence, Incident, Need, Price, StationExtract
 from gateway.report.numbers_id import parse_number
 from gateway.report.quantities import Count, counts, numbers, price_trouble, prices
@@ -69,7 +71,7 @@ class _Anchor:
     category: str
     start: int
     end: int
-    places: list[tuple[str, int, int]] = field(default_factory=list)
+    places: list[tuple[str, int, int, float | None]] = field(default_factory=list)  # name, tokens, match
 
 
 # --- status ---------------------------------------------------------------------------------
@@ -102,10 +104,31 @@ def _status(doc: Doc) -> tuple[str | None, Evidence | None]:
 
 # --- places and incidents -------------------------------------------------------------------
 
-def _places(doc: Doc) -> list[tuple[str, int, int]]:
+def _gazetteer_place(doc: Doc, start: int, places: Places) -> tuple[str, int, float] | None:
+    """The gazetteer name the 1-3 words from token ``start`` are (the best, then longest match),
+    where those words end, and the match score."""
+    best: tuple[str, int, float] | None = None
+    heard = ""
+    for j in range(start, min(doc.n, start + lx.PLACE_MAX_WORDS)):
+        t = doc.toks[j]
+        if not t.norm.isalpha() or (j > start and t.norm in lx.NOT_NAMES):
+            break
+        heard += t.norm
+        found = places.match(heard)
+        if found is not None and (best is None or found[1] >= best[2]):
+            best = (found[0], j + 1, found[1])
+        if t.clause_end:
+            break
+    return best
+
+
+def _places(doc: Doc, places: Places) -> list[tuple[str, int, int, float | None]]:
     out = []
     for h in doc.find(PLACE_SET, fuzzy=False):
         if doc.toks[h.end - 1].clause_end:
+            continue
+        if places and (known := _gazetteer_place(doc, h.end, places)) is not None:
+            out.append((known[0], h.start, known[1], known[2]))
             continue
         j, names, first_cap = h.end, [], False
         while j < doc.n and len({doc.toks[k].word for k in names}) < lx.PLACE_MAX_WORDS:
@@ -124,7 +147,7 @@ def _places(doc: Doc) -> list[tuple[str, int, int]]:
                 break
         if names:
             raws = dict.fromkeys(clean_word(doc.words[doc.toks[k].word].text) for k in names)
-            out.append((" ".join(w[:1].upper() + w[1:] for w in raws), h.start, j))
+            out.append((" ".join(w[:1].upper() + w[1:] for w in raws), h.start, j, None))
     return out
 
 
@@ -157,7 +180,8 @@ def _nearest(anchors: list[_Anchor], pos: int, sent: list[int]) -> _Anchor:
     return min(pool, key=lambda a: a.start)
 
 
-def _incidents(doc: Doc, counts: list[Count], nouns: list[Hit]) -> list[tuple[Incident, int]]:
+def _incidents(doc: Doc, counts: list[Count], nouns: list[Hit],
+               places: Places) -> list[tuple[Incident, int]]:
     hits = doc.denied(doc.find(CATEGORY_SET)) + _infra(doc)
     anchors = [_Anchor(h.label, h.start, h.end) for h in hits]
     named = {a.category for a in anchors}
@@ -171,7 +195,7 @@ def _incidents(doc: Doc, counts: list[Count], nouns: list[Hit]) -> list[tuple[In
     if not anchors:
         return []
     anchors.sort(key=lambda a: a.start)
-    for place in _places(doc):
+    for place in _places(doc, places):
         _nearest(anchors, place[1], doc.sent).places.append(place)
     merged: list[_Anchor] = []
     owner: dict[int, _Anchor] = {}
@@ -195,7 +219,11 @@ def _incidents(doc: Doc, counts: list[Count], nouns: list[Hit]) -> list[tuple[In
     for m in merged:
         got = found[id(m)]
         place = ", ".join(p[0] for p in m.places) or None
-        place_ev = doc.evidence(m.places[0][1], m.places[-1][2]) if m.places else None
+        place_ev = None
+        if m.places:  # match: the gazetteer's score (None for a name kept as heard)
+            scores = [p[3] for p in m.places]
+            place_ev = dataclasses.replace(doc.evidence(m.places[0][1], m.places[-1][2]),
+                                           match=None if None in scores else min(scores))
         values = {k: v[0] for k, v in got.items()}
         evidence = {k: doc.evidence(v[1], v[2]) for k, v in got.items()}
         incident = Incident(m.category, place, values, doc.evidence(m.start, m.end), place_ev, evidence)
@@ -260,10 +288,14 @@ def _needs(doc: Doc, stops: set[int]) -> list[tuple[Need, int]]:
 
 # --- entry points ---------------------------------------------------------------------------
 
-def extract(text: str = "", words: Iterable[Any] | None = None) -> StationExtract:
+def extract(text: str = "", words: Iterable[Any] | None = None, correct: bool = False,
+            places: Places | None = None) -> StationExtract:
     """Read one transmission. ``words``: ``Word`` objects or ``{word, start, end, conf}`` dicts (as
-    stored); when given they are what is read (``text`` is then only a fallback)."""
-    doc = Doc(text, words)
+    stored); when given they are what is read (``text`` is then only a fallback). ``correct``
+    (``lexicon.correct``, see :mod:`gateway.lexicon.correct`): words matched by sound too, and place
+    names corrected against ``places`` (:func:`gateway.lexicon.correct.extract_options`)."""
+    doc = Doc(text, words, correct)
+    places = places if correct and places is not None else Places()
     if not doc.toks:
         return StationExtract(None, None)
     status, status_ev = _status(doc)
@@ -272,7 +304,7 @@ def extract(text: str = "", words: Iterable[Any] | None = None) -> StationExtrac
     bound, used = counts(doc, nums, nouns)
     stops = {h.start for h in (*doc.find(CATEGORY_SET), *nouns, *doc.find(STATUS_SET))}
     priced = prices(doc, nums, used, stops)
-    incidents = _incidents(doc, bound, nouns)
+    incidents = _incidents(doc, bound, nouns, places)
     trouble = price_trouble(doc)
     if priced or trouble:
         mentions = [(p.evidence, at) for p, at in priced] + ([trouble] if trouble else [])

@@ -16,19 +16,22 @@ EXTRACTOR_VERSION = 1
 @dataclass(frozen=True)
 class Evidence:
     """The words a value was read from: text as recognised, seconds from the recording start, mean
-    recogniser confidence (times and confidence are None when only text was given)."""
+    recogniser confidence (times and confidence are None when only text was given), and ``match``:
+    how well the words matched the lexicon (1.0 exact, lower for a corrected mishearing, None when
+    no word list was involved, e.g. a bare number)."""
 
     text: str
     start: float | None
     end: float | None
     confidence: float | None
+    match: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Evidence:
-        return cls(d["text"], d.get("start"), d.get("end"), d.get("confidence"))
+        return cls(d["text"], d.get("start"), d.get("end"), d.get("confidence"), d.get("match"))
 
 
 def _ev(d: dict[str, Any] | None) -> Evidence | None:

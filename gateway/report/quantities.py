@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gateway.report import lexicon as lx
+from gateway.lexicon import report as lx
 from gateway.report.model import Evidence, Price
 from gateway.report.numbers_id import SCALES, SE_SCALES, UNITS, Number, parse_number, scan_numbers
 from gateway.report.tokens import Doc, Hit, PhraseSet

@@ -24,14 +24,22 @@ from dataclasses import dataclass
 from typing import Any
 
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import Levenshtein
 
-from gateway.report import lexicon as lx
+from gateway.lexicon import report as lx
+from gateway.lexicon.phonetic import phonetic_key
 from gateway.report.model import Evidence
 from gateway.report.numbers_id import numeral_value
 
 FUZZY_MIN_LEN = 5
 FUZZY_MIN_RATIO = 82.0
 FUZZY_MIN_CONF = 0.3
+#: Sound-alike matching (``lexicon.correct``): same Indonesian sound key and at least this spelling
+#: similarity; a sound-alike scores the mean of its spelling and key similarity, times this factor.
+PHONETIC_MIN_SPELLING = 0.6
+PHONETIC_FACTOR = 0.9
+#: Shorter words are not matched by sound ("rindu" sounds like "lindu", gempa).
+PHONETIC_MIN_LEN = 6
 
 _TRAIL = ".,;:!?…\"')]-"
 _LEAD = "\"'([-"
@@ -65,6 +73,7 @@ class Hit:
     label: str
     phrase: str
     exact: bool
+    score: float = 1.0  # 1.0 exact; fuzzy ratio / 100; sound-alike (see PHONETIC_FACTOR)
 
 
 def source_words(text: str, words: Iterable[Any] | None) -> list[SourceWord]:
@@ -155,6 +164,19 @@ class PhraseSet:
         for k, e in enumerate(self.entries):
             self.exact.setdefault(e[1], []).append(k)
         self.max_words = max((e[0] for e in self.entries), default=1)
+        self._keys: dict[str, list[int]] | None = None
+
+    def _sound_alikes(self, heard: str) -> Iterable[tuple[int, float]]:
+        """Entries of 5+ letters with ``heard``'s sound key, and their score."""
+        if self._keys is None:
+            self._keys = {}
+            for k, e in enumerate(self.entries):
+                if len(e[1]) >= PHONETIC_MIN_LEN:
+                    self._keys.setdefault(phonetic_key(e[1]), []).append(k)
+        for k in self._keys.get(phonetic_key(heard), ()):
+            spelling = Levenshtein.normalized_similarity(heard, self.entries[k][1])
+            if spelling >= PHONETIC_MIN_SPELLING:
+                yield k, round(PHONETIC_FACTOR * (1.0 + spelling) / 2, 3)
 
     def _windows(self, toks: Sequence[Tok]) -> Iterable[tuple[int, int, str]]:
         """(start, tokens, letters) of every run of up to max_words + 1 tokens within a sentence."""
@@ -169,9 +191,10 @@ class PhraseSet:
                     break
 
     def find(self, toks: Sequence[Tok], confs: Sequence[float | None] | None = None,
-             fuzzy: bool = True) -> list[Hit]:
+             fuzzy: bool = True, phonetic: bool = False) -> list[Hit]:
         """Non-overlapping matches, longest phrase first, in token order. A phrase of k words may
-        match k - 1, k or k + 1 tokens (words merged or split by the recogniser)."""
+        match k - 1, k or k + 1 tokens (words merged or split by the recogniser). ``phonetic``
+        (``lexicon.correct``): also words that sound like a phrase beyond fuzzy reach."""
         cands: list[tuple[int, float, int, int, str, str]] = []
         for i, m, heard in self._windows(toks):
             for k in self.exact.get(heard, ()):
@@ -186,12 +209,17 @@ class PhraseSet:
                 if (score < 100.0 and abs(words - m) <= 1 and len(joined) >= FUZZY_MIN_LEN
                         and abs(len(heard) - len(joined)) <= 3):
                     cands.append((-len(joined), 100.0 - score, i, i + m, label, phrase))
+            if phonetic and len(heard) >= PHONETIC_MIN_LEN:
+                for k, score in self._sound_alikes(heard):
+                    words, joined, label, phrase = self.entries[k]
+                    if joined != heard and abs(words - m) <= 1:
+                        cands.append((-len(joined), 100.0 * (1.0 - score), i, i + m, label, phrase))
         chosen: list[Hit] = []
         taken: set[int] = set()
         for _, miss, a, b, label, phrase in sorted(cands):
             if taken.isdisjoint(range(a, b)):
                 taken.update(range(a, b))
-                chosen.append(Hit(a, b, label, phrase, miss == 0.0))
+                chosen.append(Hit(a, b, label, phrase, miss == 0.0, round(1.0 - miss / 100.0, 3)))
         return sorted(chosen, key=lambda h: h.start)
 
     @staticmethod
@@ -229,7 +257,9 @@ def negated(toks: Sequence[Tok], start: int, end: int, negated_ends: Iterable[in
 class Doc:
     """One transcript being read: its words, tokens, sentence numbers and evidence spans."""
 
-    def __init__(self, text: str, words: Iterable[Any] | None) -> None:
+    def __init__(self, text: str, words: Iterable[Any] | None, correct: bool = False) -> None:
+        self.correct = correct  # lexicon.correct: sound-alike matching too
+        self.scores: dict[int, float] = {}  # token -> best match score of a phrase found over it
         self.words = source_words(text, words)
         self.toks = tokenize(self.words)
         self.n = len(self.toks)
@@ -246,8 +276,15 @@ class Doc:
         """``phrases`` matched over this transcript (computed once per phrase set)."""
         key = (id(phrases), fuzzy)
         if key not in self._found:
-            self._found[key] = phrases.find(self.toks, self.confs, fuzzy)
+            self._found[key] = phrases.find(self.toks, self.confs, fuzzy, fuzzy and self.correct)
+            for h in self._found[key]:
+                self.mark(h.start, h.end, h.score)
         return self._found[key]
+
+    def mark(self, a: int, b: int, score: float) -> None:
+        """Tokens [a, b) were matched to a known word or name with ``score``."""
+        for i in range(a, b):
+            self.scores[i] = max(self.scores.get(i, 0.0), score)
 
     def norm(self, i: int) -> str:
         """Token i's normalised text; "" outside the transcript."""
@@ -258,11 +295,14 @@ class Doc:
         return 0 <= i < self.n and self.toks[i].sentence_end
 
     def evidence(self, a: int, b: int) -> Evidence:
-        """Evidence for tokens [a, b): the whole words they come from."""
+        """Evidence for tokens [a, b): the whole words they come from; ``match`` is the weakest
+        match score of the tokens in it that were matched to a word list (None: none was)."""
         span = self.words[self.toks[a].word:self.toks[b - 1].word + 1]
         confs = [w.conf for w in span]
         conf = round(sum(confs) / len(confs), 4) if all(c is not None for c in confs) else None
-        return Evidence(" ".join(clean_word(w.text) for w in span), span[0].start, span[-1].end, conf)
+        scores = [self.scores[i] for i in range(a, b) if i in self.scores]
+        return Evidence(" ".join(clean_word(w.text) for w in span), span[0].start, span[-1].end, conf,
+                        min(scores) if scores else None)
 
     def denied(self, hits: list[Hit]) -> list[Hit]:
         """The hits that are not negated (a denial carries over "maupun"/"atau" to the next one)."""

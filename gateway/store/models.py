@@ -89,6 +89,7 @@ class Transmission(Base):
     identity_source: Mapped[str | None] = mapped_column(String(16))  # operator|ani|voice|continuation
     identity_confidence: Mapped[float | None] = mapped_column(Float)
     identity_reason: Mapped[str | None] = mapped_column(Text)
+    identity_reason_data: Mapped[str | None] = mapped_column(Text)  # JSON: gateway/reasons.py
 
     @property
     def flags(self) -> list[str]:
@@ -192,6 +193,7 @@ class FollowUp(Base):
     transmission_id: Mapped[int] = mapped_column(ForeignKey("transmissions.id"))
     status: Mapped[str] = mapped_column(String(12), default="baru")  # baru | diproses | selesai
     opd: Mapped[str | None] = mapped_column(String(100))  # the agency (OPD) assigned
+    note: Mapped[str] = mapped_column(Text, default="", server_default="")  # the office's note (web UI)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -11,7 +11,8 @@
 Text from the forms is cleaned of control characters (:func:`gateway.web.params.clean_text`); the
 word alignment is computed outside the database write lock. Each form names the transcript it was
 shown (``base``); if another one has become current since, the change is refused (409) rather than
-overwrite it. Every change writes an audit row with before/after.
+overwrite it: the page comes back (409) with the version stored now and the text that was typed, kept
+in the form. Every change writes an audit row with before/after.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from sqlalchemy import select, update
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import RedirectResponse
+from starlette.responses import RedirectResponse, Response
 
 from gateway.config import Config
 from gateway.identification import identify
@@ -146,13 +147,33 @@ def _back(tx_id: int, msg: str) -> RedirectResponse:
     return RedirectResponse(f"/tx/{tx_id}?ok={msg}", status_code=303)
 
 
-async def post_transcript(request: Request) -> RedirectResponse:
+async def post_transcript(request: Request) -> Response:
     user, form = await checked_form(request, "operator")
     tx_id = path_id(request)
     state = request.app.state
-    changed = await run_in_threadpool(edit_transcript, state.db, state.cfg, tx_id, _field(form, "text"),
-                                      _field(form, "base"), user.name, client_ip(request))
+    text = _field(form, "text")
+    try:
+        changed = await run_in_threadpool(edit_transcript, state.db, state.cfg, tx_id, text,
+                                          _field(form, "base"), user.name, client_ip(request))
+    except HTTPException as e:
+        if e.status_code != 409:
+            raise
+        return await _conflict(request, tx_id, text)
     return _back(tx_id, "edit" if changed else "same")
+
+
+async def _conflict(request: Request, tx_id: int, typed: str) -> Response:
+    """Another edit won: the page again (409), with the version stored now and the text typed, kept
+    in the form (whose base is now the current transcript, so saving again is a deliberate overwrite)."""
+    from gateway.web.queries import tx_view
+    from gateway.web.views import page
+
+    view = await run_in_threadpool(tx_view, request.app.state.db, tx_id)
+    if view is None:
+        raise HTTPException(404, f"Transmisi {tx_id} tidak ada.")
+    typed = clean_text(typed)[:MAX_TEXT]
+    return page(request, "tx.html", {"v": view, "can_edit": True, "ok": "", "conflict": {"typed": typed}},
+                409)
 
 
 async def post_verify(request: Request) -> RedirectResponse:

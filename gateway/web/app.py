@@ -9,7 +9,6 @@ operator role and a CSRF token. Tunables for tests live on ``app.state`` (``sse_
 from __future__ import annotations
 
 import logging
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -28,7 +27,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from gateway.config import Config
 from gateway.identification.checkins import SOURCE_ID
 from gateway.store.db import Database
-from gateway.web import actions, events, health_view, media, views
+from gateway.web import actions, admin, events, fmt, health_view, media, views
 from gateway.web import transmit as talkback
 from gateway.web.auth import API_PREFIXES, AuthMiddleware, SecurityHeadersMiddleware, trusted_networks
 from gateway.web.reasons import reason_id
@@ -44,21 +43,13 @@ TITLES = {400: "Permintaan tidak sah", 401: "Perlu login", 403: "Tidak diizinkan
 def _templates(cfg: Config) -> Jinja2Templates:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True,
                              undefined=jinja2.StrictUndefined)
-    tz = cfg.tz
-
-    def local(value: datetime | None, fmt: str = "%d-%m-%Y %H:%M:%S") -> str:
-        return value.astimezone(tz).strftime(fmt) if value is not None else "-"
-
-    def seconds(value: float | None) -> str:
-        return f"{value:.1f} s" if value is not None else "-"
-
     def approx(value: int) -> str:
         """An estimate to two significant figures, thousands grouped the Indonesian way: 820.000."""
         rounded = int(float(f"{value:.2g}")) if value >= 100 else value
         return f"{rounded:,}".replace(",", ".")
 
-    env.filters.update(local=local, seconds=seconds, approx=approx, reason=reason_id,
-                       source=lambda v: SOURCE_ID.get(v or "", "-"))
+    fmt.install(env, cfg.tz)  # num, seconds, local, clock, audit_kind, role, engine, flag
+    env.filters.update(approx=approx, reason=reason_id, source=lambda v: SOURCE_ID.get(v or "", "-"))
     return Jinja2Templates(env=env)
 
 
@@ -82,8 +73,22 @@ def routes() -> list[Any]:
         Route("/reports", views.reports, methods=["GET"]),
         Route("/status", health_view.status_page, methods=["GET"]),
         Route("/reports/{day}/{rev}.{fmt}", views.report_file, methods=["GET"]),
+        *admin_routes(),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
+
+
+def admin_routes() -> list[Route]:
+    """Administration in the browser (gateway/web/admin.py)."""
+    user_change = [Route(f"/admin/users/{{user_id}}/{a}", admin.user_change, methods=["POST"])
+                   for a in ("disable", "enable", "password", "role")]
+    return [Route("/followups", admin.followups_page, methods=["GET"]),
+            Route("/followups/{fu_id}", admin.followup_post, methods=["POST"]),
+            Route("/admin/users", admin.users_page, methods=["GET"]),
+            Route("/admin/users", admin.user_add, methods=["POST"]), *user_change,
+            Route("/admin/audit", admin.audit_page, methods=["GET"]),
+            Route("/reports/draft", admin.draft_page, methods=["GET"]),
+            Route("/reports/{day}/{rev}", admin.revision_page, methods=["GET"])]
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:

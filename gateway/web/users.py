@@ -3,7 +3,7 @@
 There is no default user and no default password: the first admin is created on the command line
 (``ht-gateway user add NAME --role admin``). Roles are ordered ``viewer`` < ``operator`` < ``admin``:
 viewers read, operators also correct transcripts, verify them and assign stations; admins may do
-everything an operator may (users themselves are managed on the command line in this version).
+everything an operator may, and manage users (on the command line or in the web UI, /admin/users).
 """
 
 from __future__ import annotations
@@ -96,7 +96,8 @@ def audit(s: Session, action: str, actor: str | None = None, target: str | None 
                      target=target, ip=ip, before=before, after=after))
 
 
-def add_user(db: Database, name: str, role: str, password: str, actor: str) -> UserInfo:
+def add_user(db: Database, name: str, role: str, password: str, actor: str,
+             ip: str | None = None) -> UserInfo:
     name = normalize_name(name)
     if role not in ROLES:
         raise UserError(f"role {role!r}: expected {', '.join(ROLES)}")
@@ -110,7 +111,7 @@ def add_user(db: Database, name: str, role: str, password: str, actor: str) -> U
                        password_changed_at=now)
         s.add(user)
         s.flush()
-        audit(s, "user_add", actor, f"user:{name}", after={"name": name, "role": role})
+        audit(s, "user_add", actor, f"user:{name}", ip, after={"name": name, "role": role})
         info = _info(user)
     log.info("web user %s added (%s) by %s", name, role, actor)
     return info
@@ -128,7 +129,7 @@ def _get(s: Session, name: str) -> WebUser:
     return user
 
 
-def set_password(db: Database, name: str, password: str, actor: str) -> None:
+def set_password(db: Database, name: str, password: str, actor: str, ip: str | None = None) -> None:
     """A new password; the user's sessions end (every browser must log in again)."""
     check_password(password)
     password_hash = hash_password(password)
@@ -137,18 +138,34 @@ def set_password(db: Database, name: str, password: str, actor: str) -> None:
         before = {"password_changed_at": user.password_changed_at.isoformat()}
         user.password_hash, user.password_changed_at = password_hash, utcnow()
         ended = s.execute(delete(WebSession).where(WebSession.user_id == user.id)).rowcount
-        audit(s, "user_passwd", actor, f"user:{user.name}", before=before,
+        audit(s, "user_passwd", actor, f"user:{user.name}", ip, before=before,
               after={"password_changed_at": user.password_changed_at.isoformat(), "sessions_ended": ended})
     log.info("web user %s: password changed by %s", name, actor)
 
 
-def set_disabled(db: Database, name: str, disabled: bool, actor: str) -> None:
+def set_disabled(db: Database, name: str, disabled: bool, actor: str, ip: str | None = None) -> None:
     """Disable (or enable again) a user; disabling ends the user's sessions at once."""
     with db.write() as s:
         user = _get(s, name)
         before = {"disabled": user.disabled}
         user.disabled = disabled
         ended = s.execute(delete(WebSession).where(WebSession.user_id == user.id)).rowcount if disabled else 0
-        audit(s, "user_disable" if disabled else "user_enable", actor, f"user:{user.name}", before=before,
+        audit(s, "user_disable" if disabled else "user_enable", actor, f"user:{user.name}", ip, before=before,
               after={"disabled": disabled, "sessions_ended": ended})
     log.info("web user %s %s by %s", name, "disabled" if disabled else "enabled", actor)
+
+
+def set_role(db: Database, name: str, role: str, actor: str, ip: str | None = None) -> None:
+    """A new role; the user's sessions end, so that every page is shown with the new rights."""
+    if role not in ROLES:
+        raise UserError(f"role {role!r}: expected {', '.join(ROLES)}")
+    with db.write() as s:
+        user = _get(s, name)
+        before = {"role": user.role}
+        if user.role == role:
+            return
+        user.role = role
+        ended = s.execute(delete(WebSession).where(WebSession.user_id == user.id)).rowcount
+        audit(s, "user_role", actor, f"user:{user.name}", ip, before=before,
+              after={"role": role, "sessions_ended": ended})
+    log.info("web user %s: role %s by %s", name, role, actor)

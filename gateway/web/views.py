@@ -18,6 +18,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from gateway.store.models import utcnow
 from gateway.timeutil import DAYS
 from gateway.web import auth, params, queries
+from gateway.web.compliance_grid import row_cells
 
 log = logging.getLogger(__name__)
 
@@ -178,6 +179,7 @@ async def compliance(request: Request) -> Response:
     view = await run_in_threadpool(queries.compliance_view, state.db, state.cfg, first, last, utcnow())
     day_titles = [f"{WEEKDAYS[d.weekday()]} {d:%d-%m-%Y}" for d in view.days]
     return page(request, "compliance.html", {"view": view, "day_titles": day_titles,
+                                             "cells": row_cells(view, day_titles),
                                              "max_days": queries.MAX_COMPLIANCE_DAYS})
 
 

@@ -1,4 +1,5 @@
-// ht-gateway web UI: live today table (server-sent events), waveform, word highlighting.
+// ht-gateway web UI: live today table (server-sent events), waveform, word highlighting, word
+// correction and keyboard shortcuts on the transmission page.
 "use strict";
 
 function liveTable() {
@@ -100,4 +101,102 @@ async function player() {
   redraw();
 }
 
-document.addEventListener("DOMContentLoaded", () => { liveTable(); player(); });
+// --- the transmission page from the keyboard: words, correction in place, shortcuts -----------------
+
+function typing(el) {
+  return el && (el.isContentEditable || /^(INPUT|TEXTAREA|SELECT|BUTTON|AUDIO|SUMMARY)$/.test(el.tagName));
+}
+
+function wordDesk() {
+  const box = document.getElementById("transcript");
+  if (!box) return;
+  const audio = document.getElementById("audio");
+  const spans = Array.from(box.querySelectorAll(".w"));
+  if (!spans.length) return;
+  const form = document.getElementById("edit-form");
+  const canEdit = box.dataset.edit === "1" && form;
+  let sel = 0;
+  const select = (i, seek) => {
+    if (i < 0 || i >= spans.length) return;
+    spans[sel].tabIndex = -1;
+    spans[sel].classList.remove("sel");
+    sel = i;
+    spans[sel].tabIndex = 0;
+    spans[sel].classList.add("sel");
+    spans[sel].focus();
+    const start = parseFloat(spans[sel].dataset.start);
+    if (seek && audio && !isNaN(start)) audio.currentTime = start;
+  };
+  const nextLow = () => {
+    for (let k = 1; k <= spans.length; k++) {
+      const i = (sel + k) % spans.length;
+      if (spans[i].classList.contains("low")) { select(i, true); return; }
+    }
+  };
+  const edit = (i) => {
+    if (!canEdit) return;
+    const span = spans[i];
+    const input = document.createElement("input");
+    input.className = "wordedit";
+    input.value = span.textContent;
+    input.setAttribute("aria-label", `ganti kata ke-${i + 1}: ${span.textContent}`);
+    input.size = Math.max(4, span.textContent.length + 2);
+    span.hidden = true;
+    span.after(input);
+    input.focus();
+    input.select();
+    let finished = false;
+    const done = (save) => {
+      if (finished) return;
+      finished = true;
+      const value = input.value.trim();
+      input.remove();
+      span.hidden = false;
+      if (save && value && value !== span.textContent) {
+        span.textContent = value;
+        span.classList.add("edited");
+        form.querySelector("textarea[name=text]").value = spans.map((s) => s.textContent).join(" ");
+        sessionStorage.setItem("htg-word", `${location.pathname}#${i}`);
+        form.submit();  // the server keeps the word's time (gateway/web/align.py)
+      } else {
+        select(i, false);
+      }
+    };
+    input.addEventListener("keydown", (ev) => {
+      if (ev.key === "Enter") { ev.preventDefault(); done(true); }
+      else if (ev.key === "Escape") { ev.preventDefault(); done(false); }
+    });
+    input.addEventListener("blur", () => done(false));
+  };
+  spans.forEach((span, i) => {
+    span.addEventListener("focus", () => { if (sel !== i) select(i, false); });
+    span.addEventListener("dblclick", (ev) => { ev.preventDefault(); if (audio) audio.pause(); edit(i); });
+  });
+  box.addEventListener("keydown", (ev) => {
+    if (ev.target.tagName === "INPUT") return;
+    if (ev.key === "ArrowRight") { ev.preventDefault(); select(sel + 1, true); }
+    else if (ev.key === "ArrowLeft") { ev.preventDefault(); select(sel - 1, true); }
+    else if (ev.key === "Enter" || ev.key === "e") { ev.preventDefault(); if (audio) audio.pause(); edit(sel); }
+  });
+  document.addEventListener("keydown", (ev) => {
+    if (ev.ctrlKey || ev.metaKey || ev.altKey || typing(document.activeElement)) return;
+    const nav = (id) => { const a = document.getElementById(id); if (a) window.location.href = a.href; };
+    const key = ev.key;
+    if ((key === "k" || key === " ") && audio) { ev.preventDefault(); if (audio.paused) audio.play(); else audio.pause(); }
+    else if (key === "l") select(sel + 1, true);
+    else if (key === "j") select(sel - 1, true);
+    else if (key === "n") nextLow();
+    else if (key === "v" && canEdit) { const f = document.getElementById("verify-form"); if (f) f.submit(); }
+    else if (key === "]") nav("next-tx");
+    else if (key === "[") nav("prev-tx");
+  });
+  // back from saving a word: the focus where it was
+  const back = sessionStorage.getItem("htg-word");
+  if (back && back.startsWith(`${location.pathname}#`)) {
+    sessionStorage.removeItem("htg-word");
+    const i = parseInt(back.split("#")[1], 10);
+    if (i >= 0 && i < spans.length) select(i, false);
+  }
+}
+
+document.addEventListener("DOMContentLoaded", () => { liveTable(); player(); wordDesk(); });

@@ -1,0 +1,102 @@
+"""Correcting what was heard against the lexicon, for the report (``lexicon.correct``).
+
+The report extractor (:mod:`gateway.report.extract`) matches incident, count, unit, commodity and
+need words exactly, then fuzzily (rapidfuzz), and with correction on also by sound
+(:func:`gateway.lexicon.phonetic.phonetic_key`): "longsong" is longsor, "kebakaram" kebakaran.
+Place names after desa/dusun/kelurahan are matched against the gazetteer (:class:`Places`): the
+station's own kecamatan first, then the rest of the kabupaten. The words as heard always stay the
+evidence, with the score in ``Evidence.match``; a name that matches nothing well enough stays as
+heard (with no score), so nothing is reported that no words support.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rapidfuzz import fuzz, process
+from rapidfuzz.distance import Levenshtein
+
+from gateway.config import Config, Station
+from gateway.lexicon import gazetteer
+from gateway.lexicon.phonetic import normalise, phonetic_key
+
+#: A place heard this close (rapidfuzz ratio) to a gazetteer name is that name.
+PLACE_MIN_RATIO = 85.0
+#: Sound-alikes: the same sound key and this spelling similarity; scored like report words.
+PLACE_MIN_SPELLING = 0.6
+PHONETIC_FACTOR = 0.9
+MIN_LETTERS = 5
+#: The best name must beat the next one by this much (ratio points), else nothing is corrected:
+#: "Parbubu" is Parbubu I, II, Dolok or Pea, and the report keeps what was heard.
+PLACE_MARGIN = 5.0
+
+
+@dataclass(frozen=True)
+class Places:
+    """Desa/kelurahan names to correct heard place names against, nearest first."""
+
+    groups: tuple[tuple[str, ...], ...] = ()
+    _norm: list[list[tuple[str, str, str]]] = field(default_factory=list, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        for names in self.groups:
+            self._norm.append([(n, normalise(n), phonetic_key(n)) for n in names if normalise(n)])
+
+    def __bool__(self) -> bool:
+        return any(self.groups)
+
+    def match(self, heard: str) -> tuple[str, float] | None:
+        """The gazetteer name ``heard`` is (exactly, fuzzily or by sound) and the score, or None."""
+        norm = normalise(heard)
+        if len(norm) < MIN_LETTERS:
+            return None
+        key = phonetic_key(norm)
+        for group in self._norm:
+            for name, n, _ in group:
+                if n == norm:
+                    return name, 1.0
+            if sum(n.startswith(norm) for _, n, _ in group) > 1:
+                return None  # "Parbubu": the start of Parbubu I, II, Dolok, Pea: which one is not said
+            near = process.extract(norm, [n for _, n, _ in group], scorer=fuzz.ratio, limit=2,
+                                   score_cutoff=PLACE_MIN_RATIO - PLACE_MARGIN)
+            if near and near[0][1] >= PLACE_MIN_RATIO:
+                if len(near) > 1 and near[0][1] - near[1][1] < PLACE_MARGIN:
+                    return None  # two names as likely: keep what was heard
+                return group[near[0][2]][0], round(near[0][1] / 100.0, 3)
+            sounds = sorted(((Levenshtein.normalized_similarity(norm, n), name) for name, n, k in group
+                             if k == key), reverse=True)
+            sounds = [(sp, name) for sp, name in sounds if sp >= PLACE_MIN_SPELLING]
+            if sounds:
+                if len(sounds) > 1 and sounds[0][0] - sounds[1][0] < PLACE_MARGIN / 100.0:
+                    return None
+                return sounds[0][1], round(PHONETIC_FACTOR * (1.0 + sounds[0][0]) / 2, 3)
+        return None
+
+
+@functools.lru_cache(maxsize=8)
+def _kabupaten(path: str, code: str) -> gazetteer.Kabupaten | None:
+    try:
+        return gazetteer.load(Path(path) if path else None, code)
+    except gazetteer.GazetteerError:
+        return None
+
+
+def places_for(cfg: Config, station: Station | None) -> Places:
+    """The station's kecamatan's desa, then the kabupaten's others (empty without a gazetteer)."""
+    code = gazetteer.kabupaten_of([st.code for st in cfg.stations])
+    if code is None:
+        return Places()
+    kab = _kabupaten(str(cfg.resolve_path(cfg.lexicon.gazetteer)) if cfg.lexicon.gazetteer else "", code)
+    if kab is None:
+        return Places()
+    own = kab.desa_of(station.code) if station is not None else ()
+    return Places((own, tuple(d for d in kab.all_desa() if d not in own)))
+
+
+def extract_options(cfg: Config, station: Station | None) -> dict:
+    """Keyword arguments of :func:`gateway.report.extract.extract` for this configuration."""
+    if not cfg.lexicon.correct:
+        return {"correct": False}
+    return {"correct": True, "places": places_for(cfg, station)}

@@ -1,0 +1,41 @@
+"""Procedure words in a call: how it ends (a closing word) and how it opens (a continuation cue)."""
+
+from __future__ import annotations
+
+from gateway.lexicon.phonetic import normalise, phonetic_key
+from gateway.lexicon.words import CLOSING, CONTINUATION_CUES
+
+#: A closing word counts among the call's last this many words ("… demikian laporan kami, ganti").
+CLOSING_REACH = 6
+#: A continuation cue counts among the call's first this many words ("izin, tambahan …").
+OPENING_REACH = 3
+
+
+def _words(text: str) -> list[str]:
+    out = []
+    for raw in text.split():
+        w = raw.strip(".,;:!?\"'()").lower()
+        out.append(w if w.isdigit() else normalise(w))
+    return [w for w in out if w]
+
+
+def _find(words: list[str], phrases: tuple[str, ...]) -> str | None:
+    """The first phrase of ``phrases`` said in ``words`` (by spelling, or by sound for 5+ letters)."""
+    for i in range(len(words)):
+        for p in phrases:
+            parts = p.split()
+            got = words[i:i + len(parts)]
+            if got == parts or (len(parts) == 1 and len(p) >= 5 and got
+                                and phonetic_key(got[0]) == phonetic_key(p)):
+                return " ".join(words[i:i + len(parts)])
+    return None
+
+
+def closing_word(text: str) -> str | None:
+    """The closing procedure word (ganti, demikian, selesai, over, sekian, 86) the call ends with."""
+    return _find(_words(text)[-CLOSING_REACH:], CLOSING)
+
+
+def continuation_cue(text: str) -> str | None:
+    """The continuation cue (tambahan, lanjut, ralat, koreksi) the call opens with."""
+    return _find(_words(text)[:OPENING_REACH], CONTINUATION_CUES)

@@ -1,0 +1,113 @@
+"""Attribution without guessing: each rule of ``identity.strict_continuation``, as the issue states it.
+
+Truth: the rule's own statement. "The previous call ended with ganti and the new one has no cue ->
+unknown with reason closed_by_procedure_word"; "... opens with tambahan -> continuation";
+"the new call names a caller the matcher cannot resolve -> unknown with reason unresolved_self_id";
+the same calls with the setting off -> continuation (today's rule). Real SQLite, the real identifier.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from test_identify import add_tx, row
+
+from gateway.config import Config
+from gateway.reasons import loads
+from gateway.store.db import Database
+
+
+@pytest.fixture
+def cfg(example_config: Config) -> Config:
+    return example_config
+
+
+def _loose(cfg: Config) -> Config:
+    return dataclasses.replace(cfg, identity=dataclasses.replace(cfg.identity, strict_continuation=False))
+
+
+def codes(db: Database, tx_id: int) -> list[str]:
+    r = row(db, tx_id)
+    return [x.code for x in loads(r.identity_reason_data)]
+
+
+def _pair(db: Database, cfg: Config, first_text: str, second_text: str) -> tuple[int, int]:
+    first = add_tx(db, cfg, "07:05:00", seconds=8, ani="104", text=first_text)  # Sipoholon by ANI
+    second = add_tx(db, cfg, "07:05:11", seconds=5, text=second_text)  # 3 s after it ended
+    return first, second
+
+
+@pytest.mark.parametrize("closing", ["ganti", "Ganti.", "demikian laporan kami", "selesai", "over",
+                                     "delapan enam", "86"])
+def test_closed_call_is_not_continued_without_a_cue(db: Database, cfg: Config, closing: str) -> None:
+    first, second = _pair(db, cfg, f"Situasi di wilayah kami aman, {closing}",
+                          "jalan ke pasar tertutup pohon")
+    r = row(db, second)
+    assert r.station is None and r.identity_source is None
+    assert codes(db, second)[-1] == "closed_by_procedure_word"
+    said = loads(r.identity_reason_data)[-1].params
+    assert said["tx"] == first and said["station"] == "Sipoholon"
+    heard = "delapan enam" if closing == "delapan enam" else closing.rstrip(".").lower().split()[0]
+    assert said["word"] == heard
+
+
+@pytest.mark.parametrize("cue", ["tambahan", "Lanjut", "ralat", "koreksi"])
+def test_a_continuation_cue_reopens_a_closed_call(db: Database, cfg: Config, cue: str) -> None:
+    first, second = _pair(db, cfg, "Situasi aman, ganti.", f"{cue}, jembatan di desa Hutauruk rusak, ganti")
+    assert (row(db, second).station, row(db, second).identity_source) == ("Sipoholon", "continuation")
+    assert codes(db, second) == ["continues"]
+
+
+def test_a_call_that_did_not_close_is_continued(db: Database, cfg: Config) -> None:
+    _, second = _pair(db, cfg, "Situasi aman, harga beras", "dua belas ribu per kilo, ganti")
+    assert (row(db, second).station, row(db, second).identity_source) == ("Sipoholon", "continuation")
+
+
+def test_an_unresolved_self_identification_is_nobodys_continuation(db: Database, cfg: Config) -> None:
+    for n, text in enumerate(["Bupati, di sini camat Hutabarat, situasi aman",
+                              "lapor, dari pos polisi Simorangkir, jalan lancar"]):
+        first = add_tx(db, cfg, f"07:1{n}:00", seconds=8, ani="104", text="situasi aman, harga beras")
+        second = add_tx(db, cfg, f"07:1{n}:11", seconds=5, text=text)
+        r = row(db, second)
+        assert r.station is None, text
+        reason = loads(r.identity_reason_data)[-1]
+        assert reason.code == "unresolved_self_id" and reason.params["tx"] == first
+        assert reason.params["phrase"].split()[-1] in text  # the name that was said, as heard
+
+
+def test_a_resolved_self_identification_is_that_station(db: Database, cfg: Config) -> None:
+    _, second = _pair(db, cfg, "Situasi aman", "di sini camat Tarutung, situasi aman, ganti")
+    assert (row(db, second).station, row(db, second).identity_source) == ("Tarutung", "voice")
+
+
+def test_setting_off_is_the_old_rule(db: Database, cfg: Config) -> None:
+    loose = _loose(cfg)
+    _, closed = _pair(db, loose, "Situasi aman, ganti.", "jalan ke pasar tertutup pohon")
+    assert (row(db, closed).station, row(db, closed).identity_source) == ("Sipoholon", "continuation")
+    add_tx(db, loose, "07:20:00", seconds=8, ani="104", text="situasi aman")
+    named = add_tx(db, loose, "07:20:11", seconds=5, text="di sini camat Hutabarat, aman")
+    assert row(db, named).station == "Sipoholon"
+
+
+def test_the_previous_call_transcribed_later_breaks_the_continuation(db: Database, cfg: Config) -> None:
+    """The identity is revisited when the earlier call's transcript arrives (reidentify chain)."""
+    from gateway.identification import identify
+    from gateway.store.models import TranscriptRow
+
+    first = add_tx(db, cfg, "07:30:00", seconds=8, ani="104")  # not transcribed yet
+    second = add_tx(db, cfg, "07:30:11", seconds=5, text="jalan ke pasar tertutup pohon")
+    assert row(db, second).identity_source == "continuation"
+    with db.write() as s:
+        s.add(TranscriptRow(transmission_id=first, status="done", engine="fake", model="m",
+                            text="situasi aman, ganti", words=[], origin="live", current=True))
+        s.flush()
+        identify.reidentify(s, first, cfg)
+    assert row(db, second).station is None and codes(db, second)[-1] == "closed_by_procedure_word"
+
+
+def test_a_cue_word_without_a_name_does_not_block(db: Database, cfg: Config) -> None:
+    """"di sini kami laporkan …" names nobody: the call continues the previous one."""
+    _, second = _pair(db, cfg, "Situasi aman, harga beras naik",
+                      "di sini kami laporkan jalan tertutup longsor")
+    assert (row(db, second).station, row(db, second).identity_source) == ("Sipoholon", "continuation")

@@ -1,0 +1,135 @@
+"""Correcting what was heard (``lexicon.correct``) and biasing the recogniser (``asr.bias``).
+
+Truth is independent of the extractor: each sentence is written here from its truth (category,
+count, desa read from the gazetteer CSV), then garbled by :func:`garble`, which swaps letters the
+recognisers confuse (k/g, p/b, t/d, m/n), the way the issue describes "one or two sounds off".
+The recorded faster-whisper cases of tests/data/extract_cases.json are checked against what the
+camat said (their "said" case), never against the extractor's earlier output.
+"""
+
+from __future__ import annotations
+
+import csv
+from typing import Any
+
+import pytest
+from test_extract import BY_ID, CASES, words_of
+
+from gateway.config import Config
+from gateway.lexicon import bias
+from gateway.lexicon.correct import Places, extract_options
+from gateway.report.extract import extract
+
+from conftest import REPO
+
+SWAP = {"k": "g", "g": "k", "p": "b", "b": "p", "t": "d", "d": "t", "m": "n", "n": "m"}
+
+
+def garble(word: str, positions: tuple[int, ...]) -> str:
+    """``word`` with the letters at ``positions`` swapped for the sound-alike the recogniser hears."""
+    letters = list(word)
+    for i in positions:
+        letters[i] = SWAP[letters[i]]
+    return "".join(letters)
+
+
+def tarutung_desa() -> list[str]:
+    with (REPO / "gateway/lexicon/data/12.02.csv").open(newline="", encoding="utf-8") as f:
+        return [name for code, name in csv.reader(f) if code.startswith("12.02.01.")]
+
+
+@pytest.mark.parametrize("said, target, positions, category, counts", [
+    ("terjadi kebakaran tadi malam", 1, (0, 4), "kebakaran", {}),  # "gebagaran"
+    ("sepuluh rumah terendam", 2, (0, 7), "banjir", {"rumah_terendam": 10}),  # "derendan"
+    ("tiga orang meninggal", 2, (0, 6), "lainnya", {"meninggal": 3}),  # "neningkal"
+])
+def test_a_word_two_sounds_off_is_read_as_said(said: str, target: int, positions: tuple[int, ...],
+                                                category: str, counts: dict[str, int]) -> None:
+    words = said.split()
+    heard_word = garble(words[target], positions)
+    heard = " ".join([*words[:target], heard_word, *words[target + 1:]])
+    got = extract(heard, correct=True)
+    assert [(i.category, i.counts) for i in got.incidents] == [(category, counts)], heard
+    ev = got.incidents[0].count_evidence.get(next(iter(counts), ""), got.incidents[0].evidence)
+    assert heard_word in ev.text.split()  # the words as heard stay the evidence
+    assert ev.match is not None and 0.6 <= ev.match < 1.0  # a corrected word scores below an exact one
+    assert extract(heard, correct=False).incidents == ()  # beyond the plain fuzzy matching's reach
+
+
+def test_exact_words_score_1_and_bare_values_none() -> None:
+    r = extract("situasi aman, banjir di desa Hutauruk, tujuh rumah terendam", correct=True,
+                places=Places((tuple(tarutung_desa()),)))
+    assert r.status_evidence.match == 1.0
+    inc = r.incidents[0]
+    assert inc.evidence.match == 1.0 and inc.count_evidence["rumah_terendam"].match == 1.0
+    assert inc.place == "Hutauruk" and inc.place_evidence.match == 1.0
+    plain = extract("banjir di desa Lumban Tao", correct=True, places=Places())  # no gazetteer
+    assert plain.incidents[0].place == "Lumban Tao" and plain.incidents[0].place_evidence.match is None
+
+
+def test_desa_names_are_corrected_against_the_gazetteer() -> None:
+    desa = tarutung_desa()
+    places = Places((tuple(desa),))
+    name = next(d for d in desa if " " not in d and len(d) >= 8 and "t" in d[2:])  # one word, from the CSV
+    i = name.index("t", 2)
+    heard = name[:i] + "d" + name[i + 1:]  # one sound off
+    r = extract(f"longsor di desa {heard}, jalan tertutup", correct=True, places=places)
+    assert r.incidents[0].place == name
+    assert r.incidents[0].place_evidence.text.endswith(heard)  # evidence: what was heard
+    assert 0.6 <= r.incidents[0].place_evidence.match < 1.0
+    assert extract(f"longsor di desa {heard}").incidents[0].place == heard  # correction off: as heard
+
+
+def test_an_ambiguous_or_unknown_place_stays_as_heard() -> None:
+    desa = tarutung_desa()
+    stems = {d.split()[0] for d in desa if len(d.split()) == 2}
+    stem = next(s for s in sorted(stems) if sum(d.startswith(s) for d in desa) > 1)  # "Parbubu" I/II/...
+    places = Places((tuple(desa),))
+    r = extract(f"banjir di desa {stem}, ganti", correct=True, places=places)
+    assert r.incidents[0].place == stem and r.incidents[0].place_evidence.match is None
+    r = extract("banjir di desa Zzyzx, ganti", correct=True, places=places)
+    assert r.incidents[0].place == "Zzyzx"
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c["kind"] == "whisper"], ids=lambda c: c["id"])
+def test_correction_invents_nothing_on_real_recogniser_output(case: dict[str, Any],
+                                                              example_config: Config) -> None:
+    """On what faster-whisper heard: every category, count and price read with correction on is one
+    the camat said (or one the plain reading already gave)."""
+    truth = BY_ID[case["said"]]["expect"]
+    plain = extract(case["text"], words_of(case))
+    fixed = extract(case["text"], words_of(case), **extract_options(example_config, None))
+    said_cats = {i["category"] for i in truth["incidents"]} | {i.category for i in plain.incidents}
+    said_counts = {(k, v) for i in truth["incidents"] for k, v in i["counts"].items()}
+    for inc in fixed.incidents:
+        assert inc.category in said_cats, (inc.category, inc.evidence)
+        assert all((k, v) in said_counts for k, v in inc.counts.items()), inc.counts
+    assert all(truth["prices"].get(p.commodity) == p.rupiah_per_kg for p in fixed.prices)
+
+
+def test_config_switches(example_config: Config) -> None:
+    import dataclasses
+
+    lexicon_off = dataclasses.replace(example_config.lexicon, correct=False)
+    off = dataclasses.replace(example_config, lexicon=lexicon_off)
+    assert extract_options(off, None) == {"correct": False}
+    tarutung = next(s for s in example_config.stations if s.code == "12.02.01")
+    places = extract_options(example_config, tarutung)["places"]
+    assert places.groups[0] == tuple(tarutung_desa())  # the station's own kecamatan first
+    with (REPO / "gateway/lexicon/data/12.02.csv").open(newline="", encoding="utf-8") as f:
+        every = {name for code, name in csv.reader(f) if code.count(".") == 3}
+    assert set(places.groups[0]) | set(places.groups[1]) == every
+
+
+def test_vosk_phrase_list_holds_the_lexicon_and_every_desa(example_config: Config) -> None:
+    import dataclasses
+
+    from gateway.asr.vocabulary import phrases as today
+
+    with (REPO / "gateway/lexicon/data/12.02.csv").open(newline="", encoding="utf-8") as f:
+        desa = [name.lower() for code, name in csv.reader(f) if code.count(".") == 3]
+    biased = bias.phrases(example_config)
+    assert set(desa) <= set(biased) and set(today(example_config.stations)) <= set(biased)
+    assert {"longsor", "kebakaran", "tambahan", "koreksi", "kepala keluarga"} <= set(biased)
+    off = dataclasses.replace(example_config, asr=dataclasses.replace(example_config.asr, bias=False))
+    assert bias.phrases(off) == today(example_config.stations)
