@@ -7,7 +7,13 @@
     next to the bare ``vosk-transcriber`` CLI on the same file, alternated, medians; then where the
     time goes: the pipeline without a recogniser, and Vosk alone on the cut transmissions;
 (b) latency squelch close → transcript stored (transcripts.latency_s, origin 'live') with the file
-    paced in real time (``process --realtime``), per engine, against the 1.0 s p95 target;
+    paced in real time (``process --realtime``), per engine, against the 1.0 s p95 target; and,
+    when the file has a generator truth beside it (``<stem>.truth.json``), transcript stored after
+    the radio really unkeyed (the truth's end_s), p95 targets 1.0 s Vosk / 2.0 s whisper-base,
+    each with ``segmenter.end_at_tail`` on (now) and off (the old rule: the whole hang time) —
+    ``--peer`` adds the off runs — and whisper also with live decoding windows
+    (``asr.whisper.window_s``, ``--window-s``; the default config and the peer decode once);
+    ``--lead-in S`` plays S s of the file's opening hiss first, so a model has loaded by the first call;
 (c) peak RSS of each child process (ru_maxrss from ``os.wait4``).
 See bench/README.md for what each figure means.
 """
@@ -289,6 +295,77 @@ def whisper_config(tmp: Path) -> Path | str:
     return config
 
 
+def with_keys(config: Path, name: str, keys: dict[str, str]) -> Path:
+    """``config`` plus ``{"table.key": "toml value"}`` (tables the bench configs do not have yet)."""
+    tables: dict[str, list[str]] = {}
+    for dotted, value in keys.items():
+        table, key = dotted.rsplit(".", 1)
+        tables.setdefault(table, []).append(f"{key} = {value}")
+    out = config.with_name(name)
+    out.write_text(config.read_text() + "".join(f"\n[{t}]\n" + "\n".join(kv) + "\n"
+                                                for t, kv in tables.items()))
+    return out
+
+
+UNKEY_TARGET_S = {"vosk": 1.0, "whisper": 2.0}
+
+
+def with_lead_in(audio: Path, lead_s: float, tmp: Path) -> Path:
+    """``audio`` with ``lead_s`` of its own opening hiss before it (and its truth shifted to match),
+    so the model has loaded before the first call, as in a daemon that has been running a while."""
+    data, sr = sf.read(str(audio), dtype="float32", always_2d=True)
+    hiss = data[: int(1.5 * sr)]
+    lead = np.tile(hiss, (int(np.ceil(lead_s * sr / len(hiss))), 1))[: int(lead_s * sr)]
+    out = tmp / f"{audio.stem}-lead{lead_s:g}.flac"
+    sf.write(str(out), np.concatenate([lead, data]), sr)
+    truth_path = audio.with_name(audio.stem + ".truth.json")
+    if truth_path.is_file():
+        truth = json.loads(truth_path.read_text(encoding="utf-8"))
+        for t in truth["transmissions"]:
+            for key in ("start_s", "end_s"):
+                if key in t:
+                    t[key] += lead_s
+        out.with_name(out.stem + ".truth.json").write_text(json.dumps(truth), encoding="utf-8")
+    return out
+
+
+def after_unkey(data_dir: Path, audio: Path) -> list[float]:
+    """Seconds from the real unkey (the generator's ``end_s`` in ``<audio stem>.truth.json``) to
+    the transcript's ``created_at``, for a ``--realtime`` run. The wall clock of the file's first
+    sample is estimated as the smallest (row created_at - its start on the file clock) over the
+    transmissions: each row is committed when the squelch opens, a VOX attack (~40 ms) after its
+    onset, so the figure may read up to that much low. Empty without a truth file."""
+    from sqlalchemy import select
+
+    from gateway.store.db import Database, default_url
+    from gateway.store.models import TranscriptRow, Transmission
+
+    truth_path = audio.with_name(audio.stem + ".truth.json")
+    if not truth_path.is_file():
+        return []
+    truth = json.loads(truth_path.read_text(encoding="utf-8"))
+    ends = [t["end_s"] for t in truth["transmissions"] if t.get("kind", "speech") == "speech"]
+    db = Database(default_url(data_dir))
+    try:
+        with db.read() as s:
+            pairs = s.execute(select(Transmission, TranscriptRow).join(
+                TranscriptRow, TranscriptRow.transmission_id == Transmission.id)
+                .where(TranscriptRow.origin == "live", Transmission.kerchunk.is_(False))).all()
+            rows = [((tx.started_at - START).total_seconds(), (tx.ended_at - START).total_seconds(),
+                     tx.created_at.timestamp(), tr.created_at.timestamp()) for tx, tr in pairs]
+    finally:
+        db.close()
+    if not rows:
+        return []
+    wall0 = min(created - start for start, _, created, _ in rows)
+    out = []
+    for start, end, _, stored_at in rows:
+        inside = [e for e in ends if start - 0.5 <= e <= end + 2.0]  # the call this row holds
+        if inside:
+            out.append(stored_at - (wall0 + max(inside)))
+    return out
+
+
 def latency(audio: Path, audio_s: float, configs: dict[str, Path | str], tmp: Path) -> dict[str, float]:
     from gateway.config import SegmenterConfig
 
@@ -313,6 +390,13 @@ def latency(audio: Path, audio_s: float, configs: dict[str, Path | str], tmp: Pa
         model = rows[0].model
         _row(f"{engine} ({model})", f"p95 {p95:.2f} s",
              f"p50 {p50:.2f} / max {max(lat):.2f} s; {_verdict(float(p95), P95_TARGET_S, ' s')}")
+        unkey = after_unkey(tmp / f"rt-{engine}", audio)
+        if unkey:
+            u50, u95 = np.percentile(unkey, [50, 95])
+            target = UNKEY_TARGET_S.get(engine.split()[0], P95_TARGET_S)
+            _row("  transcript stored after the radio unkeys", f"p95 {u95:.2f} s",
+                 f"p50 {u50:.2f} / max {max(unkey):.2f} s (n={len(unkey)}); "
+                 f"{_verdict(float(u95), target, ' s')}")
         procs = [r.processing_s for r in rows if r.origin == "live" and r.processing_s is not None]
         _row("", "", f"{len(lat)} live of {len(rows)} transcripts; latencies "
              + " ".join(f"{x:.2f}" for x in lat) + "; processing_s " + " ".join(f"{x:.2f}" for x in procs))
@@ -345,6 +429,12 @@ def main() -> int:
     ap.add_argument("--file", type=Path, default=SAMPLE, help="channel recording (default: the sample)")
     ap.add_argument("--engine", choices=["vosk", "whisper", "both"], default="both")
     ap.add_argument("--rounds", type=int, default=3, help="alternated rounds for (a)")
+    ap.add_argument("--peer", action="store_true",
+                    help="(b) also with segmenter.end_at_tail = false (the hang-time rule), for comparison")
+    ap.add_argument("--window-s", type=float, default=5.0,
+                    help="(b) also whisper with asr.whisper.window_s = this (0: not)")
+    ap.add_argument("--lead-in", type=float, default=0.0,
+                    help="(b) seconds of the file's opening hiss played first, so models load before a call")
     ap.add_argument("--decode-job", help=argparse.SUPPRESS)  # internal: breakdown()'s child
     args = ap.parse_args()
     if args.decode_job:
@@ -371,8 +461,21 @@ def main() -> int:
                 if found:
                     breakdown(audio, model, tmp, found)
         if args.engine in ("whisper", "both"):
-            configs["whisper"] = whisper_config(tmp)
-        rt_rss = latency(audio, info.duration, configs, tmp)
+            config = whisper_config(tmp)
+            configs["whisper"] = config
+            if isinstance(config, Path) and args.window_s:
+                configs[f"whisper window_s={args.window_s:g}"] = with_keys(
+                    config, "whisper-windows.toml", {"asr.whisper.window_s": f"{args.window_s:g}"})
+        if args.peer:
+            for engine, config in list(configs.items()):
+                if isinstance(config, Path) and "window_s" not in engine:
+                    configs[f"{engine} end_at_tail=false (peer)"] = with_keys(
+                        config, f"{engine}-peer.toml", {"segmenter.end_at_tail": "false"})
+        if args.lead_in > 0:
+            audio = with_lead_in(audio, args.lead_in, tmp)
+            print(f"(b) runs on {audio.name}: {args.lead_in:g} s of the file's opening hiss first, "
+                  "so the model has loaded before the first call (the truth shifted to match)")
+        rt_rss = latency(audio, info.duration + args.lead_in, configs, tmp)
         memory(found, rt_rss)
     print(f"load average at the end {os.getloadavg()[0]:.2f}")
     return 0

@@ -132,6 +132,7 @@ _RULES: list[tuple[str, typing.Callable[[Any], bool], str]] = [
     ("asr.whisper.beam_size", lambda v: 1 <= v <= 10, "1..10"),
     ("asr.whisper.cpu_threads", lambda v: 0 <= v <= 64, "0..64"),
     ("asr.whisper.no_speech_threshold", lambda v: 0 < v <= 1, "0..1"),
+    ("asr.whisper.window_s", lambda v: v == 0 or 3 <= v <= 25, "0, or 3..25 s"),
     ("dtmf.min_tone_ms", lambda v: v <= 1000, "25..1000 ms"),
     ("dtmf.min_gap_ms", lambda v: v <= 1000, "0..1000 ms"),
     ("dtmf.max_twist_db", lambda v: v <= 20, "0..20 dB"),

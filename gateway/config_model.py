@@ -125,6 +125,7 @@ class SegmenterConfig:
     max_s: float = 180.0
     tail_trim: bool = True
     tail_max_s: float = 0.4
+    end_at_tail: bool = True  # a squelch tail / DTMF EOT ends the call without waiting out hang_s
 
 
 @dataclass(frozen=True)
@@ -140,6 +141,7 @@ class WhisperConfig:
     cpu_threads: int = 2
     no_speech_threshold: float = 0.6
     vad: bool = True
+    window_s: float = 0.0  # live decoding windows of this much audio; 0: decode once at the close
 
 
 @dataclass(frozen=True)

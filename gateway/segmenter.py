@@ -9,6 +9,11 @@ It turns the squelch's open/closed answers into transmissions and streams their 
   shorter pause are held back and sent if the channel reopens, dropped if it does not;
 - **squelch tail**: the last ``tail_max_s`` of open audio is held back; at the end a trailing
   loud noise burst (flat spectrum, loud for this transmission) is cut off before it is sent;
+- **end at the tail** (``end_at_tail``): when the squelch closes right after such a burst (the
+  carrier dropped), or right after a DTMF end-of-transmission ANI (asked of the sink, see
+  :class:`EotProbe`), the transmission ends after ``END_CONFIRM_S`` of closed squelch instead of the
+  whole hang time, so a second call 0.5 s later is a second transmission; a pause without either
+  (a speaker drawing breath, or a radio with squelch-tail elimination) still waits out ``hang_s``;
 - **minimum length**: shorter transmissions are flagged ``kerchunk`` (kept, not counted as reports);
 - **maximum length**: after ``max_s`` the transmission is closed and flagged ``stuck``, an alarm is
   raised, and nothing new starts until the squelch has been closed for ``hang_s``.
@@ -23,7 +28,7 @@ import uuid
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
@@ -35,6 +40,11 @@ log = logging.getLogger(__name__)
 TAIL_FLATNESS = 0.35  # noise-like: the squelch tail burst measures 0.5–0.7, voice < 0.2
 TAIL_BELOW_LOUD_DB = 6.0
 EPS = 1e-3  # frame times are floats near 1.7e9: compare durations with 1 ms of slack
+# End of transmission at the tail: the burst must be a real squelch tail, not trailing hiss.
+END_CONFIRM_S = 0.2  # closed squelch after a tail/EOT before the transmission ends (ringing, flicker)
+TAIL_MIN_FRAMES = 3  # 60 ms: tails last 100-250 ms (140 ms on the sample channel)
+TAIL_MIN_DBFS = -40.0  # tails are loud (-9 dBFS on the sample channel, speech about -22)
+TAIL_JUMP_DB = 10.0  # above the quietest held-back frame before it: a carrier dropping, not hiss
 
 
 @dataclass
@@ -62,6 +72,15 @@ class TransmissionSink(Protocol):
     def on_close(self, tx: TxInfo) -> None: ...
 
 
+@runtime_checkable
+class EotProbe(Protocol):
+    """A sink that can tell whether the audio it was given so far ends with an end-of-transmission
+    signal (a DTMF EOT ANI). The segmenter asks it once per pause, after sending it every frame of
+    open audio, on the pipeline thread (see ``TransmissionWriter.eot_seen``)."""
+
+    def eot_seen(self, tx: TxInfo) -> bool: ...
+
+
 Alarm = Callable[[str, float, str], None]  # (kind, epoch time, message)
 
 
@@ -74,7 +93,10 @@ class Segmenter:
         self.alarm = alarm or (lambda kind, t, msg: None)
         n_pre = round((cfg.pre_roll_s + squelch_latency_s) / frame_s)
         self._preroll: deque[tuple[float, np.ndarray]] = deque(maxlen=max(1, n_pre))
-        self._tail_frames = round(cfg.tail_max_s / frame_s) if cfg.tail_trim else 0
+        hold = cfg.tail_trim or cfg.end_at_tail
+        self._tail_frames = round(cfg.tail_max_s / frame_s) if hold else 0
+        self._probe = sink if cfg.end_at_tail and isinstance(sink, EotProbe) else None
+        self._ended = False  # the current pause follows a tail or an EOT: end after END_CONFIRM_S
         self._pending: deque[tuple[float, np.ndarray]] = deque()
         self._hang: list[tuple[float, np.ndarray]] = []
         self.tx: TxInfo | None = None
@@ -104,8 +126,11 @@ class Segmenter:
                         self._wait_for_unstuck(rf, rt, was_open)
                     break
         else:
+            if not self._hang and self.cfg.end_at_tail:  # the squelch just closed: why?
+                self._ended = self._ended_by_signal()
             self._hang.append((t, frame))
-            if t + self.frame_s - self._last_open_end >= self.cfg.hang_s - EPS:
+            hang = min(END_CONFIRM_S, self.cfg.hang_s) if self._ended else self.cfg.hang_s
+            if t + self.frame_s - self._last_open_end >= hang - EPS:
                 self._close()
 
     def flush(self) -> None:
@@ -146,6 +171,7 @@ class Segmenter:
         self.sink.on_close(tx)
         log.debug("transmission %s %.2f s %s", tx.uid, tx.duration, tx.flags)
         self.tx = None
+        self._ended = False
         self._preroll.extend(self._hang)
         self._hang.clear()
         if stuck:
@@ -155,14 +181,37 @@ class Segmenter:
                        f"squelch open for more than {self.cfg.max_s:.0f} s: transmission closed "
                        "and flagged stuck; waiting for the channel to close")
 
-    def _trim_tail(self, frames: list[tuple[float, np.ndarray]]) -> list[tuple[float, np.ndarray]]:
-        """Drop a trailing squelch-tail noise burst from the held-back frames.
+    def _ended_by_signal(self) -> bool:
+        """At the first closed frame of a pause: did the open audio end with a squelch tail, or
+        with a DTMF EOT? Without a tail nothing held back can be cut any more, so it is sent now
+        (the probe must hear all of it); the close then finds nothing left to trim."""
+        assert self.tx is not None
+        frames = list(self._pending)
+        burst = self._find_tail(frames)
+        if burst is not None:
+            cut, quiet_from = burst
+            levels = [dbfs(f) for _, f in frames[cut:quiet_from]]
+            before = [dbfs(f) for _, f in frames[:cut]]
+            level = float(np.median(levels))
+            return (quiet_from - cut >= TAIL_MIN_FRAMES and level >= TAIL_MIN_DBFS
+                    and (not before or level >= min(before) + TAIL_JUMP_DB))
+        if self._probe is None:
+            return False
+        self._pending.clear()
+        for _, f in frames:
+            self.sink.on_audio(self.tx, f)
+        return self._probe.eot_seen(self.tx)
+
+    def _find_tail(self, frames: list[tuple[float, np.ndarray]]) -> tuple[int, int] | None:
+        """A trailing squelch-tail noise burst in the held-back frames: ``(first, end)`` indexes.
 
         Walking back from the end: first the quiet frames the squelch still counted as open (the
-        burst's last few samples, filter ringing), then the loud noise-like run. Only if such a
-        burst is found is anything cut.
+        burst's last few samples, filter ringing), then the loud noise-like run. None when there
+        is no such run, or nothing but noise.
         """
         assert self.tx is not None
+        if not frames:
+            return None
         loud = float(np.percentile(self.tx.levels, 90)) - TAIL_BELOW_LOUD_DB
         cut = len(frames)
         while cut > 0 and dbfs(frames[cut - 1][1]) < loud:
@@ -175,8 +224,15 @@ class Segmenter:
             else:
                 break
         if cut == quiet_from or cut == 0:  # no burst, or nothing but noise: keep as heard
+            return None
+        return cut, quiet_from
+
+    def _trim_tail(self, frames: list[tuple[float, np.ndarray]]) -> list[tuple[float, np.ndarray]]:
+        """Drop a trailing squelch-tail noise burst (:meth:`_find_tail`) from the held-back frames."""
+        if not self.cfg.tail_trim:
             return frames
-        return frames[:cut]
+        burst = self._find_tail(frames)
+        return frames if burst is None else frames[:burst[0]]
 
     def _wait_for_unstuck(self, frame: np.ndarray, t: float, is_open: bool) -> None:
         self._closed_for = 0.0 if is_open else self._closed_for + self.frame_s

@@ -37,7 +37,7 @@ from gateway.faults import fault_point
 from gateway.logutil import RateLimitedLog
 from gateway.recorder import LiveRecording, Recorder, RecordingResult
 from gateway.recovery import STORE_ERRORS, Reconciler
-from gateway.segmenter import TransmissionSink, TxInfo
+from gateway.segmenter import EotProbe, TransmissionSink, TxInfo
 from gateway.store.db import Database
 from gateway.store.models import Event, TranscriptRow, Transmission
 
@@ -202,6 +202,11 @@ class TransmissionWriter:
                 live.rec = None
         for stage in (*self.analyzers, *self.listeners):
             stage.on_audio(tx, samples)
+
+    def eot_seen(self, tx: TxInfo) -> bool:
+        """The segmenter asks at a pause (``segmenter.end_at_tail``): did an analyzer hear an
+        end-of-transmission signal (a DTMF EOT ANI) at the end of the audio so far?"""
+        return any(isinstance(a, EotProbe) and a.eot_seen(tx) for a in self.analyzers)
 
     def on_close(self, tx: TxInfo) -> None:
         live = self._live[tx.uid]

@@ -53,6 +53,7 @@ def test_env_variable_names_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyP
      "stations[1].ani = '101': already used by A"),
     ("[[stations]]\nname = 'A'\n[[stations]]\nname = 'a'\n", "stations[1].name = 'a': duplicate"),
     ("[segmenter\n", "not valid TOML"),
+    ("[asr.whisper]\nwindow_s = 2\n", "asr.whisper.window_s = 2.0: expected 0, or 3..25 s"),
     ("[dtmf]\nmin_tone_ms = 10\n", "dtmf.min_tone_ms = 10.0: must be >= 25"),
     ("[checkins]\non_time_until = '9 pagi'\n", "checkins.on_time_until = '9 pagi'"),
     ("[checkins]\non_time_until = '10:00'\nlate_until = '09:00'\n", "checkins.late_until = '09:00'"),

@@ -163,3 +163,58 @@ def test_squelch_latency_dates_the_onset_back() -> None:
     seg = Segmenter(SegmenterConfig(), RATE, sink, squelch_latency_s=0.04, frame_s=FRAME_S)
     feed(seg, [(1, "floor", False), (2, "voice", True), (2, "floor", False)])
     assert sink.closed[0].start == pytest.approx(T0 + 1 - 0.04)
+
+
+def test_tail_ends_the_call_so_a_call_half_a_second_later_is_its_own() -> None:
+    seg, sink, _ = make(hang_s=1.5)
+    feed(seg, [(1, "floor", False), (2, "voice", True), (0.3, "hiss", True), (0.14, "tail", True),
+               (0.5, "floor", False), (2, "voice", True), (0.3, "hiss", True), (2, "floor", False)])
+    assert [round(t.duration, 2) for t in sink.closed] == [2.3, 2.3]
+    assert sink.closed[1].start == pytest.approx(T0 + 1 + 2.44 + 0.5)
+
+
+def test_without_end_at_tail_the_same_calls_merge() -> None:
+    seg, sink, _ = make(hang_s=1.5, end_at_tail=False)
+    feed(seg, [(1, "floor", False), (2, "voice", True), (0.3, "hiss", True), (0.14, "tail", True),
+               (0.5, "floor", False), (2, "voice", True), (0.3, "hiss", True), (2, "floor", False)])
+    assert len(sink.closed) == 1
+
+
+def test_loud_hiss_before_a_pause_is_not_a_tail() -> None:
+    """A weak station: its hiss is as loud as a tail would be but continuous (no jump when the
+    squelch closes), so a pause shorter than the hang time stays inside the call."""
+    seg, sink, _ = make(hang_s=1.5)
+    feed(seg, [(1, "floor", False), (2, "voice", True), (0.5, "tail", True), (0.8, "floor", False),
+               (2, "voice", True), (2, "floor", False)])
+    assert len(sink.closed) == 1
+
+
+def test_end_at_tail_works_without_tail_trim_and_keeps_the_tail() -> None:
+    seg, sink, _ = make(hang_s=1.5, tail_trim=False)
+    feed(seg, [(1, "floor", False), (2, "voice", True), (0.3, "hiss", True), (0.16, "tail", True),
+               (0.6, "floor", False), (2, "voice", True), (2, "floor", False)])
+    assert [round(t.duration, 2) for t in sink.closed] == [2.46, 2.0]
+
+
+class ProbeSink(ListSink):
+    """A sink that reports an EOT when told to, after checking it was given all the open audio."""
+
+    def __init__(self, eot: bool) -> None:
+        super().__init__()
+        self.eot = eot
+        self.asked: list[float] = []  # open audio the sink had been given when asked, seconds
+
+    def eot_seen(self, tx: TxInfo) -> bool:
+        self.asked.append(round(self.seconds(tx) - (tx.start - tx.audio_start), 3))
+        return self.eot
+
+
+@pytest.mark.parametrize("eot", [True, False])
+def test_an_eot_from_the_sink_ends_the_call_only_when_it_says_so(eot: bool) -> None:
+    sink = ProbeSink(eot)
+    seg = Segmenter(SegmenterConfig(hang_s=1.5), RATE, sink, 0.0, FRAME_S)
+    feed(seg, [(1, "floor", False), (2, "voice", True), (0.3, "hiss", True), (0.6, "floor", False),
+               (2, "voice", True), (2, "floor", False)])
+    assert len(sink.closed) == (2 if eot else 1)
+    # asked at each pause, once every frame of open audio before it had been handed over
+    assert sink.asked == ([2.3, 2.0] if eot else [2.3, 4.9])

@@ -1,7 +1,15 @@
 """faster-whisper engine: a :class:`~gateway.asr.base.Recognizer` over a local CTranslate2 Whisper model.
 
-Whisper cannot stream, so a stream buffers the audio it is fed and does all the work in
-``finish``. Everything is offline: the model is a local directory (``model.bin``, ``config.json``,
+Whisper cannot stream, so a stream buffers the audio it is fed. With ``asr.whisper.window_s`` = 0
+(the default) it decodes the whole call once in ``finish``. Otherwise it decodes windows while the
+call is still live: once ``window_s`` of audio is waiting, it is cut at the next pause (a
+``PAUSE_S`` run of quiet frames; never in the middle of speech: without a pause it waits), and that
+window is decoded in ``accept`` (on the transcription worker, never the pipeline thread), prompted
+with the text decoded before it (Whisper's own condition-on-previous-text, across windows);
+``finish`` decodes only the rest. The transcript is the windows' words in order, times shifted to
+the stream's start; ``extra["windows"]`` lists each window's span and result, so one window that
+comes back empty does not hide the others (the retry decision is the transcription stage's).
+Everything is offline: the model is a local directory (``model.bin``, ``config.json``,
 ``tokenizer.json``, ``vocabulary.txt``, as :mod:`gateway.asr.whisper_install` lays it out) and
 faster-whisper is told never to look anything up (``local_files_only=True``); the Silero VAD it
 uses ships inside the faster-whisper wheel.
@@ -44,6 +52,14 @@ MAX_COMPRESSION_RATIO = 2.4
 HALLUCINATION = re.compile(
     r"terima kasih (telah|sudah|atas|untuk) (menonton|menyaksikan)|jangan lupa (like|subscribe)"
     r"|\bsubscribe\b|sampai jumpa (di|pada) video|subtitle|teks oleh|amara\.org", re.IGNORECASE)
+#: Decoding windows while the call is live (``asr.whisper.window_s``: a window is cut at the first
+#: pause after that much audio).
+PAUSE_S = 0.3        # quiet frames in a row that make a pause
+PAUSE_ABOVE_FLOOR_DB = 6.0  # quiet: within this of the window's 10th-percentile frame level
+PAUSE_BELOW_SPEECH_DB = 15.0  # ... and this far below its 90th percentile (steady sound is no pause)
+FRAME = 320          # 20 ms level frames
+CARRY_CHARS = 200    # the end of the text decoded so far, appended to the next window's prompt
+
 #: Whisper's prompt holds at most 223 tokens; keep well under it.
 MAX_PROMPT_CHARS = 400
 
@@ -158,7 +174,7 @@ class WhisperRecognizer:
                  cfg.cpu_threads, language)
 
     def start(self, prompt_words: tuple[str, ...] = (), *, unfiltered: bool = False) -> WhisperStream:
-        return WhisperStream(self, build_prompt(tuple(prompt_words)), unfiltered)
+        return WhisperStream(self, build_prompt(tuple(prompt_words)), unfiltered, self.cfg.window_s)
 
     def ready(self) -> None:
         """Loaded in the constructor already."""
@@ -218,27 +234,101 @@ class WhisperRecognizer:
         return HALLUCINATION.search(seg.text) is not None
 
 
-class WhisperStream:
-    """Buffers one transmission; :meth:`finish` runs the model over all of it."""
+def _levels(audio: np.ndarray) -> np.ndarray:
+    """dB level of each whole 20 ms frame of ``audio``."""
+    n = len(audio) // FRAME
+    frames = audio[:n * FRAME].reshape(n, FRAME).astype(np.float64)
+    return 10.0 * np.log10(np.mean(frames * frames, axis=1) + 1e-12)
 
-    def __init__(self, recognizer: WhisperRecognizer, prompt: str, unfiltered: bool = False) -> None:
+
+def window_cut(audio: np.ndarray, min_s: float) -> int | None:
+    """Where to end the next window of ``audio`` (samples), or None to wait for more: the middle of
+    the first pause (``PAUSE_S`` of frames near the floor and well below the speech) that ends after
+    ``min_s``. Never in the middle of speech: with no pause the window waits (for a pause, or the
+    close, when the rest is decoded whole)."""
+    if min_s <= 0 or len(audio) < min_s * RATE:
+        return None
+    levels = _levels(audio)
+    floor, loud = np.percentile(levels, [10, 90])
+    quiet = (levels <= floor + PAUSE_ABOVE_FLOOR_DB) & (levels <= loud - PAUSE_BELOW_SPEECH_DB)
+    need = round(PAUSE_S * RATE / FRAME)
+    first = round(min_s * RATE / FRAME)
+    run = 0
+    for i, q in enumerate(quiet):
+        run = run + 1 if q else 0
+        if run >= need and i + 1 >= first:
+            return (i + 1 - run // 2) * FRAME
+    return None
+
+
+def join(parts: list[tuple[float, float, Transcript]]) -> Transcript:
+    """The windows' (offset s, duration s, transcript) as one transcript: words shifted by each
+    window's offset. One window is returned as it is (the transcript of a short call is as before)."""
+    if len(parts) == 1:
+        return parts[0][2]
+    words = tuple(Word(w.word, round(w.start + off, 3), round(w.end + off, 3), w.conf)
+                  for off, _, t in parts for w in t.words)
+    texts = [t.text for _, _, t in parts if t.text]
+    known = [t.extra["no_speech_prob"] for _, _, t in parts if t.extra.get("no_speech_prob") is not None]
+    extra = {k: v for k, v in parts[-1][2].extra.items() if k in ("language", "language_probability")}
+    extra.update(
+        segments=sum(t.extra.get("segments", 0) for _, _, t in parts),
+        dropped_segments=sum(t.extra.get("dropped_segments", 0) for _, _, t in parts),
+        no_speech_prob=max(known) if known else None)
+    extra["windows"] = [{"start": round(off, 3), "end": round(off + dur, 3), "words": len(t.words),
+                         "no_speech_prob": t.extra.get("no_speech_prob"),
+                         "dropped_segments": t.extra.get("dropped_segments", 0)} for off, dur, t in parts]
+    return Transcript(" ".join(texts), words, extra)
+
+
+class WhisperStream:
+    """One transmission: with ``window_s`` > 0, windows decoded while it is live (:func:`window_cut`),
+    each prompted with the text decoded before it, and only the rest at :meth:`finish`; with 0 (or
+    ``unfiltered``, the retry of a call that came back empty), the whole call decoded once at
+    :meth:`finish`."""
+
+    def __init__(self, recognizer: WhisperRecognizer, prompt: str, unfiltered: bool = False,
+                 window_s: float = 0.0) -> None:
         self._recognizer = recognizer
         self._prompt = prompt
         self._unfiltered = unfiltered
-        self._chunks: list[np.ndarray] = []
+        self._window_s = 0.0 if unfiltered else window_s
+        self._chunks: list[np.ndarray] = []  # audio not yet decoded
+        self._pending = 0  # samples in _chunks
+        self._offset = 0  # samples decoded so far
+        self._parts: list[tuple[float, float, Transcript]] = []
         self._done = False
 
     def accept(self, samples: np.ndarray) -> None:
         if self._done:
             raise RuntimeError("accept() after finish()")
         samples = np.asarray(samples, dtype=np.float32).reshape(-1)
-        if samples.size:
-            self._chunks.append(samples.copy())
+        if not samples.size:
+            return
+        self._chunks.append(samples)
+        self._pending += samples.size
+        if self._window_s <= 0 or self._pending < self._window_s * RATE:
+            return
+        buf = np.concatenate(self._chunks)
+        self._chunks = [buf]
+        while (cut := window_cut(buf, self._window_s)) is not None:
+            self._decode(buf[:cut])
+            buf = buf[cut:]
+            self._chunks, self._pending = [buf], len(buf)
+
+    def _decode(self, audio: np.ndarray) -> None:
+        said = " ".join(t.text for _, _, t in self._parts if t.text)
+        prompt = self._prompt + (" " + said[-CARRY_CHARS:] if said else "")
+        t = self._recognizer.transcribe(audio, prompt, self._unfiltered)
+        self._parts.append((self._offset / RATE, len(audio) / RATE, t))
+        self._offset += len(audio)
 
     def finish(self) -> Transcript:
         if self._done:
             raise RuntimeError("finish() called twice")
         self._done = True
-        audio = np.concatenate(self._chunks) if self._chunks else np.zeros(0, dtype=np.float32)
-        self._chunks = []
-        return self._recognizer.transcribe(audio, self._prompt, self._unfiltered)
+        rest = np.concatenate(self._chunks) if self._chunks else np.zeros(0, dtype=np.float32)
+        self._chunks, self._pending = [], 0
+        if len(rest) or not self._parts:
+            self._decode(rest)
+        return join(self._parts)

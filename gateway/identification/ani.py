@@ -15,6 +15,10 @@ import numpy as np
 from gateway.identification.dtmf import DtmfConfig, DtmfDecoder, ani
 from gateway.segmenter import TxInfo
 
+#: An EOT ANI ends the call when the squelch closes within this long after its last tone
+#: (the sample channel: 0.12 s of hiss between the last tone and the carrier dropping).
+EOT_TO_CLOSE_S = 0.5
+
 
 class AniAnalyzer:
     def __init__(self, rate: int = 16000, cfg: DtmfConfig | None = None) -> None:
@@ -39,3 +43,14 @@ class AniAnalyzer:
             "ani": found[0] if found else None,
             "ani_position": found[1] if found else None,
         }
+
+    def eot_seen(self, tx: TxInfo) -> bool:
+        """Whether the audio fed so far ends (within ``EOT_TO_CLOSE_S``) with a DTMF sequence that
+        :func:`gateway.dtmf.ani` would take as an end-of-transmission station code."""
+        entry = self._decoders.get(tx.uid)
+        if entry is None:
+            return False
+        decoder = entry[0]
+        end = decoder.fed_s
+        return any(s.position == "eot" and self.cfg.min_digits <= len(s.digits) <= self.cfg.max_digits
+                   and end - s.end <= EOT_TO_CLOSE_S for s in decoder.peek())

@@ -34,6 +34,7 @@ accepted; tones of 25 ms or less, +-3.5 % off or 12 dB twist are rejected.
 
 from __future__ import annotations
 
+import copy
 import logging
 from dataclasses import dataclass
 from typing import Literal
@@ -185,6 +186,18 @@ class DtmfDecoder:
         if self._finished:
             log.debug("dtmf: %s", ", ".join(f"{s.digits}@{s.position}" for s in self._finished))
         return self._finished
+
+    def peek(self) -> list[DtmfSequence]:
+        """The sequences :meth:`finish` would return if the audio ended now, without ending it
+        (a copy is finished; called once per squelch pause, never per frame)."""
+        if self._finished is not None:
+            return self._finished
+        return copy.deepcopy(self).finish()
+
+    @property
+    def fed_s(self) -> float:
+        """End of the audio fed so far, on the caller's clock (see :meth:`feed`)."""
+        return (self._t0 or 0.0) + self._seen / self.rate
 
     def _position(self, start: float, end: float, audio_end: float) -> Position:
         window = self.cfg.sequence_window_s
