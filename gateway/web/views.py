@@ -99,26 +99,21 @@ async def logout(request: Request) -> Response:
 # --- today ------------------------------------------------------------------------------------
 
 async def today(request: Request) -> Response:
-    day = _day_param(request, _local_today(request))
-    state = request.app.state
-    view = await run_in_threadpool(queries.today_view, state.db, state.cfg, day, utcnow())
-    review = await run_in_threadpool(review_items, state.db, state.cfg, day)
-    return page(request, "today.html", {"view": view, "review": review})
+    return await _board(request, "today.html")
 
 
 async def today_fragment(request: Request) -> Response:
-    day = _day_param(request, _local_today(request))
+    return await _board(request, "_today_table.html")
+
+
+async def _board(request: Request, template: str) -> Response:
+    from gateway.web.board import board_view
+
     state = request.app.state
-    view = await run_in_threadpool(queries.today_view, state.db, state.cfg, day, utcnow())
-    review = await run_in_threadpool(review_items, state.db, state.cfg, day)
-    return page(request, "_today_table.html", {"view": view, "review": review})
-
-
-def review_items(db: Any, cfg: Any, day: date) -> list[dict[str, Any]]:
-    """The day's "perlu diperiksa" queue, from the report as it would be drafted now."""
-    from gateway.report.build import build_report
-
-    return build_report(db, day, cfg, utcnow())["review"]
+    now = state.clock()
+    day = _day_param(request, now.astimezone(state.cfg.tz).date())
+    view = await run_in_threadpool(board_view, state.db, state.cfg, day, now)
+    return page(request, template, {"view": view, "review": view.review})
 
 
 # --- log --------------------------------------------------------------------------------------
