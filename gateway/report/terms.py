@@ -20,8 +20,8 @@ MIN_STEM = 3
 SUFFIXES = ("nya", "lah", "kah", "kan", "an", "i")
 # prefix -> letters that may have been dropped from the stem's start (me+tebang -> menebang)
 PREFIXES: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("meng", ("", "k")), ("meny", ("s",)), ("mem", ("", "p")), ("men", ("", "t")), ("me", ("",)),
-    ("peng", ("", "k")), ("peny", ("s",)), ("pem", ("", "p")), ("pen", ("", "t")),
+    ("meng", ("k", "")), ("meny", ("s",)), ("mem", ("", "p")), ("men", ("", "t")), ("me", ("",)),
+    ("peng", ("k", "")), ("peny", ("s",)), ("pem", ("", "p")), ("pen", ("", "t")),
     ("ter", ("", "r")), ("ber", ("", "r")), ("per", ("",)), ("te", ("r",)), ("be", ("r",)),
     ("pe", ("",)), ("di", ("",)), ("ke", ("",)), ("se", ("",)),
 )
@@ -105,6 +105,8 @@ def report_terms(content: dict[str, Any]) -> list[tuple[int, str, str]]:
 
     for inc in content.get("incidents", ()):
         tx = inc.get("transmission_id")
+        if isinstance(tx, int) and inc.get("category"):  # the category filter's exact key
+            out.setdefault((tx, "category", str(inc["category"])[:64]), None)
         add(tx, "incident", inc.get("category"))
         add(tx, "incident", inc.get("label"))
         add(tx, "desa", inc.get("place"))

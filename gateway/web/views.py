@@ -119,20 +119,28 @@ async def _board(request: Request, template: str) -> Response:
 # --- log --------------------------------------------------------------------------------------
 
 async def log_page(request: Request) -> Response:
+    from gateway.report.build import CATEGORY_ID
+    from gateway.report.terms import forms
+    from gateway.web import logsearch
+
     qp = request.query_params
     page_no = params.query_int(request, "page", 1, 1, MAX_PAGE)
     kerchunk = qp.get("kerchunk", "")
-    f = queries.LogFilter(day=_day_param(request, None),
-                          station=params.clean_text(qp.get("station", "")[:100]),
-                          unknown=qp.get("unknown") == "1",
-                          kerchunk=kerchunk if kerchunk in ("ya", "tidak") else "",
-                          q=params.clean_text(qp.get("q", "")[:200]), page=page_no)
-    result = await run_in_threadpool(queries.log_page, request.app.state.db, request.app.state.cfg, f)
-    links = {k: v for k, v in (("date", f.day.isoformat() if f.day else ""), ("station", f.station),
-                                ("unknown", "1" if f.unknown else ""), ("kerchunk", f.kerchunk),
-                                ("q", f.q)) if v}
-    return page(request, "log.html", {"f": f, "result": result, "params": links,
-                                      "words": queries.query_words(f.q)})
+    base = queries.LogFilter(day=_day_param(request, None),
+                             station=params.clean_text(qp.get("station", "")[:100]),
+                             unknown=qp.get("unknown") == "1",
+                             kerchunk=kerchunk if kerchunk in ("ya", "tidak") else "",
+                             q=params.clean_text(qp.get("q", "")[:200]), page=page_no)
+    f = logsearch.parse_filter(qp, base)
+    result = await run_in_threadpool(logsearch.search_page, request.app.state.db, request.app.state.cfg, f)
+    links = {k: v for k, v in (("date", base.day.isoformat() if base.day else ""), ("station", base.station),
+                                ("unknown", "1" if base.unknown else ""), ("kerchunk", base.kerchunk),
+                                ("kategori", f.category), ("situasi", f.situation),
+                                ("belum", "1" if f.unverified else ""), ("dengar", "1" if f.listen else ""),
+                                ("q", base.q)) if v}
+    marks = {form for w in queries.query_words(base.q) for form in forms(w)}
+    return page(request, "log.html", {"f": base, "lf": f, "result": result, "params": links, "words": marks,
+                                      "categories": CATEGORY_ID, "situations": logsearch.SITUATIONS})
 
 
 # --- one transmission -------------------------------------------------------------------------
