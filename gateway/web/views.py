@@ -203,10 +203,15 @@ async def report_file(request: Request) -> Response:
     content = await run_in_threadpool(queries.report_content, request.app.state.db, day, rev)
     if content is None:
         raise HTTPException(404, f"Laporan {day} revisi {rev} tidak ada.")
+    from gateway.web.reportfile import filed_pdf
+
+    body = await run_in_threadpool(filed_pdf, request.app.state.data_dir, day, rev, content) \
+        if fmt == "pdf" else None
     try:
         from gateway.report.render import render
 
-        body = await run_in_threadpool(render, content, fmt)
+        if body is None:
+            body = await run_in_threadpool(render, content, fmt)
     except Exception as e:  # noqa: BLE001 - a format whose renderer is missing or broken: say so
         log.error("report %s rev %d as %s: %s: %s", day, rev, fmt, e.__class__.__name__, e)
         raise HTTPException(503, f"Format {fmt.upper()} belum tersedia.") from None
