@@ -300,3 +300,5 @@ class ReportTerm(Base):
 
 
 Index("ix_report_terms_term", ReportTerm.term, ReportTerm.transmission_id)
+Index("ix_transmissions_needs_listening", Transmission.started_at,
+      sqlite_where=sql_text("needs_listening = 1"), postgresql_where=sql_text("needs_listening"))

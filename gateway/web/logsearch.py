@@ -9,19 +9,15 @@ the extractor read a flood there). Every word must match. Filters: date, kecamat
 kerchunk, incident category, situation status, unverified transcript, perlu didengar. The radio has
 one channel, so there is no channel filter (the schema has no channel).
 
-Plans (SQLite): the transcripts matching each word are counted on the FTS5 index first. Few matches
-(rare words): the matching ids are collected and the page is cut from them, with an exact total.
-Many (a word in most reports, such as "camat"): the log is walked newest first and each row tested
-against the index (an FTS5 lookup by rowid), stopping when the page is full; the total is then an
-estimate ("sekitar N"). PostgreSQL answers with its GIN index in one statement.
+Plans: see :func:`search_page`. PostgreSQL answers with its GIN index in one statement.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, func, literal_column, or_, select
+from sqlalchemy import ColumnElement, String, and_, bindparam, exists, func, literal_column, or_, select
 from sqlalchemy.orm import Session
 
 from gateway.config import Config
@@ -29,12 +25,10 @@ from gateway.report.terms import forms, stem
 from gateway.report.terms import words as query_words
 from gateway.store.db import Database
 from gateway.store.models import ReportTerm, TranscriptRow, Transmission
-from gateway.web.queries import _ORDER, PAGE_SIZE, LogFilter, LogPage, _filter_conds, _fts
+from gateway.web.queries import _ORDER, PAGE_SIZE, LogFilter, LogPage, _filter_conds, _fts, log_page
 
 SITUATIONS = ("aman", "waspada", "siaga", "awas")
 MAX_WORDS = 6
-#: Above this many FTS5 matches for a word, walk the log newest first instead of collecting them.
-COLLECT_MAX = 20_000
 
 
 @dataclass(frozen=True)
@@ -61,7 +55,7 @@ def _extra_conds(f: Filter) -> list[ColumnElement[bool]]:
         conds.append(exists().where(TranscriptRow.transmission_id == Transmission.id, TranscriptRow.current,
                                     TranscriptRow.verified.is_(False), TranscriptRow.origin != "edit"))
     if f.listen:
-        conds.append(Transmission.needs_listening.is_(True))
+        conds.append(Transmission.needs_listening == True)  # noqa: E712 - "= 1": the partial index (0016)
     return conds
 
 
@@ -69,54 +63,63 @@ def _word_forms(word: str) -> list[str]:
     return [w for w in forms(word) if w.isalnum()][:16]
 
 
-def _fts_expr(word: str) -> str:
-    return " OR ".join(f'"{w}"' for w in _word_forms(word))
-
-
-def _text_hit(dialect: str, word: str, correlated: bool) -> ColumnElement[bool]:
-    """Transmissions whose current transcript has ``word`` or one of its forms."""
-    if dialect == "sqlite":
-        match = _fts.c.text.op("MATCH")(_fts_expr(word))
-        if correlated:  # one FTS5 lookup by rowid per row tested (the walk)
-            return exists().where(TranscriptRow.transmission_id == Transmission.id, TranscriptRow.current,
-                                  exists().where(match, _fts.c.rowid == TranscriptRow.id))
-        inner = select(_fts.c.rowid).where(match)
-        return Transmission.id.in_(select(TranscriptRow.transmission_id)
-                                   .where(TranscriptRow.current, TranscriptRow.id.in_(inner)))
+def _word_hit(dialect: str, word: str) -> ColumnElement[bool]:
+    """PostgreSQL (GIN index) or another database: the word's forms in current transcripts, or its
+    report terms."""
     if dialect == "postgresql":
         doc = func.to_tsvector(literal_column("'simple'"), TranscriptRow.text)
         tsq = func.to_tsquery(literal_column("'simple'"), " | ".join(_word_forms(word)))
-        return Transmission.id.in_(select(TranscriptRow.transmission_id)
-                                   .where(TranscriptRow.current, doc.bool_op("@@")(tsq)))
-    return Transmission.id.in_(select(TranscriptRow.transmission_id).where(
-        TranscriptRow.current, or_(*(func.lower(TranscriptRow.text).contains(w) for w in _word_forms(word)))))
+        text = doc.bool_op("@@")(tsq)
+    else:
+        text = or_(*(func.lower(TranscriptRow.text).contains(w) for w in _word_forms(word)))
+    return or_(Transmission.id.in_(select(TranscriptRow.transmission_id).where(TranscriptRow.current, text)),
+               Transmission.id.in_(_term_ids(None, [stem(word)])))
 
 
-def _word_hit(dialect: str, word: str, correlated: bool) -> ColumnElement[bool]:
-    return or_(_text_hit(dialect, word, correlated), Transmission.id.in_(_term_ids(None, [stem(word)])))
+def _present(s: Session, word: str) -> list[str]:
+    """The forms of ``word`` that occur in any transcript (SQLite: one FTS5 probe each, LIMIT 1)."""
+    probe = select(_fts.c.rowid).where(_fts.c.text.op("MATCH")(bindparam("form", type_=String))).limit(1)
+    return [f for f in _word_forms(word) if s.execute(probe, {"form": f'"{f}"'}).first() is not None]
+
+
+def _has_terms(s: Session, word: str) -> bool:
+    return s.scalar(select(ReportTerm.id).where(ReportTerm.term == stem(word)).limit(1)) is not None
 
 
 def search_page(db: Database, cfg: Config, f: Filter) -> LogPage:
-    """One page of the log, newest first, with the total (exact, or "sekitar" on a common word)."""
-    conds = _filter_conds(cfg, f.base) + _extra_conds(f)
-    page = max(1, f.base.page)
+    """One page of the log, newest first, with the total (exact, or "sekitar" on a common word).
+
+    On SQLite each word's forms are first probed in the FTS5 index (most affixed forms occur
+    nowhere): a query whose words each have one form in the transcripts and no report terms, with
+    no filter of this module, is exactly the plain search and goes to
+    :func:`gateway.web.queries.log_page` (its three plans). Otherwise each word matches the set of
+    transmissions with one of its present forms or its report terms; the page walks the log newest
+    first testing membership, and the total is counted from the sets (exact)."""
+    extra = _extra_conds(f)
     words = query_words(f.base.q)[:MAX_WORDS]
+    if db.dialect == "sqlite" and words:
+        with db.read() as s:
+            present = [_present(s, w) for w in words]
+            terms = [_has_terms(s, w) for w in words]
+        if any(not p and not t for p, t in zip(present, terms, strict=True)):
+            return LogPage(rows=[], total=0, page=1, pages=1)
+        if not extra and not any(terms) and all(len(p) == 1 for p in present):
+            return log_page(db, cfg, replace(f.base, q=" ".join(p[0] for p in present)))
+        hits = [_hit(p, w, t) for p, w, t in zip(present, words, terms, strict=True)]
+    else:
+        hits = [_word_hit(db.dialect, w) for w in words]
+    conds = _filter_conds(cfg, f.base) + extra
+    page = max(1, f.base.page)
     with db.read() as s:
-        walk = False
-        if words and db.dialect == "sqlite":
-            counts = [s.scalar(select(func.count()).select_from(_fts)
-                               .where(_fts.c.text.op("MATCH")(_fts_expr(w)))) or 0 for w in words]
-            walk = min(counts) > COLLECT_MAX
-        hits = [_word_hit(db.dialect, w, walk) for w in words]
-        if walk:
-            ids, total, approximate = _walk(s, conds, hits, page, min(counts))
+        if hits and not conds and db.dialect == "sqlite":
+            sets = [set(s.scalars(select(Transmission.id).where(h))) for h in hits]
+            total = len(set.intersection(*sets))
         else:
             total = s.scalar(select(func.count()).select_from(Transmission).where(*conds, *hits)) or 0
-            approximate = False
-            pages = max(1, -(-total // PAGE_SIZE))
-            page = min(page, pages)
-            ids = list(s.scalars(select(Transmission.id).where(*conds, *hits).order_by(*_ORDER)
-                                 .limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)))
+        pages = max(1, -(-total // PAGE_SIZE))
+        page = min(page, pages)
+        ids = list(s.scalars(select(Transmission.id).where(*conds, *hits).order_by(*_ORDER)
+                             .limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)))
         has_more = len(ids) > PAGE_SIZE
         ids = ids[:PAGE_SIZE]
         loaded = {tx.id: (tx, tr) for tx, tr in s.execute(
@@ -124,19 +127,19 @@ def search_page(db: Database, cfg: Config, f: Filter) -> LogPage:
             .outerjoin(TranscriptRow, and_(TranscriptRow.transmission_id == Transmission.id,
                                            TranscriptRow.current))
             .where(Transmission.id.in_(ids)))} if ids else {}
-    pages = max(1, -(-total // PAGE_SIZE), page + has_more)
-    return LogPage(rows=[loaded[i] for i in ids], total=total, page=page, pages=pages,
-                   approximate=approximate, has_more=has_more)
+    return LogPage(rows=[loaded[i] for i in ids], total=total, page=page, pages=pages, has_more=has_more)
 
 
-def _walk(s: Session, conds: list[ColumnElement[bool]], hits: list[ColumnElement[bool]], page: int,
-          matches: int) -> tuple[list[int], int, bool]:
-    offset = (page - 1) * PAGE_SIZE
-    ids = list(s.scalars(select(Transmission.id).where(*conds, *hits).order_by(*_ORDER)
-                         .limit(PAGE_SIZE + 1).offset(offset)))
-    if len(ids) <= PAGE_SIZE:  # the walk reached the end: the total is exact
-        return ids, offset + len(ids), False
-    return ids, max(matches, offset + len(ids)), True
+def _hit(present: list[str], word: str, terms: bool) -> ColumnElement[bool]:
+    """SQLite: the word's present forms in current transcripts, or its report terms."""
+    parts: list[ColumnElement[bool]] = []
+    if present:
+        match = _fts.c.text.op("MATCH")(" OR ".join(f'"{w}"' for w in present))
+        parts.append(Transmission.id.in_(select(TranscriptRow.transmission_id).where(
+            TranscriptRow.current, TranscriptRow.id.in_(select(_fts.c.rowid).where(match)))))
+    if terms:
+        parts.append(Transmission.id.in_(_term_ids(None, [stem(word)])))
+    return or_(*parts)
 
 
 def parse_filter(qp: Any, base: LogFilter) -> Filter:  # noqa: ANN401
