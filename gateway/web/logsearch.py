@@ -29,6 +29,21 @@ from gateway.web.queries import _ORDER, PAGE_SIZE, LogFilter, LogPage, _filter_c
 
 SITUATIONS = ("aman", "waspada", "siaga", "awas")
 MAX_WORDS = 6
+#: A result with at least one match in this many transmissions is paged by walking the log newest first.
+WALK_SHARE = 1000
+_WALK_ID = literal_column("+transmissions.id")  # the unary plus keeps SQLite from driving by id
+
+
+def _walk_form(cond: ColumnElement[bool]) -> ColumnElement[bool]:
+    """``cond`` with every ``transmissions.id IN (...)`` tested per row rather than driving the query."""
+    from sqlalchemy.sql import visitors
+
+    def swap(el: Any) -> Any:  # noqa: ANN401
+        if getattr(el, "table", None) is Transmission.__table__ and getattr(el, "name", None) == "id":
+            return _WALK_ID
+        return None
+
+    return visitors.replacement_traverse(cond, {"stop_on": []}, swap)
 
 
 @dataclass(frozen=True)
@@ -111,13 +126,23 @@ def search_page(db: Database, cfg: Config, f: Filter) -> LogPage:
     conds = _filter_conds(cfg, f.base) + extra
     page = max(1, f.base.page)
     with db.read() as s:
-        if hits and not conds and db.dialect == "sqlite":
+        only = [k for k, v in (("category", f.category), ("status", f.situation)) if v]
+        if not hits and len(conds) == 1 and len(only) == 1 and not (f.unverified or f.listen):
+            # one category or status alone: counted on report_terms' covering index
+            total = s.scalar(select(func.count(func.distinct(ReportTerm.transmission_id))).where(
+                ReportTerm.kind == only[0], ReportTerm.term == (f.category or f.situation))) or 0
+        elif hits and not conds and db.dialect == "sqlite":
             sets = [set(s.scalars(select(Transmission.id).where(h))) for h in hits]
             total = len(set.intersection(*sets))
         else:
             total = s.scalar(select(func.count()).select_from(Transmission).where(*conds, *hits)) or 0
         pages = max(1, -(-total // PAGE_SIZE))
         page = min(page, pages)
+        everything = s.scalar(select(func.max(Transmission.id))) or 0
+        if db.dialect == "sqlite" and total * WALK_SHARE >= everything:
+            # many matches: walk the log newest first, testing each row against the sets (built once),
+            # instead of fetching every match by id and sorting them
+            conds, hits = [_walk_form(c) for c in conds], [_walk_form(h) for h in hits]
         ids = list(s.scalars(select(Transmission.id).where(*conds, *hits).order_by(*_ORDER)
                              .limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)))
         has_more = len(ids) > PAGE_SIZE
