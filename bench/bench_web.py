@@ -246,6 +246,49 @@ def generate(path: Path, cfg: Config, rows: int, per_day: int, seed: int = 1) ->
 
 # --- measuring ----------------------------------------------------------------------------------
 
+# What filing stores in report_terms (gateway/report/terms.py), approximated for the generated log from
+# its template phrases (running the extractor over a million transcripts would take most of an hour):
+# (FTS5 query, kind, stems). Volumes follow the templates: ~3 % of reports per incident kind.
+REPORT_TERMS = [
+    ('"banjir"', "category", ["banjir"]), ('"banjir"', "incident", ["banjir"]),
+    ('"longsor"', "category", ["longsor"]), ('"longsor"', "incident", ["longsor", "tanah"]),
+    ('"kebakaran"', "category", ["kebakaran"]), ('"kebakaran"', "incident", ["kebakaran"]),
+    ('"pohon" "tumbang"', "category", ["pohon_tumbang"]),
+    ('"pohon" "tumbang"', "incident", ["pohon", "tumbang"]),
+    ('"jembatan" "rusak"', "category", ["infrastruktur"]),
+    ('"jembatan" "rusak"', "incident", ["infrastruktur"]),
+    ('"terpal"', "need", ["terpal"]), ('"makanan"', "need", ["makanan"]), ('"obat"', "need", ["obat"]),
+    ('"alat" "berat"', "need", ["alat", "berat"]), ('"beras" "karung"', "need", ["beras"]),
+]
+
+
+def fill_report_terms(path: Path) -> tuple[int, float]:
+    """report_terms rows as filing would make them (see REPORT_TERMS), once per kept database."""
+    from gateway.report.terms import stem
+
+    con = sqlite3.connect(path)
+    if con.execute("SELECT count(*) FROM report_terms").fetchone()[0]:
+        con.close()
+        return 0, 0.0
+    t0 = time.perf_counter()
+    matches = "SELECT tr.transmission_id, date(t.started_at) FROM transcripts tr JOIN transmissions t " \
+              "ON t.id = tr.transmission_id WHERE tr.current AND tr.id IN " \
+              "(SELECT rowid FROM transcripts_fts WHERE transcripts_fts MATCH ?)"
+    rows = []
+    for query, kind, stems in REPORT_TERMS:
+        hits = con.execute(matches, (query,)).fetchall()
+        rows += [(day, tx, kind, term) for tx, day in hits for term in stems]
+    for desa in DESA:  # the desa of incidents and needs
+        hits = con.execute(matches + " AND t.id % 4 = 0", (f'"{desa.lower()}"',)).fetchall()
+        rows += [(day, tx, "desa", stem(w)) for tx, day in hits for w in desa.lower().split()]
+    hits = con.execute(matches + " AND t.id % 30 = 0", ('"aman"',)).fetchall()  # a station-day's status
+    rows += [(day, tx, "status", "aman") for tx, day in hits]
+    con.executemany("INSERT INTO report_terms (day, transmission_id, kind, term) VALUES (?, ?, ?, ?)", rows)
+    con.commit()
+    con.close()
+    return len(rows), time.perf_counter() - t0
+
+
 def pct(values: list[float], q: float) -> float:
     """The q-th percentile (0..100), linear between the two nearest ranks."""
     v = sorted(values)
@@ -384,6 +427,9 @@ def measure_size(cfg: Config, data: Path, rows: int, per_day: int, repeat: int, 
              f"{g.transcripts / g.insert_tr_s:,.0f} rows/s")
         _row("COMMIT + switch to WAL", f"{g.finish_s:.1f} s")
         _row("generation total", f"{total:.1f} s")
+    n_terms, terms_s = fill_report_terms(path)
+    if n_terms:
+        _row("report_terms (as filing would store them)", f"{terms_s:.1f} s", f"{n_terms:,} rows")
     db = Database(default_url(data))
     try:
         users.add_user(db, "bench", "viewer", "bench-viewer-123", "bench")
@@ -407,6 +453,16 @@ def measure_size(cfg: Config, data: Path, rows: int, per_day: int, repeat: int, 
         ("log, search «hutatoruan» (~1 %)", "/log?q=hutatoruan"),
             (f"log, search rare word «{RARE_WORD}»", f"/log?q={RARE_WORD}"),
             (f"log, one day ({mid})", f"/log?date={mid}"),
+            ("log, filter kejadian banjir", "/log?kategori=banjir"),
+            ("log, filter kejadian + station + unverified",
+             f"/log?kategori=longsor&station={first_station}&belum=1"),
+            ("log, filter perlu didengar", "/log?dengar=1"),
+            ("log, filter situasi aman, one day", f"/log?situasi=aman&date={mid}"),
+            ("log, field search «terpal» (need)", "/log?q=terpal"),
+            ("log, field search «hutaraja» (desa)", "/log?q=hutaraja"),
+            ("log, affix search «terendam»", "/log?q=terendam"),
+            ("log, search «banjir hutaraja»", "/log?q=banjir+hutaraja"),
+            ("board fragment (/fragment/today)", "/fragment/today"),
             ("kepatuhan, 14 days", "/compliance"),
             ("kepatuhan, 92 days", f"/compliance?from={g.last_day - timedelta(days=91)}&to={g.last_day}"),
         )]

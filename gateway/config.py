@@ -285,7 +285,9 @@ def validate(cfg: Config, where: str = "config") -> Config:
                           "password would cross the network in clear text; use 'starttls' or 'tls'")
     if cfg.squelch.type == "serial" and not cfg.squelch.serial.port:
         raise ConfigError(f"{where}: squelch.serial.port = '': required when squelch.type = 'serial'")
-    problem = config_radio.problem(cfg) or station_problem(cfg.stations) \
+    from gateway.report import letter
+
+    problem = config_radio.problem(cfg) or station_problem(cfg.stations) or letter.problem(cfg) \
         or list_problem("report.opd", cfg.report.opd) or list_problem("report.email.to", cfg.report.email.to)
     if problem:
         raise ConfigError(f"{where}: {problem}")

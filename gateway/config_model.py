@@ -180,6 +180,17 @@ class EmailConfig:
 
 
 @dataclass(frozen=True)
+class LetterConfig:
+    """The PDF as an official letter (gateway/report/letter.py)."""
+
+    logo: str = ""  # PNG/JPEG path, relative to the config file's folder
+    office: str = ""  # the line under "PEMERINTAH KABUPATEN ...", e.g. the agency
+    address: str = ""
+    number_pattern: str = ""  # e.g. "{seq}/LAPSIT/{month_roman}/{year}"
+    signatory_nip: str = ""
+
+
+@dataclass(frozen=True)
 class ReportConfig:
     file_at: str = "12:00"
     recheck_minutes: int = 5
@@ -190,6 +201,7 @@ class ReportConfig:
     opd: tuple[str, ...] = ("BPBD", "Dinas PUPR", "Dinas Sosial", "Dinas Kesehatan", "Dinas Pertanian")
     review_below: float = 0.6  # unverified values under this combined confidence are "perlu diperiksa"
     email: EmailConfig = field(default_factory=EmailConfig)
+    letter: LetterConfig = field(default_factory=LetterConfig)
 
 
 @dataclass(frozen=True)

@@ -40,7 +40,7 @@ def _ids(html: str) -> set[int]:
 
 
 def _row(html: str, station: str) -> str:
-    m = re.search(rf'<tr class="(st-[a-z_]+)">\s*<td>{station}</td>', html)
+    m = re.search(rf'<tr class="(st-[a-z_]+)"[^>]*>\s*<td>{station}</td>', html)
     assert m, station
     return m.group(1)
 

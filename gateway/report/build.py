@@ -23,6 +23,7 @@ from gateway.identification.checkins import STATUS_ID, checkins_for
 from gateway.lexicon.correct import extract_options
 from gateway.lexicon.report import LEVELS as LEVELS_ORDER
 from gateway.report.extract import extract
+from gateway.report.letter import info as letter_info
 from gateway.report.model import StationExtract
 from gateway.report.review import annotate, combine, incident_confidence, review_queue
 from gateway.store.db import Database
@@ -40,7 +41,7 @@ CATEGORY_ID = {
 # an agency is not a change to the day's report, so it files no revision; each revision shows the
 # follow-ups as they stood when it was filed).
 # The review queue is derived from the content (and the day's unknown stations): not hashed either.
-UNSTABLE = ("generated_at", "revision", "filed_at", "reason", "followups", "review")
+UNSTABLE = ("generated_at", "revision", "filed_at", "reason", "followups", "review", "letter")
 
 
 Spoken = dict[str, list[tuple[Transmission, TranscriptRow | None]]]
@@ -135,6 +136,7 @@ def build_report(db: Database, day: date, cfg: Config, now: datetime) -> dict[st
         "followups": open_followups(db, day, cfg),
         "signature": {"title": cfg.report.signatory_title, "name": cfg.report.signatory_name,
                       "place": cfg.report.signatory_place},
+        "letter": letter_info(cfg),  # letterhead, nomor surat, NIP (gateway/report/letter.py)
     }
     report["content_sha256"] = content_hash(report)
     report["review"] = review_queue(db, report, day, cfg.tz, cfg.report.review_below)

@@ -32,6 +32,7 @@ from gateway.config import Config, parse_hhmm
 from gateway.faults import fault_point
 from gateway.report.build import build_report
 from gateway.report.delivery import enqueue
+from gateway.report.terms import store_terms
 from gateway.store.db import Database
 from gateway.store.models import FollowUp, ReportRevision, utcnow
 
@@ -97,6 +98,7 @@ def _insert_revision(db: Database, cfg: Config, day: date, now: datetime, report
         s.add(rev)
         s.flush()  # the unique (day, revision) constraint speaks here, or at the commit
         _open_followups(s, day, content, now)
+        store_terms(s, day, content)  # what it read, searchable in the log (gateway/report/terms.py)
         if cfg.report.email.to:
             enqueue(s, rev.id)
         fault_point("report_filing")  # tests: a kill here must leave no half-filed revision

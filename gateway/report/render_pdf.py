@@ -9,13 +9,14 @@ kept whole. The fonts are Debian's fonts-dejavu-core (Unicode, so «» and – p
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from fpdf import FPDF
 from fpdf.fonts import FontFace
 
+from gateway.report.letter import number as letter_number
 from gateway.report.render import (
     EVIDENCE_NOTE,
     MISSING_COLOUR,
@@ -28,6 +29,8 @@ from gateway.report.render import (
 )
 
 log = logging.getLogger(__name__)
+# fontTools logs every table it subsets at INFO (some 75 lines per PDF): not news for an operator
+logging.getLogger("fontTools").setLevel(logging.WARNING)
 
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
 FONTS = {"": FONT_DIR / "DejaVuSans.ttf", "B": FONT_DIR / "DejaVuSans-Bold.ttf"}
@@ -52,6 +55,7 @@ class _Doc(FPDF):
     def __init__(self, footer_text: str) -> None:
         super().__init__(orientation="P", unit="mm", format="A4")
         self.footer_text = footer_text
+        self.space = 1.0  # vertical spacing factor (0.8: the tighter layout)
 
     def footer(self) -> None:
         self.set_y(-12)
@@ -67,6 +71,16 @@ class _Doc(FPDF):
         self.set_text_color(0, 0, 0)
 
 
+def stamp_keywords(report: dict[str, Any]) -> str:
+    """The PDF's Keywords: the content hash and revision, so a stored file can be matched to its row."""
+    return f"sha256:{report.get('content_sha256') or '-'} revisi:{report.get('revision') or 'draf'}"
+
+
+def filed_pdf_ok(data: bytes, report: dict[str, Any]) -> bool:
+    """Whether ``data`` is a PDF rendered from ``report`` (its Keywords carry the same hash and revision)."""
+    return data.startswith(b"%PDF-") and f"/Keywords ({stamp_keywords(report)})".encode() in data
+
+
 def _fonts(pdf: FPDF) -> None:
     for style, path in FONTS.items():
         if not path.is_file():
@@ -80,20 +94,44 @@ def _stamp(report: dict[str, Any]) -> datetime:
                                   or f"{report['date']}T00:00:00+00:00")
 
 
+#: A last page filled less than this (from the top margin) is "half empty": the document is laid out
+#: again more tightly, and the tighter one kept if it has fewer pages.
+MIN_LAST_FILL = 0.3
+
+
 def render_pdf(report: dict[str, Any], v: View) -> bytes:
-    """The report as PDF bytes; ``v`` is its :func:`gateway.report.render.view`."""
+    """The report as PDF bytes; ``v`` is its :func:`gateway.report.render.view`.
+
+    Laid out at normal spacing first; when that leaves a mostly empty last page after a full one
+    (a table row or the signature block pushed over), laid out again tighter, and the version with
+    fewer pages kept (the same choice every time: the bytes stay deterministic)."""
+    out, pages, fill = _render(report, v, 1.0)
+    if pages > 1 and fill < MIN_LAST_FILL:
+        tight, tight_pages, _ = _render(report, v, 0.8)
+        if tight_pages < pages:
+            out, pages = tight, tight_pages
+    log.debug("report %s rendered as PDF: %d pages, %d bytes", report.get("date"), pages, len(out))
+    return out
+
+
+def _render(report: dict[str, Any], v: View, space: float) -> tuple[bytes, int, float]:
     pdf = _Doc(v.footer)
+    pdf.space = space
     _fonts(pdf)
     pdf.set_creation_date(_stamp(report))
     pdf.set_title(f"{TITLE} Kabupaten {v.kabupaten} — {v.date_long}")
     pdf.set_subject(v.revision)
+    pdf.set_keywords(stamp_keywords(report))  # which revision these bytes are: see filed_pdf_ok
     pdf.set_author(f"Pemerintah Kabupaten {v.kabupaten}")
     pdf.set_creator("ht-gateway")
     pdf.set_lang("id")
     pdf.set_margins(14, 12, 14)
     pdf.set_auto_page_break(True, margin=16)
     pdf.add_page()
-    _header(pdf, v)
+    letter = report.get("letter") or {}
+    _letterhead(pdf, v, letter)
+    _header(pdf, v, letter_number(letter.get("number_pattern") or "", date.fromisoformat(report["date"]),
+                                  report.get("revision")))
     _summary(pdf, v)
     _heading(pdf, "Rekap per kecamatan")
     _stations(pdf, v)
@@ -103,17 +141,44 @@ def render_pdf(report: dict[str, Any], v: View) -> bytes:
         if rows:
             _table(pdf, head, COLS[key], rows)
         _note(pdf, EVIDENCE_NOTE if rows and key == "incidents" else "" if rows else empty)
-    _signature(pdf, v)
-    out = bytes(pdf.output())
-    log.debug("report %s rendered as PDF: %d pages, %d bytes", report.get("date"), pdf.page_no(), len(out))
-    return out
+    _signature(pdf, v, letter.get("nip") or "")
+    fill = (pdf.get_y() - pdf.t_margin) / (pdf.page_break_trigger - pdf.t_margin)
+    return bytes(pdf.output()), pdf.page_no(), fill
 
 
-def _header(pdf: FPDF, v: View) -> None:
-    pdf.set_font(FAMILY, "B", 13)
-    pdf.cell(0, 6, f"Pemerintah Kabupaten {v.kabupaten}".upper(), align="C", new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font(FAMILY, "B", 16)
-    pdf.cell(0, 8, TITLE.upper(), align="C", new_x="LMARGIN", new_y="NEXT")
+def _letterhead(pdf: FPDF, v: View, letter: dict[str, Any]) -> None:
+    """Logo at the left, the government and office centred, the address, a double rule."""
+    top = pdf.get_y()
+    logo = letter.get("logo")
+    size = 22.0
+    if logo:
+        try:
+            pdf.image(logo, x=pdf.l_margin, y=top, h=size, keep_aspect_ratio=True)
+        except (OSError, ValueError, RuntimeError) as e:  # the file went away since the config was read
+            log.warning("report: letterhead logo %s not drawn: %s", logo, e)
+    pdf.set_xy(pdf.l_margin, top + (1 if logo else 0))
+    pdf.set_font(FAMILY, "B", 14)
+    pdf.cell(0, 7, f"Pemerintah Kabupaten {v.kabupaten}".upper(), align="C", new_x="LMARGIN", new_y="NEXT")
+    if letter.get("office"):
+        pdf.set_font(FAMILY, "B", 12)
+        pdf.cell(0, 6, str(letter["office"]).upper(), align="C", new_x="LMARGIN", new_y="NEXT")
+    if letter.get("address"):
+        pdf.set_font(FAMILY, "", 9)
+        pdf.cell(0, 5, str(letter["address"]), align="C", new_x="LMARGIN", new_y="NEXT")
+    y = max(pdf.get_y() + 1.5, top + size + 1.5) if logo else pdf.get_y() + 1.5
+    pdf.set_line_width(0.9)
+    pdf.line(pdf.l_margin, y, pdf.l_margin + pdf.epw, y)
+    pdf.set_line_width(0.3)
+    pdf.line(pdf.l_margin, y + 1.2, pdf.l_margin + pdf.epw, y + 1.2)
+    pdf.set_line_width(0.2)
+    pdf.set_y(y + 3)
+
+def _header(pdf: FPDF, v: View, number: str) -> None:
+    pdf.set_font(FAMILY, "B", 15)
+    pdf.cell(0, 7, TITLE.upper(), align="C", new_x="LMARGIN", new_y="NEXT")
+    if number:
+        pdf.set_font(FAMILY, "", 10.5)
+        pdf.cell(0, 5.5, f"Nomor: {number}", align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font(FAMILY, "", 11.5)
     pdf.cell(0, 6, v.date_long, align="C", new_x="LMARGIN", new_y="NEXT")
     if v.draft:
@@ -145,9 +210,9 @@ def _header(pdf: FPDF, v: View) -> None:
 
 
 def _heading(pdf: FPDF, text: str) -> None:
-    if pdf.get_y() + 40 > pdf.page_break_trigger:  # a heading never ends a page alone
+    if pdf.get_y() + 30 > pdf.page_break_trigger:  # a heading never ends a page alone
         pdf.add_page()
-    pdf.ln(2.5)
+    pdf.ln(2.5 * pdf.space)
     pdf.set_font(FAMILY, "B", 11.5)
     pdf.cell(0, 6, text, new_x="LMARGIN", new_y="NEXT")
     pdf.set_draw_color(140, 140, 140)
@@ -181,7 +246,8 @@ def _table(pdf: FPDF, head: tuple[str, ...], widths: tuple[float, ...], rows: li
     pdf.set_font(FAMILY, "", 8)
     pdf.set_draw_color(110, 110, 110)
     heading = FontFace(family=FAMILY, emphasis="BOLD", fill_color=HEAD_FILL)
-    with pdf.table(col_widths=widths, line_height=3.9, padding=(0.9, 1.1), text_align="LEFT",
+    with pdf.table(col_widths=widths, line_height=3.9 if pdf.space >= 1 else 3.5,
+                   padding=(0.9 * pdf.space, 1.1), text_align="LEFT",
                    v_align="TOP", headings_style=heading, repeat_headings=1) as table:
         hr = table.row()
         for h in head:
@@ -208,21 +274,25 @@ def _stations(pdf: FPDF, v: View) -> None:
     pdf.ln(5)
 
 
-def _signature(pdf: FPDF, v: View) -> None:
+def _signature(pdf: FPDF, v: View, nip: str) -> None:
     place_date, title, name = v.signature
-    if pdf.get_y() + 50 > pdf.page_break_trigger:  # the block is never split
+    if pdf.get_y() + 48 * pdf.space + (5 if nip else 0) > pdf.page_break_trigger:  # never split
         pdf.add_page()
-    pdf.ln(8)
+    pdf.ln(8 * pdf.space)
     w = pdf.epw * 0.45
     x = pdf.l_margin + pdf.epw - w
     for text, style in ((place_date, ""), (title, "B")):
         pdf.set_x(x)
         pdf.set_font(FAMILY, style, 10.5)
         pdf.cell(w, 6, text, align="C", new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(24)  # room to sign
+    pdf.ln(24 * pdf.space)  # room to sign
     pdf.set_x(x)
     pdf.set_font(FAMILY, "B" if name else "", 10.5)
     pdf.cell(w, 6, name or "(" + "." * 45 + ")", align="C", new_x="LMARGIN", new_y="NEXT")
     if name:
         nw = pdf.get_string_width(name)
         pdf.line(x + (w - nw) / 2, pdf.get_y() - 0.8, x + (w + nw) / 2, pdf.get_y() - 0.8)
+    if nip:
+        pdf.set_x(x)
+        pdf.set_font(FAMILY, "", 10)
+        pdf.cell(w, 5, f"NIP. {nip}", align="C", new_x="LMARGIN", new_y="NEXT")

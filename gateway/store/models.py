@@ -287,3 +287,20 @@ Index("ix_transcripts_text_fts", func.to_tsvector(sql_text("'simple'::regconfig"
 Index("ix_transmissions_status_started_at", Transmission.status, Transmission.started_at)
 Index("ix_transmissions_station_started_at", Transmission.station, Transmission.started_at)
 Index("ix_transcripts_transmission_id_current", TranscriptRow.transmission_id, TranscriptRow.current)
+
+
+class ReportTerm(Base):
+    """A word the filed report read from a transmission (migration 0016; gateway.report.terms)."""
+
+    __tablename__ = "report_terms"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    day: Mapped[date] = mapped_column(Date, index=True)
+    transmission_id: Mapped[int] = mapped_column(ForeignKey("transmissions.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # incident | desa | need | status
+    term: Mapped[str] = mapped_column(String(64))  # the word's stem
+
+
+Index("ix_report_terms_term", ReportTerm.term, ReportTerm.transmission_id)
+Index("ix_transmissions_needs_listening", Transmission.started_at,
+      sqlite_where=sql_text("needs_listening = 1"), postgresql_where=sql_text("needs_listening"))

@@ -27,6 +27,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from gateway.config import Config
 from gateway.identification.checkins import SOURCE_ID
 from gateway.store.db import Database
+from gateway.store.models import utcnow
 from gateway.web import actions, admin, events, fmt, health_view, media, views
 from gateway.web import transmit as talkback
 from gateway.web.auth import API_PREFIXES, AuthMiddleware, SecurityHeadersMiddleware, trusted_networks
@@ -151,4 +152,5 @@ def create_app(cfg: Config, db: Database, data_dir: Path) -> Starlette:
     app.state.templates = _templates(cfg)
     app.state.sse_poll_s = 1.0
     app.state.sse_lifetime_s = 300.0
+    app.state.clock = utcnow  # the board's and /events' clock (tests inject one)
     return app

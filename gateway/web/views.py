@@ -100,45 +100,48 @@ async def logout(request: Request) -> Response:
 # --- today ------------------------------------------------------------------------------------
 
 async def today(request: Request) -> Response:
-    day = _day_param(request, _local_today(request))
-    state = request.app.state
-    view = await run_in_threadpool(queries.today_view, state.db, state.cfg, day, utcnow())
-    review = await run_in_threadpool(review_items, state.db, state.cfg, day)
-    return page(request, "today.html", {"view": view, "review": review})
+    return await _board(request, "today.html")
 
 
 async def today_fragment(request: Request) -> Response:
-    day = _day_param(request, _local_today(request))
+    return await _board(request, "_today_table.html")
+
+
+async def _board(request: Request, template: str) -> Response:
+    from gateway.web.board import board_view
+
     state = request.app.state
-    view = await run_in_threadpool(queries.today_view, state.db, state.cfg, day, utcnow())
-    review = await run_in_threadpool(review_items, state.db, state.cfg, day)
-    return page(request, "_today_table.html", {"view": view, "review": review})
-
-
-def review_items(db: Any, cfg: Any, day: date) -> list[dict[str, Any]]:
-    """The day's "perlu diperiksa" queue, from the report as it would be drafted now."""
-    from gateway.report.build import build_report
-
-    return build_report(db, day, cfg, utcnow())["review"]
+    now = state.clock()
+    day = _day_param(request, now.astimezone(state.cfg.tz).date())
+    view = await run_in_threadpool(board_view, state.db, state.cfg, day, now)
+    return page(request, template, {"view": view, "review": view.review})
 
 
 # --- log --------------------------------------------------------------------------------------
 
 async def log_page(request: Request) -> Response:
+    from gateway.report.build import CATEGORY_ID
+    from gateway.report.terms import forms
+    from gateway.web import logsearch
+
     qp = request.query_params
     page_no = params.query_int(request, "page", 1, 1, MAX_PAGE)
     kerchunk = qp.get("kerchunk", "")
-    f = queries.LogFilter(day=_day_param(request, None),
-                          station=params.clean_text(qp.get("station", "")[:100]),
-                          unknown=qp.get("unknown") == "1",
-                          kerchunk=kerchunk if kerchunk in ("ya", "tidak") else "",
-                          q=params.clean_text(qp.get("q", "")[:200]), page=page_no)
-    result = await run_in_threadpool(queries.log_page, request.app.state.db, request.app.state.cfg, f)
-    links = {k: v for k, v in (("date", f.day.isoformat() if f.day else ""), ("station", f.station),
-                                ("unknown", "1" if f.unknown else ""), ("kerchunk", f.kerchunk),
-                                ("q", f.q)) if v}
-    return page(request, "log.html", {"f": f, "result": result, "params": links,
-                                      "words": queries.query_words(f.q)})
+    base = queries.LogFilter(day=_day_param(request, None),
+                             station=params.clean_text(qp.get("station", "")[:100]),
+                             unknown=qp.get("unknown") == "1",
+                             kerchunk=kerchunk if kerchunk in ("ya", "tidak") else "",
+                             q=params.clean_text(qp.get("q", "")[:200]), page=page_no)
+    f = logsearch.parse_filter(qp, base)
+    result = await run_in_threadpool(logsearch.search_page, request.app.state.db, request.app.state.cfg, f)
+    links = {k: v for k, v in (("date", base.day.isoformat() if base.day else ""), ("station", base.station),
+                                ("unknown", "1" if base.unknown else ""), ("kerchunk", base.kerchunk),
+                                ("kategori", f.category), ("situasi", f.situation),
+                                ("belum", "1" if f.unverified else ""), ("dengar", "1" if f.listen else ""),
+                                ("q", base.q)) if v}
+    marks = {form for w in queries.query_words(base.q) for form in forms(w)}
+    return page(request, "log.html", {"f": base, "lf": f, "result": result, "params": links, "words": marks,
+                                      "categories": CATEGORY_ID, "situations": logsearch.SITUATIONS})
 
 
 # --- one transmission -------------------------------------------------------------------------
@@ -202,10 +205,15 @@ async def report_file(request: Request) -> Response:
     content = await run_in_threadpool(queries.report_content, request.app.state.db, day, rev)
     if content is None:
         raise HTTPException(404, f"Laporan {day} revisi {rev} tidak ada.")
+    from gateway.web.reportfile import filed_pdf
+
+    body = await run_in_threadpool(filed_pdf, request.app.state.data_dir, day, rev, content) \
+        if fmt == "pdf" else None
     try:
         from gateway.report.render import render
 
-        body = await run_in_threadpool(render, content, fmt)
+        if body is None:
+            body = await run_in_threadpool(render, content, fmt)
     except Exception as e:  # noqa: BLE001 - a format whose renderer is missing or broken: say so
         log.error("report %s rev %d as %s: %s: %s", day, rev, fmt, e.__class__.__name__, e)
         raise HTTPException(503, f"Format {fmt.upper()} belum tersedia.") from None

@@ -28,6 +28,7 @@ function liveTable() {
     // stream was reconnecting, sent no "change" to this page, so fetch the table then too.
     source.addEventListener("hello", refresh);
     source.addEventListener("change", refresh);
+    source.addEventListener("window", refresh);  // the report window opened/closed (gateway/web/board.py)
     // The session has ended (logout elsewhere, user disabled): stop, and let the 401 go to the login form.
     source.addEventListener("logout", () => { source.close(); refresh(); });
     source.addEventListener("error", () => {
