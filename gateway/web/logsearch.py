@@ -25,7 +25,8 @@ from gateway.report.terms import forms, stem
 from gateway.report.terms import words as query_words
 from gateway.store.db import Database
 from gateway.store.models import ReportTerm, TranscriptRow, Transmission
-from gateway.web.queries import _ORDER, PAGE_SIZE, LogFilter, LogPage, _filter_conds, _fts, log_page
+from gateway.web.queries.log import _ORDER, LogFilter, LogPage, _filter_conds, log_page
+from gateway.web.queries.search import PAGE_SIZE, _fts
 
 SITUATIONS = ("aman", "waspada", "siaga", "awas")
 MAX_WORDS = 6
