@@ -26,7 +26,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from gateway.sim.gazetteer import desa_by_kecamatan
+from gateway.sim.gazetteer import DATA, desa_by_kecamatan
 
 TUNE = (101, 102, 103, 104)
 HELDOUT = (201, 202, 203, 204)
@@ -115,6 +115,10 @@ def stations(config: Path = CONFIG) -> list[tuple[str, str, str]]:
 
     data = tomllib.loads(config.read_text(encoding="utf-8"))
     return [(s["name"], s["code"], s["ani"][0]) for s in data["stations"]]
+
+
+def gazetteer_path() -> Path:
+    return DATA
 
 
 def places(code: str) -> list[str]:
