@@ -76,8 +76,10 @@ def _norm(s: str | None) -> str:
     return " ".join((s or "").lower().replace("-", " ").split())
 
 
-def cuts(truth_items: list[dict[str, Any]], stored: list[Stored], sc: Score) -> dict[int, Stored]:
-    """Merges/splits; returns truth index -> the stored transmission that covers it most."""
+def cuts(truth_items: list[dict[str, Any]], stored: list[Stored],
+         sc: Score) -> tuple[dict[int, Stored], dict[int, list[Stored]]]:
+    """Merges/splits; returns truth index -> the stored transmission that covers it most, and -> all
+    stored transmissions that cover it."""
     speech = [i for i, t in enumerate(truth_items) if t.get("kind", "speech") == "speech"]
     covers: dict[int, list[Stored]] = {i: [] for i in speech}
     for st in stored:
@@ -101,7 +103,7 @@ def cuts(truth_items: list[dict[str, Any]], stored: list[Stored], sc: Score) -> 
         if alone:
             sc.cut_right += 1
             sc.end_error_s.append(round(got[0].end - t["end_s"], 2))
-    return best
+    return best, covers
 
 
 def _wrong(sc: Score, flagged: bool) -> None:
@@ -112,7 +114,7 @@ def _wrong(sc: Score, flagged: bool) -> None:
 def score_morning(truth: dict[str, Any], stored: list[Stored], report: dict[str, Any]) -> Score:
     sc = Score(mornings=1)
     items = truth["transmissions"]
-    best = cuts(items, stored, sc)
+    best, covers = cuts(items, stored, sc)
     review = report.get("review") or []
     by_tx: dict[int, set[str]] = {}
     for r in review:
@@ -123,23 +125,24 @@ def score_morning(truth: dict[str, Any], stored: list[Stored], report: dict[str,
         kinds = by_tx.get(int(tx_id or 0), set())
         return bool(kinds & ({kind} | whole))
 
-    # attribution, empty speech
+    # attribution (by the piece that covers a call most; any piece given another station is wrong),
+    # empty speech
     for i, st in best.items():
         t = items[i]
+        wrong = [c for c in covers[i] if c.station is not None and c.station != t.get("station")]
+        for c in wrong:
+            _wrong(sc, flagged(c.id, "station") or c.needs_listening)
         if t.get("station"):
             sc.camat_calls += 1
-            if st.station == t["station"]:
-                sc.attr_right += 1
-            elif st.station is None:
-                sc.attr_unknown += 1
-            else:
+            if wrong:
                 sc.attr_wrong += 1
-                _wrong(sc, flagged(st.id, "station") or st.needs_listening)
+            elif st.station == t["station"]:
+                sc.attr_right += 1
+            else:
+                sc.attr_unknown += 1
         else:
             sc.other_calls += 1
-            if st.station is not None:
-                sc.other_attributed += 1
-                _wrong(sc, flagged(st.id, "station") or st.needs_listening)
+            sc.other_attributed += bool(wrong)
         if not (st.text or "").strip():
             sc.empty_speech += 1
             sc.empty_flagged += st.needs_listening
