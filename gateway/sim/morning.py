@@ -256,3 +256,25 @@ def morning(seed: int, templates: str | None = None) -> dict[str, Any]:
 def spoken_text(item: dict[str, Any]) -> str:
     """The words of a speech item without SSML tags."""
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", item["text"])).strip()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m gateway.sim.morning OUTDIR [SEED ...]``: render mornings (default: all eight) to
+    OUTDIR/morning-SEED.flac with morning-SEED.truth.json beside each."""
+    import argparse
+
+    from gateway.sim.channel import write_channel
+
+    ap = argparse.ArgumentParser(prog="python -m gateway.sim.morning", description=main.__doc__)
+    ap.add_argument("outdir", type=Path)
+    ap.add_argument("seeds", type=int, nargs="*", default=[*TUNE, *HELDOUT])
+    args = ap.parse_args(argv)
+    for seed in args.seeds:
+        truth = write_channel(morning(seed), args.outdir / f"morning-{seed}.flac")
+        print(f"morning-{seed}.flac: {truth['duration_s']:.0f} s, {len(truth['transmissions'])} items, "
+              f"templates {truth['templates']}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
