@@ -31,6 +31,7 @@ class Score:
     speech: int = 0  # truth speech transmissions
     cut_right: int = 0  # exactly one stored transmission, covering only it
     merges: int = 0
+    merges_no_end_mark: int = 0  # ... where the earlier call had neither a squelch tail nor an EOT ANI
     splits: int = 0
     not_stored: int = 0
     end_error_s: list[float] = field(default_factory=list)
@@ -86,6 +87,8 @@ def cuts(truth_items: list[dict[str, Any]], stored: list[Stored],
         hit = [i for i in speech if _overlap(st.start, st.end, truth_items[i]["start_s"],
                                              truth_items[i]["end_s"]) >= OVERLAP_S]
         sc.merges += max(0, len(hit) - 1)
+        sc.merges_no_end_mark += sum(1 for i in hit[:-1] if not truth_items[i].get("tail", True)
+                                     and truth_items[i].get("ani_at") != "eot")
         for i in hit:
             covers[i].append(st)
     best: dict[int, Stored] = {}

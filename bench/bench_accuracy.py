@@ -175,6 +175,7 @@ def figures(sc: Score) -> list[tuple[str, str, str, bool | None]]:
     return [
         ("transmissions cut right", _rate(sc.cut_right, sc.speech), "all", sc.cut_right == sc.speech),
         ("  merges", str(sc.merges), "0", sc.merges == 0),
+        ("    after a call without tail/EOT", str(sc.merges_no_end_mark), "", None),
         ("  splits", str(sc.splits), "0", sc.splits == 0),
         ("  speech not stored", str(sc.not_stored), "0", sc.not_stored == 0),
         ("  end - true end, median s", f"{median(ends):.2f}" if ends else "-", "", None),

@@ -59,10 +59,19 @@ def test_a_merge_a_split_and_a_wrong_station_are_counted() -> None:
     rep = _report()
     rep["summary"]["missing"] = []
     sc = score_morning(TRUTH, merged, rep)
-    assert (sc.merges, sc.splits, sc.cut_right) == (1, 1, 0)
+    assert (sc.merges, sc.merges_no_end_mark, sc.splits, sc.cut_right) == (1, 0, 1, 0)
     assert (sc.other_attributed, sc.wrong_values, sc.wrong_flagged) == (1, 1, 0)
     assert sc.missing_exact == 0 and "Muara" in sc.missing_diff[0]
     assert (sc.empty_speech, sc.empty_flagged) == (1, 1)  # the patrol's best cover (id 4) is empty
+
+
+def test_a_merge_after_a_radio_without_tail_or_eot_is_told_apart() -> None:
+    truth = copy.deepcopy(TRUTH)
+    truth["transmissions"][0]["tail"] = False
+    merged = [Stored(1, 2.0, 17.0, "Tarutung", "...", False, False), *_stored()[2:]]
+    assert score_morning(truth, merged, _report()).merges_no_end_mark == 1
+    truth["transmissions"][0]["ani_at"] = "eot"  # an EOT ANI marks the end as well as a tail
+    assert score_morning(truth, merged, _report()).merges_no_end_mark == 0
 
 
 def test_wrong_values_and_whether_review_flagged_them() -> None:
