@@ -86,3 +86,25 @@ def test_wrong_values_and_whether_review_flagged_them() -> None:
     # wrong: the count (tx 1, no incident flag on tx 1), the invented incident (tx 2, flagged),
     # the price (tx 1, flagged)
     assert (sc.wrong_values, sc.wrong_flagged) == (3, 2)
+
+
+def test_the_bench_transcript_cache_decodes_each_audio_and_setting_once(tmp_path) -> None:  # noqa: ANN001
+    import numpy as np
+    from bench_accuracy import CachedRecognizer
+
+    from gateway.asr.base import transcribe_all
+    from gateway.asr.fake import FakeRecognizer
+
+    rng = np.random.default_rng(1)
+    audio = np.zeros(16000 * 3, np.float32)
+    audio[8000:24000] = 0.3 * rng.standard_normal(16000)  # one loud second: one word
+    inner = FakeRecognizer()
+    direct = transcribe_all(FakeRecognizer(), audio)
+    rec = CachedRecognizer(inner, tmp_path, "settings A")
+    first, again = transcribe_all(rec, audio), transcribe_all(rec, audio)
+    assert first == again == direct and direct.text == "kata1"
+    assert (rec.misses, rec.hits, inner.runs) == (1, 1, ["filtered"])
+    transcribe_all(rec, audio, unfiltered=True)  # the retry is its own entry
+    transcribe_all(CachedRecognizer(inner, tmp_path, "settings B"), audio)  # so are other settings
+    transcribe_all(rec, audio[:-1])  # and other audio
+    assert inner.runs == ["filtered", "unfiltered", "filtered", "filtered"]
