@@ -163,6 +163,15 @@ def score_morning(truth: dict[str, Any], stored: list[Stored], report: dict[str,
     return sc
 
 
+def score_fields(truth: dict[str, Any], report: dict[str, Any]) -> Score:
+    """Only the report fields (status, incidents, prices, needs), nothing flagged: for a report made
+    from the exact words (the extractor's ceiling, without the recogniser)."""
+    sc = Score()
+    _fields(sc, truth["transmissions"], report, lambda *_: False)
+    sc.wrong_values = sc.wrong_flagged = 0
+    return sc
+
+
 def _fields(sc: Score, items: list[dict[str, Any]], report: dict[str, Any], flagged: Any) -> None:
     """Per station: status, incidents (category, place, counts), prices, needs."""
     by_station: dict[str, list[dict[str, Any]]] = {}

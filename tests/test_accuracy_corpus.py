@@ -139,3 +139,27 @@ def test_a_rendered_call_puts_its_words_where_the_truth_says(tmp_path: Path) -> 
     before = audio[: int(item["start_s"] * rate)]
     assert 10 * math.log10(float((speech**2).mean())) > HISS_DBFS["speech"] + 10
     assert float((before**2).mean()) < float((speech**2).mean()) / 1e4
+
+
+def test_the_extractor_reads_exactly_the_truth_from_the_exact_words(mornings: dict[int, dict]) -> None:
+    """The report rules on the generator's words (no recogniser): every status, incident (category,
+    place, counts), price and need of every call of both halves, nothing more."""
+    from gateway.report.extract import extract
+
+    def norm(s: str | None) -> str:
+        return " ".join((s or "").lower().replace("-", " ").split())
+
+    for mo in mornings.values():
+        for t in mo["transmissions"]:
+            if "text" not in t:
+                continue
+            ex = extract(m.spoken_text(t))
+            assert ex.status == t["status"], t["text"]
+            got = sorted((i.category, norm(i.place), sorted(i.counts.items()))
+                         for i in ex.incidents if i.category != "harga")
+            want = sorted((i["category"], norm(i["place"]), sorted(i["counts"].items()))
+                          for i in t["incidents"])
+            assert got == want, t["text"]
+            assert sorted((p.commodity, p.rupiah_per_kg) for p in ex.prices) == sorted(
+                (p["commodity"], p["rupiah_per_kg"]) for p in t["prices"]), t["text"]
+            assert sorted(n.item for n in ex.needs) == sorted(t["needs"]), t["text"]
