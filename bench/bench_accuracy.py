@@ -34,7 +34,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "bench")]
 
-from accuracy_score import Score, Stored, score_fields, score_morning  # noqa: E402
+from accuracy_score import Score, Stored, cuts, score_fields, score_morning  # noqa: E402
 
 from gateway import config as config_mod  # noqa: E402
 from gateway.asr.base import Transcript, Word  # noqa: E402
@@ -129,7 +129,8 @@ def rendered(seed: int, cache: Path) -> tuple[Path, dict[str, Any]]:
     return flac, json.loads(truth_path.read_text())
 
 
-def run_morning(cfg: Any, rec: CachedRecognizer, flac: Path, truth: dict[str, Any]) -> Score:
+def run_morning(cfg: Any, rec: CachedRecognizer, flac: Path, truth: dict[str, Any],
+                detail: bool = False) -> Score:
     from sqlalchemy import select
 
     from gateway.daemon import open_store, process_file
@@ -155,7 +156,20 @@ def run_morning(cfg: Any, rec: CachedRecognizer, flac: Path, truth: dict[str, An
             db.close()
     finally:
         shutil.rmtree(data_dir, ignore_errors=True)
+    if detail:
+        print_detail(truth, stored)
     return score_morning(truth, stored, report)
+
+
+def print_detail(truth: dict[str, Any], stored: list[Stored]) -> None:
+    """Each spoken call: who said it, what covers it (id, station), what was heard."""
+    _, covers = cuts(truth["transmissions"], stored, Score())
+    for i, got in covers.items():
+        t = truth["transmissions"][i]
+        who = t.get("station") or t.get("speaker", "?")
+        heard = " | ".join(f"#{s.id} {s.station or '-'}{' [listen]' if s.needs_listening else ''}: "
+                           f"{(s.text or '')[:90]!r}" for s in got) or "NOT STORED"
+        print(f"  {truth['seed']}/{i:02d} {who}{' (cont.)' if t.get('continues') else ''} -> {heard}")
 
 
 def text_ceiling(truth: dict[str, Any]) -> Score:
@@ -233,6 +247,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seeds", type=int, nargs="*", help="these seeds instead")
     ap.add_argument("--cache", type=Path, default=CACHE, help=f"cache directory ({CACHE})")
     ap.add_argument("--json", type=Path, help="write the scores here too")
+    ap.add_argument("--detail", action="store_true", help="each call: what covers it, what was heard")
     args = ap.parse_args(argv)
     seeds = list(args.seeds or (TUNE if args.tune else HELDOUT))[: 2 if args.quick else None]
     from gateway.daemon import build_recognizer
@@ -255,7 +270,7 @@ def main(argv: list[str] | None = None) -> int:
         t = time.monotonic()
         for seed in seeds:
             flac, truth = rendered(seed, args.cache)
-            total.add(run_morning(cfg, rec, flac, truth))
+            total.add(run_morning(cfg, rec, flac, truth, args.detail))
         print(f"[{name}] {len(seeds)} mornings in {time.monotonic() - t:.0f} s; transcripts: "
               f"{rec.hits} cached, {rec.misses} decoded")
         scores[name] = total
