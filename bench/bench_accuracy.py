@@ -1,0 +1,299 @@
+"""Accuracy on generated mornings: cut, attribution, missing list, report fields, honesty flags.
+
+    python bench/bench_accuracy.py              # the 4 held-out mornings (gateway.sim.morning.HELDOUT)
+    python bench/bench_accuracy.py --quick      # 2 held-out mornings
+    python bench/bench_accuracy.py --tune       # the tuning half instead (develop on this one)
+
+Each morning is rendered with gateway.sim (espeak-ng), run through ``daemon.process_file``
+in-process with whisper-base (asr_models/whisper-base), and the day's report is built; every
+figure is printed twice: with the shipped config ("new") and with the issue-11 features turned
+off ("off": segmenter.end_at_tail, identity.strict_continuation, lexicon.correct, asr.bias all
+false; a key this build does not have yet is named "not available" and left as it is).
+Transcripts are cached on disk per (audio sha256, recogniser settings), rendered mornings per
+scenario hash, so a re-run only pays for what changed. Asserts nothing; see bench/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import hashlib
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+from statistics import median
+from typing import Any
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(REPO), str(REPO / "bench")]
+
+from accuracy_score import Score, Stored, cuts, score_fields, score_morning  # noqa: E402
+
+from gateway import config as config_mod  # noqa: E402
+from gateway.asr.base import Transcript, Word  # noqa: E402
+from gateway.sim.channel import write_channel  # noqa: E402
+from gateway.sim.morning import HELDOUT, TUNE, morning  # noqa: E402
+
+TOGGLES = (("segmenter", "end_at_tail"), ("identity", "strict_continuation"), ("lexicon", "correct"),
+           ("asr", "bias"))
+#: Figures the "exact words" column shows (the report fields; the rest need audio).
+TEXT_ROWS = {"status", "incident", "prices", "counts", "needs"}
+CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "ht-gateway" / "bench-accuracy"
+
+
+# --- transcripts cached per (audio, settings) ----------------------------------------------
+
+class _CachedStream:
+    def __init__(self, rec: CachedRecognizer, prompt: tuple[str, ...], unfiltered: bool) -> None:
+        self.rec, self.prompt, self.unfiltered, self.parts = rec, prompt, unfiltered, []
+
+    def accept(self, samples: np.ndarray) -> None:
+        self.parts.append(np.asarray(samples, dtype=np.float32).copy())
+
+    def finish(self) -> Transcript:
+        audio = np.concatenate(self.parts) if self.parts else np.zeros(0, np.float32)
+        key = hashlib.sha256(audio.tobytes() + json.dumps([self.rec.settings, self.prompt, self.unfiltered])
+                             .encode()).hexdigest()
+        path = self.rec.cache / f"{key}.json"
+        if path.is_file():
+            self.rec.hits += 1
+            d = json.loads(path.read_text())
+            return Transcript(d["text"], tuple(Word(**w) for w in d["words"]), d.get("extra", {}))
+        self.rec.misses += 1
+        stream = (self.rec.inner.start(self.prompt, unfiltered=True) if self.unfiltered
+                  else self.rec.inner.start(self.prompt))
+        for i in range(0, len(audio), 16000):
+            stream.accept(audio[i:i + 16000])
+        tr = stream.finish()
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"text": tr.text, "words": tr.words_json(), "extra": tr.extra},
+                                  default=str))
+        tmp.replace(path)
+        return tr
+
+
+class CachedRecognizer:
+    """Wraps a Recognizer; a stream buffers its audio and decodes it at finish, or reads the cache."""
+
+    def __init__(self, inner: Any, cache: Path, settings: str) -> None:
+        self.inner, self.cache, self.settings = inner, cache, settings
+        self.engine, self.model_id, self.rate = inner.engine, inner.model_id, inner.rate
+        self.hits = self.misses = 0
+        cache.mkdir(parents=True, exist_ok=True)
+
+    def start(self, prompt_words: tuple[str, ...] = (), *, unfiltered: bool = False) -> _CachedStream:
+        return _CachedStream(self, tuple(prompt_words), unfiltered)
+
+    def ready(self) -> None:
+        self.inner.ready()
+
+
+# --- configs ---------------------------------------------------------------------------------
+
+def base_config() -> Any:
+    cfg = config_mod.load(REPO / "config" / "tapanuli-utara.toml")
+    asr = dataclasses.replace(cfg.asr, engine="whisper", model="whisper-base",
+                              models_dir=str(REPO / "asr_models"))
+    return dataclasses.replace(cfg, asr=asr)
+
+
+def toggled_off(cfg: Any) -> tuple[Any, list[str], list[str]]:
+    """``cfg`` with every toggle that exists set to False; (cfg, turned off, not available)."""
+    off, missing = [], []
+    for section, key in TOGGLES:
+        table = getattr(cfg, section, None)
+        if table is None or key not in {f.name for f in dataclasses.fields(table)}:
+            missing.append(f"{section}.{key}")
+            continue
+        cfg = dataclasses.replace(cfg, **{section: dataclasses.replace(table, **{key: False})})
+        off.append(f"{section}.{key}")
+    return cfg, off, missing
+
+
+# --- one morning -----------------------------------------------------------------------------
+
+def rendered(seed: int, cache: Path) -> tuple[Path, dict[str, Any]]:
+    scenario = morning(seed)
+    digest = hashlib.sha256(json.dumps(scenario, sort_keys=True).encode()).hexdigest()[:16]
+    flac = cache / "mornings" / f"morning-{seed}-{digest}.flac"
+    truth_path = flac.with_name(flac.stem + ".truth.json")
+    if not (flac.is_file() and truth_path.is_file()):
+        write_channel(scenario, flac)
+    return flac, json.loads(truth_path.read_text())
+
+
+def run_morning(cfg: Any, rec: CachedRecognizer, flac: Path, truth: dict[str, Any],
+                detail: bool = False) -> Score:
+    from sqlalchemy import select
+
+    from gateway.daemon import open_store, process_file
+    from gateway.report.build import build_report
+    from gateway.store.models import TranscriptRow, Transmission
+
+    t0 = datetime.fromisoformat(truth["recording_start"])
+    data_dir = Path(tempfile.mkdtemp(prefix="bench-accuracy-"))
+    try:
+        process_file(cfg, data_dir, flac, t0, recognizer=rec)
+        db = open_store(cfg, data_dir)
+        try:
+            with db.read() as s:
+                texts = {r.transmission_id: r.text for r in s.scalars(
+                    select(TranscriptRow).where(TranscriptRow.current.is_(True)))}
+                stored = [Stored(tx.id, (tx.started_at - t0).total_seconds(),
+                                 ((tx.ended_at or tx.started_at) - t0).total_seconds(), tx.station,
+                                 texts.get(tx.id), bool(tx.needs_listening), bool(tx.kerchunk))
+                          for tx in s.scalars(select(Transmission).order_by(Transmission.started_at))
+                          if not tx.kerchunk and not tx.stuck]
+            report = build_report(db, t0.astimezone(cfg.tz).date(), cfg, t0)
+        finally:
+            db.close()
+    finally:
+        shutil.rmtree(data_dir, ignore_errors=True)
+    if detail:
+        print_detail(truth, stored)
+    return score_morning(truth, stored, report)
+
+
+def print_detail(truth: dict[str, Any], stored: list[Stored]) -> None:
+    """Each spoken call: who said it, what covers it (id, station), what was heard."""
+    _, covers = cuts(truth["transmissions"], stored, Score())
+    for i, got in covers.items():
+        t = truth["transmissions"][i]
+        who = t.get("station") or t.get("speaker", "?")
+        heard = " | ".join(f"#{s.id} {s.station or '-'}{' [listen]' if s.needs_listening else ''}: "
+                           f"{(s.text or '')[:90]!r}" for s in got) or "NOT STORED"
+        print(f"  {truth['seed']}/{i:02d} {who}{' (cont.)' if t.get('continues') else ''} -> {heard}")
+
+
+def text_ceiling(truth: dict[str, Any]) -> Score:
+    """The report fields read by the extractor from the generator's exact words, each call under its
+    true station: what the rules get without the recogniser's errors or any cut/attribution error."""
+    from gateway.report.extract import extract
+    from gateway.sim.morning import spoken_text
+
+    levels = ("aman", "waspada", "siaga", "awas")
+    stations: dict[str, dict[str, Any]] = {}
+    for i, t in enumerate(truth["transmissions"]):
+        if not t.get("station"):
+            continue
+        ex = extract(spoken_text(t))
+        st = stations.setdefault(t["station"], {"station": t["station"], "situation": None,
+                                                "incidents": [], "prices": [], "needs": []})
+        if ex.status and (st["situation"] is None or levels.index(ex.status) > levels.index(st["situation"])):
+            st["situation"] = ex.status
+        st["incidents"] += [{**inc.to_dict(), "transmission_id": i} for inc in ex.incidents]
+        st["prices"] += [{**p.to_dict(), "transmission_id": i} for p in ex.prices]
+        st["needs"] += [{**n.to_dict(), "transmission_id": i} for n in ex.needs]
+    return score_fields(truth, {"stations": list(stations.values())})
+
+
+# --- printing --------------------------------------------------------------------------------
+
+def _rate(a: int, b: int) -> str:
+    return f"{a / b:.2f} ({a}/{b})" if b else "- (0/0)"
+
+
+def figures(sc: Score) -> list[tuple[str, str, str, bool | None]]:
+    """(figure, value, target, met?) rows."""
+    p = sc.inc_matched / sc.inc_reported if sc.inc_reported else 1.0
+    r = sc.inc_matched / sc.inc_truth if sc.inc_truth else 1.0
+    attributed = sc.attr_right / sc.camat_calls if sc.camat_calls else 1.0
+    cp_total = sc.counts_total + sc.price_truth
+    cp = (sc.counts_exact + sc.price_exact) / cp_total if cp_total else 1.0
+    unflagged = sc.empty_speech - sc.empty_flagged
+    wf = sc.wrong_flagged / sc.wrong_values if sc.wrong_values else 1.0
+    ends = sorted(sc.end_error_s)
+    return [
+        ("transmissions cut right", _rate(sc.cut_right, sc.speech), "all", sc.cut_right == sc.speech),
+        ("  merges", str(sc.merges), "0", sc.merges == 0),
+        ("    after a call without tail/EOT", str(sc.merges_no_end_mark), "", None),
+        ("  splits", str(sc.splits), "0", sc.splits == 0),
+        ("  speech not stored", str(sc.not_stored), "0", sc.not_stored == 0),
+        ("  end - true end, median s", f"{median(ends):.2f}" if ends else "-", "", None),
+        ("camat calls attributed right", _rate(sc.attr_right, sc.camat_calls), ">= 0.95", attributed >= 0.95),
+        ("  wrong station", str(sc.attr_wrong), "0", sc.attr_wrong == 0),
+        ("  unknown", str(sc.attr_unknown), "", None),
+        ("non-camat calls given a station", _rate(sc.other_attributed, sc.other_calls), "0",
+         sc.other_attributed == 0),
+        ("missing list exact (mornings)", _rate(sc.missing_exact, sc.mornings), "all",
+         sc.missing_exact == sc.mornings),
+        ("status exact", _rate(sc.status_exact, sc.status_total), "", None),
+        ("incident category precision", _rate(sc.inc_matched, sc.inc_reported), ">= 0.95", p >= 0.95),
+        ("incident category recall", _rate(sc.inc_matched, sc.inc_truth), ">= 0.9", r >= 0.9),
+        ("incident place exact", _rate(sc.place_exact, sc.place_total), "", None),
+        ("incident counts exact", _rate(sc.counts_exact, sc.counts_total), "", None),
+        ("prices exact", _rate(sc.price_exact, sc.price_truth), "", None),
+        ("  counts and prices exact", _rate(sc.counts_exact + sc.price_exact, cp_total), ">= 0.8", cp >= 0.8),
+        ("needs exact", _rate(sc.need_exact, sc.need_truth), "", None),
+        ("  needs reported, not said", str(sc.need_reported - sc.need_exact), "", None),
+        ("empty transcripts of speech", str(sc.empty_speech), "", None),
+        ("  of them flagged needs_listening", str(sc.empty_flagged), "", None),
+        ("  unflagged", str(unflagged), "0", unflagged == 0),
+        ("wrong values flagged for review", _rate(sc.wrong_flagged, sc.wrong_values), ">= 0.90", wf >= 0.9),
+    ]
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="2 mornings")
+    ap.add_argument("--tune", action="store_true", help=f"the tuning half (seeds {TUNE})")
+    ap.add_argument("--seeds", type=int, nargs="*", help="these seeds instead")
+    ap.add_argument("--cache", type=Path, default=CACHE, help=f"cache directory ({CACHE})")
+    ap.add_argument("--json", type=Path, help="write the scores here too")
+    ap.add_argument("--detail", action="store_true", help="each call: what covers it, what was heard")
+    args = ap.parse_args(argv)
+    seeds = list(args.seeds or (TUNE if args.tune else HELDOUT))[: 2 if args.quick else None]
+    from gateway.daemon import build_recognizer
+
+    new = base_config()
+    off, turned_off, absent = toggled_off(new)
+    print(f"mornings: seeds {seeds} ({'tuning' if args.tune else 'held-out'} half unless --seeds); "
+          f"whisper-base; off = {', '.join(turned_off) or 'nothing'} false")
+    if absent:
+        print(f"not available in this build (left as is in 'off'): {', '.join(absent)}")
+    inner = build_recognizer(new)
+    if inner is None:
+        print("ht-gateway: error: no recogniser: install whisper-base (see asr_models/README.md)")
+        return 1
+    scores: dict[str, Score] = {}
+    for name, cfg in (("new", new), ("off", off)):
+        rec = CachedRecognizer(inner, args.cache / "transcripts",
+                               f"{inner.model_id}|{cfg.asr!r}")
+        total = Score()
+        t = time.monotonic()
+        for seed in seeds:
+            flac, truth = rendered(seed, args.cache)
+            total.add(run_morning(cfg, rec, flac, truth, args.detail))
+        print(f"[{name}] {len(seeds)} mornings in {time.monotonic() - t:.0f} s; transcripts: "
+              f"{rec.hits} cached, {rec.misses} decoded")
+        scores[name] = total
+    ceiling = Score()
+    for seed in seeds:
+        ceiling.add(text_ceiling(rendered(seed, args.cache)[1]))
+    rows_new, rows_off, rows_text = figures(scores["new"]), figures(scores["off"]), figures(ceiling)
+    print(f"\n{'figure':<36} {'new':>18} {'off':>18}   target  met?  {'exact words':>18}")
+    missed = []
+    for (label, v, target, ok), (_, v_off, _, _), (_, v_text, _, _) in zip(rows_new, rows_off, rows_text,
+                                                                          strict=True):
+        mark = "" if ok is None else ("yes" if ok else "NO")
+        text = v_text if label.strip().split()[0] in TEXT_ROWS else ""
+        print(f"{label:<36} {v:>18} {v_off:>18}   {target:<7} {mark:<4}  {text:>18}")
+        if ok is False:
+            missed.append(label.strip())
+    for line in scores["new"].missing_diff:
+        print(f"  missing list (new): {line}")
+    print(f"\ntargets missed (new): {', '.join(missed) if missed else 'none'}")
+    if args.json:
+        args.json.write_text(json.dumps({k: dataclasses.asdict(v) for k, v in scores.items()}, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
