@@ -7,7 +7,7 @@ DTMF twist, with or without a squelch tail), back-to-back calls 0.5-1.0 s apart,
 call shorter than the hang time (SSML breaks), camats who name themselves at the start or in the
 middle of a sentence, continuations with and without a cue ("tambahan") and non-camat traffic (a
 patrol or rescue car naming a kecamatan). Places are desa of the speaker's kecamatan from the
-Kemendagri gazetteer (:mod:`gateway.sim.gazetteer`); numbers are said in Indonesian words.
+Kemendagri gazetteer (:mod:`gateway.lexicon.gazetteer`); numbers are said in Indonesian words.
 
 Each speech item carries its truth beside the text, as the words were written: ``station``
 (absent for non-camat traffic), ``speaker`` ("camat" / "patrol"), ``status`` (None when no status
@@ -26,7 +26,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from gateway.sim.gazetteer import DATA, desa_by_kecamatan
+from gateway.lexicon.gazetteer import DATA
+from gateway.lexicon.gazetteer import load as load_gazetteer
 
 TUNE = (101, 102, 103, 104)
 HELDOUT = (201, 202, 203, 204)
@@ -118,14 +119,14 @@ def stations(config: Path = CONFIG) -> list[tuple[str, str, str]]:
 
 
 def gazetteer_path() -> Path:
-    return DATA
+    return DATA / "12.02.csv"  # the lexicon's shipped extract of Kemendagri's codes (gateway/lexicon/data)
 
 
 def places(code: str) -> list[str]:
     """Desa of a kecamatan as a radio operator names them: plain words (no hyphens or abbreviations),
     a trailing roman number dropped ("Onan Runggu I" and "Onan Runggu II" are both "Onan Runggu")."""
     out: dict[str, None] = {}
-    for d in desa_by_kecamatan()[code]:
+    for d in load_gazetteer(None, "12.02").desa_of(code):
         words = d.split()
         if len(words) > 1 and _ROMAN.match(words[-1]):
             words = words[:-1]
