@@ -165,10 +165,15 @@ def install_signal_handlers(stop: threading.Event) -> None:
 
 
 def open_live_source(cfg: Config, health: Health | None = None) -> AudioSource:
+    """The sound card, opened and already started: what it hears waits in the capture buffer
+    (``audio.buffer_s``) while the database is opened and recovery runs, so a restart loses only the
+    time until the device is open, not the whole start-up."""
     from gateway.audio.pyaudio_source import PyAudioSource
 
-    return PyAudioSource(cfg.audio.device, cfg.audio.rate, cfg.audio.channel, cfg.audio.block_ms,
-                         cfg.audio.buffer_s, listener=health)
+    source = PyAudioSource(cfg.audio.device, cfg.audio.rate, cfg.audio.channel, cfg.audio.block_ms,
+                           cfg.audio.buffer_s, listener=health)
+    source.start()
+    return source
 
 
 def open_transmit_hardware(cfg: Config) -> tuple[Any, Any] | None:
@@ -191,7 +196,7 @@ def run_daemon(cfg: Config, data_dir: Path, stop: threading.Event | None = None)
     health = Health()
     source: AudioSource | None
     if cfg.audio.device:  # open the hardware first: a wrong device name must leave nothing behind
-        source = open_live_source(cfg, health)
+        source = open_live_source(cfg, health)  # started: capture first, see open_live_source
         squelch = build_squelch(cfg, health)
         recognizer = build_recognizer(cfg)
         prepare_data_dir(data_dir)

@@ -45,20 +45,27 @@ class SampleClock:
         """The reference: wall time that advances with the monotonic clock."""
         return self._offset + self.mono()
 
-    def anchor(self, end_index: int) -> float:
-        """Samples up to ``end_index`` (exclusive) have just arrived: date them by the wall clock."""
+    def anchor(self, end_index: int, arrived: float | None = None) -> float:
+        """Samples up to ``end_index`` (exclusive) arrived at monotonic time ``arrived`` (default:
+        now): date them by the wall clock."""
         mono = self.mono()
         self._offset = self.wall() - mono
-        self.start_time = self._offset + mono - end_index / self.rate
+        at = mono if arrived is None else arrived
+        self.start_time = self._offset + at - end_index / self.rate
         self._next = mono + self.check_s
         if not self._since:
             self._since = mono
         return self.start_time
 
-    def observe(self, end_index: int) -> float:
-        """Samples up to ``end_index`` have just arrived; returns the (possibly corrected) start time."""
+    def observe(self, end_index: int, arrived: float | None = None) -> float:
+        """Samples up to ``end_index`` arrived at monotonic time ``arrived`` (default: now); returns
+        the (possibly corrected) start time.
+
+        ``arrived`` is when the sound card handed them over (the capture callback's time), not when
+        the pipeline got round to them: a pipeline working through a backlog (a busy machine, the
+        seconds after a start) is late, not off the wall clock, and must not be "corrected"."""
         if self.start_time is None:
-            return self.anchor(end_index)
+            return self.anchor(end_index, arrived)
         mono = self.mono()
         if mono < self._next:
             return self.start_time
@@ -70,7 +77,8 @@ class SampleClock:
             self._offset += step
         elif step:
             self._offset += step  # NTP's own slewing is followed as it happens
-        error = self.start_time + end_index / self.rate - (self._offset + mono)  # >0: audio ahead
+        at = mono if arrived is None else arrived
+        error = self.start_time + end_index / self.rate - (self._offset + at)  # >0: audio ahead
         if abs(error) > self.jump_s:
             self.jumps += 1
             self._jump_log.warning("audio clock off the wall clock by %+.3f s (an overrun or a "

@@ -178,6 +178,7 @@ class PyAudioSource:
         self._pending: deque[tuple[bytes, int]] = deque()  # append/popleft are atomic: no lock
         self._ready = threading.Event()
         self._captured = 0  # samples PortAudio has handed us (touched only on the callback thread)
+        self.arrived = (0, time.monotonic())  # (samples handed over, monotonic time): the callback's
         try:
             with _quiet_stderr():
                 self._stream = self._pa.open(
@@ -206,6 +207,7 @@ class PyAudioSource:
         self._captured += frame_count
         if status & 0x2:  # paInputOverflow
             self.overruns += 1
+        self.arrived = (self._captured, time.monotonic())  # one tuple store: read whole by blocks()
         pending = self._pending
         if len(pending) >= self._max_blocks:
             self.dropped += frame_count
@@ -225,11 +227,12 @@ class PyAudioSource:
             try:
                 for block in self._stream_blocks(stop, base):
                     next_index = block.index + len(block.samples)
+                    end, at = self.arrived  # the newest samples the card has handed over, and when
                     if reanchor:  # the first block after an outage: dated by the wall clock
-                        self.start_time = self.clock.anchor(next_index)
+                        self.start_time = self.clock.anchor(base + end, at)
                         reanchor = False
                     else:
-                        self.start_time = self.clock.observe(next_index)
+                        self.start_time = self.clock.observe(base + end, at)
                     yield block
                 return  # stopped
             except _Down as e:
@@ -265,13 +268,28 @@ class PyAudioSource:
             return outage
         return None
 
+    def start(self) -> None:
+        """Start the sound card now: what it hears waits in the capture buffer (``audio.buffer_s``)
+        until :meth:`blocks` reads it, so the daemon starts capture before its slower start-up work
+        (database, recovery) and a restart loses only the time until the device is open."""
+        if self._stream is None:
+            raise AudioSourceError(f"{self.name}: source is closed")
+        try:
+            if not self._stream.is_active():
+                self._stream.start_stream()
+        except OSError as e:
+            raise AudioSourceError(f"{self.name}: cannot start capture ({_short(e)})") from None
+        log.info("capturing from %s at %d Hz, channel %d", self.device.name, self.rate, self.channel)
+
     def _stream_blocks(self, stop: threading.Event, base: int) -> Iterator[AudioBlock]:
         assert self._stream is not None
         try:
-            self._stream.start_stream()
+            if not self._stream.is_active():
+                self._stream.start_stream()
+                log.info("capturing from %s at %d Hz, channel %d", self.device.name, self.rate,
+                         self.channel)
         except OSError as e:
             raise _Down(f"cannot start capture ({_short(e)})") from None
-        log.info("capturing from %s at %d Hz, channel %d", self.device.name, self.rate, self.channel)
         last = time.monotonic()
         patience = self.FIRST_BLOCK_S
         pending, ready = self._pending, self._ready
