@@ -35,9 +35,11 @@ import threading
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from gateway.config import Config
 from gateway.faults import fault_point
@@ -135,7 +137,7 @@ def _fill(row: Transmission, data_dir: Path, path: Path, d: Decoded, cfg: Config
     row.peak_dbfs, row.rms_dbfs = round(result.peak_dbfs, 2), round(result.rms_dbfs, 2)
 
 
-def redecode_ani(d: Decoded, cfg: Config) -> dict:
+def redecode_ani(d: Decoded, cfg: Config) -> dict[str, Any]:
     """The DTMF analyzer of the live pipeline, run over recovered audio."""
     from gateway.audio.dsp import Resampler
     from gateway.identification.ani import AniAnalyzer
@@ -151,7 +153,7 @@ def redecode_ani(d: Decoded, cfg: Config) -> dict:
     return analyzer.result(tx)
 
 
-def _identify(s, row: Transmission, cfg: Config) -> None:  # noqa: ANN001
+def _identify(s: Session, row: Transmission, cfg: Config) -> None:
     from gateway.identification import identify
 
     identify.apply(s, row, cfg)

@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 import soundfile as sf
-from sqlalchemy import exists, select, update
+from sqlalchemy import Select, exists, select, update
 from sqlalchemy.orm import Session
 
 from gateway.asr.base import Recognizer, RecognizerStream, Transcript, transcribe_all
@@ -46,7 +46,7 @@ from gateway.store.models import TranscriptRow, Transmission
 log = logging.getLogger(__name__)
 
 
-def pending_query(exclude_uids: set[str] | None = None):  # noqa: ANN201
+def pending_query(exclude_uids: set[str] | None = None) -> Select[int]:
     """Complete transmissions without a current transcript, oldest first."""
     has_current = exists().where(TranscriptRow.transmission_id == Transmission.id, TranscriptRow.current)
     q = select(Transmission.id).where(Transmission.status == "complete", ~has_current)
@@ -297,6 +297,7 @@ class TranscriptionStage:
 
     def _handle(self, msg: tuple[Any, ...]) -> None:
         kind, uid = msg[0], msg[1]
+        job: _Live | None
         if kind == "open":
             job = _Live(None, Resampler(self.in_rate, self.recognizer.rate), time.monotonic())
             try:

@@ -105,7 +105,8 @@ def _model_id(path: Path) -> str:
 
 def to_pcm16(samples: np.ndarray) -> bytes:
     """float32 [-1, 1] → little-endian 16-bit PCM bytes, as Vosk takes them."""
-    return (np.clip(samples, -1.0, 1.0) * 32767.0).astype("<i2").tobytes()
+    pcm: np.ndarray = (np.clip(samples, -1.0, 1.0) * 32767.0).astype("<i2")
+    return pcm.tobytes()
 
 
 class _Decoder:

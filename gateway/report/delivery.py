@@ -57,7 +57,7 @@ class DeliverySummary:
 
 def backoff_s(attempts: int, base_s: float = RETRY_BASE_S, max_s: float = RETRY_MAX_S) -> float:
     """Wait after the ``attempts``-th failure: base, 2 base, 4 base, ... capped at ``max_s``."""
-    return min(max_s, base_s * 2 ** max(0, min(attempts - 1, 30)))
+    return min(max_s, base_s * 2.0 ** max(0, min(attempts - 1, 30)))
 
 
 def enqueue(s: Session, revision_id: int) -> None:

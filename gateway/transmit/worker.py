@@ -15,6 +15,7 @@ import logging
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 
@@ -57,7 +58,7 @@ class TransmitWorker:
                 scheduler.shutdown(wait=False)
             self.tx.ptt.unkey()
 
-    def _scheduler(self):  # noqa: ANN202 - apscheduler has no stubs
+    def _scheduler(self) -> Any:  # apscheduler's BackgroundScheduler (it has no type information)
         times = queue.scheduled_times(self.cfg)
         if not times:
             return None

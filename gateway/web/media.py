@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import logging
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import soundfile as sf
@@ -63,7 +64,7 @@ async def audio(request: Request) -> FileResponse:
 
 
 @functools.lru_cache(maxsize=256)
-def _peaks(path: str, mtime_ns: int, size: int) -> dict:  # mtime and size: a changed file is new
+def _peaks(path: str, mtime_ns: int, size: int) -> dict[str, Any]:  # mtime and size: a changed file is new
     del mtime_ns, size
     data, rate = sf.read(path, dtype="float32", always_2d=True)
     mono = np.abs(data).max(axis=1) if data.size else np.zeros(0, dtype=np.float32)
@@ -77,7 +78,7 @@ def _peaks(path: str, mtime_ns: int, size: int) -> dict:  # mtime and size: a ch
     return {"duration": round(duration, 3), "peaks": [round(min(1.0, p / top), 3) for p in peaks]}
 
 
-def peaks_for(path: Path) -> dict:
+def peaks_for(path: Path) -> dict[str, Any]:
     st = path.stat()
     return _peaks(str(path), st.st_mtime_ns, st.st_size)
 

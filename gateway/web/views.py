@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import secrets
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, overload
 
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
@@ -35,10 +35,15 @@ def page(request: Request, name: str, context: dict[str, Any], status_code: int 
     user = request.scope.get("htg_user")
     ctx = {"user": user, "cfg": request.app.state.cfg, "path": request.url.path,
            "csrf": user.csrf if user else "", **context}
-    return request.app.state.templates.TemplateResponse(request, name, ctx, status_code=status_code,
-                                                        headers=headers)
+    response: HTMLResponse = request.app.state.templates.TemplateResponse(
+        request, name, ctx, status_code=status_code, headers=headers)
+    return response
 
 
+@overload
+def _day_param(request: Request, default: date) -> date: ...
+@overload
+def _day_param(request: Request, default: None) -> date | None: ...
 def _day_param(request: Request, default: date | None) -> date | None:
     return params.query_date(request, "date", default)
 
@@ -119,7 +124,8 @@ def review_items(db: Any, cfg: Any, day: date) -> list[dict[str, Any]]:
     """The day's "perlu diperiksa" queue, from the report as it would be drafted now."""
     from gateway.report.build import build_report
 
-    return build_report(db, day, cfg, utcnow())["review"]
+    review: list[dict[str, Any]] = build_report(db, day, cfg, utcnow())["review"]
+    return review
 
 
 # --- log --------------------------------------------------------------------------------------
