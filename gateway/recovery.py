@@ -101,9 +101,8 @@ def _settle(temp: Path | None, final: Path | None) -> tuple[Path, Decoded] | Non
         os.replace(temp, final)  # type: ignore[arg-type]
         fsync_dir(final.parent)
         return final, part
-    if temp is not None and temp.is_file():
-        if part is None or whole is not None:  # nothing decodes, or the same audio is already final
-            temp.unlink()
+    if temp is not None and temp.is_file() and (part is None or whole is not None):
+        temp.unlink()  # nothing decodes, or the same audio is already final
     if whole is not None and final is not None:
         return final, whole
     return None
@@ -278,7 +277,7 @@ class Reconciler:
             except STORE_ERRORS as e:
                 log.warning("store still failing (%s); retrying in %.0f s", _one_line(e), self.interval_s)
                 continue
-            except Exception:  # noqa: BLE001 - the retry loop must survive anything
+            except Exception:  # the retry loop must survive anything
                 log.exception("reconcile failed; retrying")
                 continue
             self.passes += 1

@@ -64,7 +64,7 @@ class _Loading:
 
             vosk.SetLogLevel(-1)
             self.model = vosk.Model(str(self.path))
-        except Exception as e:  # noqa: BLE001 - vosk raises a bare Exception
+        except Exception as e:  # vosk raises a bare Exception
             self.error = f"{self.path}: Vosk could not load the model ({e})"
         finally:
             self.done.set()
@@ -218,7 +218,7 @@ class VoskRecognizer:
         for p in dict.fromkeys(x.lower().strip() for x in phrases if x.strip()):
             if all(self.model.vosk_model_find_word(w) >= 0 for w in p.split()):
                 keep.append(p)
-        return keep + ["[unk]"]
+        return [*keep, "[unk]"]
 
     def start(self, prompt_words: tuple[str, ...] = (), *, unfiltered: bool = False) -> VoskStream:
         self.ready()  # Vosk has no voice-activity or no-speech filter: ``unfiltered`` changes nothing

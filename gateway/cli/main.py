@@ -95,7 +95,7 @@ def parse_start(text: str | None, tz: tzinfo, path: Path) -> datetime:
         try:
             dur = sf.info(str(path)).duration
             return datetime.fromtimestamp(path.stat().st_mtime - dur, tz)
-        except Exception:  # noqa: BLE001 - the source reports unreadable files properly
+        except Exception:  # the source reports unreadable files properly
             return datetime.now(tz)
     try:
         dt = datetime.fromisoformat(text)

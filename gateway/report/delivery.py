@@ -97,7 +97,7 @@ def deliver_due(db: Database, cfg: Config, data_dir: Path, stop: threading.Event
             send_report(cfg.report.email, rev.content, _pdf(data_dir, rev), datetime.now(cfg.tz))
         except MailError as e:
             error = str(e)
-        except Exception as e:  # noqa: BLE001 - rendering or reading failed: stored, retried
+        except Exception as e:  # rendering or reading failed: stored, retried
             error = f"{type(e).__name__}: {' '.join(str(e).split())}"
         now = utcnow()
         with db.write() as s:

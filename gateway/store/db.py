@@ -177,5 +177,5 @@ def _safe(url: str) -> str:
         from sqlalchemy.engine import make_url
 
         return make_url(url).render_as_string(hide_password=True)
-    except Exception:  # noqa: BLE001 - only for display
+    except Exception:  # only for display
         return url

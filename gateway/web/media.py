@@ -9,6 +9,7 @@ Content-Range, an unsatisfiable one → 416 with ``Content-Range: bytes */SIZE``
 from __future__ import annotations
 
 import functools
+import itertools
 import logging
 from pathlib import Path
 from typing import Any
@@ -73,7 +74,7 @@ def _peaks(path: str, mtime_ns: int, size: int) -> dict[str, Any]:  # mtime and 
     if len(mono) == 0:
         return {"duration": 0.0, "peaks": []}
     edges = np.linspace(0, len(mono), n + 1).astype(int)
-    peaks = [float(mono[a:b].max()) if b > a else 0.0 for a, b in zip(edges[:-1], edges[1:], strict=True)]
+    peaks = [float(mono[a:b].max()) if b > a else 0.0 for a, b in itertools.pairwise(edges)]
     top = max(peaks) or 1.0
     return {"duration": round(duration, 3), "peaks": [round(min(1.0, p / top), 3) for p in peaks]}
 

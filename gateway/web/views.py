@@ -212,7 +212,7 @@ async def report_file(request: Request) -> Response:
         from gateway.report.render import render
 
         body = await run_in_threadpool(render, content, fmt)
-    except Exception as e:  # noqa: BLE001 - a format whose renderer is missing or broken: say so
+    except Exception as e:  # a format whose renderer is missing or broken: say so
         log.error("report %s rev %d as %s: %s: %s", day, rev, fmt, e.__class__.__name__, e)
         raise HTTPException(503, f"Format {fmt.upper()} belum tersedia.") from None
     disposition = "attachment" if request.query_params.get("unduh") else "inline"
