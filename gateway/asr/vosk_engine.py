@@ -10,11 +10,11 @@ Every transmission is decoded on its own: after ``FinalResult()`` a ``KaldiRecog
 next input with a new decoder and a new feature pipeline (no i-vector adaptation carried over), which
 is what a new ``KaldiRecognizer`` would do. The recogniser *object* is kept for the next transmission
 nevertheless, because it owns the decoding graph of a model with a dynamic graph (``HCLr.fst`` +
-``Gr.fst``): Vosk composes that graph lazily, per recogniser, and a new one spends its first second
-rebuilding it (1.5x the CPU of the whole decode; see bench/README.md). Reused this way it gives the
-very words, times and confidences of a new ``KaldiRecognizer`` per transmission (checked by
-``tests/test_vosk_pipeline.py`` against one); word times are shifted back by the samples it was fed
-before. It is replaced after :data:`RENEW_S` of audio.
+``Gr.fst``): Vosk composes that graph lazily, per recogniser, and a new one spends more CPU
+rebuilding it than on the decode itself (the figures are in bench/README.md, "Speech recognition").
+Reused this way it gives the very words, times and confidences of a new ``KaldiRecognizer`` per
+transmission (checked by ``tests/test_vosk_pipeline.py`` against one); word times are shifted back by
+the samples it was fed before. It is replaced after :data:`RENEW_S` of audio.
 
 Vosk's endpointing and so its output depend slightly on how audio is split between
 ``AcceptWaveform`` calls; a stream therefore always feeds Vosk blocks of exactly
