@@ -288,7 +288,7 @@ def whisper_config(tmp: Path) -> Path | str:
         from gateway.asr.whisper_install import install_whisper_base
 
         install_whisper_base(tmp / "models")
-    except Exception as e:  # noqa: BLE001 - reported, the rest of the bench goes on
+    except Exception as e:  # reported, the rest of the bench goes on
         return f"whisper-base install failed: {e}"
     config = tmp / "whisper.toml"
     config.write_text(f'[asr]\nengine = "whisper"\nmodels_dir = "{tmp / "models"}"\n')

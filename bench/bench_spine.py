@@ -94,7 +94,7 @@ def idle_cpu(cfg: Config, seconds: float) -> None:
     _row("pipeline minus peer", f"{pipe[0] - bare[0]:.2f} %")
 
 
-def _pipeline_cpu(cfg: Config, src, seconds: float) -> tuple[float, float, float]:  # noqa: ANN001
+def _pipeline_cpu(cfg: Config, src, seconds: float) -> tuple[float, float, float]:
     with tempfile.TemporaryDirectory(prefix="ht-bench-") as tmp:
         data = Path(tmp)
         db = Database(default_url(data))
@@ -122,7 +122,7 @@ def _bare_stream_cpu(rate: int, block: int, seconds: float) -> tuple[float, floa
     dev = find_input(list_inputs(), "pulse")
     first = threading.Event()
 
-    def callback(in_data, frame_count, time_info, status):  # noqa: ANN001, ANN202
+    def callback(in_data, frame_count, time_info, status):
         first.set()
         return (None, pyaudio.paContinue)
 
@@ -190,8 +190,8 @@ def process_speed(cfg: Config, config_path: str | None, given: Path | None) -> N
         r = subprocess.run(cmd, capture_output=True, text=True)
         wall = time.perf_counter() - t0
         if r.returncode != 0:
-            _row("ht-gateway process (subprocess)", "failed", r.stderr.strip().splitlines()[-1:] and
-                 r.stderr.strip().splitlines()[-1] or f"exit {r.returncode}")
+            _row("ht-gateway process (subprocess)", "failed", (r.stderr.strip().splitlines()[-1:] and
+                 r.stderr.strip().splitlines()[-1]) or f"exit {r.returncode}")
         else:
             _row("ht-gateway process (subprocess, fresh DB)", f"{audio_s / wall:.1f} x",
                  f"{wall:.2f} s wall, incl. interpreter start-up and migrations")

@@ -19,6 +19,7 @@ See bench/README.md for what each figure means.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import math
 import random
@@ -329,7 +330,7 @@ def capture_sql(db: Database, fn: Callable[[], Any]) -> list[tuple[str, Any]]:
     """The statements (with their DB-API parameters) that ``fn`` runs through SQLAlchemy."""
     seen: list[tuple[str, Any]] = []
 
-    def on_execute(conn, cursor, statement, parameters, context, executemany) -> None:  # noqa: ANN001
+    def on_execute(conn, cursor, statement, parameters, context, executemany) -> None:
         seen.append((statement, parameters))
 
     event.listen(db.engine, "before_cursor_execute", on_execute)
@@ -350,7 +351,7 @@ def run_sql(con: sqlite3.Connection, statements: list[tuple[str, Any]]) -> list[
     return out
 
 
-def plan(con: sqlite3.Connection, sql: str, params: Any) -> list[str]:  # noqa: ANN401
+def plan(con: sqlite3.Connection, sql: str, params: Any) -> list[str]:
     """EXPLAIN QUERY PLAN, indented, the derived table of day bounds folded to one line."""
     rows = con.execute(f"EXPLAIN QUERY PLAN {sql}", params).fetchall()
     depth: dict[int, int] = {0: -1}
@@ -431,10 +432,8 @@ def measure_size(cfg: Config, data: Path, rows: int, per_day: int, repeat: int, 
     if n_terms:
         _row("report_terms (as filing would store them)", f"{terms_s:.1f} s", f"{n_terms:,} rows")
     db = Database(default_url(data))
-    try:
+    with contextlib.suppress(users.UserError):  # a kept database has it already
         users.add_user(db, "bench", "viewer", "bench-viewer-123", "bench")
-    except users.UserError:  # a kept database has it already
-        pass
     app = create_app(cfg, db, data)
     client = TestClient(app, follow_redirects=False)
     client.__enter__()  # one event loop for every request, as a server has

@@ -9,7 +9,7 @@ import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import soundfile as sf
@@ -124,7 +124,7 @@ def wait_for_log(path: Path, text: str, timeout: float) -> bool:
 class LogWatcher:
     """Tails the daemon's log and notes the wall time each interesting line was seen (±0.1 s)."""
 
-    PATTERNS = {
+    PATTERNS: ClassVar[dict[str, re.Pattern[str]]] = {
         "capture_up": re.compile(r"capturing from|capture (?:is )?(?:back|resumed|restored)", re.I),
         "capture_down": re.compile(r"capture (?:is )?(?:down|lost)|device (?:vanished|gone|lost)", re.I),
         "worker_restart": re.compile(r"restart(?:ing)? (?:in|after)|worker .* (?:died|crashed)", re.I),
@@ -278,7 +278,7 @@ def evaluate(soak: Any, data: Path) -> dict[str, Any]:
     for r in rows:
         try:
             sf.info(str(data / (r.audio_path or "")))
-        except Exception:  # noqa: BLE001 - counted
+        except Exception:  # counted
             undecodable.append(r.id)
     dupes = sum(1 for i in range(1, len(spans)) if spans[i][0] < spans[i - 1][1] - 0.5)
     dropped = sum(int(m.group(1)) for _, k, line in watcher.events if k == "dropped"

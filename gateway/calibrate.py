@@ -104,7 +104,7 @@ def run(cfg: Config, device: str, seconds: float = 0.0, ptt_test: float = 0.0,
     source = PyAudioSource(device, cfg.audio.rate, cfg.audio.channel, cfg.audio.block_ms, cfg.audio.buffer_s)
     cos_sq = None
     if cfg.squelch.type == "serial":
-        from gateway.daemon import build_squelch
+        from gateway.squelch.factory import build_squelch
 
         cos_sq = build_squelch(cfg)
     ptt = None

@@ -17,8 +17,12 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from gateway.config import Config
+
+if TYPE_CHECKING:
+    from gateway.asr.models import ModelCheck
 
 ENGINE_PACKAGES = {"vosk": ("vosk", "pip install vosk"),
                    "whisper": ("faster_whisper", "pip install '.[whisper]'")}
@@ -40,7 +44,7 @@ def _written(cfg: Config, key: str, value: str) -> str:
     return cfg.written_paths.get(key, value)
 
 
-def _broken(models: list) -> str:  # noqa: ANN001 - list[ModelCheck]
+def _broken(models: list[ModelCheck]) -> str:
     bad = [f"{c.path.name}: " + ("not a model directory" if c.kind == "unknown"
                                  else f"{c.kind}, missing {', '.join(c.missing)}")
            for c in models if not c.ok]

@@ -25,14 +25,16 @@ from gateway.audio.source import AudioSource, FileSource
 from gateway.config import Config
 from gateway.identification import identify
 from gateway.lock import DataDirLock
-from gateway.pipeline import PROCESSING_RATE, Pipeline, PipelineStats, TransmissionWriter, source_identity
+from gateway.pipeline import Pipeline, PipelineStats
 from gateway.recorder import Recorder
 from gateway.recovery import recover_at_start, recover_interrupted
+from gateway.segmenter import TransmissionSink
 from gateway.squelch.base import Squelch
 from gateway.squelch.factory import build_squelch
 from gateway.store.db import Database, default_url, head_revision
 from gateway.store.models import Transmission
 from gateway.transcribe import TranscriptionStage
+from gateway.writer import PROCESSING_RATE, TransmissionWriter, source_identity
 
 if TYPE_CHECKING:
     from gateway.health import Health
@@ -103,7 +105,8 @@ class RunResult:
 def run_pipeline(cfg: Config, data_dir: Path, source: AudioSource, squelch: Squelch, db: Database,
                  stop: threading.Event | None = None, progress: Callable[[int], None] | None = None,
                  heartbeat: Callable[[], None] | None = None,
-                 stage: TranscriptionStage | None = None, listeners: tuple = ()) -> RunResult:
+                 stage: TranscriptionStage | None = None,
+                 listeners: tuple[TransmissionSink, ...] = ()) -> RunResult:
     from gateway.identification.ani import AniAnalyzer
 
     recorder = Recorder(data_dir / "recordings", PROCESSING_RATE, cfg.recorder, cfg.tz)

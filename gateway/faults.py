@@ -16,12 +16,13 @@ import errno
 import os
 import signal
 import sqlite3
+from typing import Any
 
 ENV = "HT_GATEWAY_FAULT"
 
 
-def _parse(spec: str) -> dict[str, list]:
-    armed: dict[str, list] = {}
+def _parse(spec: str) -> dict[str, list[Any]]:
+    armed: dict[str, list[Any]] = {}
     for item in filter(None, (p.strip() for p in spec.split(","))):
         item, _, nth = item.partition("@")
         point, _, action = item.partition(":")
@@ -29,7 +30,7 @@ def _parse(spec: str) -> dict[str, list]:
     return armed
 
 
-_ARMED: dict[str, list] | None = _parse(os.environ[ENV]) if os.environ.get(ENV) else None
+_ARMED: dict[str, list[Any]] | None = _parse(os.environ[ENV]) if os.environ.get(ENV) else None
 
 
 def fault_point(name: str) -> None:

@@ -42,7 +42,8 @@ class Health:
                  mono: Callable[[], float] = time.monotonic) -> None:
         self.wall, self.mono = wall, mono
         self._lock = threading.Lock()
-        self.capture = {"state": "starting", "since": wall(), "reason": "", "source": "", "outages": 0}
+        self.capture: dict[str, Any] = {"state": "starting", "since": wall(), "reason": "", "source": "",
+                                        "outages": 0}
         self.squelch: dict[str, Any] = {"state": "none", "since": wall(), "reason": "", "outages": 0}
         self.last_frame: float | None = None  # epoch of the last audio block
         self._alive_mono: float | None = None  # last block or reopen attempt (monotonic)

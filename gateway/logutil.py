@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
 
@@ -14,7 +15,8 @@ class RateLimitedLog:
     Use one per kind of fault: ``overflow = RateLimitedLog(log, 30); overflow.warning("...")``.
     """
 
-    def __init__(self, logger: logging.Logger, interval: float, clock=time.monotonic) -> None:  # noqa: ANN001
+    def __init__(self, logger: logging.Logger, interval: float,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.logger, self.interval, self.clock = logger, interval, clock
         self._last = -float("inf")
         self.suppressed = 0

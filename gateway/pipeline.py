@@ -19,6 +19,7 @@ import numpy as np
 
 from gateway.audio.dsp import Framer, Resampler
 from gateway.audio.source import AudioSource, AudioSourceError
+from gateway.config_model import SegmenterConfig
 from gateway.logutil import RateLimitedLog
 from gateway.segmenter import Segmenter
 from gateway.squelch.base import Squelch
@@ -46,8 +47,8 @@ class PipelineStats:
 class Pipeline:
     """Drives one source through squelch and segmenter into a sink, until the source ends or stop."""
 
-    def __init__(self, source: AudioSource, squelch: Squelch, segmenter_cfg, sink: TransmissionWriter,
-                 stop: threading.Event | None = None) -> None:  # noqa: ANN001
+    def __init__(self, source: AudioSource, squelch: Squelch, segmenter_cfg: SegmenterConfig,
+                 sink: TransmissionWriter, stop: threading.Event | None = None) -> None:
         self.source, self.squelch, self.sink = source, squelch, sink
         self.stop = stop or threading.Event()
         self.segmenter = Segmenter(segmenter_cfg, PROCESSING_RATE, sink, squelch.latency_s, FRAME_S,

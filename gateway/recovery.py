@@ -35,9 +35,11 @@ import threading
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from gateway.config import Config
 from gateway.faults import fault_point
@@ -99,9 +101,8 @@ def _settle(temp: Path | None, final: Path | None) -> tuple[Path, Decoded] | Non
         os.replace(temp, final)  # type: ignore[arg-type]
         fsync_dir(final.parent)
         return final, part
-    if temp is not None and temp.is_file():
-        if part is None or whole is not None:  # nothing decodes, or the same audio is already final
-            temp.unlink()
+    if temp is not None and temp.is_file() and (part is None or whole is not None):
+        temp.unlink()  # nothing decodes, or the same audio is already final
     if whole is not None and final is not None:
         return final, whole
     return None
@@ -135,7 +136,7 @@ def _fill(row: Transmission, data_dir: Path, path: Path, d: Decoded, cfg: Config
     row.peak_dbfs, row.rms_dbfs = round(result.peak_dbfs, 2), round(result.rms_dbfs, 2)
 
 
-def redecode_ani(d: Decoded, cfg: Config) -> dict:
+def redecode_ani(d: Decoded, cfg: Config) -> dict[str, Any]:
     """The DTMF analyzer of the live pipeline, run over recovered audio."""
     from gateway.audio.dsp import Resampler
     from gateway.identification.ani import AniAnalyzer
@@ -151,7 +152,7 @@ def redecode_ani(d: Decoded, cfg: Config) -> dict:
     return analyzer.result(tx)
 
 
-def _identify(s, row: Transmission, cfg: Config) -> None:  # noqa: ANN001
+def _identify(s: Session, row: Transmission, cfg: Config) -> None:
     from gateway.identification import identify
 
     identify.apply(s, row, cfg)
@@ -276,7 +277,7 @@ class Reconciler:
             except STORE_ERRORS as e:
                 log.warning("store still failing (%s); retrying in %.0f s", _one_line(e), self.interval_s)
                 continue
-            except Exception:  # noqa: BLE001 - the retry loop must survive anything
+            except Exception:  # the retry loop must survive anything
                 log.exception("reconcile failed; retrying")
                 continue
             self.passes += 1

@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 import soundfile as sf
-from sqlalchemy import exists, select, update
+from sqlalchemy import Select, exists, select, update
 from sqlalchemy.orm import Session
 
 from gateway.asr.base import Recognizer, RecognizerStream, Transcript, transcribe_all
@@ -46,7 +46,7 @@ from gateway.store.models import TranscriptRow, Transmission
 log = logging.getLogger(__name__)
 
 
-def pending_query(exclude_uids: set[str] | None = None):  # noqa: ANN201
+def pending_query(exclude_uids: set[str] | None = None) -> Select[int]:
     """Complete transmissions without a current transcript, oldest first."""
     has_current = exists().where(TranscriptRow.transmission_id == Transmission.id, TranscriptRow.current)
     q = select(Transmission.id).where(Transmission.status == "complete", ~has_current)
@@ -140,7 +140,7 @@ def transcribe_file(db: Database, data_dir: Path, tx_id: int, recognizer: Recogn
         result = transcribe_all(recognizer, audio, prompt_words=prompt_words)
         if not noise:
             result, listen = retry_if_empty(recognizer, audio, result, prompt_words)
-    except Exception as e:  # noqa: BLE001 - any engine fault is recorded on this transmission
+    except Exception as e:  # any engine fault is recorded on this transmission
         log.error("transmission %d: transcription failed: %s", tx_id, e)
         return store_transcript(db, tx_id, recognizer, None, "file", error=_one_line(e), replace=replace,
                                 after=after)
@@ -238,7 +238,7 @@ class TranscriptionStage:
             try:
                 self._loop()
                 return
-            except Exception:  # noqa: BLE001 - the worker must never die silently
+            except Exception:  # the worker must never die silently
                 self.restarts += 1
                 log.exception("transcription worker failed (restart %d in %.1f s)", self.restarts, delay)
             if self._stop.wait(delay):
@@ -263,7 +263,7 @@ class TranscriptionStage:
                 maybe_pending = True
             try:
                 self._handle(msg)
-            except Exception:  # noqa: BLE001 - the worker must survive anything
+            except Exception:  # the worker must survive anything
                 log.exception("transcription worker: unexpected error on %s", msg[0])
 
     def _catch_up_guarded(self) -> bool:
@@ -272,7 +272,7 @@ class TranscriptionStage:
         self._current = None
         try:
             return self._catch_up_one()
-        except Exception as e:  # noqa: BLE001
+        except Exception as e:
             tx_id = self._current
             log.exception("transmission %s: transcription from the recording failed", tx_id)
             if tx_id is None:
@@ -297,11 +297,12 @@ class TranscriptionStage:
 
     def _handle(self, msg: tuple[Any, ...]) -> None:
         kind, uid = msg[0], msg[1]
+        job: _Live | None
         if kind == "open":
             job = _Live(None, Resampler(self.in_rate, self.recognizer.rate), time.monotonic())
             try:
                 job.stream = self.recognizer.start(self.prompt_words)
-            except Exception as e:  # noqa: BLE001
+            except Exception as e:
                 job.error = _one_line(e)
             self._live[uid] = job
         elif kind == "audio":
@@ -314,7 +315,7 @@ class TranscriptionStage:
                     block = job.resampler.process(samples)
                     job.audio.append(block)
                     job.stream.accept(block)
-                except Exception as e:  # noqa: BLE001
+                except Exception as e:
                     job.error = _one_line(e)
         elif kind == "defer":
             self._live.pop(uid, None)
@@ -335,7 +336,7 @@ class TranscriptionStage:
                 if not job.noise:
                     audio = np.concatenate(job.audio) if job.audio else np.zeros(0, np.float32)
                     result, listen = retry_if_empty(self.recognizer, audio, result, self.prompt_words)
-            except Exception as e:  # noqa: BLE001
+            except Exception as e:
                 job.error = _one_line(e)
         with self.db.read() as s:
             tx_id = s.scalar(select(Transmission.id).where(Transmission.uid == uid))

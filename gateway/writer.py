@@ -62,7 +62,7 @@ class Analyzer(Protocol):
         ...
 
 
-Identify = Callable[[Session, Transmission], None]
+Identify = Callable[[Session, Transmission], object]  # what it returns is not used
 
 
 @dataclass
@@ -164,7 +164,8 @@ class TransmissionWriter:
             live.rec = self.recorder.begin(tx.uid, tx.audio_start)
         except (OSError, RuntimeError) as e:
             log.error("recording %s: cannot create the file (%s)", temp.name, e)
-        for stage in (*self.analyzers, *self.listeners):
+        stages: tuple[Analyzer | TransmissionSink, ...] = (*self.analyzers, *self.listeners)
+        for stage in stages:
             stage.on_open(tx)
 
     def _open_row(self, tx: TxInfo, temp: Path, final: Path) -> int:
@@ -200,7 +201,8 @@ class TransmissionWriter:
                           live.rec.temp_path.name, e)
                 _close_quietly(live.rec)
                 live.rec = None
-        for stage in (*self.analyzers, *self.listeners):
+        stages: tuple[Analyzer | TransmissionSink, ...] = (*self.analyzers, *self.listeners)
+        for stage in stages:
             stage.on_audio(tx, samples)
 
     def eot_seen(self, tx: TxInfo) -> bool:

@@ -16,4 +16,5 @@ if [[ -z "${HT_TEST_PG_URL:-}" ]]; then
 fi
 
 .venv/bin/ruff check gateway tests bench
+.venv/bin/mypy gateway  # strict: settings in pyproject.toml [tool.mypy]
 exec .venv/bin/python -m pytest -q "$@"

@@ -36,7 +36,7 @@ def pg_server_url() -> str:
         with eng.connect() as c:
             c.execute(text("select 1"))
         eng.dispose()
-    except Exception as e:  # noqa: BLE001
+    except Exception as e:
         need("PostgreSQL", f"{url}: {str(e).splitlines()[0]} (scripts/test.sh starts one)")
     return url
 
@@ -143,7 +143,7 @@ def korean_channel(tmp_path_factory) -> tuple[Path, dict]:
 
 
 @pytest.fixture(scope="module")
-def channel(tmp_path_factory) -> tuple[Path, dict]:  # noqa: ANN001
+def channel(tmp_path_factory) -> tuple[Path, dict]:
     """The generated channel the fault tests (tests/test_faults_*.py) cut up: faultkit.SCENARIO."""
     if shutil.which("espeak-ng") is None:
         need("espeak-ng", "not installed")

@@ -10,7 +10,7 @@ from typing import Any
 from conftest import REPO
 
 sys.path.insert(0, str(REPO / "bench"))
-from accuracy_score import Stored, score_morning  # noqa: E402
+from accuracy_score import Stored, score_morning
 
 TRUTH: dict[str, Any] = {"seed": 1, "missing": ["Muara"], "transmissions": [
     {"station": "Tarutung", "start_s": 2.0, "end_s": 10.0, "status": "siaga", "continues": False,
@@ -88,7 +88,7 @@ def test_wrong_values_and_whether_review_flagged_them() -> None:
     assert (sc.wrong_values, sc.wrong_flagged) == (3, 2)
 
 
-def test_the_bench_transcript_cache_decodes_each_audio_and_setting_once(tmp_path) -> None:  # noqa: ANN001
+def test_the_bench_transcript_cache_decodes_each_audio_and_setting_once(tmp_path) -> None:
     import numpy as np
     from bench_accuracy import CachedRecognizer
 

@@ -19,7 +19,7 @@ def recognizer(request) -> Recognizer:
 
 
 @pytest.fixture(scope="module")
-def speech(korean_channel) -> np.ndarray:  # noqa: ANN001
+def speech(korean_channel) -> np.ndarray:
     path, truth = korean_channel
     x, rate = sf.read(path, dtype="float32")
     tx = truth["transmissions"][0]
@@ -42,7 +42,7 @@ def test_empty_stream_gives_empty_transcript(recognizer: Recognizer) -> None:
     assert t.text == "" and t.words == () and t.confidence is None
 
 
-def test_words_are_ordered_inside_the_audio_with_confidences(recognizer: Recognizer, speech) -> None:  # noqa: ANN001
+def test_words_are_ordered_inside_the_audio_with_confidences(recognizer: Recognizer, speech) -> None:
     t = transcribe_all(recognizer, speech)
     assert t.words, "speech gives words"
     dur = len(speech) / recognizer.rate
@@ -65,11 +65,11 @@ def same(a: Transcript, b: Transcript) -> None:
     assert [w.conf for w in a.words] == pytest.approx([w.conf for w in b.words], abs=0.25)
 
 
-def test_same_audio_same_transcript_whatever_the_block_sizes(recognizer: Recognizer, speech) -> None:  # noqa: ANN001
+def test_same_audio_same_transcript_whatever_the_block_sizes(recognizer: Recognizer, speech) -> None:
     same(transcribe_all(recognizer, speech, chunk=320), transcribe_all(recognizer, speech, chunk=7777))
 
 
-def test_streams_are_independent(recognizer: Recognizer, speech) -> None:  # noqa: ANN001
+def test_streams_are_independent(recognizer: Recognizer, speech) -> None:
     alone = transcribe_all(recognizer, speech)
     s1, s2 = recognizer.start(), recognizer.start()
     noise = (np.random.default_rng(0).standard_normal(len(speech)) * 0.01).astype(np.float32)

@@ -142,7 +142,7 @@ def _run_in_process(argv: list[str]) -> tuple[int, str, str]:
             rc = main(argv)
         except SystemExit as e:  # argparse's usage errors
             rc = e.code if isinstance(e.code, int) else 2
-        except Exception as e:  # noqa: BLE001 - an escaping exception is a traceback for the operator
+        except Exception as e:  # an escaping exception is a traceback for the operator
             pytest.fail(f"{argv}: traceback: {e.__class__.__name__}: {e}")
     return rc, out.getvalue(), err.getvalue()
 

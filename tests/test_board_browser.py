@@ -12,7 +12,7 @@ from test_web_browser import SHOTS, Site, browser, page_as, site  # noqa: F401 -
 pytestmark = pytest.mark.slow
 
 
-def _playing(page, tx_id: int) -> bool:  # noqa: ANN001
+def _playing(page, tx_id: int) -> bool:
     return page.evaluate(f"""() => {{ const a = document.querySelector('tr[data-tx="{tx_id}"] audio');
         return !!a && !a.paused && a.currentTime > 0; }}""")
 

@@ -20,7 +20,7 @@ TOL = 0.3
 
 
 @pytest.fixture(scope="module")
-def processed(test_channel, tmp_path_factory) -> tuple[list[Transmission], list[Event], dict, float]:  # noqa: ANN001
+def processed(test_channel, tmp_path_factory) -> tuple[list[Transmission], list[Event], dict, float]:
     audio, truth = test_channel
     data_dir = tmp_path_factory.mktemp("data")
     cfg = dataclasses.replace(Config(), segmenter=SegmenterConfig(max_s=20.0))
@@ -40,7 +40,7 @@ def _span(row: Transmission, t0: float) -> tuple[float, float]:
     return row.started_at.timestamp() - t0, row.ended_at.timestamp() - t0
 
 
-def test_every_transmission_is_found_once_with_boundaries_within_tolerance(processed) -> None:  # noqa: ANN001
+def test_every_transmission_is_found_once_with_boundaries_within_tolerance(processed) -> None:
     rows, _, truth, t0 = processed
     spans = [_span(r, t0) for r in rows]
     expected = [t for t in truth["transmissions"] if t.get("kind") != "stuck"]
@@ -54,14 +54,14 @@ def test_every_transmission_is_found_once_with_boundaries_within_tolerance(proce
     assert len(rows) == len(expected) + len(stuck_truth), "no extra (split) transmissions"
 
 
-def test_pause_inside_a_transmission_does_not_split_it(processed) -> None:  # noqa: ANN001
+def test_pause_inside_a_transmission_does_not_split_it(processed) -> None:
     rows, _, truth, t0 = processed
     paused = next(t for t in truth["transmissions"] if t.get("ssml"))
     (row,) = [r for r in rows if abs(_span(r, t0)[0] - paused["start_s"]) < TOL]
     assert row.duration_s == pytest.approx(paused["end_s"] - paused["start_s"], abs=2 * TOL)
 
 
-def test_kerchunks_are_flagged_and_reports_are_not(processed) -> None:  # noqa: ANN001
+def test_kerchunks_are_flagged_and_reports_are_not(processed) -> None:
     rows, _, truth, t0 = processed
     for want in truth["transmissions"]:
         (row,) = [r for r in rows if abs(_span(r, t0)[0] - want["start_s"]) < TOL]
@@ -69,7 +69,7 @@ def test_kerchunks_are_flagged_and_reports_are_not(processed) -> None:  # noqa: 
         assert row.audio_path and row.sha256 and row.status == "complete"
 
 
-def test_stuck_squelch_is_cut_at_max_flagged_and_alarmed(processed) -> None:  # noqa: ANN001
+def test_stuck_squelch_is_cut_at_max_flagged_and_alarmed(processed) -> None:
     rows, events, truth, t0 = processed
     stuck_truth = next(t for t in truth["transmissions"] if t.get("kind") == "stuck")
     (row,) = [r for r in rows if r.stuck]
@@ -85,7 +85,7 @@ def test_stuck_squelch_is_cut_at_max_flagged_and_alarmed(processed) -> None:  # 
     assert len(after) == 1 and not after[0].stuck, "listening resumes after the stuck squelch"
 
 
-def test_recordings_hold_pre_roll_and_audio(processed, tmp_path: Path) -> None:  # noqa: ANN001
+def test_recordings_hold_pre_roll_and_audio(processed, tmp_path: Path) -> None:
     rows, _, _, _ = processed
     for r in rows:
         assert r.audio_duration_s is not None and r.duration_s is not None

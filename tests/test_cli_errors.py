@@ -10,7 +10,7 @@ import pytest
 from conftest import DATA, run_cli
 
 
-def _one_line_error(r, *needles: str) -> None:  # noqa: ANN001
+def _one_line_error(r, *needles: str) -> None:
     assert r.returncode != 0
     lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
     errors = [ln for ln in lines if ln.startswith("ht-gateway: error:")]

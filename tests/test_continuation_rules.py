@@ -54,7 +54,7 @@ def test_closed_call_is_not_continued_without_a_cue(db: Database, cfg: Config, c
 
 @pytest.mark.parametrize("cue", ["tambahan", "Lanjut", "ralat", "koreksi"])
 def test_a_continuation_cue_reopens_a_closed_call(db: Database, cfg: Config, cue: str) -> None:
-    first, second = _pair(db, cfg, "Situasi aman, ganti.", f"{cue}, jembatan di desa Hutauruk rusak, ganti")
+    _first, second = _pair(db, cfg, "Situasi aman, ganti.", f"{cue}, jembatan di desa Hutauruk rusak, ganti")
     assert (row(db, second).station, row(db, second).identity_source) == ("Sipoholon", "continuation")
     assert codes(db, second) == ["continues"]
 

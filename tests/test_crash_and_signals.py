@@ -94,7 +94,7 @@ def test_sigkill_mid_transmission_loses_at_most_one_second(tmp_path: Path) -> No
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
-def test_sigterm_finishes_the_current_transmission_and_exits_cleanly(tmp_path: Path, sig) -> None:  # noqa: ANN001
+def test_sigterm_finishes_the_current_transmission_and_exits_cleanly(tmp_path: Path, sig) -> None:
     data_dir = tmp_path / "data"
     proc = _start_realtime(data_dir)
     _wait_for_recording(proc, data_dir)

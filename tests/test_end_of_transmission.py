@@ -62,7 +62,7 @@ def _run(channel: tuple[Path, dict], data_dir: Path, end_at_tail: bool) -> list[
 
 
 @pytest.fixture(scope="module")
-def channel(tmp_path_factory) -> tuple[Path, dict]:  # noqa: ANN001
+def channel(tmp_path_factory) -> tuple[Path, dict]:
     if shutil.which("espeak-ng") is None:
         pytest.skip("espeak-ng not installed")
     from gateway.sim.channel import write_channel
@@ -72,7 +72,7 @@ def channel(tmp_path_factory) -> tuple[Path, dict]:  # noqa: ANN001
 
 
 @pytest.fixture(scope="module")
-def cuts(channel, tmp_path_factory) -> dict[bool, list[tuple[float, float]]]:  # noqa: ANN001
+def cuts(channel, tmp_path_factory) -> dict[bool, list[tuple[float, float]]]:
     return {flag: _run(channel, tmp_path_factory.mktemp(f"data{int(flag)}"), flag) for flag in (True, False)}
 
 
@@ -93,31 +93,31 @@ def _alone(spans: list[tuple[float, float]], want: dict) -> None:
     assert end == pytest.approx(want["end_s"], abs=TOL), want["id"]
 
 
-def test_the_scenario_has_the_gaps_it_claims(channel) -> None:  # noqa: ANN001
+def test_the_scenario_has_the_gaps_it_claims(channel) -> None:
     t = _truth(channel)
     for a, b, gap in (("a", "b", 0.5), ("b", "c", 0.7), ("c", "d", 1.0), ("e", "f", 0.6), ("h", "i", 0.6)):
         assert t[b]["start_s"] - t[a]["end_s"] == pytest.approx(gap, abs=0.001)
         assert gap < HANG_S  # these would merge if every pause waited out the hang time
 
 
-def test_calls_ending_with_a_squelch_tail_are_cut_apart_at_half_a_second(cuts, channel) -> None:  # noqa: ANN001
+def test_calls_ending_with_a_squelch_tail_are_cut_apart_at_half_a_second(cuts, channel) -> None:
     t = _truth(channel)
     for name in "abcd":
         _alone(cuts[True], t[name])
 
 
-def test_a_dtmf_eot_without_tail_ends_the_call(cuts, channel) -> None:  # noqa: ANN001
+def test_a_dtmf_eot_without_tail_ends_the_call(cuts, channel) -> None:
     t = _truth(channel)
     _alone(cuts[True], t["h"])
     _alone(cuts[True], t["i"])
 
 
-def test_pauses_inside_a_call_without_tail_keep_it_whole(cuts, channel) -> None:  # noqa: ANN001
+def test_pauses_inside_a_call_without_tail_keep_it_whole(cuts, channel) -> None:
     t = _truth(channel)
     _alone(cuts[True], t["g"])
 
 
-def test_without_tail_or_eot_the_hang_time_still_decides(cuts, channel) -> None:  # noqa: ANN001
+def test_without_tail_or_eot_the_hang_time_still_decides(cuts, channel) -> None:
     """Squelch-tail elimination and no ANI: nothing marks the end, so a 0.6 s gap (< hang_s) is
     bridged, as documented: e and f become one transmission spanning both."""
     t = _truth(channel)
@@ -127,7 +127,7 @@ def test_without_tail_or_eot_the_hang_time_still_decides(cuts, channel) -> None:
     assert span[1] == pytest.approx(t["f"]["end_s"], abs=TOL)
 
 
-def test_end_at_tail_false_is_the_old_hang_time_rule(cuts, channel) -> None:  # noqa: ANN001
+def test_end_at_tail_false_is_the_old_hang_time_rule(cuts, channel) -> None:
     t = _truth(channel)
     old = cuts[False]
     for first, second in (("a", "b"), ("h", "i")):

@@ -43,7 +43,7 @@ def _sqlite_rows(data: Path) -> list[tuple[int, str]]:
         return []
 
 
-def _wait(proc: subprocess.Popen, data: Path, pred, timeout: float = 60) -> float:  # noqa: ANN001
+def _wait(proc: subprocess.Popen, data: Path, pred, timeout: float = 60) -> float:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if pred(_sqlite_rows(data)):
@@ -69,7 +69,7 @@ def test_a_second_process_is_refused_and_the_first_is_untouched(tmp_path: Path, 
         assert re.fullmatch(rf"ht-gateway: error: data directory {re.escape(str(data))} is in use by "
                             rf"pid {first.pid} \(ht-gateway process\); stop it first \(or use another "
                             r"--data-dir\)\n", r.stderr), r.stderr
-    out, err = first.communicate(timeout=60)
+    _out, err = first.communicate(timeout=60)
     assert first.returncode == 0, err
     got = check(data, None, truth, {0, 1, 2})
     assert not any(row.recovered or row.cut_short for row in got.values())
@@ -87,7 +87,7 @@ def test_database_locked_while_live_loses_nothing(tmp_path: Path, channel) -> No
     time.sleep(13.0)  # > busy_timeout: the next open fails, the closes find the store still failing
     hog.execute("ROLLBACK")
     hog.close()
-    out, err = proc.communicate(timeout=90)
+    _out, err = proc.communicate(timeout=90)
     assert proc.returncode == 0, err
     failures = [line for line in err.splitlines() if "store:" in line and "database is locked" in line]
     assert failures and len(failures) <= 2, err  # said once (rate-limited), not once per write
@@ -97,7 +97,7 @@ def test_database_locked_while_live_loses_nothing(tmp_path: Path, channel) -> No
 
 
 @contextlib.contextmanager
-def _tmpfs(where: Path, size: str):  # noqa: ANN202
+def _tmpfs(where: Path, size: str):
     where.mkdir()
     r = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(where)],
                        capture_output=True, text=True)
@@ -140,7 +140,7 @@ def test_disk_full_while_live_then_space_returns(tmp_path: Path, channel) -> Non
         free_at = seen + (items[1]["end_s"] + 2.2 - pos)
         time.sleep(max(0.0, free_at - time.monotonic()))
         filler.unlink()
-        out, err = proc.communicate(timeout=90)
+        _out, err = proc.communicate(timeout=90)
         assert proc.returncode == 0, err
         full = [line for line in err.splitlines()
                 if "No space left on device" in line or "database or disk is full" in line]
@@ -185,7 +185,7 @@ def test_sigterm_while_on_air_flags_cut_short(tmp_path: Path, channel) -> None:
     _wait(proc, data, lambda r: any(s == "recording" for _, s in r))
     time.sleep(2.0)
     proc.send_signal(signal.SIGTERM)
-    out, err = proc.communicate(timeout=30)
+    _out, err = proc.communicate(timeout=30)
     assert proc.returncode == 0, err
     got = check(data, None, truth, {0})
     full = truth["transmissions"][0]["end_s"] - truth["transmissions"][0]["start_s"]
@@ -208,7 +208,7 @@ def test_a_failed_commit_is_stored_later_postgresql(tmp_path: Path, channel, pg_
     _failed_commit_is_stored_later(tmp_path, channel, "close_commit:enospc@2", pg_url)
 
 
-def _failed_commit_is_stored_later(tmp_path: Path, channel, fault: str, url: str | None) -> None:  # noqa: ANN001
+def _failed_commit_is_stored_later(tmp_path: Path, channel, fault: str, url: str | None) -> None:
     path, truth = channel
     data, cfg = tmp_path / "data", config(tmp_path / "c.toml", url)
     r = cli(data, cfg, "process", str(path), "--start", START, fault=fault)

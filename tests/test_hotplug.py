@@ -49,7 +49,7 @@ def _pactl(*args: str) -> str:
     return subprocess.run(["pactl", *args], check=True, capture_output=True, text=True, timeout=10).stdout
 
 
-def _wait(what: str, cond, timeout: float) -> float:  # noqa: ANN001
+def _wait(what: str, cond, timeout: float) -> float:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if cond():

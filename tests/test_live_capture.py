@@ -80,7 +80,7 @@ def test_live_capture_end_to_end(pulse_sink: str, tmp_path: Path) -> None:
         try:
             outcome["result"] = run_pipeline(cfg, data_dir, source, squelch, db, stop,
                                              heartbeat=capturing.set)
-        except BaseException as e:  # noqa: BLE001 - reported by the main thread
+        except BaseException as e:  # reported by the main thread
             outcome["error"] = e
 
     thread = threading.Thread(target=worker, name="pipeline", daemon=True)

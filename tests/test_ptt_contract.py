@@ -32,7 +32,7 @@ GPIO3_UNKEYED = bytes([0x00, 0x00, 0x00, 0x04, 0x00])
 class RecordingLoop(protocol_loop.Serial):
     """pyserial's loop:// port, logging every level the port actually drives on RTS and DTR."""
 
-    def __init__(self, *a, **kw) -> None:  # noqa: ANN002, ANN003
+    def __init__(self, *a, **kw) -> None:
         self.driven: list[tuple[str, bool]] = []
         super().__init__(*a, **kw)
 

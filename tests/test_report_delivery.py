@@ -5,6 +5,7 @@ the password; smtp_tls = "none" with a password is a configuration error."""
 from __future__ import annotations
 
 import base64
+import contextlib
 import dataclasses
 import email
 import email.policy
@@ -16,6 +17,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 from sqlalchemy import select
@@ -63,10 +65,8 @@ class Staller:
 
     def close(self) -> None:
         if self._thread.is_alive():
-            try:
+            with contextlib.suppress(OSError):
                 self.sock.shutdown(socket.SHUT_RDWR)  # wakes the blocked accept (Linux), frees the port
-            except OSError:
-                pass
             self._thread.join(5)
         self.sock.close()
         for c in self.accepted:
@@ -130,7 +130,7 @@ def test_a_stalled_server_delays_nothing_and_the_mail_is_retried_until_delivered
 class Recorder(socketserver.StreamRequestHandler):
     """A bare SMTP server without STARTTLS that offers AUTH in the clear and keeps every byte sent."""
 
-    received: list[bytes] = []
+    received: ClassVar[list[bytes]] = []  # shared: the server makes a new handler per connection
 
     def handle(self) -> None:
         self.wfile.write(b"220 plain.example ESMTP\r\n")

@@ -136,7 +136,7 @@ def test_fonttools_is_quiet(caplog: pytest.LogCaptureFixture) -> None:
 
 
 @pytest.fixture
-def web(sqlite_db: Database, tmp_path: Path, example_config: Any) -> Web:  # noqa: ANN401
+def web(sqlite_db: Database, tmp_path: Path, example_config: Any) -> Web:
     return make_web(sqlite_db, tmp_path, example_config)
 
 
@@ -149,7 +149,7 @@ def test_web_serves_the_filed_pdf_byte_identical(web: Web, monkeypatch: pytest.M
     client = logged_in(web, "vivi")
     import gateway.report.render as render_mod
 
-    def no_render(*_: Any) -> bytes:  # noqa: ANN401
+    def no_render(*_: Any) -> bytes:
         raise AssertionError("rendered again")
 
     monkeypatch.setattr(render_mod, "render", no_render)

@@ -19,7 +19,7 @@ import sys
 from datetime import date
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -101,7 +101,7 @@ def filed(example: dict[str, Any]) -> dict[str, Any]:
 class StrictParser(HTMLParser):
     """Records the elements and fails on end tags that close nothing open (html.parser never raises)."""
 
-    VOID = {"meta", "br", "img", "hr", "input", "link"}
+    VOID: ClassVar[set[str]] = {"meta", "br", "img", "hr", "input", "link"}
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)

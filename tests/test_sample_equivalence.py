@@ -23,7 +23,7 @@ import pytest
 from conftest import DATA, REPO
 
 sys.path.insert(0, str(DATA))
-from make_sample_outputs import produce  # noqa: E402
+from make_sample_outputs import produce
 
 EXPECTED = DATA / "sample_outputs"
 

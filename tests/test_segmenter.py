@@ -60,7 +60,7 @@ def feed(seg: Segmenter, plan: list[tuple[float, str, bool]]) -> float:
     return T0 + i * FRAME_S
 
 
-def make(**kw) -> tuple[Segmenter, ListSink, list]:  # noqa: ANN003
+def make(**kw) -> tuple[Segmenter, ListSink, list]:
     sink = ListSink()
     alarms: list = []
     cfg = SegmenterConfig(**kw)

@@ -146,7 +146,7 @@ def test_any_and_all_differ_when_only_one_input_is_open() -> None:
     assert CombinedSquelch("any", [cos, vox]).latency_s == vox.latency_s > 0
 
 
-def test_cm108_unplugged_reads_closed_says_so_once_and_comes_back(tmp_path) -> None:  # noqa: ANN001
+def test_cm108_unplugged_reads_closed_says_so_once_and_comes_back(tmp_path) -> None:
     link = tmp_path / "ht-cm108"  # the udev name; unplugging removes it, replugging makes it again
     node = FakeHidraw()
     link.symlink_to(node.path)

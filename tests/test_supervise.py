@@ -65,7 +65,7 @@ def _feed(clock: SampleClock, sim: SimClock, true_rate: float, seconds: float, i
     return index, errors
 
 
-def test_a_sample_clock_running_half_a_percent_fast_stays_on_the_wall_clock(caplog) -> None:  # noqa: ANN001
+def test_a_sample_clock_running_half_a_percent_fast_stays_on_the_wall_clock(caplog) -> None:
     sim = SimClock()
     clock = SampleClock(48000, wall=sim.wall, mono=sim.mono)
     caplog.set_level(logging.WARNING, "gateway.audio.clock")
@@ -98,7 +98,7 @@ def test_timestamps_stay_monotonic_while_slewing() -> None:
 
 # -- supervisor ---------------------------------------------------------------------------------
 
-def test_a_failing_worker_is_restarted_with_one_traceback_and_the_others_run_on(caplog) -> None:  # noqa: ANN001
+def test_a_failing_worker_is_restarted_with_one_traceback_and_the_others_run_on(caplog) -> None:
     stop = threading.Event()
     sup = Supervisor(stop, backoff_s=0.01, max_backoff_s=0.05)
     runs = {"bad": 0, "good": 0}
@@ -141,7 +141,7 @@ class _BrokenResult:
 
 
 class _BrokenStream(FakeStream):
-    def finish(self):  # noqa: ANN201
+    def finish(self):
         audio = np.concatenate(self._chunks) if self._chunks else np.zeros(0, np.float32)
         return _BrokenResult() if len(audio) < 16000 else super().finish()
 
@@ -205,7 +205,7 @@ class _Failing:
         self.port.close()
 
 
-def test_a_serial_port_that_fails_reads_as_down_not_as_its_last_pin_and_comes_back(caplog) -> None:  # noqa: ANN001
+def test_a_serial_port_that_fails_reads_as_down_not_as_its_last_pin_and_comes_back(caplog) -> None:
     now = [0.0]
     ports = [_Failing()]
     available = [True]
@@ -346,7 +346,7 @@ def test_the_watchdog_is_fed_only_while_audio_arrives(tmp_path: Path) -> None:
 
 # -- health in the web UI and `ht-gateway status` -----------------------------------------------
 
-def test_health_shows_what_was_put_in_on_the_status_page_and_in_status(sqlite_db, tmp_path: Path,  # noqa: ANN001
+def test_health_shows_what_was_put_in_on_the_status_page_and_in_status(sqlite_db, tmp_path: Path,
                                                                         example_config: Config) -> None:
     from datetime import UTC, date
 

@@ -41,7 +41,7 @@ def _pipeline_input(path: Path, t0: float) -> np.ndarray:
 
 
 @pytest.fixture(scope="module")
-def processed(korean_channel, vosk_ko_path, tmp_path_factory):  # noqa: ANN001, ANN201
+def processed(korean_channel, vosk_ko_path, tmp_path_factory):
     audio, truth = korean_channel
     tmp = tmp_path_factory.mktemp("vosk")
     cfg = tmp / "c.toml"
@@ -59,7 +59,7 @@ def processed(korean_channel, vosk_ko_path, tmp_path_factory):  # noqa: ANN001, 
     return rows, truth, audio, tmp
 
 
-def test_stored_transcript_equals_bare_kaldi_recognizer(processed, vosk_ko_path) -> None:  # noqa: ANN001
+def test_stored_transcript_equals_bare_kaldi_recognizer(processed, vosk_ko_path) -> None:
     rows, truth, audio, tmp = processed
     t0 = datetime.fromisoformat(truth["recording_start"]).timestamp()
     stream = _pipeline_input(audio, t0)
@@ -84,7 +84,7 @@ def test_stored_transcript_equals_bare_kaldi_recognizer(processed, vosk_ko_path)
         assert [w["conf"] for w in tr.words] == pytest.approx([w["conf"] for w in ref["words"]], abs=1e-3)
 
 
-def test_word_times_fall_inside_the_transmission(processed) -> None:  # noqa: ANN001
+def test_word_times_fall_inside_the_transmission(processed) -> None:
     rows, *_ = processed
     speech = [(tx, tr) for tx, tr in rows if not tx.kerchunk]
     assert len(speech) == 2 and all(tr.words for _, tr in speech)
@@ -95,8 +95,8 @@ def test_word_times_fall_inside_the_transmission(processed) -> None:  # noqa: AN
             assert 0.0 <= w["conf"] <= 1.0
 
 
-def test_transcribe_command_reruns_and_keeps_history(processed, vosk_ko_path) -> None:  # noqa: ANN001
-    rows, truth, audio, tmp = processed
+def test_transcribe_command_reruns_and_keeps_history(processed, vosk_ko_path) -> None:
+    rows, _truth, _audio, tmp = processed
     first_id = rows[0][0].id
     r = run_cli("--data-dir", str(tmp / "data"), "transcribe", "--id", str(first_id), "--engine", "vosk",
                 "--model", str(vosk_ko_path))

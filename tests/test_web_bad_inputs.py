@@ -95,7 +95,7 @@ class Run:
             self.failures.append(f"{label}: {r.text[:200]!r}")
             return
         location = r.headers.get("location", "")
-        if location and not location.startswith("/") or location.startswith("//") or "evil" in location:
+        if (location and not location.startswith("/")) or location.startswith("//") or "evil" in location:
             self.failures.append(f"{label}: redirect off the site: {location!r}")
         if 400 <= r.status_code < 500:
             text = r.text

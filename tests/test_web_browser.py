@@ -173,11 +173,11 @@ def browser() -> Iterator[object]:
 
 
 @pytest.fixture
-def page_as(browser, site: Site):  # noqa: ANN201
+def page_as(browser, site: Site):
     """``page_as(name)``: a fresh browser context, logged in as ``name`` through the login form."""
     contexts = []
 
-    def open_as(name: str, shot: str | None = None):  # noqa: ANN202
+    def open_as(name: str, shot: str | None = None):
         ctx = browser.new_context(viewport={"width": 1280, "height": 900}, locale="id-ID")
         ctx.set_default_timeout(TIMEOUT_MS)
         contexts.append(ctx)
@@ -204,7 +204,7 @@ def page_as(browser, site: Site):  # noqa: ANN201
         ctx.close()
 
 
-def _row(page, station: str):  # noqa: ANN001, ANN202
+def _row(page, station: str):
     return page.locator("#today table.roster tbody tr").filter(
         has=page.locator(f"td:first-child:text-is('{station}')"))
 
@@ -223,7 +223,7 @@ def test_login_and_today_updates_live(page_as, site: Site) -> None:
 
     # A report stored after the page was rendered but before its event stream connected: the stream's
     # "hello" brings it (the stream is held back until the report is stored, so this is deterministic).
-    def store_then_connect(route) -> None:  # noqa: ANN001
+    def store_then_connect(route) -> None:
         site.report("Garoga", (7, 50), "di sini camat garoga aman")
         route.continue_()
 
@@ -292,11 +292,11 @@ WATCH_HIGHLIGHT = """() => {
 }"""
 
 
-def _audio(page, prop: str):  # noqa: ANN001, ANN202
+def _audio(page, prop: str):
     return page.evaluate(f"document.getElementById('audio').{prop}")
 
 
-def _until(page, condition: str, timeout_s: float = TIMEOUT_MS / 1000) -> None:  # noqa: ANN001
+def _until(page, condition: str, timeout_s: float = TIMEOUT_MS / 1000) -> None:
     """Wait until ``condition`` (JavaScript over the <audio> element ``a``) holds; a function, not a
     string to evaluate: the app's Content-Security-Policy forbids eval, as it should."""
     page.wait_for_function(f"() => {{ const a = document.getElementById('audio'); return {condition}; }}",

@@ -129,7 +129,7 @@ def test_grid_agrees_with_checkins_and_compliance(db: Database, example_config: 
     seed(db, example_config)
     statements: list[str] = []
 
-    def count(conn, cursor, statement, parameters, context, executemany) -> None:  # noqa: ANN001
+    def count(conn, cursor, statement, parameters, context, executemany) -> None:
         statements.append(statement)
 
     event.listen(db.engine, "before_cursor_execute", count)

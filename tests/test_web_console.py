@@ -62,7 +62,7 @@ def _seed_report(where: Site) -> None:
                            phrase="mohon bantuan terpal", transmission_id=where.tx["Tarutung"]))
 
 
-def _context(chromium, size: tuple[int, int]):  # noqa: ANN001, ANN202
+def _context(chromium, size: tuple[int, int]):
     """A browser context at ``size`` that serves axe-core from the site's own origin (the app's CSP
     allows scripts from 'self' only, and stays on)."""
     ctx = chromium.new_context(viewport={"width": size[0], "height": size[1]}, locale="id-ID")
@@ -72,7 +72,7 @@ def _context(chromium, size: tuple[int, int]):  # noqa: ANN001, ANN202
     return ctx
 
 
-def _login(chromium, site: Site, name: str, size: tuple[int, int]):  # noqa: ANN001, ANN202, F811
+def _login(chromium, site: Site, name: str, size: tuple[int, int]):  # noqa: F811
     page = _context(chromium, size).new_page()
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
@@ -85,7 +85,7 @@ def _login(chromium, site: Site, name: str, size: tuple[int, int]):  # noqa: ANN
     return page
 
 
-def _check(page, label: str, failures: list[str]) -> None:  # noqa: ANN001
+def _check(page, label: str, failures: list[str]) -> None:
     width = page.evaluate("window.innerWidth")
     scroll = page.evaluate("document.scrollingElement.scrollWidth")
     if scroll > width:

@@ -155,7 +155,7 @@ def test_word_correction_keeps_times_and_conflict_keeps_typed_text(sqlite_db: Da
     assert 'id="w-3" data-i="3" tabindex="-1"' in page and "Pintasan papan ketik" in page
     # what the page's script sends after one word is replaced: the text with that word changed
     words = [w for w, *_ in WORDS]
-    fixed = words[:3] + ["sipoholon-ku"] + words[4:]
+    fixed = [*words[:3], "sipoholon-ku", *words[4:]]
     r = op.post(f"/tx/{tx_id}/transcript", data={"csrf": token, "base": "1", "text": " ".join(fixed)})
     assert r.status_code == 303
     with sqlite_db.read() as s:

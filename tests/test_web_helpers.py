@@ -51,7 +51,7 @@ def form_token(html: str) -> str:
     return m.group(1)
 
 
-def login(client: TestClient, name: str, password: str | None = None, ip_ok: bool = True):  # noqa: ANN201
+def login(client: TestClient, name: str, password: str | None = None, ip_ok: bool = True):
     """GET the form, POST it; returns the POST response."""
     page = client.get("/login")
     assert page.status_code == 200

@@ -10,11 +10,11 @@ Every transmission is decoded on its own: after ``FinalResult()`` a ``KaldiRecog
 next input with a new decoder and a new feature pipeline (no i-vector adaptation carried over), which
 is what a new ``KaldiRecognizer`` would do. The recogniser *object* is kept for the next transmission
 nevertheless, because it owns the decoding graph of a model with a dynamic graph (``HCLr.fst`` +
-``Gr.fst``): Vosk composes that graph lazily, per recogniser, and a new one spends its first second
-rebuilding it (1.5x the CPU of the whole decode; see bench/README.md). Reused this way it gives the
-very words, times and confidences of a new ``KaldiRecognizer`` per transmission (checked by
-``tests/test_vosk_pipeline.py`` against one); word times are shifted back by the samples it was fed
-before. It is replaced after :data:`RENEW_S` of audio.
+``Gr.fst``): Vosk composes that graph lazily, per recogniser, and a new one spends more CPU
+rebuilding it than on the decode itself (the figures are in bench/README.md, "Speech recognition").
+Reused this way it gives the very words, times and confidences of a new ``KaldiRecognizer`` per
+transmission (checked by ``tests/test_vosk_pipeline.py`` against one); word times are shifted back by
+the samples it was fed before. It is replaced after :data:`RENEW_S` of audio.
 
 Vosk's endpointing and so its output depend slightly on how audio is split between
 ``AcceptWaveform`` calls; a stream therefore always feeds Vosk blocks of exactly
@@ -64,7 +64,7 @@ class _Loading:
 
             vosk.SetLogLevel(-1)
             self.model = vosk.Model(str(self.path))
-        except Exception as e:  # noqa: BLE001 - vosk raises a bare Exception
+        except Exception as e:  # vosk raises a bare Exception
             self.error = f"{self.path}: Vosk could not load the model ({e})"
         finally:
             self.done.set()
@@ -105,7 +105,8 @@ def _model_id(path: Path) -> str:
 
 def to_pcm16(samples: np.ndarray) -> bytes:
     """float32 [-1, 1] → little-endian 16-bit PCM bytes, as Vosk takes them."""
-    return (np.clip(samples, -1.0, 1.0) * 32767.0).astype("<i2").tobytes()
+    pcm: np.ndarray = (np.clip(samples, -1.0, 1.0) * 32767.0).astype("<i2")
+    return pcm.tobytes()
 
 
 class _Decoder:
@@ -217,7 +218,7 @@ class VoskRecognizer:
         for p in dict.fromkeys(x.lower().strip() for x in phrases if x.strip()):
             if all(self.model.vosk_model_find_word(w) >= 0 for w in p.split()):
                 keep.append(p)
-        return keep + ["[unk]"]
+        return [*keep, "[unk]"]
 
     def start(self, prompt_words: tuple[str, ...] = (), *, unfiltered: bool = False) -> VoskStream:
         self.ready()  # Vosk has no voice-activity or no-speech filter: ``unfiltered`` changes nothing

@@ -238,7 +238,8 @@ def _levels(audio: np.ndarray) -> np.ndarray:
     """dB level of each whole 20 ms frame of ``audio``."""
     n = len(audio) // FRAME
     frames = audio[:n * FRAME].reshape(n, FRAME).astype(np.float64)
-    return 10.0 * np.log10(np.mean(frames * frames, axis=1) + 1e-12)
+    levels: np.ndarray = 10.0 * np.log10(np.mean(frames * frames, axis=1) + 1e-12)
+    return levels
 
 
 def window_cut(audio: np.ndarray, min_s: float) -> int | None:

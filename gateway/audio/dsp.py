@@ -61,7 +61,8 @@ class Resampler:
         x = self.guard.clean(x)
         if self._stream is None:
             return x
-        return self._stream.resample_chunk(x, last=last)
+        y: np.ndarray = self._stream.resample_chunk(x, last=last)
+        return y
 
 
 class Framer:
@@ -84,13 +85,13 @@ def dbfs(x: np.ndarray) -> float:
     if len(x) == 0:
         return FLOOR_DBFS
     ms = float(np.dot(x, x)) / len(x)
-    return max(FLOOR_DBFS, 10.0 * np.log10(ms + 1e-20))
+    return max(FLOOR_DBFS, 10.0 * float(np.log10(ms + 1e-20)))
 
 
 def peak_dbfs(x: np.ndarray) -> float:
     if len(x) == 0:
         return FLOOR_DBFS
-    return max(FLOOR_DBFS, 20.0 * np.log10(float(np.max(np.abs(x))) + 1e-20))
+    return max(FLOOR_DBFS, 20.0 * float(np.log10(float(np.max(np.abs(x))) + 1e-20)))
 
 
 def spectral_flatness(frame: np.ndarray, rate: int, lo: float = 300.0, hi: float = 3000.0) -> float:

@@ -22,7 +22,8 @@ import time
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Protocol
+from types import ModuleType
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -60,12 +61,13 @@ def _quiet_stderr() -> Iterator[None]:
         os.close(saved)
 
 
-def _pyaudio():  # noqa: ANN202 - the module is imported lazily so tests without PortAudio still load
+def _pyaudio() -> ModuleType:  # imported lazily so tests without PortAudio still load
     try:
         import pyaudio
     except ImportError as e:  # pragma: no cover - pyaudio is a hard dependency
         raise AudioSourceError(f"pyaudio is not installed: {e}") from None
-    return pyaudio
+    module: ModuleType = pyaudio
+    return module
 
 
 def list_inputs() -> list[InputDevice]:
@@ -87,7 +89,7 @@ def list_inputs() -> list[InputDevice]:
         pa.terminate()
 
 
-def _supports(pa, index: int, channels: int, rate: int) -> bool:  # noqa: ANN001
+def _supports(pa: Any, index: int, channels: int, rate: int) -> bool:  # pa: pyaudio.PyAudio
     pyaudio = _pyaudio()
     try:
         with _quiet_stderr():
@@ -153,7 +155,7 @@ class PyAudioSource:
         self.overruns = 0  # callbacks PortAudio flagged paInputOverflow (lost below us, in ALSA)
         self.outages = 0
         self._overflow_log = RateLimitedLog(log, 30.0)
-        self._pa = None
+        self._pa: Any = None  # pyaudio.PyAudio while open (pyaudio has no type information)
         self._stream = None
         # Open (not start) the stream now, so a busy or unusable device fails here, before the
         # daemon touches the database, and as a one-line AudioSourceError rather than an OSError.
@@ -202,7 +204,8 @@ class PyAudioSource:
         self.device = dev
 
     # -- PortAudio thread: copy and return, nothing else ----------------------------------------
-    def _callback(self, in_data, frame_count, time_info, status):  # noqa: ANN001, ANN202
+    def _callback(self, in_data: bytes, frame_count: int, time_info: object,
+                  status: int) -> tuple[None, int]:
         index = self._captured
         self._captured += frame_count
         if status & 0x2:  # paInputOverflow

@@ -5,12 +5,17 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from gateway.cli.common import iso_date, record_id
+from gateway.cli.common import CommandAdder, iso_date, record_id
 from gateway.config import Config, ConfigError
 
+if TYPE_CHECKING:
+    from gateway.asr.base import Recognizer
+    from gateway.store.db import Database
 
-def add_parsers(sub, cmd) -> None:  # noqa: ANN001 - argparse's private types
+
+def add_parsers(cmd: CommandAdder) -> None:
     p = cmd("transcribe", "(re)transcribe stored transmissions, optionally with another engine or model")
     p.add_argument("--id", type=record_id, nargs="+", dest="ids", metavar="ID", help="these transmissions")
     p.add_argument("--from", dest="date_from", type=iso_date, metavar="YYYY-MM-DD",
@@ -83,7 +88,8 @@ def transcribe(args: argparse.Namespace, cfg: Config, data_dir: Path) -> int:
         return _transcribe(args, cfg, data_dir, db, recognizer)
 
 
-def _transcribe(args: argparse.Namespace, cfg: Config, data_dir: Path, db, recognizer) -> int:  # noqa: ANN001
+def _transcribe(args: argparse.Namespace, cfg: Config, data_dir: Path, db: Database,
+                recognizer: Recognizer) -> int:
     from sqlalchemy import select
 
     from gateway.asr.vocabulary import station_words

@@ -16,10 +16,14 @@ from __future__ import annotations
 import argparse
 import os
 import re
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
 from gateway.config import ConfigError
+
+#: ``cmd(name, help)`` from gateway.cli.main: adds one subcommand's parser (with the global options).
+CommandAdder = Callable[[str, str], argparse.ArgumentParser]
 
 MIN_DATE = date(2000, 1, 1)
 MAX_DATE = date(2099, 12, 31)

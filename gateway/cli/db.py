@@ -28,6 +28,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from gateway.cli.common import CommandAdder
 from gateway.config import Config
 
 if TYPE_CHECKING:
@@ -36,7 +37,7 @@ if TYPE_CHECKING:
 READ, ROW, EXCLUSIVE = "read", "row", "exclusive"
 
 
-def add_parsers(cmd) -> None:  # noqa: ANN001
+def add_parsers(cmd: CommandAdder) -> None:
     p = cmd("db", "the database schema: status, or upgrade it (stop the daemon first)")
     p.add_argument("action", choices=["status", "upgrade"])
 

@@ -8,12 +8,16 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from gateway.cli.common import iso_date, record_id
+from gateway.cli.common import CommandAdder, iso_date, record_id
 from gateway.config import Config, ConfigError
 
+if TYPE_CHECKING:
+    from gateway.store.db import Database
 
-def add_parsers(cmd) -> None:  # noqa: ANN001
+
+def add_parsers(cmd: CommandAdder) -> None:
     p = cmd("assign", "say which station made a transmission (an operator's word beats ANI and voice)")
     p.add_argument("tx_id", type=record_id, metavar="TX_ID")
     p.add_argument("station", nargs="?", help="a configured station; omit with --clear")
@@ -44,7 +48,7 @@ def dispatch(args: argparse.Namespace, cfg: Config, data_dir: Path) -> int:
         return _COMMANDS[args.command](args, cfg, db)
 
 
-def _assign(args: argparse.Namespace, cfg: Config, db) -> int:  # noqa: ANN001
+def _assign(args: argparse.Namespace, cfg: Config, db: Database) -> int:
     from gateway.identification import identify
 
     if args.clear == bool(args.station):
@@ -59,7 +63,7 @@ def _assign(args: argparse.Namespace, cfg: Config, db) -> int:  # noqa: ANN001
     return 0
 
 
-def _identify(args: argparse.Namespace, cfg: Config, db) -> int:  # noqa: ANN001
+def _identify(args: argparse.Namespace, cfg: Config, db: Database) -> int:
     from sqlalchemy import select  # here: building the parser must not import the database layer
 
     from gateway.identification import identify
@@ -84,7 +88,7 @@ def _identify(args: argparse.Namespace, cfg: Config, db) -> int:  # noqa: ANN001
     return 0
 
 
-def _checkins(args: argparse.Namespace, cfg: Config, db) -> int:  # noqa: ANN001
+def _checkins(args: argparse.Namespace, cfg: Config, db: Database) -> int:
     from gateway.identification.checkins import checkins_for, render_table
 
     rows = checkins_for(db, args.date, cfg)
@@ -97,7 +101,7 @@ def _checkins(args: argparse.Namespace, cfg: Config, db) -> int:  # noqa: ANN001
     return 0
 
 
-def _compliance(args: argparse.Namespace, cfg: Config, db) -> int:  # noqa: ANN001
+def _compliance(args: argparse.Namespace, cfg: Config, db: Database) -> int:
     from dataclasses import asdict
 
     from gateway.identification.checkins import compliance, render_compliance

@@ -11,12 +11,18 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from datetime import datetime
+from datetime import datetime, tzinfo
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from gateway import __version__, logutil
 from gateway.cli.common import iso_date
 from gateway.config import ConfigError, load
+
+if TYPE_CHECKING:
+    import threading
+
+    from gateway.config import Config
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     from gateway.cli import web as cli_web
 
     cli_db.add_parsers(cmd)
-    cli_asr.add_parsers(sub, cmd)
+    cli_asr.add_parsers(cmd)
     cli_identity.add_parsers(cmd)
     cli_report.add_parsers(cmd)
     cli_web.add_parsers(cmd)
@@ -82,14 +88,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 
-def parse_start(text: str | None, tz, path: Path) -> datetime:  # noqa: ANN001
+def parse_start(text: str | None, tz: tzinfo, path: Path) -> datetime:
     if text is None:
         import soundfile as sf
 
         try:
             dur = sf.info(str(path)).duration
             return datetime.fromtimestamp(path.stat().st_mtime - dur, tz)
-        except Exception:  # noqa: BLE001 - the source reports unreadable files properly
+        except Exception:  # the source reports unreadable files properly
             return datetime.now(tz)
     try:
         dt = datetime.fromisoformat(text)
@@ -236,7 +242,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     raise AssertionError(args.command)  # pragma: no cover
 
 
-def _stop_on_signals():  # noqa: ANN202
+def _stop_on_signals() -> threading.Event:
     import threading
 
     from gateway.daemon import install_signal_handlers
@@ -246,7 +252,7 @@ def _stop_on_signals():  # noqa: ANN202
     return stop
 
 
-def _process(args: argparse.Namespace, cfg, data_dir: Path) -> int:  # noqa: ANN001
+def _process(args: argparse.Namespace, cfg: Config, data_dir: Path) -> int:
     from gateway import daemon
 
     if not args.file.is_file():

@@ -7,10 +7,11 @@ import argparse
 import sys
 import time
 
+from gateway.cli.common import CommandAdder
 from gateway.config import Config, ConfigError
 
 
-def add_parsers(cmd) -> None:  # noqa: ANN001
+def add_parsers(cmd: CommandAdder) -> None:
     p = cmd("ptt", "push-to-talk: 'off' unkeys the radio ([ptt]); 'test SECONDS' keys it that long")
     p.add_argument("action", choices=["off", "test"])
     p.add_argument("seconds", nargs="?", type=float, metavar="SECONDS")

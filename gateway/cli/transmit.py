@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from gateway.cli.common import CommandAdder
 from gateway.config import Config, ConfigError
 
 MAX_TEXT = 500
@@ -39,7 +40,7 @@ def _seconds(text: str) -> float:
     return v
 
 
-def add_parsers(cmd) -> None:  # noqa: ANN001
+def add_parsers(cmd: CommandAdder) -> None:
     p = cmd("announce", "queue TEXT to be spoken on the radio by the running daemon (transmit.enabled)")
     p.add_argument("text", nargs="+")
     p = cmd("calibrate", "live input levels, VOX/COS/PTT state and DTMF digits; Ctrl-C stops")

@@ -13,14 +13,18 @@ import logging
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from gateway.cli.common import port_number
+from gateway.cli.common import CommandAdder, port_number
 from gateway.config import Config, ConfigError
+
+if TYPE_CHECKING:
+    from gateway.store.db import Database
 
 log = logging.getLogger(__name__)
 
 
-def add_parsers(cmd) -> None:  # noqa: ANN001
+def add_parsers(cmd: CommandAdder) -> None:
     p = cmd("web", "serve the web UI (web.host:web.port; log in with a user made by `ht-gateway user add`)")
     p.add_argument("--host", help="listen on this address instead of web.host")
     p.add_argument("--port", type=port_number, help="listen on this port instead of web.port")
@@ -64,7 +68,7 @@ def dispatch(args: argparse.Namespace, cfg: Config, data_dir: Path) -> int:
         return _user(args, db)
 
 
-def _user(args: argparse.Namespace, db) -> int:  # noqa: ANN001
+def _user(args: argparse.Namespace, db: Database) -> int:
     from gateway.web import users
 
     if args.action != "list" and not args.name:
@@ -95,7 +99,7 @@ def _user(args: argparse.Namespace, db) -> int:  # noqa: ANN001
     return 0
 
 
-def _serve(args: argparse.Namespace, cfg: Config, db, data_dir: Path) -> int:  # noqa: ANN001
+def _serve(args: argparse.Namespace, cfg: Config, db: Database, data_dir: Path) -> int:
     import uvicorn
 
     from gateway.web import users

@@ -12,7 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from gateway.identification.dtmf import DtmfConfig, DtmfDecoder, ani
+from gateway.config_model import DtmfConfig
+from gateway.identification.dtmf import DtmfDecoder, ani
 from gateway.segmenter import TxInfo
 
 #: An EOT ANI ends the call when the squelch closes within this long after its last tone

@@ -91,7 +91,7 @@ class _Tone:
 
 def tone_share(min_snr_db: float) -> float:
     """Share of a block's energy the two tones must carry: 0.9 for 15 dB (see ``min_snr_db``)."""
-    return 1.0 - 10.0 ** (-(min_snr_db - SNR_HEADROOM_DB) / 10.0)
+    return 1.0 - float(10.0 ** (-(min_snr_db - SNR_HEADROOM_DB) / 10.0))
 
 
 def _window_response(window: np.ndarray, rate: int) -> tuple[np.ndarray, np.ndarray]:

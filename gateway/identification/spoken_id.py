@@ -387,7 +387,7 @@ def self_named(text: str, words: list[dict[str, Any]] | None, stations: Sequence
         cue_end = None
         if _is_cue(norm, ("camat", "kecamatan")):
             cue_end = i
-        elif norm == "sini" and i > 0 and norms[i - 1] == "di" or norm == "disini":
+        elif (norm == "sini" and i > 0 and norms[i - 1] == "di") or norm == "disini":
             cue_end = i
         elif norm == "dari" and any(_is_cue(n, CUES_AFTER) for n in norms[max(0, i - SELF_ID_REACH):i]):
             cue_end = i

@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Levenshtein
@@ -95,7 +96,7 @@ def places_for(cfg: Config, station: Station | None) -> Places:
     return Places((own, tuple(d for d in kab.all_desa() if d not in own)))
 
 
-def extract_options(cfg: Config, station: Station | None) -> dict:
+def extract_options(cfg: Config, station: Station | None) -> dict[str, Any]:
     """Keyword arguments of :func:`gateway.report.extract.extract` for this configuration."""
     if not cfg.lexicon.correct:
         return {"correct": False}

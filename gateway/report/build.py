@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import defaultdict
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from typing import Any
 
 from sqlalchemy import select
@@ -56,7 +56,7 @@ def _station_transcripts(db: Database, cfg: Config, day: date) -> Spoken:
                    Transmission.status == "complete", Transmission.station.is_not(None),
                    Transmission.kerchunk.is_(False), Transmission.stuck.is_(False))
             .order_by(Transmission.started_at, Transmission.id)).all()
-    out: dict[str, list] = defaultdict(list)
+    out: dict[str, list[tuple[Transmission, TranscriptRow | None]]] = defaultdict(list)
     for tx, tr in rows:
         out[tx.station or ""].append((tx, tr))
     return out
@@ -67,7 +67,7 @@ def _strongest(levels: list[str]) -> str | None:
     return max(known, key=LEVELS_ORDER.index) if known else None
 
 
-def _ref(tx: Transmission, tz) -> dict[str, Any]:  # noqa: ANN001
+def _ref(tx: Transmission, tz: tzinfo) -> dict[str, Any]:
     return {"transmission_id": tx.id, "start": tx.started_at.astimezone(tz).isoformat(timespec="seconds"),
             "audio_path": tx.audio_path, "preroll_s": round((tx.started_at - tx.audio_started_at)
                                                            .total_seconds(), 3)}
@@ -81,7 +81,8 @@ def build_report(db: Database, day: date, cfg: Config, now: datetime) -> dict[st
     for st in cfg.stations:
         c = checkins[st.name]
         refs, levels, st_incidents, st_prices, st_needs = [], [], [], [], []
-        verified, said = [], {}
+        verified: list[bool] = []
+        said: dict[str, dict[str, Any]] = {}
         for tx, tr in spoken.get(st.name, []):
             ref = _ref(tx, cfg.tz)
             refs.append(ref)

@@ -57,7 +57,7 @@ class DeliverySummary:
 
 def backoff_s(attempts: int, base_s: float = RETRY_BASE_S, max_s: float = RETRY_MAX_S) -> float:
     """Wait after the ``attempts``-th failure: base, 2 base, 4 base, ... capped at ``max_s``."""
-    return min(max_s, base_s * 2 ** max(0, min(attempts - 1, 30)))
+    return min(max_s, base_s * 2.0 ** max(0, min(attempts - 1, 30)))
 
 
 def enqueue(s: Session, revision_id: int) -> None:
@@ -97,7 +97,7 @@ def deliver_due(db: Database, cfg: Config, data_dir: Path, stop: threading.Event
             send_report(cfg.report.email, rev.content, _pdf(data_dir, rev), datetime.now(cfg.tz))
         except MailError as e:
             error = str(e)
-        except Exception as e:  # noqa: BLE001 - rendering or reading failed: stored, retried
+        except Exception as e:  # rendering or reading failed: stored, retried
             error = f"{type(e).__name__}: {' '.join(str(e).split())}"
         now = utcnow()
         with db.write() as s:

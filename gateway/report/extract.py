@@ -123,14 +123,15 @@ def _gazetteer_place(doc: Doc, start: int, places: Places) -> tuple[str, int, fl
 
 
 def _places(doc: Doc, places: Places) -> list[tuple[str, int, int, float | None]]:
-    out = []
+    out: list[tuple[str, int, int, float | None]] = []
     for h in doc.find(PLACE_SET, fuzzy=False):
         if doc.toks[h.end - 1].clause_end:
             continue
         if places and (known := _gazetteer_place(doc, h.end, places)) is not None:
             out.append((known[0], h.start, known[1], known[2]))
             continue
-        j, names, first_cap = h.end, [], False
+        names: list[int] = []
+        j, first_cap = h.end, False
         while j < doc.n and len({doc.toks[k].word for k in names}) < lx.PLACE_MAX_WORDS:
             t = doc.toks[j]
             cap = t.raw[:1].isupper()
@@ -195,8 +196,8 @@ def _incidents(doc: Doc, counts: list[Count], nouns: list[Hit],
     if not anchors:
         return []
     anchors.sort(key=lambda a: a.start)
-    for place in _places(doc, places):
-        _nearest(anchors, place[1], doc.sent).places.append(place)
+    for found_place in _places(doc, places):
+        _nearest(anchors, found_place[1], doc.sent).places.append(found_place)
     merged: list[_Anchor] = []
     owner: dict[int, _Anchor] = {}
     for a in anchors:
@@ -222,8 +223,9 @@ def _incidents(doc: Doc, counts: list[Count], nouns: list[Hit],
         place_ev = None
         if m.places:  # match: the gazetteer's score (None for a name kept as heard)
             scores = [p[3] for p in m.places]
+            known = [s for s in scores if s is not None]
             place_ev = dataclasses.replace(doc.evidence(m.places[0][1], m.places[-1][2]),
-                                           match=None if None in scores else min(scores))
+                                           match=min(known) if len(known) == len(scores) else None)
         values = {k: v[0] for k, v in got.items()}
         evidence = {k: doc.evidence(v[1], v[2]) for k, v in got.items()}
         incident = Incident(m.category, place, values, doc.evidence(m.start, m.end), place_ev, evidence)

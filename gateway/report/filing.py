@@ -27,6 +27,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session
 
 from gateway.config import Config, parse_hhmm
 from gateway.faults import fault_point
@@ -114,7 +115,7 @@ def _why(before: dict[str, Any], after: dict[str, Any]) -> str:
     return "late_report" if heard(after) - heard(before) else "correction"
 
 
-def _open_followups(s, day: date, report: dict[str, Any], now: datetime) -> None:  # noqa: ANN001
+def _open_followups(s: Session, day: date, report: dict[str, Any], now: datetime) -> None:
     existing = {(f.transmission_id, f.item) for f in s.scalars(select(FollowUp).where(FollowUp.day == day))}
     by_tx_category: dict[int, str] = {}
     for inc in report["incidents"]:

@@ -25,14 +25,14 @@ def number(pattern: str, day: date, revision: int | None) -> str:
                           month=f"{day.month:02d}", month_roman=ROMAN[day.month - 1], year=day.year)
 
 
-def info(cfg: Any) -> dict[str, Any]:  # noqa: ANN401
+def info(cfg: Any) -> dict[str, Any]:
     """What the report content keeps of ``[report.letter]`` (the logo as an absolute path)."""
     le = cfg.report.letter
     return {"logo": str(cfg.resolve_path(le.logo)) if le.logo else None, "office": le.office,
             "address": le.address, "number_pattern": le.number_pattern, "nip": le.signatory_nip}
 
 
-def problem(cfg: Any) -> str | None:  # noqa: ANN401
+def problem(cfg: Any) -> str | None:
     """A line saying what is wrong with ``[report.letter]``, else None."""
     le = cfg.report.letter
     if le.number_pattern:

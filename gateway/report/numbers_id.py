@@ -172,8 +172,8 @@ def _small(tokens: Sequence[str], j: int) -> tuple[int, int] | None:
         hundreds, k = 100, j + 1
     elif t == "se" and _tok(tokens, j + 1) == "ratus":
         hundreds, k = 100, j + 2
-    elif _unit(t) and _tok(tokens, j + 1) == "ratus":
-        hundreds, k = _unit(t) * 100, j + 2
+    elif (u := _unit(t)) and _tok(tokens, j + 1) == "ratus":
+        hundreds, k = u * 100, j + 2
     rest = _tens(tokens, k, allow_zero=not hundreds)
     if rest:
         return hundreds + rest[0], rest[1]

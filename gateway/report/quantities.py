@@ -145,8 +145,9 @@ def counts(doc: Doc, nums: list[Num], nouns: list[Hit]) -> tuple[list[Count], se
             continue
         p, steps = noun.end, 0
         while p < doc.n and steps <= 3 and not doc.breaks_after(p - 1):
-            k = num_at.get(p)
-            if k is not None:
+            at = num_at.get(p)
+            if at is not None:
+                k = at
                 key = _fits(noun, nums[k], _house_before(doc, noun.start, houses)) if k not in used else None
                 if key:
                     bind(k, noun, key, noun.start, nums[k].unit_end)

@@ -137,7 +137,7 @@ def evidence(inc: dict[str, Any]) -> list[str]:
             return False
         if a.get("start") is None or b.get("start") is None:
             return a["text"].lower() in b["text"].lower()
-        return b["start"] <= a["start"] and (a.get("end") or a["start"]) <= (b.get("end") or b["start"])
+        return bool(b["start"] <= a["start"] and (a.get("end") or a["start"]) <= (b.get("end") or b["start"]))
 
     out: list[str] = []
     for e in sorted(evs, key=lambda e: (e.get("start") is None, e.get("start") or 0)):
@@ -273,7 +273,9 @@ def _incident_row(no: int, inc: dict[str, Any]) -> Row:
 
 def _need_row(no: int, need: dict[str, Any], refs: dict[int, dict[str, Any]]) -> Row:
     ev = need.get("evidence") or {}
-    ref = refs.get(need.get("transmission_id"), {"transmission_id": need.get("transmission_id")})
+    tx_id = need.get("transmission_id")
+    missing = {"transmission_id": tx_id}
+    ref = refs.get(tx_id, missing) if tx_id is not None else missing
     quoted = quote({**ev, "text": ev.get("text") or need.get("phrase") or ""})
     return [str(no), mark(need, need["item"]), need.get("station") or "", quoted, audio_ref(ref)]
 
@@ -353,7 +355,8 @@ footer { margin-top: 2em; font-size: 8pt; color: #555; border-top: 1px solid #aa
 def _grid(head: tuple[str, ...], rows: list[Row], fills: list[list[str | None]] | None = None) -> str:
     heads = "".join(f"<th>{esc(h)}</th>" for h in head)
     out = [f'<table class="grid"><thead><tr>{heads}</tr></thead><tbody>']
-    for row, colours in zip(rows, fills or [[None] * len(head)] * len(rows), strict=True):
+    blank: list[list[str | None]] = [[None] * len(head)] * len(rows)
+    for row, colours in zip(rows, fills or blank, strict=True):
         cells = ((f'<td style="background:{c}">' if c else "<td>") + esc(x).replace("\n", "<br>") + "</td>"
                  for x, c in zip(row, colours, strict=True))
         out.append(f"<tr>{''.join(cells)}</tr>")

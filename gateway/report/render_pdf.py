@@ -209,7 +209,7 @@ def _header(pdf: FPDF, v: View, number: str) -> None:
     pdf.ln(2)
 
 
-def _heading(pdf: FPDF, text: str) -> None:
+def _heading(pdf: _Doc, text: str) -> None:
     if pdf.get_y() + 30 > pdf.page_break_trigger:  # a heading never ends a page alone
         pdf.add_page()
     pdf.ln(2.5 * pdf.space)
@@ -230,7 +230,7 @@ def _note(pdf: FPDF, text: str) -> None:
     pdf.set_text_color(0, 0, 0)
 
 
-def _summary(pdf: FPDF, v: View) -> None:
+def _summary(pdf: _Doc, v: View) -> None:
     _heading(pdf, "Ringkasan")
     pdf.set_font(FAMILY, "B", 12)
     pdf.cell(0, 7, v.headline, new_x="LMARGIN", new_y="NEXT")
@@ -241,7 +241,7 @@ def _summary(pdf: FPDF, v: View) -> None:
         pdf.multi_cell(0, 5, text, align="L", new_x="LMARGIN", new_y="NEXT")
 
 
-def _table(pdf: FPDF, head: tuple[str, ...], widths: tuple[float, ...], rows: list[Row],
+def _table(pdf: _Doc, head: tuple[str, ...], widths: tuple[float, ...], rows: list[Row],
            fills: list[list[str | None]] | None = None) -> None:
     pdf.set_font(FAMILY, "", 8)
     pdf.set_draw_color(110, 110, 110)
@@ -261,7 +261,7 @@ def _table(pdf: FPDF, head: tuple[str, ...], widths: tuple[float, ...], rows: li
     pdf.ln(1.5)
 
 
-def _stations(pdf: FPDF, v: View) -> None:
+def _stations(pdf: _Doc, v: View) -> None:
     _table(pdf, STATION_HEADER, STATION_COLS, v.stations, v.fills)
     pdf.set_font(FAMILY, "", 8)
     pdf.cell(pdf.get_string_width("Situasi: ") + 1, 4, "Situasi: ")
@@ -274,7 +274,7 @@ def _stations(pdf: FPDF, v: View) -> None:
     pdf.ln(5)
 
 
-def _signature(pdf: FPDF, v: View, nip: str) -> None:
+def _signature(pdf: _Doc, v: View, nip: str) -> None:
     place_date, title, name = v.signature
     if pdf.get_y() + 48 * pdf.space + (5 if nip else 0) > pdf.page_break_trigger:  # never split
         pdf.add_page()

@@ -78,13 +78,13 @@ class ReportScheduler:
         rate-limited)."""
         try:
             filed = file_due(self.db, self.cfg, self.clock())
-        except Exception as e:  # noqa: BLE001 - a failing job must not stop the daemon
+        except Exception as e:  # a failing job must not stop the daemon
             self._fault.error("filing the daily report failed: %s", e)
             return []
         for rev in filed:
             try:
                 write_files(self.data_dir, rev)
-            except Exception as e:  # noqa: BLE001
+            except Exception as e:
                 self._fault.error("report %s revision %d filed, but writing its files failed: %s",
                                   rev.day, rev.revision, e)
         if filed and self.cfg.report.email.to:
@@ -101,7 +101,7 @@ class ReportScheduler:
         try:
             return deliver_due(self.db, self.cfg, self.data_dir, self._stop, self.retry_base_s,
                                self.retry_max_s)
-        except Exception as e:  # noqa: BLE001 - e.g. the database is gone; the next run tries again
+        except Exception as e:  # e.g. the database is gone; the next run tries again
             self._fault.error("delivering the report mail failed: %s", e)
             return 0
         finally:

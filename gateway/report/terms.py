@@ -96,7 +96,7 @@ def report_terms(content: dict[str, Any]) -> list[tuple[int, str, str]]:
     """(transmission id, kind, stem) for every value the report ``content`` read, without repeats."""
     out: dict[tuple[int, str, str], None] = {}
 
-    def add(tx_id: Any, kind: str, text: str | None) -> None:  # noqa: ANN401
+    def add(tx_id: Any, kind: str, text: str | None) -> None:
         if not isinstance(tx_id, int) or not text:
             return
         for w in words(text.replace("_", " ")):
@@ -118,7 +118,7 @@ def report_terms(content: dict[str, Any]) -> list[tuple[int, str, str]]:
     return list(out)
 
 
-def store_terms(session: Any, day: date, content: dict[str, Any]) -> int:  # noqa: ANN401
+def store_terms(session: Any, day: date, content: dict[str, Any]) -> int:
     """Replace ``day``'s rows in ``report_terms`` by those of ``content`` (in the caller's transaction)."""
     from sqlalchemy import delete
 

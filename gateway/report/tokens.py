@@ -299,14 +299,16 @@ class Doc:
         match score of the tokens in it that were matched to a word list (None: none was)."""
         span = self.words[self.toks[a].word:self.toks[b - 1].word + 1]
         confs = [w.conf for w in span]
-        conf = round(sum(confs) / len(confs), 4) if all(c is not None for c in confs) else None
+        known = [c for c in confs if c is not None]
+        conf = round(sum(known) / len(known), 4) if len(known) == len(confs) else None
         scores = [self.scores[i] for i in range(a, b) if i in self.scores]
         return Evidence(" ".join(clean_word(w.text) for w in span), span[0].start, span[-1].end, conf,
                         min(scores) if scores else None)
 
     def denied(self, hits: list[Hit]) -> list[Hit]:
         """The hits that are not negated (a denial carries over "maupun"/"atau" to the next one)."""
-        kept, ends = [], set()
+        kept: list[Hit] = []
+        ends: set[int] = set()
         for h in hits:
             if negated(self.toks, h.start, h.end, ends):
                 ends.add(h.end - 1)

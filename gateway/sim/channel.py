@@ -121,7 +121,8 @@ def _unkey(keyed: np.ndarray, tx: dict[str, Any], rate: int, rng: np.random.Gene
     return np.concatenate([keyed, radio.squelch_tail(rate, TAIL_MS, TAIL_DBFS, rng)])
 
 
-def _render_speech(tx: dict[str, Any], rate: int, rng: np.random.Generator) -> tuple[np.ndarray, dict]:
+def _render_speech(tx: dict[str, Any], rate: int,
+                   rng: np.random.Generator) -> tuple[np.ndarray, dict[str, Any]]:
     """One spoken report; returns its audio and the marks (sample spans) of ANI and speech."""
     ani_at = tx.get("ani_at", "bot") if tx.get("ani") else None
     marks: dict[str, tuple[int, int]] = {}
@@ -142,14 +143,16 @@ def _render_speech(tx: dict[str, Any], rate: int, rng: np.random.Generator) -> t
     return _unkey(keyed, tx, rate, rng), marks
 
 
-def _render_kerchunk(tx: dict[str, Any], rate: int, rng: np.random.Generator) -> tuple[np.ndarray, dict]:
+def _render_kerchunk(tx: dict[str, Any], rate: int,
+                     rng: np.random.Generator) -> tuple[np.ndarray, dict[str, Any]]:
     """A short key-up without speech: ``ms`` of carrier hiss, then the squelch tail."""
     n = int(round(tx["ms"] * rate / 1000.0))
     keyed = radio.hiss(n, tx.get("hiss_dbfs", HISS_DBFS["kerchunk"]), rng, rate=rate)
     return _unkey(keyed, tx, rate, rng), {}
 
 
-def _render_stuck(tx: dict[str, Any], rate: int, rng: np.random.Generator) -> tuple[np.ndarray, dict]:
+def _render_stuck(tx: dict[str, Any], rate: int,
+                  rng: np.random.Generator) -> tuple[np.ndarray, dict[str, Any]]:
     """A squelch stuck open: ``s`` seconds of loud full-band noise, no carrier, no tail."""
     n = int(round(tx["s"] * rate))
     return radio.hiss(n, tx.get("hiss_dbfs", HISS_DBFS["stuck"]), rng, band=False, rate=rate), {}
@@ -162,7 +165,8 @@ def _seconds(samples: int, rate: int) -> float:
     return round(samples / rate, 3)
 
 
-def _truth_item(tx: dict[str, Any], start: int, length: int, marks: dict, rate: int) -> dict[str, Any]:
+def _truth_item(tx: dict[str, Any], start: int, length: int, marks: dict[str, Any],
+                rate: int) -> dict[str, Any]:
     item = {k: copy.deepcopy(v) for k, v in tx.items() if k not in RENDER_ONLY_KEYS}
     item["start_s"] = _seconds(start, rate)
     item["end_s"] = _seconds(start + length, rate)
@@ -199,7 +203,7 @@ def load_scenario(path: str | Path) -> dict[str, Any]:
     """Read and check a scenario file; raises ValueError naming the file and the bad key."""
     path = Path(path)
     try:
-        scenario = json.loads(path.read_text(encoding="utf-8"))
+        scenario: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
         raise ValueError(f"{path}: not valid JSON: {exc}") from exc
     validate(scenario, str(path))
@@ -249,7 +253,7 @@ def _fail(source: str, where: str, message: str) -> ValueError:
     return ValueError(f"{source}: {where}: {message}")
 
 
-def _check_keys(obj: dict, spec: dict[str, tuple[Any, bool]], source: str, where: str) -> None:
+def _check_keys(obj: dict[str, Any], spec: dict[str, tuple[Any, bool]], source: str, where: str) -> None:
     """Presence and type of each key in ``spec`` (a bool is not accepted as a number)."""
     for key, (types, required) in spec.items():
         path = f"{where}.{key}" if where else key

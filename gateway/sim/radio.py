@@ -47,12 +47,13 @@ def rms_dbfs(x: np.ndarray) -> float:
     if len(x) == 0:
         return -200.0
     power = float(np.mean(np.square(x, dtype=np.float64)))
-    return 10.0 * np.log10(power + 1e-20)
+    return 10.0 * float(np.log10(power + 1e-20))
 
 
 def _bandpass_sos(rate: int, lo: float, hi: float, order: int) -> np.ndarray:
     """Butterworth band-pass; ``order`` poles on each side (6 dB/octave per pole)."""
-    return signal.butter(order, [lo, hi], btype="bandpass", fs=rate, output="sos")
+    sos: np.ndarray = signal.butter(order, [lo, hi], btype="bandpass", fs=rate, output="sos")
+    return sos
 
 
 def bandpass(x: np.ndarray, rate: int, lo: float = 300.0, hi: float = 3000.0, order: int = 4) -> np.ndarray:
@@ -60,7 +61,7 @@ def bandpass(x: np.ndarray, rate: int, lo: float = 300.0, hi: float = 3000.0, or
 
     The default 4th-order Butterworth (24 dB/octave) matches the speech in the sample recording.
     """
-    y = signal.sosfilt(_bandpass_sos(rate, lo, hi, order), np.asarray(x, dtype=np.float64))
+    y: np.ndarray = signal.sosfilt(_bandpass_sos(rate, lo, hi, order), np.asarray(x, dtype=np.float64))
     return y.astype(np.float32)
 
 

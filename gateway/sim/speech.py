@@ -54,7 +54,8 @@ def resample(x: np.ndarray, from_rate: int, to_rate: int) -> np.ndarray:
     if from_rate == to_rate:
         return x.astype(np.float32)
     g = math.gcd(from_rate, to_rate)
-    return signal.resample_poly(x, to_rate // g, from_rate // g).astype(np.float32)
+    y: np.ndarray = signal.resample_poly(x, to_rate // g, from_rate // g).astype(np.float32)
+    return y
 
 
 def trim_silence(x: np.ndarray, rate: int) -> np.ndarray:
@@ -83,4 +84,5 @@ def speak(text: str, voice: str = "id", speed: int = 150, pitch: int = 50, rate:
     audio, native_rate = _run_espeak(_espeak_command(text, voice, speed, pitch, ssml))
     audio = trim_silence(resample(audio, native_rate, rate), rate)
     log.debug("spoke %d chars with %s: %.2f s", len(text), voice, len(audio) / rate)
-    return np.clip(audio, -1.0, 1.0).astype(np.float32)
+    clipped: np.ndarray = np.clip(audio, -1.0, 1.0).astype(np.float32)
+    return clipped

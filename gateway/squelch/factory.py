@@ -21,8 +21,8 @@ def _one(kind: str, cfg: Any, health: Any) -> Squelch:
         from gateway.squelch.rigctld import RigctldSquelch
 
         return RigctldSquelch(cfg.squelch.rigctld, listener=health)
-    from gateway.pipeline import PROCESSING_RATE
     from gateway.squelch.vox import VoxSquelch
+    from gateway.writer import PROCESSING_RATE
 
     return VoxSquelch(cfg.squelch.vox, PROCESSING_RATE)
 

@@ -45,9 +45,9 @@ class PolledSquelch:
         self._thread: threading.Thread | None = None
 
     # --- for subclasses ----------------------------------------------------------------------
-    def _open(self) -> None: raise NotImplementedError  # noqa: E704
-    def _read(self) -> bool | None: raise NotImplementedError  # noqa: E704  (None: no news yet)
-    def _close_device(self) -> None: raise NotImplementedError  # noqa: E704
+    def _open(self) -> None: raise NotImplementedError
+    def _read(self) -> bool | None: raise NotImplementedError  # None: no news yet
+    def _close_device(self) -> None: raise NotImplementedError
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name=f"squelch {self.where}", daemon=True)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, tzinfo
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -18,6 +19,7 @@ from sqlalchemy import (
     false,
 )
 from sqlalchemy.dialects import postgresql  # noqa: F401 - registers to_tsvector's types (the FTS index)
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -28,7 +30,7 @@ class UTCDateTime(TypeDecorator[datetime]):
     impl = DateTime(timezone=True)
     cache_ok = True
 
-    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:  # noqa: ANN001
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:
@@ -36,7 +38,7 @@ class UTCDateTime(TypeDecorator[datetime]):
         value = value.astimezone(UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
-    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:  # noqa: ANN001
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
@@ -85,7 +87,8 @@ class Transmission(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # identity (gateway/identification/identify.py): who spoke, how we know, and why (or why not)
     ani_position: Mapped[str | None] = mapped_column(String(8))  # bot | eot | mid
-    dtmf: Mapped[list | None] = mapped_column(JSON)  # every sequence: [{digits, start, end, position}]
+    # every sequence: [{digits, start, end, position}]
+    dtmf: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
     identity_source: Mapped[str | None] = mapped_column(String(16))  # operator|ani|voice|continuation
     identity_confidence: Mapped[float | None] = mapped_column(Float)
     identity_reason: Mapped[str | None] = mapped_column(Text)
@@ -121,7 +124,8 @@ class TranscriptRow(Base):
     engine: Mapped[str] = mapped_column(String(32))
     model: Mapped[str] = mapped_column(String(200))
     text: Mapped[str] = mapped_column(Text, default="")
-    words: Mapped[list] = mapped_column(JSON, default=list)  # [{word, start, end, conf}], s from audio start
+    # [{word, start, end, conf}], s from audio start
+    words: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     confidence: Mapped[float | None] = mapped_column(Float)
     error: Mapped[str | None] = mapped_column(Text)
     origin: Mapped[str] = mapped_column(String(8))  # live (streamed while heard) | file (from the recording)
@@ -158,7 +162,7 @@ class ReportRevision(Base):
     revision: Mapped[int] = mapped_column(Integer)
     filed_at: Mapped[datetime] = mapped_column(UTCDateTime)
     reason: Mapped[str] = mapped_column(String(20))  # scheduled | late_report | correction | manual
-    content: Mapped[dict] = mapped_column(JSON)
+    content: Mapped[dict[str, Any]] = mapped_column(JSON)
     content_sha256: Mapped[str] = mapped_column(String(64))
     emailed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -197,7 +201,7 @@ class FollowUp(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    def as_dict(self, tz) -> dict:  # noqa: ANN001
+    def as_dict(self, tz: tzinfo) -> dict[str, Any]:
         return {"id": self.id, "day": self.day.isoformat(), "station": self.station,
                 "category": self.category, "item": self.item, "phrase": self.phrase,
                 "transmission_id": self.transmission_id, "status": self.status, "opd": self.opd,
@@ -249,8 +253,8 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(40), index=True)
     target: Mapped[str | None] = mapped_column(String(100))  # e.g. "transmission:12", "user:ana"
     ip: Mapped[str | None] = mapped_column(String(64), index=True)
-    before: Mapped[dict | None] = mapped_column(JSON)
-    after: Mapped[dict | None] = mapped_column(JSON)
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class TransmitMessage(Base):
@@ -266,7 +270,7 @@ class TransmitMessage(Base):
     # a key that makes queueing idempotent, e.g. "ack:12", "roll_call:2026-11-20T08:30"
     dedupe: Mapped[str | None] = mapped_column(String(100), unique=True)
     text: Mapped[str] = mapped_column(Text)
-    parts: Mapped[list] = mapped_column(JSON, default=list)  # [[kind, value]]: phrase/station/text
+    parts: Mapped[list[list[str]]] = mapped_column(JSON, default=list)  # [[kind, value]]: phrase/station/text
     by: Mapped[str] = mapped_column(String(100), default="gateway")
     station: Mapped[str | None] = mapped_column(String(100))  # an acknowledgement's station
     # pending | sent | failed | expired | timeout | stopped | skipped

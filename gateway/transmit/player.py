@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -40,7 +40,7 @@ class PyAudioPlayer:
 
         self.device, self._quiet = device, _quiet_stderr
         self._pa_mod = _pyaudio()
-        self._pa = None
+        self._pa: Any = None  # pyaudio.PyAudio while open (pyaudio has no type information)
         self._stream = None
         self.index, self.rate = self._find(device, rate)
 

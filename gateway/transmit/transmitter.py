@@ -67,7 +67,7 @@ class ChannelWatch:
         if own is not None and self.on_own is not None:
             try:
                 self.on_own(tx, own)
-            except Exception:  # noqa: BLE001 - never break the pipeline over a label
+            except Exception:  # never break the pipeline over a label
                 log.exception("could not mark transmission %s as the gateway's own", tx.uid)
 
     def busy(self) -> bool:

@@ -15,6 +15,7 @@ import logging
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 
@@ -48,7 +49,7 @@ class TransmitWorker:
             while not stop.is_set():
                 try:
                     queue.enqueue_acks(self.db, self.cfg, self.clock())
-                except Exception as e:  # noqa: BLE001 - a database hiccup must not stop sending
+                except Exception as e:  # a database hiccup must not stop sending
                     self._fault.warning("transmit: cannot queue acknowledgements: %s", e)
                 if not self.send_next(stop):
                     stop.wait(self.poll_s)
@@ -57,7 +58,7 @@ class TransmitWorker:
                 scheduler.shutdown(wait=False)
             self.tx.ptt.unkey()
 
-    def _scheduler(self):  # noqa: ANN202 - apscheduler has no stubs
+    def _scheduler(self) -> Any:  # apscheduler's BackgroundScheduler (it has no type information)
         times = queue.scheduled_times(self.cfg)
         if not times:
             return None
@@ -89,7 +90,7 @@ class TransmitWorker:
             return True
         try:
             audio = self.voice.render([(k, v) for k, v in msg.parts])
-        except Exception as e:  # noqa: BLE001 - espeak-ng missing, a broken clip: this message fails
+        except Exception as e:  # espeak-ng missing, a broken clip: this message fails
             self._finish(msg.id, "failed", None, None, str(e))
             return True
         try:

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -41,7 +42,7 @@ log = logging.getLogger(__name__)
 MAX_TEXT = 100_000  # characters: some 15,000 words, longer than any transmission (segmenter.max_s)
 
 
-def _current(s, tx_id: int) -> TranscriptRow | None:  # noqa: ANN001
+def _current(s: Session, tx_id: int) -> TranscriptRow | None:
     return s.scalar(select(TranscriptRow).where(TranscriptRow.transmission_id == tx_id, TranscriptRow.current)
                     .order_by(TranscriptRow.id.desc()).limit(1))
 

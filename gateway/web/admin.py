@@ -108,7 +108,7 @@ async def users_page(request: Request) -> Response:
 
 def _user_name(db: Any, user_id: int) -> str:
     with db.read() as s:
-        name = s.scalar(select(WebUser.name).where(WebUser.id == user_id))
+        name: str | None = s.scalar(select(WebUser.name).where(WebUser.id == user_id))
     if name is None:
         raise HTTPException(404, f"Pengguna {user_id} tidak ada.")
     return name

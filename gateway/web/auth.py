@@ -39,7 +39,7 @@ from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.config import WebConfig
 from gateway.store.db import Database
@@ -150,7 +150,7 @@ def _address_failures(s: Session, ip: str, since: datetime) -> list[datetime]:
     rows = s.execute(select(AuditEntry.at, AuditEntry.actor).where(
         AuditEntry.action == "login_failed", AuditEntry.ip == ip, AuditEntry.at > since)).all()
     names = {actor for _, actor in rows if actor}
-    ok: dict[str | None, datetime] = dict(s.execute(  # type: ignore[arg-type]
+    ok: dict[str | None, datetime] = dict(s.execute(
         select(AuditEntry.actor, func.max(AuditEntry.at)).where(
             AuditEntry.action == "login_ok", AuditEntry.actor.in_(names), AuditEntry.at > since)
         .group_by(AuditEntry.actor)).all()) if names else {}
@@ -269,7 +269,7 @@ def client_ip(request: Request) -> str:
 
 def current_user(request: Request) -> CurrentUser:
     user = request.scope.get("htg_user")
-    if user is None:  # the middleware lets no such request through
+    if not isinstance(user, CurrentUser):  # the middleware lets no such request through
         raise HTTPException(401)
     return user
 
@@ -354,7 +354,7 @@ class SecurityHeadersMiddleware:
             await self.app(scope, receive, send)
             return
 
-        async def with_headers(message: dict) -> None:
+        async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 have = {k.lower() for k, _ in headers}

@@ -64,7 +64,7 @@ async def _stream(db: Database, poll_s: float, lifetime_s: float, token: str,
         try:
             alive = await run_in_threadpool(_session_alive, db, token, session_id)
             now_marker = await run_in_threadpool(change_marker, db) if alive else marker
-        except Exception as e:  # noqa: BLE001 - a busy or restarting database: try again next time
+        except Exception as e:  # a busy or restarting database: try again next time
             log.warning("events: cannot read the database: %s", e)
             continue
         if not alive:

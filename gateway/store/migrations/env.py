@@ -8,9 +8,9 @@ target_metadata = Base.metadata
 connection = context.config.attributes["connection"]
 
 
-def include_name(name, type_, parent_names) -> bool:  # noqa: ANN001
+def include_name(name: str | None, type_: str, parent_names: object) -> bool:
     """SQLite's FTS5 search index (migration 0005) and its shadow tables are not models."""
-    return not (type_ == "table" and name and name.startswith("transcripts_fts"))
+    return not (type_ == "table" and name is not None and name.startswith("transcripts_fts"))
 
 
 context.configure(connection=connection, target_metadata=target_metadata,

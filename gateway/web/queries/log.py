@@ -123,8 +123,10 @@ def log_page(db: Database, cfg: Config, f: LogFilter) -> LogPage:
 
 def _current_matches(dialect: str, q: str) -> ColumnElement[bool]:
     """Transmissions whose current transcript matches ``q``."""
-    return Transmission.id.in_(select(TranscriptRow.transmission_id)
-                               .where(TranscriptRow.current, search_clause(dialect, q)))
+    clause = search_clause(dialect, q)
+    if clause is None:  # callers pass a query with words
+        raise ValueError(f"no words to search for in {q!r}")
+    return Transmission.id.in_(select(TranscriptRow.transmission_id).where(TranscriptRow.current, clause))
 
 
 def _all_ids(s: Session, conds: list[ColumnElement[bool]], hit: ColumnElement[bool]) -> list[int]:

@@ -3,14 +3,16 @@
 SQLite has no statistics (no ANALYZE), so it picks among indexes by shape alone:
 
 - ``status = 'complete' AND started_at`` in a day (Hari ini, check-ins, the compliance chart) went
-  through the one-column status index and read every complete row (0.3-0.4 s per count at a million
-  transmissions): (status, started_at) makes it one index range;
+  through the one-column status index and read every complete row: (status, started_at) makes it
+  one index range;
 - the newest transmission per station (Hari ini's "last heard") scanned the table through the
-  station index (1.6 s): (station, started_at) makes it an index scan, and a seek per station;
+  station index: (station, started_at) makes it an index scan, and a seek per station;
 - the log's join to the current transcript (``transmission_id = ? AND current``) chose between the
   one-column transmission_id and current indexes by their order in the schema, which the batch
   table copy of migration 0004 leaves to chance; with ``current`` each log row read every current
-  transcript (3 s per page at 100,000 transmissions): (transmission_id, current) wins either way.
+  transcript: (transmission_id, current) wins either way.
+
+How slow each was, and after: bench/README.md, "Reading it: what was slow, what 0006 fixed".
 
 Revision ID: 0006
 Revises: 0005
