@@ -9,7 +9,10 @@ cd "$(dirname "$0")/.."
 want=(python3 python3-venv python3-dev gcc portaudio19-dev libsndfile1 espeak-ng sox fonts-dejavu-core)
 if [[ "${1:-}" == "test" ]]; then
   want+=(libsox-fmt-all multimon-ng postgresql pulseaudio pulseaudio-utils libasound2-plugins
-         poppler-utils chromium systemd libhamlib-utils npm)
+         poppler-utils chromium systemd libhamlib-utils)
+  # npm for axe-core below: many machines already have Node.js with its npm (e.g. from NodeSource),
+  # which Debian's npm package conflicts with, so Debian's only when there is no npm at all
+  command -v npm >/dev/null || want+=(npm)
 fi
 missing=()
 for p in "${want[@]}"; do
