@@ -164,9 +164,9 @@ def test_page_shows_the_grid_and_totals(web: Web, example_config: Config) -> Non
     for row in view.rows:
         assert _cells(html, row.station) == [c.status for c in row.cells]
         assert _totals(html, row.station) == {k: row.totals[k] for k in ("on_time", "late", "missing")}
-    assert 'title="Tarutung, Selasa 10-11-2026: tepat waktu, lapor pertama 09:00"' in html
-    assert ('title="Sipoholon, Selasa 10-11-2026: tidak lapor, lapor pertama 12:00 '
-            '(lapor setelah 12:00)"') in html
+    assert 'title="Tarutung, Selasa 10-11-2026: tepat waktu, lapor pertama 09.00 WIB"' in html
+    assert ('title="Sipoholon, Selasa 10-11-2026: tidak lapor, lapor pertama 12.00 WIB '
+            '(lapor setelah 12.00 WIB)"') in html
     assert 'href="/log?date=2026-11-10&amp;station=Siatas%20Barita"' in html
     for mark, look in (("✓", "badge st-on_time"), ("!", "badge st-late"), ("✗", "badge st-pending")):
         assert f'<span class="{look}">{mark}</span>' in html  # a symbol besides the colour

@@ -110,7 +110,8 @@ def compliance_view(db: Database, cfg: Config, first: date, last: date, now: dat
     found = first_reports(db, cfg, first, last)
     # each day's deadlines, once (not per station); the rule itself is gateway.checkins'
     deadlines = {day: Deadlines.of(day, cfg) for day in days}
-    after = f"lapor setelah {cfg.checkins.late_until}"
+    zone = datetime.now(cfg.tz).tzname() or ""  # as fmt.clock writes times: "12.00 WIB"
+    after = f"lapor setelah {cfg.checkins.late_until.replace(':', '.')} {zone}".rstrip()
     rows: list[ComplianceRow] = []
     for st in cfg.stations:
         cells, totals = [], dict.fromkeys(COMPLIANCE_STATUSES, 0)
