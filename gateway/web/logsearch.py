@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, String, and_, bindparam, exists, func, literal_column, or_, select
+from sqlalchemy import ColumnElement, String, bindparam, exists, func, literal_column, or_, select
 from sqlalchemy.orm import Session
 
 from gateway.config import Config
@@ -25,7 +25,7 @@ from gateway.report.terms import forms, stem
 from gateway.report.terms import words as query_words
 from gateway.store.db import Database
 from gateway.store.models import ReportTerm, TranscriptRow, Transmission
-from gateway.web.queries.log import _ORDER, LogFilter, LogPage, _filter_conds, log_page
+from gateway.web.queries.log import _ORDER, LogFilter, LogPage, _filter_conds, load_rows, log_page
 from gateway.web.queries.search import PAGE_SIZE, _fts
 
 SITUATIONS = ("aman", "waspada", "siaga", "awas")
@@ -150,11 +150,7 @@ def search_page(db: Database, cfg: Config, f: Filter) -> LogPage:
                              .limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)))
         has_more = len(ids) > PAGE_SIZE
         ids = ids[:PAGE_SIZE]
-        loaded = {tx.id: (tx, tr) for tx, tr in s.execute(
-            select(Transmission, TranscriptRow)
-            .outerjoin(TranscriptRow, and_(TranscriptRow.transmission_id == Transmission.id,
-                                           TranscriptRow.current))
-            .where(Transmission.id.in_(ids)))} if ids else {}
+        loaded = load_rows(s, ids)
     return LogPage(rows=[loaded[i] for i in ids], total=total, page=page, pages=pages, has_more=has_more)
 
 

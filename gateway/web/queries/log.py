@@ -110,11 +110,7 @@ def log_page(db: Database, cfg: Config, f: LogFilter) -> LogPage:
             page_ids = ids[offset:offset + PAGE_SIZE + 1]
         has_more = len(page_ids) > PAGE_SIZE
         page_ids = page_ids[:PAGE_SIZE]
-        loaded = {tx.id: (tx, tr) for tx, tr in s.execute(
-            select(Transmission, TranscriptRow)
-            .outerjoin(TranscriptRow, and_(TranscriptRow.transmission_id == Transmission.id,
-                                           TranscriptRow.current))
-            .where(Transmission.id.in_(page_ids)))} if page_ids else {}
+        loaded = load_rows(s, page_ids)
     if page_only:
         pages = max(pages, page + has_more)
     return LogPage(rows=[loaded[i] for i in page_ids], total=total, page=page, pages=pages,
@@ -207,3 +203,14 @@ def _newest_matches(s: Session, conds: list[ColumnElement[bool]], match: ColumnE
         batch = min(batch * 2, 4096)
     found.sort(reverse=True)
     return [i for _, i in found[:need]], visited, len(found), True
+
+
+def load_rows(s: Session, ids: list[int]) -> dict[int, tuple[Transmission, TranscriptRow | None]]:
+    """The page's transmissions with their current transcripts, by id (one query)."""
+    if not ids:
+        return {}
+    return {tx.id: (tx, tr) for tx, tr in s.execute(
+        select(Transmission, TranscriptRow)
+        .outerjoin(TranscriptRow, and_(TranscriptRow.transmission_id == Transmission.id,
+                                       TranscriptRow.current))
+        .where(Transmission.id.in_(ids)))}
