@@ -31,3 +31,43 @@ class Ptt(Protocol):
     def unkey(self) -> None: ...
 
     def close(self) -> None: ...
+
+
+class SwitchedPtt:
+    """The bookkeeping the serial and rigctld backends share: a subclass sets the line in
+    :meth:`_set` (raising :class:`PttError`) and releases its device in :meth:`_release`."""
+
+    name = "ptt"
+
+    def __init__(self) -> None:
+        self._keyed = False
+        self._closed = False
+
+    @property
+    def keyed(self) -> bool:
+        return self._keyed
+
+    def _set(self, keyed: bool) -> None:
+        raise NotImplementedError
+
+    def _release(self) -> None:
+        raise NotImplementedError
+
+    def key(self) -> None:
+        if self._closed:
+            raise PttError(f"ptt {self.name}: closed")
+        self._set(True)
+
+    def unkey(self) -> None:
+        if not self._closed:
+            self._set(False)
+
+    def close(self) -> None:
+        """Unkey, then release the device; twice, or after a failure to unkey, is safe."""
+        if self._closed:
+            return
+        try:
+            self.unkey()
+        finally:
+            self._closed, self._keyed = True, False
+            self._release()

@@ -12,7 +12,7 @@ import contextlib
 import socket
 
 from gateway.config_radio import RigctldConfig
-from gateway.ptt.base import PttError
+from gateway.ptt.base import PttError, SwitchedPtt
 
 
 class RigctlError(RuntimeError):
@@ -83,24 +83,19 @@ class RigctlConnection:
             self._sock = None
 
 
-class RigctldPtt:
+class RigctldPtt(SwitchedPtt):
     """``T 1``/``T 0`` over one connection; opening checks the connection by unkeying."""
 
     def __init__(self, cfg: RigctldConfig, timeout_s: float = 2.0) -> None:
         self.cfg = cfg
         self.name = f"rigctld {cfg.host}:{cfg.port}"
         self._conn = RigctlConnection(cfg.host, cfg.port, timeout_s)
-        self._keyed = False
-        self._closed = False
+        super().__init__()
         try:
             self._conn.set("T 0")
         except RigctlError as e:
             self._conn.close()
             raise PttError(f"ptt.rigctld: {e}") from None
-
-    @property
-    def keyed(self) -> bool:
-        return self._keyed
 
     def _set(self, keyed: bool) -> None:
         try:
@@ -109,20 +104,5 @@ class RigctldPtt:
             raise PttError(f"ptt {'key' if keyed else 'unkey'}: {e}") from None
         self._keyed = keyed
 
-    def key(self) -> None:
-        if self._closed:
-            raise PttError(f"ptt {self.name}: closed")
-        self._set(True)
-
-    def unkey(self) -> None:
-        if not self._closed:
-            self._set(False)
-
-    def close(self) -> None:
-        if self._closed:
-            return
-        try:
-            self.unkey()
-        finally:
-            self._closed, self._keyed = True, False
-            self._conn.close()
+    def _release(self) -> None:
+        self._conn.close()

@@ -18,7 +18,7 @@ from collections.abc import Callable
 import serial
 
 from gateway.config_radio import SerialPttConfig
-from gateway.ptt.base import PttError
+from gateway.ptt.base import PttError, SwitchedPtt
 
 PortFactory = Callable[[str], serial.SerialBase]
 
@@ -27,12 +27,11 @@ def _unopened(url: str) -> serial.SerialBase:
     return serial.serial_for_url(url, do_not_open=True)
 
 
-class SerialPtt:
+class SerialPtt(SwitchedPtt):
     def __init__(self, cfg: SerialPttConfig, factory: PortFactory = _unopened) -> None:
         self.cfg = cfg
         self.name = f"serial {cfg.line.upper()} on {cfg.port}"
-        self._keyed = False
-        self._closed = False
+        super().__init__()
         try:
             port = factory(cfg.port)
             idle = cfg.invert  # the level that means "not keyed"
@@ -48,10 +47,6 @@ class SerialPtt:
             raise PttError(f"ptt.serial.port = {cfg.port!r}: {_reason(e)}") from None
         self.port = port
 
-    @property
-    def keyed(self) -> bool:
-        return self._keyed
-
     def _set(self, keyed: bool) -> None:
         try:
             setattr(self.port, self.cfg.line, keyed != self.cfg.invert)
@@ -59,26 +54,9 @@ class SerialPtt:
             raise PttError(f"ptt {self.name}: cannot {'key' if keyed else 'unkey'}: {_reason(e)}") from None
         self._keyed = keyed
 
-    def key(self) -> None:
-        if self._closed:
-            raise PttError(f"ptt {self.name}: closed")
-        self._set(True)
-
-    def unkey(self) -> None:
-        if self._closed:
-            return
-        self._set(False)
-
-    def close(self) -> None:
-        if self._closed:
-            return
-        try:
-            self.unkey()
-        finally:
-            self._closed = True
-            self._keyed = False
-            with contextlib.suppress(Exception):
-                self.port.close()
+    def _release(self) -> None:
+        with contextlib.suppress(Exception):
+            self.port.close()
 
 
 def _reason(e: BaseException) -> str:
