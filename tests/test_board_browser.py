@@ -47,8 +47,18 @@ def test_board_feed_plays_a_call_inline(page_as, site: Site) -> None:  # noqa: F
     assert feed.count() >= 3
     assert page.locator("#autoplay").is_checked() is False  # off by default
     tx_id = int(feed.first.get_attribute("data-tx"))
-    page.evaluate(f"""() => document.querySelector('#feed tr[data-tx="{tx_id}"] audio').play()""")
-    page.wait_for_function(f"""() => {{ const a = document.querySelector('#feed tr[data-tx="{tx_id}"] audio');
-        return !a.paused && a.currentTime > 0.2; }}""")
+    audio = f"""document.querySelector('#feed tr[data-tx="{tx_id}"] audio')"""
+    page.evaluate(f"() => {{ const a = {audio}; a.dataset.mine = '1'; a.play(); }}")
+    page.wait_for_function(f"() => {{ const a = {audio}; return !a.paused && a.currentTime > 0.2; }}")
+    at = page.evaluate(f"() => {audio}.currentTime")
     page.screenshot(path=SHOTS / "11-board.png", full_page=True)
+
+    # A new call arrives while the operator listens (autoplay off): the board shows it on top, and the
+    # call being heard goes on as the same element, from where it was, not restarted or stopped.
+    new_id = site.report("Garoga", (11, 55), "di sini camat garoga situasi aman")
+    page.locator(f'#feed tbody tr[data-tx="{new_id}"]').wait_for()
+    assert int(feed.first.get_attribute("data-tx")) == new_id
+    state = page.evaluate(f"() => {{ const a = {audio}; return [a.dataset.mine, a.paused && !a.ended, a.currentTime]; }}")
+    assert state[0] == "1" and state[1] is False and state[2] >= at
+    assert page.evaluate(f"""() => document.querySelector('#feed tr[data-tx="{new_id}"] audio').paused""")
     assert page.js_errors == []

@@ -2,6 +2,22 @@
 // correction and keyboard shortcuts on the transmission page.
 "use strict";
 
+// Replace the live table's content, but keep every call that is playing (or paused part-way) as the
+// same <audio> element in its new row: a new call or a reconnection of the event stream must not stop
+// what the operator is listening to. The new content is parsed into a fragment of this document (not
+// a <template>, whose inert document would make Chromium reload a moved element), and the element is
+// moved out and back within one task, so the browser does not pause it.
+function swapKeepingPlayback(box, html) {
+  const fresh = document.createRange().createContextualFragment(html);
+  box.querySelectorAll("tr[data-tx] audio").forEach((old) => {
+    if (old.paused && old.currentTime === 0) return;
+    const tx = old.closest("tr[data-tx]").dataset.tx;
+    const slot = fresh.querySelector(`tr[data-tx="${tx}"] audio`);
+    if (slot) slot.replaceWith(old);
+  });
+  box.replaceChildren(fresh);
+}
+
 function liveTable() {
   const box = document.getElementById("today");
   if (!box || !window.EventSource) return;
@@ -17,7 +33,7 @@ function liveTable() {
         again = false;
         const r = await fetch(url, { credentials: "same-origin" });
         if (r.status === 401) { window.location.reload(); return; }  // session ended: to the login form
-        if (r.ok) box.innerHTML = await r.text();
+        if (r.ok) swapKeepingPlayback(box, await r.text());
       } while (again);
     } catch (e) { /* the server is away for a moment: the next event fetches again */ }
     finally { busy = false; }
