@@ -110,6 +110,7 @@ _RULES: list[tuple[str, typing.Callable[[Any], bool], str]] = [
     ("asr.engine", lambda v: v in ("auto", "vosk", "whisper", "none"),
      "'auto', 'vosk', 'whisper' or 'none'"),
     ("asr.queue_s", lambda v: 1 <= v <= 3600, "1..3600 s"),
+    ("asr.nice", lambda v: 0 <= v <= 19, "0..19"),
     ("identity.spoken_threshold", lambda v: 0.5 <= v <= 1.0, "0.5..1.0"),
     ("identity.continuation_gap_s", lambda v: 0 <= v <= 600, "0..600 s"),
     ("checkins.on_time_until", lambda v: _is_hhmm(v), "a time of day HH:MM"),

@@ -152,6 +152,7 @@ class AsrConfig:
     phrase_list: bool = False
     bias: bool = True  # the lexicon and gazetteer in the Vosk phrase list (gateway/lexicon/bias.py)
     queue_s: float = 120.0
+    nice: int = 10  # recognition runs this much below capture and the web UI (gateway/asr/priority.py)
     whisper: WhisperConfig = field(default_factory=WhisperConfig)
 
 

@@ -92,7 +92,8 @@ def transcription_stage(cfg: Config, recognizer: Recognizer | None, db: Database
     log.info("transcribing with %s (%s)", recognizer.engine, recognizer.model_id)
     return TranscriptionStage(recognizer, db, data_dir, PROCESSING_RATE, cfg.asr.queue_s,
                               station_words(cfg.stations),
-                              after_store=lambda s, tx_id: identify.reidentify(s, tx_id, cfg)).start()
+                              after_store=lambda s, tx_id: identify.reidentify(s, tx_id, cfg),
+                              nice=cfg.asr.nice).start()
 
 
 @dataclass

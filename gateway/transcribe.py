@@ -36,6 +36,7 @@ from sqlalchemy import Select, exists, select, update
 from sqlalchemy.orm import Session
 
 from gateway.asr.base import Recognizer, RecognizerStream, Transcript, transcribe_all
+from gateway.asr.priority import lower_this_thread
 from gateway.audio.dsp import Resampler, dbfs
 from gateway.faults import fault_point
 from gateway.logutil import RateLimitedLog
@@ -168,8 +169,9 @@ class TranscriptionStage:
 
     def __init__(self, recognizer: Recognizer, db: Database, data_dir: Path, in_rate: int = 16000,
                  queue_s: float = 120.0, prompt_words: tuple[str, ...] = (),
-                 after_store: AfterStore | None = None) -> None:
+                 after_store: AfterStore | None = None, nice: int = 0) -> None:
         self.recognizer, self.db, self.data_dir = recognizer, db, data_dir
+        self.nice = nice  # asr.nice: this worker runs below the pipeline (gateway/asr/priority.py)
         self.after_store = after_store
         self.in_rate, self.queue_s, self.prompt_words = in_rate, queue_s, prompt_words
         self._q: queue.SimpleQueue[tuple[Any, ...]] = queue.SimpleQueue()
@@ -233,6 +235,7 @@ class TranscriptionStage:
     def _run(self) -> None:
         """The worker, supervised: an exception that escapes the loop is logged with its traceback,
         counted in ``restarts``, and the loop starts again after a short back-off (capped)."""
+        lower_this_thread(self.nice)
         delay = 0.5
         while not self._stop.is_set():
             try:

@@ -58,7 +58,8 @@ def test_board_feed_plays_a_call_inline(page_as, site: Site) -> None:  # noqa: F
     new_id = site.report("Garoga", (11, 55), "di sini camat garoga situasi aman")
     page.locator(f'#feed tbody tr[data-tx="{new_id}"]').wait_for()
     assert int(feed.first.get_attribute("data-tx")) == new_id
-    state = page.evaluate(f"() => {{ const a = {audio}; return [a.dataset.mine, a.paused && !a.ended, a.currentTime]; }}")
+    state = page.evaluate(
+        f"() => {{ const a = {audio}; return [a.dataset.mine, a.paused && !a.ended, a.currentTime]; }}")
     assert state[0] == "1" and state[1] is False and state[2] >= at
     assert page.evaluate(f"""() => document.querySelector('#feed tr[data-tx="{new_id}"] audio').paused""")
     assert page.js_errors == []

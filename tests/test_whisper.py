@@ -324,3 +324,39 @@ def test_channel_noise_gives_no_text(whisper) -> None:
     noise[-2400:] += radio.squelch_tail(16000, ms=150.0, rng=rng)  # the carrier drops at the end
     tr = transcribe_all(whisper, noise.astype(np.float32), prompt_words=("Tarutung", "Sipoholon"))
     assert tr.text == "" and tr.words == (), tr
+
+
+def test_every_thread_whisper_uses_runs_at_the_lowered_priority(base_model: Path, offline) -> None:
+    """asr.nice with the real engine: CTranslate2 starts worker threads when the model is built and
+    OpenMP ones at the first decode; each must inherit the recogniser's lowered priority (the kernel's
+    per-thread nice in /proc is the truth), so a busy recogniser cannot starve capture."""
+    import os
+    import threading
+
+    from gateway.asr.priority import lower_this_thread
+    from gateway.asr.whisper_engine import WhisperRecognizer
+
+    def threads() -> dict[int, int]:
+        out = {}
+        for tid in os.listdir("/proc/self/task"):
+            try:
+                stat = Path(f"/proc/self/task/{tid}/stat").read_text()
+            except FileNotFoundError:  # ended meanwhile
+                continue
+            out[int(tid)] = int(stat.rsplit(")", 1)[1].split()[16])
+        return out
+
+    base, before = threads()[threading.get_native_id()], threads()
+    rec = WhisperRecognizer(base_model, WhisperConfig(), nice=5)
+    seen: dict[int, int] = {}
+
+    def decode() -> None:  # as the transcription worker does (gateway/transcribe.py)
+        lower_this_thread(5)
+        rec.transcribe(np.random.default_rng(1).normal(0, 0.1, 16000 * 3).astype(np.float32), "")
+        seen.update({t: n for t, n in threads().items() if t not in before})
+
+    t = threading.Thread(target=decode)
+    t.start()
+    t.join()
+    assert len(seen) >= 2  # the decoding thread and the engine's own
+    assert set(seen.values()) == {min(19, base + 5)}

@@ -96,4 +96,5 @@ def build_recognizer(cfg: Config, engine: str | None = None, model: str | None =
         return VoskRecognizer(path, phrases(cfg) if cfg.asr.phrase_list else None)
     from gateway.asr.whisper_engine import WhisperRecognizer
 
-    return WhisperRecognizer(path, cfg.asr.whisper)  # no hotwords: see gateway/lexicon/bias.py
+    # no hotwords: see gateway/lexicon/bias.py
+    return WhisperRecognizer(path, cfg.asr.whisper, nice=cfg.asr.nice)

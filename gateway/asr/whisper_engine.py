@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from gateway.asr.base import RecognizerError, Transcript, Word
+from gateway.asr.priority import run_lowered
 from gateway.config import WhisperConfig
 
 log = logging.getLogger(__name__)
@@ -148,7 +149,7 @@ class WhisperRecognizer:
     engine = "whisper"
     rate = RATE
 
-    def __init__(self, model_dir: Path, cfg: WhisperConfig, language: str = "id") -> None:
+    def __init__(self, model_dir: Path, cfg: WhisperConfig, language: str = "id", nice: int = 0) -> None:
         model_dir = Path(model_dir)
         if not model_dir.is_dir():
             raise RecognizerError(f"whisper model {model_dir}: not a directory")
@@ -164,8 +165,10 @@ class WhisperRecognizer:
         self.language = language
         self.model_id = f"{model_dir.name}@{model_sha256(model_dir)[:12]}"
         try:
-            self.model = WhisperModel(str(model_dir), device="cpu", compute_type=cfg.compute_type,
-                                      cpu_threads=cfg.cpu_threads, local_files_only=True)
+            # built in a lowered thread: CTranslate2's worker threads inherit its priority (priority.py)
+            self.model = run_lowered(nice, lambda: WhisperModel(
+                str(model_dir), device="cpu", compute_type=cfg.compute_type, cpu_threads=cfg.cpu_threads,
+                local_files_only=True))
         except Exception as e:  # CTranslate2 raises RuntimeError or ValueError on a bad model
             first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
             raise RecognizerError(f"whisper model {model_dir}: cannot load: {first}") from e
