@@ -97,3 +97,18 @@ def test_asr_nice_out_of_range_is_one_clear_line(tmp_path: Path) -> None:
         load(path)
     assert "asr.nice" in str(e.value) and "25" in str(e.value) and "\n" not in str(e.value)
     assert os.getpriority(os.PRIO_PROCESS, 0) == kernel_nice()
+
+
+def test_the_vosk_model_loads_in_a_lowered_thread(vosk_ko_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """The model is loaded in the background while capture starts (gateway/asr/vosk_engine.py): the
+    load must not compete with that start on equal terms."""
+    import vosk
+
+    from gateway.asr import vosk_engine
+
+    base, seen = kernel_nice(), []
+    monkeypatch.setattr(vosk, "Model", lambda path: seen.append(kernel_nice()) or object())
+    monkeypatch.setattr(vosk_engine, "_models", {})  # not one already loaded by another test
+    vosk_engine.start_loading(vosk_ko_path, nice=6).result()
+    assert seen == [min(19, base + 6)]

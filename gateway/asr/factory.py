@@ -33,7 +33,7 @@ def prefetch(cfg: Config) -> None:
         if path is not None:
             from gateway.asr.vosk_engine import start_loading
 
-            start_loading(path)
+            start_loading(path, cfg.asr.nice)
     except (ModelError, RecognizerError) as e:
         log.debug("no model prefetched: %s", e)
 
@@ -93,7 +93,7 @@ def build_recognizer(cfg: Config, engine: str | None = None, model: str | None =
         from gateway.asr.vosk_engine import VoskRecognizer
         from gateway.lexicon.bias import phrases
 
-        return VoskRecognizer(path, phrases(cfg) if cfg.asr.phrase_list else None)
+        return VoskRecognizer(path, phrases(cfg) if cfg.asr.phrase_list else None, cfg.asr.nice)
     from gateway.asr.whisper_engine import WhisperRecognizer
 
     # no hotwords: see gateway/lexicon/bias.py

@@ -38,6 +38,7 @@ import numpy as np
 
 from gateway.asr.base import RecognizerError, Transcript, Word
 from gateway.asr.models import ModelCheck, ModelError, require
+from gateway.asr.priority import lower_this_thread
 
 log = logging.getLogger(__name__)
 
@@ -50,8 +51,8 @@ _models_lock = threading.Lock()
 class _Loading:
     """A ``vosk.Model`` being loaded in a thread of its own (Vosk's C++ runs without the GIL)."""
 
-    def __init__(self, path: Path, check: ModelCheck) -> None:
-        self.path = path
+    def __init__(self, path: Path, check: ModelCheck, nice: int) -> None:
+        self.path, self.nice = path, nice
         self.check = check  # what verification found: the model's rate, its kind of graph
         self.model: Any = None
         self.error = ""
@@ -59,6 +60,7 @@ class _Loading:
         threading.Thread(target=self._run, name="vosk-model-load", daemon=True).start()
 
     def _run(self) -> None:
+        lower_this_thread(self.nice)  # below the start-up of capture (gateway/asr/priority.py)
         try:
             import vosk
 
@@ -78,7 +80,7 @@ class _Loading:
         return self.model
 
 
-def start_loading(path: Path) -> _Loading:
+def start_loading(path: Path, nice: int = 0) -> _Loading:
     """Verify the model directory now (RecognizerError naming what is missing) and load it in the
     background, once per process; ``ht-gateway process``/``run`` call this before importing the rest
     of the program, so the two overlap."""
@@ -89,7 +91,7 @@ def start_loading(path: Path) -> _Loading:
                 check = require(path, "vosk")
             except ModelError as e:
                 raise RecognizerError(str(e)) from None
-            _models[path] = _Loading(path, check)
+            _models[path] = _Loading(path, check, nice)
         return _models[path]
 
 
@@ -175,7 +177,7 @@ class VoskStream:
 class VoskRecognizer:
     engine = "vosk"
 
-    def __init__(self, model_path: Path, phrases: list[str] | None = None) -> None:
+    def __init__(self, model_path: Path, phrases: list[str] | None = None, nice: int = 0) -> None:
         """Verify the model directory (RecognizerError naming what is missing) and start loading it.
 
         The load runs in the background (see :func:`start_loading`): the first :meth:`start`, or
@@ -183,7 +185,7 @@ class VoskRecognizer:
         transmission's audio waits in the transcription queue.
         """
         self.path = Path(model_path).resolve()
-        self._loading = start_loading(self.path)
+        self._loading = start_loading(self.path, nice)
         check = self._loading.check
         self.rate = int(check.rate or 16000)
         self.dynamic_graph = check.dynamic_graph
