@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 
 from gateway.asr.base import Recognizer
+from gateway.audio.live import open_live_source
 from gateway.audio.source import AudioSource, FileSource
 from gateway.config import Config
 from gateway.identification import identify
@@ -168,18 +169,6 @@ def install_signal_handlers(stop: threading.Event) -> None:
     signal.signal(signal.SIGINT, handler)
 
 
-def open_live_source(cfg: Config, health: Health | None = None) -> AudioSource:
-    """The sound card, opened and already started: what it hears waits in the capture buffer
-    (``audio.buffer_s``) while the database is opened and recovery runs, so a restart loses only the
-    time until the device is open, not the whole start-up."""
-    from gateway.audio.pyaudio_source import PyAudioSource
-
-    source = PyAudioSource(cfg.audio.device, cfg.audio.rate, cfg.audio.channel, cfg.audio.block_ms,
-                           cfg.audio.buffer_s, listener=health)
-    source.start()
-    return source
-
-
 def open_transmit_hardware(cfg: Config) -> tuple[Any, Any] | None:
     """(PTT, audio output) when ``transmit.enabled``: opened with the rest of the hardware, before
     the database, so a wrong device is one line and leaves nothing behind."""
@@ -191,16 +180,21 @@ def open_transmit_hardware(cfg: Config) -> tuple[Any, Any] | None:
     return build_ptt(cfg), PyAudioPlayer(cfg.transmit.device, cfg.transmit.rate)
 
 
-def run_daemon(cfg: Config, data_dir: Path, stop: threading.Event | None = None) -> int:
-    """``ht-gateway run``: live capture, or the demo channel when no radio is configured."""
+def run_daemon(cfg: Config, data_dir: Path, stop: threading.Event | None = None,
+               early: tuple[Health, AudioSource] | None = None) -> int:
+    """``ht-gateway run``: live capture, or the demo channel when no radio is configured.
+
+    ``early``: the health record and the source the command line already opened and started,
+    before importing this module (gateway/cli/main.py ``_capture_first``)."""
     from gateway.health import Health
     from gateway.sdnotify import SystemdNotifier
 
     stop = stop or threading.Event()
-    health = Health()
+    health = early[0] if early else Health()
     source: AudioSource | None
     if cfg.audio.device:  # open the hardware first: a wrong device name must leave nothing behind
-        source = open_live_source(cfg, health)  # started: capture first, see open_live_source
+        # started: capture first, see gateway/audio/live.py
+        source = early[1] if early else open_live_source(cfg, health)
         squelch = build_squelch(cfg, health)
         recognizer = build_recognizer(cfg)
         prepare_data_dir(data_dir)

@@ -19,12 +19,10 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
-
-from gateway.store.db import Database
-from gateway.store.models import ReportRevision
+if TYPE_CHECKING:  # the daemon makes a Health before the database code is imported (capture first)
+    from gateway.store.db import Database
 
 FILE = "health.json"
 STALE_S = 20.0
@@ -108,6 +106,10 @@ class Health:
             out["transcription"] = {"queued_s": round(stage.queued_s, 1), "restarts": stage.restarts,
                                     "pending": stage.pending_count() if db is not None else None}
         if db is not None:
+            from sqlalchemy import func, select
+
+            from gateway.store.models import ReportRevision
+
             with db.read() as s:
                 filed, day = s.execute(select(ReportRevision.filed_at, ReportRevision.day)
                                        .order_by(ReportRevision.filed_at.desc()).limit(1)).first() \

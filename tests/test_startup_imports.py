@@ -41,3 +41,31 @@ def test_alembic_is_imported_only_when_the_schema_is_behind(tmp_path: Path) -> N
     assert rev == head_revision()
     second = _probe(data)  # current schema: checked by revision only
     assert second == {"alembic": False, "starlette": False, "jinja2": False}
+
+
+CAPTURE_PROBE = """
+import json, sys
+import gateway.audio.live as live
+
+def opened(cfg, health):  # instead of the sound card: what is loaded when the card would be opened
+    print(json.dumps({m: m in sys.modules for m in ("gateway.daemon", "sqlalchemy", "vosk", "faster_whisper",
+                                                       "gateway.pipeline", "starlette")}))
+    raise SystemExit(0)
+
+live.open_live_source = opened
+from gateway.cli.main import main
+main(["--config", sys.argv[1], "--data-dir", sys.argv[2], "run"])
+"""
+
+
+def test_run_opens_the_sound_card_before_the_rest_of_the_program_is_loaded(tmp_path: Path) -> None:
+    """A restarted daemon is listening again as soon as it can: the card is opened before the
+    database code, the pipeline, the recogniser or the web UI are imported (gateway/audio/live.py)."""
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('[audio]\ndevice = "USB Audio"\n[asr]\nengine = "none"\n')
+    r = subprocess.run([sys.executable, "-c", CAPTURE_PROBE, str(cfg), str(tmp_path / "data")],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr[-2000:]
+    loaded = json.loads(r.stdout.strip().splitlines()[-1])
+    assert loaded == dict.fromkeys(loaded, False)
+    assert not (tmp_path / "data").exists()  # nothing touched before the card is open

@@ -13,7 +13,7 @@ import logging
 import sys
 from datetime import datetime, tzinfo
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from gateway import __version__, logutil
 from gateway.cli.common import iso_date
@@ -107,6 +107,15 @@ def parse_start(text: str | None, tz: tzinfo, path: Path) -> datetime:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logutil.setup(args.verbose)
+    early: tuple[Any, Any] | None = None
+    if args.command == "run":  # the sound card first, before the rest of the program is imported
+        from gateway.audio.source import AudioSourceError
+
+        try:
+            early = _capture_first(args.config)
+        except (ConfigError, AudioSourceError) as e:
+            print(f"ht-gateway: error: {e}", file=sys.stderr)
+            return 2
     if args.command in ("process", "run"):
         _prefetch_model(args.config)
     from gateway.asr.base import RecognizerError
@@ -119,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     from gateway.store.db import StoreError
 
     try:
-        return _dispatch(args)
+        return _dispatch(args, early)
     except (ConfigError, AudioSourceError, SerialSquelchError, DataDirError, ModelError,
             RecognizerError, DataDirBusy, PttError) as e:
         print(f"ht-gateway: error: {e}", file=sys.stderr)
@@ -146,6 +155,20 @@ def entry() -> None:
     os._exit(rc)
 
 
+def _capture_first(config: str | None) -> tuple[Any, Any] | None:
+    """``run`` with a sound card: (health, the started source), opened before anything else is
+    imported or opened, so a restarted daemon is listening again within a fraction of a second (what
+    it hears waits in the capture buffer while the database and recovery start). None: no device."""
+    cfg = load(config)
+    if not cfg.audio.device:
+        return None
+    from gateway.audio.live import open_live_source
+    from gateway.health import Health
+
+    health = Health()
+    return health, open_live_source(cfg, health)
+
+
 def _prefetch_model(config: str | None) -> None:
     """Start loading the speech model before the rest of the program is imported (a second or two
     of imports and set-up that the model's load then overlaps). Any problem is left to be reported
@@ -159,7 +182,7 @@ def _prefetch_model(config: str | None) -> None:
     prefetch(cfg)
 
 
-def _dispatch(args: argparse.Namespace) -> int:
+def _dispatch(args: argparse.Namespace, early: tuple[Any, Any] | None = None) -> int:
     from gateway import daemon
 
     cfg = load(args.config)
@@ -217,7 +240,7 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         return cli_identity.dispatch(args, cfg, data_dir)
     if args.command == "run":
-        return daemon.run_daemon(cfg, data_dir, _stop_on_signals())
+        return daemon.run_daemon(cfg, data_dir, _stop_on_signals(), early)
     if args.command == "status":
         from gateway.health import status
 
