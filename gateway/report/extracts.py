@@ -21,7 +21,7 @@ import functools
 import hashlib
 import json
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,6 +30,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from gateway.asr.base import Transcript
 from gateway.config import Config, Station
 from gateway.lexicon.correct import extract_options
 from gateway.report.extract import extract
@@ -98,6 +99,16 @@ def prepare(db: Database, cfg: Config, tx_id: int, text: str, words: Iterable[An
     return run(cfg, _station(cfg, name), text, words)
 
 
+def on_transcript(db: Database, cfg: Config) -> Callable[[int, Transcript], Callable[[Session, int], None]]:
+    """The transcription stage's ``prepare`` (gateway.transcribe.Prepare): extract a new transcript
+    before its write, store the result in the same transaction."""
+    def prepare_one(tx_id: int, result: Transcript) -> Callable[[Session, int], None]:
+        ex = prepare(db, cfg, tx_id, result.text, result.words_json())
+        return lambda s, transcript_id: store(s, transcript_id, ex)
+
+    return prepare_one
+
+
 def store(s: Session, transcript_id: int, ex: Extraction) -> None:
     """Write (or replace) a transcript's extraction, in the caller's transaction."""
     s.execute(delete(TranscriptExtract).where(TranscriptExtract.transcript_id == transcript_id))
@@ -108,7 +119,8 @@ def store(s: Session, transcript_id: int, ex: Extraction) -> None:
 Spoken = Mapping[str, Sequence[tuple[Transmission, TranscriptRow | None]]]
 
 
-def extracts_for(db: Database, cfg: Config, spoken: Spoken, backfill: bool = False) -> dict[int, StationExtract]:
+def extracts_for(db: Database, cfg: Config, spoken: Spoken,
+                 backfill: bool = False) -> dict[int, StationExtract]:
     """Transcript id -> what it says, for the finished transcripts in ``spoken`` (station name ->
     its transmissions with their current transcripts): the stored extraction where its key is
     current, else extracted now (and, with ``backfill``, stored in one short write)."""

@@ -9,13 +9,15 @@ kept whole. The fonts are Debian's fonts-dejavu-core (Unicode, so «» and – p
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 from fpdf import FPDF
 from fpdf.fonts import FontFace
 
-from gateway.report.document import Letter, Report
+from gateway.report.document import Letter, Report, as_report
 from gateway.report.letter import number as letter_number
 from gateway.report.view import (
     EVIDENCE_NOTE,
@@ -71,12 +73,13 @@ class _Doc(FPDF):
         self.set_text_color(0, 0, 0)
 
 
-def stamp_keywords(report: Report) -> str:
+def stamp_keywords(report: Report | Mapping[str, Any]) -> str:
     """The PDF's Keywords: the content hash and revision, so a stored file can be matched to its row."""
-    return f"sha256:{report.content_sha256 or '-'} revisi:{report.revision or 'draf'}"
+    r = as_report(report)
+    return f"sha256:{r.content_sha256 or '-'} revisi:{r.revision or 'draf'}"
 
 
-def filed_pdf_ok(data: bytes, report: Report) -> bool:
+def filed_pdf_ok(data: bytes, report: Report | Mapping[str, Any]) -> bool:
     """Whether ``data`` is a PDF rendered from ``report`` (its Keywords carry the same hash and revision)."""
     return data.startswith(b"%PDF-") and f"/Keywords ({stamp_keywords(report)})".encode() in data
 

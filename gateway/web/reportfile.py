@@ -14,8 +14,6 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from gateway.report.document import Report
-
 log = logging.getLogger(__name__)
 
 
@@ -35,7 +33,7 @@ def filed_pdf(data_dir: Path, day: date, revision: int, content: dict[str, Any])
     except OSError as e:
         log.warning("report %s rev %d: cannot read %s: %s", day, revision, path, e)
         return None
-    if not filed_pdf_ok(data, Report.from_json(content)):
+    if not filed_pdf_ok(data, content):
         log.warning("report %s rev %d: %s does not match the filed revision; rendering it again",
                     day, revision, path)
         return None
