@@ -89,12 +89,13 @@ def transcription_stage(cfg: Config, recognizer: Recognizer | None, db: Database
     if recognizer is None:
         return None
     from gateway.asr.vocabulary import station_words
+    from gateway.report.extracts import on_transcript
 
     log.info("transcribing with %s (%s)", recognizer.engine, recognizer.model_id)
     return TranscriptionStage(recognizer, db, data_dir, PROCESSING_RATE, cfg.asr.queue_s,
                               station_words(cfg.stations),
                               after_store=lambda s, tx_id: identify.reidentify(s, tx_id, cfg),
-                              nice=cfg.asr.nice).start()
+                              prepare=on_transcript(db, cfg), nice=cfg.asr.nice).start()
 
 
 @dataclass

@@ -57,6 +57,10 @@ def pending_query(exclude_uids: set[str] | None = None) -> Select[int]:
 
 
 AfterStore = Callable[[Session, int], None]
+#: Work for a new transcript done BEFORE the write transaction (CPU work stays outside the lock):
+#: (transmission id, result) -> what to write with the transcript in its transaction, given the
+#: session and the new transcript row's id (e.g. gateway.report.extracts.on_transcript), or None.
+Prepare = Callable[[int, Transcript], Callable[[Session, int], None] | None]
 
 #: Speech energy (:func:`has_speech_energy`): at least this much audio in 20 ms frames at or above
 #: SPEECH_DBFS. A kerchunk is < 0.4 s; squelch noise between calls is not recorded.
@@ -99,13 +103,16 @@ def retry_if_empty(recognizer: Recognizer, audio: np.ndarray, result: Transcript
 def store_transcript(db: Database, tx_id: int, recognizer: Recognizer, result: Transcript | None,
                      origin: str, error: str | None = None, latency_s: float | None = None,
                      processing_s: float | None = None, replace: bool = False,
-                     after: AfterStore | None = None, listen: bool = False) -> bool:
+                     after: AfterStore | None = None, listen: bool = False,
+                     prepare: Prepare | None = None) -> bool:
     """Write one run's result as the transmission's current transcript.
 
     Without ``replace`` it is written only if the transmission has no current transcript yet, so a
     transmission is transcribed automatically exactly once. Returns whether it was written.
-    ``listen``: flag the transmission "perlu didengar" (cleared when False).
+    ``listen``: flag the transmission "perlu didengar" (cleared when False). ``prepare``: see
+    :data:`Prepare` (run here, before the write).
     """
+    with_row = prepare(tx_id, result) if prepare is not None and result is not None and not error else None
     with db.write() as s:
         current = s.scalar(select(TranscriptRow.id).where(TranscriptRow.transmission_id == tx_id,
                                                           TranscriptRow.current).limit(1))
@@ -114,11 +121,15 @@ def store_transcript(db: Database, tx_id: int, recognizer: Recognizer, result: T
         fault_point("transcript_store")
         s.execute(update(TranscriptRow).where(TranscriptRow.transmission_id == tx_id)
                   .values(current=False))
-        s.add(TranscriptRow(
+        row = TranscriptRow(
             transmission_id=tx_id, status="failed" if error else "done", engine=recognizer.engine,
             model=recognizer.model_id, text=result.text if result else "",
             words=result.words_json() if result else [], confidence=result.confidence if result else None,
-            error=error, origin=origin, latency_s=latency_s, processing_s=processing_s, current=True))
+            error=error, origin=origin, latency_s=latency_s, processing_s=processing_s, current=True)
+        s.add(row)
+        if with_row is not None:
+            s.flush()
+            with_row(s, row.id)
         s.execute(update(Transmission).where(Transmission.id == tx_id).values(needs_listening=listen))
         if after is not None:
             s.flush()
@@ -128,7 +139,7 @@ def store_transcript(db: Database, tx_id: int, recognizer: Recognizer, result: T
 
 def transcribe_file(db: Database, data_dir: Path, tx_id: int, recognizer: Recognizer,
                     prompt_words: tuple[str, ...] = (), replace: bool = False,
-                    after: AfterStore | None = None) -> bool:
+                    after: AfterStore | None = None, prepare: Prepare | None = None) -> bool:
     """Transcribe a stored transmission from its recording; a failure is stored, not raised."""
     t0 = time.monotonic()
     with db.read() as s:
@@ -147,7 +158,7 @@ def transcribe_file(db: Database, data_dir: Path, tx_id: int, recognizer: Recogn
                                 after=after)
     return store_transcript(db, tx_id, recognizer, result, "file",
                             processing_s=round(time.monotonic() - t0, 3), replace=replace, after=after,
-                            listen=listen)
+                            listen=listen, prepare=prepare)
 
 
 def _one_line(e: BaseException) -> str:
@@ -169,10 +180,11 @@ class TranscriptionStage:
 
     def __init__(self, recognizer: Recognizer, db: Database, data_dir: Path, in_rate: int = 16000,
                  queue_s: float = 120.0, prompt_words: tuple[str, ...] = (),
-                 after_store: AfterStore | None = None, nice: int = 0) -> None:
+                 after_store: AfterStore | None = None, prepare: Prepare | None = None,
+                 nice: int = 0) -> None:
         self.recognizer, self.db, self.data_dir = recognizer, db, data_dir
+        self.after_store, self.prepare = after_store, prepare
         self.nice = nice  # asr.nice: this worker runs below the pipeline (gateway/asr/priority.py)
-        self.after_store = after_store
         self.in_rate, self.queue_s, self.prompt_words = in_rate, queue_s, prompt_words
         self._q: queue.SimpleQueue[tuple[Any, ...]] = queue.SimpleQueue()
         self._queued = 0.0
@@ -350,7 +362,7 @@ class TranscriptionStage:
         now = time.monotonic()
         if store_transcript(self.db, tx_id, self.recognizer, result, "live", error=job.error,
                             latency_s=round(now - closed_at, 3), processing_s=round(now - job.started, 3),
-                            after=self.after_store, listen=listen):
+                            after=self.after_store, listen=listen, prepare=self.prepare):
             self.done += 1
 
     def _catch_up_one(self) -> bool:
@@ -364,6 +376,6 @@ class TranscriptionStage:
             return False
         self._current = tx_id
         if transcribe_file(self.db, self.data_dir, tx_id, self.recognizer, self.prompt_words,
-                           after=self.after_store):
+                           after=self.after_store, prepare=self.prepare):
             self.done += 1
         return True

@@ -115,18 +115,19 @@ def test_followups_are_opened_carried_over_and_closed(morning: Database, cfg: Co
     items = sorted(f["item"] for f in rev.content["followups"]) if rev.content["followups"] else []
     assert items == [], "opened by this filing: listed from the next build on"
     tomorrow = build_report(morning, DAY + timedelta(days=1), cfg, at("12:00", DAY + timedelta(days=1)))
-    carried = tomorrow["followups"]
-    assert sorted(f["item"] for f in carried) == ["beras", "terpal"]
-    assert all(f["status"] == "baru" and f["station"] == "Siatas Barita" for f in carried)
-    assert all(f["category"] == "banjir" for f in carried)
-    set_followup(morning, carried[0]["id"], "selesai", "BPBD", cfg)
+    carried = tomorrow.followups
+    assert sorted(f.item for f in carried) == ["beras", "terpal"]
+    assert all(f.status == "baru" and f.station == "Siatas Barita" for f in carried)
+    assert all(f.category == "banjir" for f in carried)
+    assert carried[0].id is not None and carried[1].id is not None
+    set_followup(morning, carried[0].id, "selesai", "BPBD", cfg)
     with pytest.raises(ValueError, match=re.escape("not in report.opd")):
-        set_followup(morning, carried[1]["id"], None, "Dinas Rahasia", cfg)
+        set_followup(morning, carried[1].id, None, "Dinas Rahasia", cfg)
     later = build_report(morning, DAY + timedelta(days=2), cfg, at("12:00", DAY + timedelta(days=2)))
-    assert [f["item"] for f in later["followups"]] == [carried[1]["item"]]
+    assert [f.item for f in later.followups] == [carried[1].item]
     file_due(morning, cfg, at("12:30"))  # refiling does not duplicate follow-ups
     again = build_report(morning, DAY + timedelta(days=1), cfg, at("13:00", DAY + timedelta(days=1)))
-    assert len(again["followups"]) == 1
+    assert len(again.followups) == 1
 
 
 def test_scheduler_registers_its_jobs_in_the_configured_zone(morning: Database, cfg: Config,

@@ -88,6 +88,7 @@ def test_letterhead_number_nip_and_logo(tmp_path: Path) -> None:
 def test_no_half_empty_page_when_the_signature_would_go_over(tmp_path: Path) -> None:
     """Incidents are added until the normal layout pushes the last rows and the signature block onto
     an almost empty page; the PDF is then laid out tighter, one page shorter, none mostly empty."""
+    from gateway.report.document import Report
     from gateway.report.render import view
 
     report = make_filed(json.loads(EXAMPLE.read_text()))
@@ -96,7 +97,8 @@ def test_no_half_empty_page_when_the_signature_would_go_over(tmp_path: Path) -> 
         add_incident(report, ("Tarutung", "Siatas Barita", "Sipahutar")[i % 3], {
             "category": "pohon_tumbang", "label": "Pohon tumbang", "place": f"Dusun {i}",
             "counts": {"rumah_rusak": i + 1}, "evidence": ev(f"pohon tumbang nomor {i}", 2.0 + i, 3.0 + i)})
-        _, normal_pages, fill = render_pdf._render(report, view(report), 1.0)
+        typed = Report.from_json(report)
+        _, normal_pages, fill = render_pdf._render(typed, view(typed), 1.0)
         if normal_pages > 1 and fill < render_pdf.MIN_LAST_FILL:
             break
     else:

@@ -24,6 +24,7 @@ from typing import Any, ClassVar
 import pytest
 
 from gateway.report import render_pdf
+from gateway.report.model import Evidence
 from gateway.report.render import date_text, render, span
 
 from conftest import DATA, REPO, need
@@ -152,10 +153,10 @@ def test_indonesian_dates_and_spans() -> None:
     assert date_text(date(2026, 11, 20), True) == "Jumat, 20 November 2026"
     assert date_text(date(2026, 1, 4), True) == "Minggu, 4 Januari 2026"
     assert date_text(date(2026, 8, 17)) == "17 Agustus 2026"
-    assert span(ev("Tujuh rumah terendam", 5.41, 6.97)) == "00:05–00:07"
-    assert span(ev("x", 12.0, 12.0)) == "00:12"
-    assert span(ev("x", 3725.2, 3726.5)) == "1:02:05–1:02:07"
-    assert span({"text": "x", "start": None, "end": None}) == ""
+    assert span(Evidence.from_dict(ev("Tujuh rumah terendam", 5.41, 6.97))) == "00:05–00:07"
+    assert span(Evidence.from_dict(ev("x", 12.0, 12.0))) == "00:12"
+    assert span(Evidence.from_dict(ev("x", 3725.2, 3726.5))) == "1:02:05–1:02:07"
+    assert span(Evidence("x", None, None, None)) == ""
 
 
 # --- JSON and CSV ---------------------------------------------------------------------------------
@@ -260,7 +261,7 @@ def test_html_escapes_everything(filed: dict[str, Any]) -> None:
     p = parse_html(page)
     assert "script" not in p.tags and "img" not in p.tags and "b" not in p.tags
     assert b"<script>" not in page and b"<img" not in page
-    assert b"&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in page
+    assert b"&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in page  # Jinja2's autoescape (markupsafe)
     text = "".join(p.text)
     assert evil in text  # shown to the reader as written
     assert '«"><img src=x onerror=alert(1)> & </td>»' in text

@@ -81,15 +81,15 @@ def test_review_queue_lists_what_the_report_depends_on_first(db: Database, cfg: 
     nobody = tx(db, cfg, "07:20", None, "selamat pagi semua")
     heard = tx(db, cfg, "07:30", "104", "", listen=True)
     report = build_report(db, DAY, cfg, at("08:00"))
-    queue = report["review"]
-    assert [(i["kind"], i["transmission_id"]) for i in queue] == [
+    queue = report.review
+    assert [(i.kind, i.transmission_id) for i in queue] == [
         ("listen", heard), ("unknown_station", nobody), ("incident", unsure),
         ("incident", cheap),  # a spoken price is also a "harga" incident
         ("price", cheap)]
-    assert sure not in {i["transmission_id"] for i in queue}
-    banjir = next(i for i in report["incidents"] if i["category"] == "banjir")
-    assert banjir["confidence"] == pytest.approx(0.3) and banjir["verified"] is False
-    html = render({**report, "revision": None}, "html").decode()
+    assert sure not in {i.transmission_id for i in queue}
+    banjir = next(i for i in report.incidents if i.category == "banjir")
+    assert banjir.confidence == pytest.approx(0.3) and banjir.verified is False
+    html = render(report, "html").decode()
     assert "Perlu diperiksa" in html and "stasiun belum diketahui" in html
 
 

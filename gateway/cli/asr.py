@@ -93,6 +93,7 @@ def _transcribe(args: argparse.Namespace, cfg: Config, data_dir: Path, db: Datab
     from sqlalchemy import select
 
     from gateway.asr.vocabulary import station_words
+    from gateway.report.extracts import on_transcript
     from gateway.store.models import TranscriptRow, Transmission
     from gateway.timeutil import day_bounds
     from gateway.transcribe import pending_query, transcribe_file
@@ -123,8 +124,9 @@ def _transcribe(args: argparse.Namespace, cfg: Config, data_dir: Path, db: Datab
 
         bar = tqdm(total=len(ids), unit="tx", desc="transcribing", file=sys.stderr)
     failed = 0
+    extract_new = on_transcript(db, cfg)  # what the report reads, stored with each new transcript
     for tx_id in ids:
-        transcribe_file(db, data_dir, tx_id, recognizer, words, replace=explicit)
+        transcribe_file(db, data_dir, tx_id, recognizer, words, replace=explicit, prepare=extract_new)
         with db.read() as s:
             status = s.scalar(select(TranscriptRow.status).where(TranscriptRow.transmission_id == tx_id,
                                                                  TranscriptRow.current))

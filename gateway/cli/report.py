@@ -56,6 +56,7 @@ def dispatch(args: argparse.Namespace, cfg: Config, data_dir: Path) -> int:
 def _report(args: argparse.Namespace, cfg: Config, db: Database, data_dir: Path) -> int:
     from gateway.report import filing
     from gateway.report.build import build_report
+    from gateway.report.document import Report
     from gateway.report.render import render
 
     now = datetime.now(cfg.tz)
@@ -93,9 +94,9 @@ def _report(args: argparse.Namespace, cfg: Config, db: Database, data_dir: Path)
             if not chosen:
                 raise ConfigError(f"--revision {args.revision}: {args.date} has revisions "
                                   f"{[r.revision for r in revs] or 'none'}")
-            report = chosen[0].content
+            report = Report.from_json(chosen[0].content)
         elif revs:
-            report = revs[-1].content
+            report = Report.from_json(revs[-1].content)
         else:
             report = build_report(db, args.date, cfg, now)
             print(f"{args.date}: not filed yet; showing a draft", file=sys.stderr)

@@ -23,7 +23,6 @@ from __future__ import annotations
 import logging
 import time
 from datetime import date, datetime, timedelta
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -33,6 +32,7 @@ from gateway.config import Config, parse_hhmm
 from gateway.faults import fault_point
 from gateway.report.build import build_report
 from gateway.report.delivery import enqueue
+from gateway.report.document import Report, as_report
 from gateway.report.terms import store_terms
 from gateway.store.db import Database
 from gateway.store.models import FollowUp, ReportRevision, utcnow
@@ -62,7 +62,7 @@ def file_report(db: Database, cfg: Config, day: date, now: datetime, reason: str
     (day, revision) constraint rejects the second, which starts over, now sees the first one's
     revision with the same content, and files nothing. SQLite's "database is locked" (a writer in
     another process) is retried the same way."""
-    report = build_report(db, day, cfg, now)
+    report = build_report(db, day, cfg, now, backfill=True)
     for attempt in range(_ATTEMPTS):
         try:
             rev = _insert_revision(db, cfg, day, now, report, reason, force)
@@ -82,20 +82,19 @@ def file_report(db: Database, cfg: Config, day: date, now: datetime, reason: str
 _ATTEMPTS = 8
 
 
-def _insert_revision(db: Database, cfg: Config, day: date, now: datetime, report: dict[str, Any],
+def _insert_revision(db: Database, cfg: Config, day: date, now: datetime, report: Report,
                      reason: str | None, force: bool) -> ReportRevision | None:
     with db.write() as s:
         last = s.scalar(select(ReportRevision).where(ReportRevision.day == day)
                         .order_by(ReportRevision.revision.desc()).limit(1))
-        if last is not None and last.content_sha256 == report["content_sha256"] and not force:
+        if last is not None and last.content_sha256 == report.content_sha256 and not force:
             return None
         if reason is None:
-            reason = "scheduled" if last is None else _why(last.content, report)
+            reason = "scheduled" if last is None else _why(as_report(last.content), report)
         number = (last.revision if last is not None else 0) + 1
-        content = {**report, "revision": number,
-                   "filed_at": now.astimezone(cfg.tz).isoformat(timespec="seconds"), "reason": reason}
-        rev = ReportRevision(day=day, revision=number, filed_at=now, reason=reason, content=content,
-                             content_sha256=report["content_sha256"])
+        content = report.filed(number, now.astimezone(cfg.tz).isoformat(timespec="seconds"), reason)
+        rev = ReportRevision(day=day, revision=number, filed_at=now, reason=reason, content=content.to_json(),
+                             content_sha256=report.content_sha256 or content.content_hash())
         s.add(rev)
         s.flush()  # the unique (day, revision) constraint speaks here, or at the commit
         _open_followups(s, day, content, now)
@@ -106,27 +105,25 @@ def _insert_revision(db: Database, cfg: Config, day: date, now: datetime, report
     return rev
 
 
-def _why(before: dict[str, Any], after: dict[str, Any]) -> str:
+def _why(before: Report, after: Report) -> str:
     """late_report when a report transmission is new since the last revision (even one after the
     cutoff); otherwise what changed was read or assigned differently: a correction."""
-    def heard(r: dict[str, Any]) -> set[int]:
-        return {t["transmission_id"] for s in r["stations"] for t in s["transmissions"]}
-
-    return "late_report" if heard(after) - heard(before) else "correction"
+    return "late_report" if after.heard() - before.heard() else "correction"
 
 
-def _open_followups(s: Session, day: date, report: dict[str, Any], now: datetime) -> None:
-    existing = {(f.transmission_id, f.item) for f in s.scalars(select(FollowUp).where(FollowUp.day == day))}
-    by_tx_category: dict[int, str] = {}
-    for inc in report["incidents"]:
-        by_tx_category.setdefault(inc["transmission_id"], inc["category"])
-    for need in report["needs"]:
-        key = (need["transmission_id"], need["item"])
+def _open_followups(s: Session, day: date, report: Report, now: datetime) -> None:
+    existing: set[tuple[int | None, str]] = {
+        (f.transmission_id, f.item) for f in s.scalars(select(FollowUp).where(FollowUp.day == day))}
+    by_tx_category: dict[int | None, str] = {}
+    for inc in report.incidents:
+        by_tx_category.setdefault(inc.transmission_id, inc.category)
+    for need in report.needs:
+        key = (need.transmission_id, need.item)
         if key in existing:
             continue
         existing.add(key)
-        s.add(FollowUp(day=day, station=need["station"], category=by_tx_category.get(need["transmission_id"]),
-                       item=need["item"], phrase=need["phrase"], transmission_id=need["transmission_id"],
+        s.add(FollowUp(day=day, station=need.station, category=by_tx_category.get(need.transmission_id),
+                       item=need.item, phrase=need.phrase, transmission_id=need.transmission_id,
                        status="baru", created_at=now, updated_at=now))
 
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from gateway.report.document import Letter
+
 ROMAN = ("I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII")
 FIELDS = ("seq", "rev", "day", "month", "month_roman", "year")
 IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff")
@@ -25,11 +27,11 @@ def number(pattern: str, day: date, revision: int | None) -> str:
                           month=f"{day.month:02d}", month_roman=ROMAN[day.month - 1], year=day.year)
 
 
-def info(cfg: Any) -> dict[str, Any]:
+def info(cfg: Any) -> Letter:
     """What the report content keeps of ``[report.letter]`` (the logo as an absolute path)."""
     le = cfg.report.letter
-    return {"logo": str(cfg.resolve_path(le.logo)) if le.logo else None, "office": le.office,
-            "address": le.address, "number_pattern": le.number_pattern, "nip": le.signatory_nip}
+    return Letter(logo=str(cfg.resolve_path(le.logo)) if le.logo else None, office=le.office,
+                  address=le.address, number_pattern=le.number_pattern, nip=le.signatory_nip)
 
 
 def problem(cfg: Any) -> str | None:

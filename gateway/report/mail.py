@@ -16,13 +16,17 @@ from __future__ import annotations
 import logging
 import smtplib
 import ssl
+from collections.abc import Mapping
 from datetime import date, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from typing import Any
 
 from gateway.config import EmailConfig
-from gateway.report.render import date_text, incident_text, view
+from gateway.report.document import Report, as_report
+from gateway.report.view import date_text, incident_text, view
+
+ReportLike = Report | Mapping[str, Any]  # a report, or a filed revision's stored JSON
 
 log = logging.getLogger(__name__)
 
@@ -34,29 +38,32 @@ class MailError(RuntimeError):
     """The report could not be mailed (one line, naming the SMTP server)."""
 
 
-def attachment_name(report: dict[str, Any]) -> str:
-    rev = report.get("revision")
-    return f"laporan-situasi-{report['date']}-{f'r{rev}' if rev is not None else 'draf'}.pdf"
+def attachment_name(report: ReportLike) -> str:
+    r = as_report(report)
+    rev = r.revision
+    return f"laporan-situasi-{r.date}-{f'r{rev}' if rev is not None else 'draf'}.pdf"
 
 
-def subject(report: dict[str, Any]) -> str:
-    rev = report.get("revision")
-    day = date_text(date.fromisoformat(report["date"]))
-    return (f"Laporan Situasi Harian {report['kabupaten']} {day} "
+def subject(report: ReportLike) -> str:
+    r = as_report(report)
+    rev = r.revision
+    day = date_text(date.fromisoformat(r.date))
+    return (f"Laporan Situasi Harian {r.kabupaten} {day} "
             f"({f'revisi {rev}' if rev is not None else 'draf'})")
 
 
-def body(report: dict[str, Any]) -> str:
+def body(report: ReportLike) -> str:
     """The plain-text body: what is attached and the summary, in Indonesian."""
-    v = view(report)
+    r = as_report(report)
+    v = view(r)
     lines = ["Yth. Bapak/Ibu,", "",
-             f"Terlampir Laporan Situasi Harian Kabupaten {report['kabupaten']}, {v.date_long}.",
+             f"Terlampir Laporan Situasi Harian Kabupaten {r.kabupaten}, {v.date_long}.",
              *(f"{label}: {text}" for label, text in v.meta), "", "Ringkasan:", f"- {v.headline}",
              *(f"- {label}: {text}" for label, text in v.summary)]
-    incidents = report.get("incidents") or []
+    incidents = r.incidents
     if incidents:
         lines += ["", "Kejadian:"]
-        lines += [f"{n}. Kec. {inc.get('station', '')} — {incident_text(inc)}"
+        lines += [f"{n}. Kec. {inc.station} — {incident_text(inc)}"
                   for n, inc in enumerate(incidents[:MAX_LISTED_INCIDENTS], 1)]
         if len(incidents) > MAX_LISTED_INCIDENTS:
             lines.append(f"... dan {len(incidents) - MAX_LISTED_INCIDENTS} kejadian lain (lihat lampiran).")
@@ -65,7 +72,7 @@ def body(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def build_message(cfg: EmailConfig, report: dict[str, Any], pdf: bytes, now: datetime) -> EmailMessage:
+def build_message(cfg: EmailConfig, report: ReportLike, pdf: bytes, now: datetime) -> EmailMessage:
     msg = EmailMessage()
     msg["Subject"] = subject(report)
     msg["From"] = cfg.sender
@@ -106,7 +113,7 @@ def _why(e: BaseException, cfg: EmailConfig) -> str:
     return f"{type(e).__name__}: {' '.join(str(e).split()) or 'no details'}"
 
 
-def send_report(cfg: EmailConfig, report: dict[str, Any], pdf: bytes, now: datetime) -> None:
+def send_report(cfg: EmailConfig, report: ReportLike, pdf: bytes, now: datetime) -> None:
     """Mail the filed report's PDF to ``cfg.to``; raise :class:`MailError` on any failure."""
     where = f"{cfg.smtp_host}:{cfg.smtp_port}"
     if not cfg.to or not cfg.sender or not cfg.smtp_host:
@@ -136,5 +143,5 @@ def send_report(cfg: EmailConfig, report: dict[str, Any], pdf: bytes, now: datet
     if refused:  # accepted for some recipients only
         raise MailError(f"report mailed via {where}, but recipients refused: "
                         + ", ".join(f"{rcpt} ({_reply(*reply)})" for rcpt, reply in refused.items()))
-    log.info("report %s revision %s mailed to %s via %s", report.get("date"), report.get("revision"),
+    log.info("report %s revision %s mailed to %s via %s", as_report(report).date, as_report(report).revision,
              ", ".join(cfg.to), where)

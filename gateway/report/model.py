@@ -1,20 +1,73 @@
 """The extractor's results: frozen data classes, JSON-ready through ``to_dict``/``from_dict``.
 
+:class:`Part` is the base of these and of the report model (gateway/report/document.py): its
+``to_json`` writes the fields in declaration order (the JSON keys are the field names), and
+``from_json`` reads them back, remembering which keys the stored JSON did not have (``absent``:
+a revision filed by an older version) so that writing it again gives the same JSON.
+
 Every value carries its :class:`Evidence`: the words it was read from, as recognised, with their
 time span (seconds from the start of the recording) and mean recogniser confidence.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
+from typing import Any, TypeVar
 
 #: Bumped when the rules change what they read, so stored extracts can be told apart.
 EXTRACTOR_VERSION = 1
 
 
+P = TypeVar("P", bound="Part")
+Convert = Callable[[Any], Any]
+
+
+def _out(v: Any) -> Any:
+    if isinstance(v, Part):
+        return v.to_json()
+    if isinstance(v, tuple | list):
+        return [_out(x) for x in v]
+    if isinstance(v, dict):
+        return {k: _out(x) for k, x in v.items()}
+    return v
+
+
 @dataclass(frozen=True)
-class Evidence:
+class Part:
+    """A JSON object as a frozen data class (see the module docstring)."""
+
+    absent: frozenset[str] = field(default=frozenset(), kw_only=True, repr=False, compare=False)
+
+    def to_json(self) -> dict[str, Any]:
+        return {f.name: _out(getattr(self, f.name)) for f in fields(self)
+                if f.name != "absent" and f.name not in self.absent}
+
+    @classmethod
+    def nested(cls) -> dict[str, Convert]:
+        """How to read the fields that are not plain JSON values (objects, lists as tuples)."""
+        return {}
+
+    @classmethod
+    def from_json(cls: type[P], d: Mapping[str, Any]) -> P:
+        names = [f.name for f in fields(cls) if f.name != "absent"]
+        conv = cls.nested()
+        kw = {n: conv[n](d[n]) if n in conv and d[n] is not None else d[n] for n in names if n in d}
+        return cls(**kw, absent=frozenset(n for n in names if n not in d))
+
+
+def parts(kind: type[Part]) -> Convert:
+    """A JSON list of ``kind`` objects as a tuple."""
+    return lambda v: tuple(kind.from_json(x) for x in v)
+
+
+def part_map(kind: type[Part]) -> Convert:
+    """A JSON object of ``kind`` objects as a dict."""
+    return lambda v: {k: kind.from_json(x) for k, x in v.items()}
+
+
+@dataclass(frozen=True)
+class Evidence(Part):
     """The words a value was read from: text as recognised, seconds from the recording start, mean
     recogniser confidence (times and confidence are None when only text was given), and ``match``:
     how well the words matched the lexicon (1.0 exact, lower for a corrected mishearing, None when
@@ -27,11 +80,11 @@ class Evidence:
     match: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return self.to_json()
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> Evidence:
-        return cls(d["text"], d.get("start"), d.get("end"), d.get("confidence"), d.get("match"))
+    def from_dict(cls, d: Mapping[str, Any]) -> Evidence:
+        return cls.from_json(d)
 
 
 def _ev(d: dict[str, Any] | None) -> Evidence | None:

@@ -1,6 +1,6 @@
 """The daily situation report as a printable A4 PDF (fpdf2, DejaVu Sans), same content as the HTML.
 
-Everything shown comes from :func:`gateway.report.render.view`. The PDF's creation date is the
+Everything shown comes from :func:`gateway.report.view.view`. The PDF's creation date is the
 report's filing (else generation) time, so the same report always gives the same bytes. Tables
 repeat their heading row on every page and never split a row across pages; the signature block is
 kept whole. The fonts are Debian's fonts-dejavu-core (Unicode, so «» and – print as such).
@@ -9,6 +9,7 @@ kept whole. The fonts are Debian's fonts-dejavu-core (Unicode, so «» and – p
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -16,8 +17,9 @@ from typing import Any
 from fpdf import FPDF
 from fpdf.fonts import FontFace
 
+from gateway.report.document import Letter, Report, as_report
 from gateway.report.letter import number as letter_number
-from gateway.report.render import (
+from gateway.report.view import (
     EVIDENCE_NOTE,
     MISSING_COLOUR,
     SECTIONS,
@@ -71,12 +73,13 @@ class _Doc(FPDF):
         self.set_text_color(0, 0, 0)
 
 
-def stamp_keywords(report: dict[str, Any]) -> str:
+def stamp_keywords(report: Report | Mapping[str, Any]) -> str:
     """The PDF's Keywords: the content hash and revision, so a stored file can be matched to its row."""
-    return f"sha256:{report.get('content_sha256') or '-'} revisi:{report.get('revision') or 'draf'}"
+    r = as_report(report)
+    return f"sha256:{r.content_sha256 or '-'} revisi:{r.revision or 'draf'}"
 
 
-def filed_pdf_ok(data: bytes, report: dict[str, Any]) -> bool:
+def filed_pdf_ok(data: bytes, report: Report | Mapping[str, Any]) -> bool:
     """Whether ``data`` is a PDF rendered from ``report`` (its Keywords carry the same hash and revision)."""
     return data.startswith(b"%PDF-") and f"/Keywords ({stamp_keywords(report)})".encode() in data
 
@@ -89,9 +92,8 @@ def _fonts(pdf: FPDF) -> None:
         pdf.add_font(FAMILY, style, str(path))
 
 
-def _stamp(report: dict[str, Any]) -> datetime:
-    return datetime.fromisoformat(report.get("filed_at") or report.get("generated_at")
-                                  or f"{report['date']}T00:00:00+00:00")
+def _stamp(report: Report) -> datetime:
+    return datetime.fromisoformat(report.filed_at or report.generated_at or f"{report.date}T00:00:00+00:00")
 
 
 #: A last page filled less than this (from the top margin) is "half empty": the document is laid out
@@ -99,8 +101,8 @@ def _stamp(report: dict[str, Any]) -> datetime:
 MIN_LAST_FILL = 0.3
 
 
-def render_pdf(report: dict[str, Any], v: View) -> bytes:
-    """The report as PDF bytes; ``v`` is its :func:`gateway.report.render.view`.
+def render_pdf(report: Report, v: View) -> bytes:
+    """The report as PDF bytes; ``v`` is its :func:`gateway.report.view.view`.
 
     Laid out at normal spacing first; when that leaves a mostly empty last page after a full one
     (a table row or the signature block pushed over), laid out again tighter, and the version with
@@ -110,11 +112,11 @@ def render_pdf(report: dict[str, Any], v: View) -> bytes:
         tight, tight_pages, _ = _render(report, v, 0.8)
         if tight_pages < pages:
             out, pages = tight, tight_pages
-    log.debug("report %s rendered as PDF: %d pages, %d bytes", report.get("date"), pages, len(out))
+    log.debug("report %s rendered as PDF: %d pages, %d bytes", report.date, pages, len(out))
     return out
 
 
-def _render(report: dict[str, Any], v: View, space: float) -> tuple[bytes, int, float]:
+def _render(report: Report, v: View, space: float) -> tuple[bytes, int, float]:
     pdf = _Doc(v.footer)
     pdf.space = space
     _fonts(pdf)
@@ -128,10 +130,10 @@ def _render(report: dict[str, Any], v: View, space: float) -> tuple[bytes, int, 
     pdf.set_margins(14, 12, 14)
     pdf.set_auto_page_break(True, margin=16)
     pdf.add_page()
-    letter = report.get("letter") or {}
+    letter = report.letter
     _letterhead(pdf, v, letter)
-    _header(pdf, v, letter_number(letter.get("number_pattern") or "", date.fromisoformat(report["date"]),
-                                  report.get("revision")))
+    _header(pdf, v, letter_number(letter.number_pattern or "", date.fromisoformat(report.date),
+                                  report.revision))
     _summary(pdf, v)
     _heading(pdf, "Rekap per kecamatan")
     _stations(pdf, v)
@@ -141,15 +143,15 @@ def _render(report: dict[str, Any], v: View, space: float) -> tuple[bytes, int, 
         if rows:
             _table(pdf, head, COLS[key], rows)
         _note(pdf, EVIDENCE_NOTE if rows and key == "incidents" else "" if rows else empty)
-    _signature(pdf, v, letter.get("nip") or "")
+    _signature(pdf, v, letter.nip or "")
     fill = (pdf.get_y() - pdf.t_margin) / (pdf.page_break_trigger - pdf.t_margin)
     return bytes(pdf.output()), pdf.page_no(), fill
 
 
-def _letterhead(pdf: FPDF, v: View, letter: dict[str, Any]) -> None:
+def _letterhead(pdf: FPDF, v: View, letter: Letter) -> None:
     """Logo at the left, the government and office centred, the address, a double rule."""
     top = pdf.get_y()
-    logo = letter.get("logo")
+    logo = letter.logo
     size = 22.0
     if logo:
         try:
@@ -159,12 +161,12 @@ def _letterhead(pdf: FPDF, v: View, letter: dict[str, Any]) -> None:
     pdf.set_xy(pdf.l_margin, top + (1 if logo else 0))
     pdf.set_font(FAMILY, "B", 14)
     pdf.cell(0, 7, f"Pemerintah Kabupaten {v.kabupaten}".upper(), align="C", new_x="LMARGIN", new_y="NEXT")
-    if letter.get("office"):
+    if letter.office:
         pdf.set_font(FAMILY, "B", 12)
-        pdf.cell(0, 6, str(letter["office"]).upper(), align="C", new_x="LMARGIN", new_y="NEXT")
-    if letter.get("address"):
+        pdf.cell(0, 6, str(letter.office).upper(), align="C", new_x="LMARGIN", new_y="NEXT")
+    if letter.address:
         pdf.set_font(FAMILY, "", 9)
-        pdf.cell(0, 5, str(letter["address"]), align="C", new_x="LMARGIN", new_y="NEXT")
+        pdf.cell(0, 5, str(letter.address), align="C", new_x="LMARGIN", new_y="NEXT")
     y = max(pdf.get_y() + 1.5, top + size + 1.5) if logo else pdf.get_y() + 1.5
     pdf.set_line_width(0.9)
     pdf.line(pdf.l_margin, y, pdf.l_margin + pdf.epw, y)

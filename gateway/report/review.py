@@ -18,12 +18,12 @@ incidents first (what the bupati acts on), then prices, then needs; within each,
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any
 
 from sqlalchemy import select
 
+from gateway.report.document import Report, ReviewItem
 from gateway.store.db import Database
 from gateway.store.models import Transmission
 from gateway.timeutil import day_bounds
@@ -63,38 +63,20 @@ def lowest(*values: float | None) -> float | None:
     return min(known) if known else None
 
 
-def incident_confidence(inc: dict[str, Any]) -> float | None:
-    return lowest(combine(inc.get("evidence")), combine(inc.get("place_evidence")),
-                  *(combine(e) for e in (inc.get("count_evidence") or {}).values()))
+def incident_confidence(inc: Any) -> float | None:
+    """An incident's (the extractor's or the report's): the lowest of its evidence's."""
+    return lowest(combine(inc.evidence), combine(inc.place_evidence),
+                  *(combine(e) for e in (inc.count_evidence or {}).values()))
 
 
-def annotate(item: dict[str, Any], verified: bool, confidence: float | None) -> dict[str, Any]:
-    item["confidence"], item["verified"] = confidence, verified
-    return item
-
-
-def mark(item: dict[str, Any], text: str) -> str:
+def mark(item: Any, text: str) -> str:
     """``text`` with the unverified mark when the value says it was not verified (older reports,
     which carry no ``verified``, are left unmarked)."""
-    return text + UNVERIFIED_MARK if item.get("verified") is False else text
+    return text + UNVERIFIED_MARK if item.verified is False else text
 
 
-@dataclass(frozen=True)
-class ReviewItem:
-    kind: str  # a key of REVIEW_TEXT
-    transmission_id: int
-    start: str  # ISO 8601, local time
-    station: str | None
-    what: str  # the value or the transcript, as text
-    confidence: float | None
-    reason: str  # Indonesian, REVIEW_TEXT[kind]
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-def review_queue(db: Database, report: dict[str, Any], day: date, tz: Any,
-                 below: float = REVIEW_BELOW) -> list[dict[str, Any]]:
+def review_queue(db: Database, report: Report, day: date, tz: Any,
+                 below: float = REVIEW_BELOW) -> tuple[ReviewItem, ...]:
     """The day's "perlu diperiksa" list (see the module docstring), from a built report."""
     lo, hi = day_bounds(day, tz)
     items: list[ReviewItem] = []
@@ -108,43 +90,28 @@ def review_queue(db: Database, report: dict[str, Any], day: date, tz: Any,
             kind = "listen" if tx.needs_listening else "unknown_station"
             items.append(ReviewItem(kind, tx.id, tx.started_at.astimezone(tz).isoformat(timespec="seconds"),
                                     tx.station, tx.identity_reason or "", None, REVIEW_TEXT[kind]))
-    starts = {t["transmission_id"]: t["start"] for st in report["stations"]
-              for t in st.get("transmissions") or []}
+    starts = {t.transmission_id: t.start or "" for st in report.stations for t in st.transmissions}
 
-    def low(kind: str, item: dict[str, Any], station: str, what: str) -> None:
-        conf = item.get("confidence")
-        if item.get("verified") or conf is None or conf >= below:
+    def low(kind: str, item: Any, station: str, what: str) -> None:
+        conf = item.confidence
+        if item.verified or conf is None or conf >= below:
             return
-        tx_id = int(item.get("transmission_id") or 0)
+        tx_id = int(item.transmission_id or 0)
         items.append(ReviewItem(kind, tx_id, starts.get(tx_id, ""), station, what, conf, REVIEW_TEXT[kind]))
 
-    for st in report["stations"]:
-        name = st["station"]
-        if st.get("situation_item"):
-            low("situation", st["situation_item"], name, st.get("situation_label") or "")
-        for inc in st.get("incidents") or []:
-            low("incident", inc, name, inc.get("label") or inc.get("category") or "")
-        for p in st.get("prices") or []:
-            low("price", p, name, f"{p['commodity']} Rp {p['rupiah_per_kg']}/kg")
-        for n in st.get("needs") or []:
-            low("need", n, name, n.get("item") or "")
+    for st in report.stations:
+        name = st.station
+        if st.situation_item:
+            low("situation", st.situation_item, name, st.situation_label or "")
+        for inc in st.incidents:
+            low("incident", inc, name, inc.label or inc.category or "")
+        for p in st.prices:
+            low("price", p, name, f"{p.commodity} Rp {p.rupiah_per_kg}/kg")
+        for n in st.needs:
+            low("need", n, name, n.item or "")
     items.sort(key=lambda i: (REVIEW_RANK[i.kind], i.start, i.transmission_id))
-    return [i.to_dict() for i in items]
-
+    return tuple(items)
 
 
 def percent(conf: float | None) -> str:
     return "-" if conf is None else f"{conf * 100:.0f} %"
-
-
-def review_section(items: list[dict[str, Any]], esc: Any) -> str:
-    """The draft's "Perlu diperiksa" section (HTML, every text escaped by ``esc``)."""
-    head = "<section><h2>Perlu diperiksa</h2>\n"
-    if not items:
-        return head + '<p class="note">Tidak ada yang perlu diperiksa.</p></section>\n'
-    rows = "".join(
-        f"<tr><td>{n}</td><td>{esc(i['reason'])}</td><td>{esc(i.get('station') or '-')}</td>"
-        f"<td>{esc(i['what'] or '-')}</td><td>{percent(i['confidence'])}</td>"
-        f"<td>{esc(i['start'][11:16])} #{i['transmission_id']}</td></tr>" for n, i in enumerate(items, 1))
-    return (head + "<table><thead><tr><th>No</th><th>Alasan</th><th>Kecamatan</th><th>Isi</th>"
-            f"<th>Keyakinan</th><th>Transmisi</th></tr></thead><tbody>{rows}</tbody></table></section>\n")

@@ -15,6 +15,8 @@ import re
 from datetime import date
 from typing import Any
 
+from gateway.report.document import Report
+
 _WORD = re.compile(r"\w+", re.UNICODE)
 MIN_STEM = 3
 SUFFIXES = ("nya", "lah", "kah", "kan", "an", "i")
@@ -92,33 +94,32 @@ def forms(word: str) -> list[str]:
     return list(seen)
 
 
-def report_terms(content: dict[str, Any]) -> list[tuple[int, str, str]]:
+def report_terms(content: Report) -> list[tuple[int, str, str]]:
     """(transmission id, kind, stem) for every value the report ``content`` read, without repeats."""
     out: dict[tuple[int, str, str], None] = {}
 
-    def add(tx_id: Any, kind: str, text: str | None) -> None:
+    def add(tx_id: int | None, kind: str, text: str | None) -> None:
         if not isinstance(tx_id, int) or not text:
             return
         for w in words(text.replace("_", " ")):
             if len(w) >= 2 and not w.isdigit():
                 out.setdefault((tx_id, kind, stem(w)[:64]), None)
 
-    for inc in content.get("incidents", ()):
-        tx = inc.get("transmission_id")
-        if isinstance(tx, int) and inc.get("category"):  # the category filter's exact key
-            out.setdefault((tx, "category", str(inc["category"])[:64]), None)
-        add(tx, "incident", inc.get("category"))
-        add(tx, "incident", inc.get("label"))
-        add(tx, "desa", inc.get("place"))
-    for need in content.get("needs", ()):
-        add(need.get("transmission_id"), "need", need.get("item"))
-    for st in content.get("stations", ()):
-        item = st.get("situation_item") or {}
-        add(item.get("transmission_id"), "status", st.get("situation"))
+    for inc in content.incidents:
+        tx = inc.transmission_id
+        if isinstance(tx, int) and inc.category:  # the category filter's exact key
+            out.setdefault((tx, "category", str(inc.category)[:64]), None)
+        add(tx, "incident", inc.category)
+        add(tx, "incident", inc.label)
+        add(tx, "desa", inc.place)
+    for need in content.needs:
+        add(need.transmission_id, "need", need.item)
+    for st in content.stations:
+        add(st.situation_item.transmission_id if st.situation_item else None, "status", st.situation)
     return list(out)
 
 
-def store_terms(session: Any, day: date, content: dict[str, Any]) -> int:
+def store_terms(session: Any, day: date, content: Report) -> int:
     """Replace ``day``'s rows in ``report_terms`` by those of ``content`` (in the caller's transaction)."""
     from sqlalchemy import delete
 

@@ -308,3 +308,14 @@ class ReportTerm(Base):
 Index("ix_report_terms_term", ReportTerm.term, ReportTerm.transmission_id)
 Index("ix_transmissions_needs_listening", Transmission.started_at,
       sqlite_where=sql_text("needs_listening = 1"), postgresql_where=sql_text("needs_listening"))
+
+
+class TranscriptExtract(Base):
+    """What the report's extractor read from one transcript (migration 0020; gateway.report.extracts)."""
+
+    __tablename__ = "transcript_extracts"
+
+    transcript_id: Mapped[int] = mapped_column(ForeignKey("transcripts.id"), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)  # gateway.report.model.EXTRACTOR_VERSION
+    key: Mapped[str] = mapped_column(String(64))  # code, lexicon and options digest (extracts.key_for)
+    result: Mapped[dict[str, Any]] = mapped_column(JSON)  # StationExtract.to_dict()

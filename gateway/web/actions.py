@@ -30,6 +30,7 @@ from starlette.responses import RedirectResponse, Response
 
 from gateway.config import Config
 from gateway.identification import identify
+from gateway.report import extracts
 from gateway.store.db import Database
 from gateway.store.models import TranscriptRow, Transmission, utcnow
 from gateway.web.align import realign
@@ -92,6 +93,7 @@ def edit_transcript(db: Database, cfg: Config, tx_id: int, text: str, base: str,
     if shown.done and shown.text == text:
         return False
     words = realign(shown.words, text)
+    extraction = extracts.prepare(db, cfg, tx_id, text, words)  # CPU work: before the write
     with db.write() as s:
         if s.get(Transmission, tx_id) is None:
             raise HTTPException(404, f"Transmisi {tx_id} tidak ada.")
@@ -103,6 +105,7 @@ def edit_transcript(db: Database, cfg: Config, tx_id: int, text: str, base: str,
                             created_at=utcnow())
         s.add(row)
         s.flush()
+        extracts.store(s, row.id, extraction)  # what the report reads from it, stored with it
         identify.reidentify(s, tx_id, cfg)
         audit(s, "transcript_edit", by, f"transmission:{tx_id}", ip, before=_snapshot(cur),
               after=_snapshot(row))

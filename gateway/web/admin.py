@@ -23,6 +23,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from gateway.report.document import Report
 from gateway.store.models import AuditEntry, FollowUp, ReportRevision, WebUser, utcnow
 from gateway.web import params, users
 from gateway.web.auth import checked_form, client_ip, current_user, require
@@ -213,16 +214,16 @@ async def audit_page(request: Request) -> Response:
 
 # --- report draft and revisions ---------------------------------------------------------------
 
-def _revision(db: Any, day: date, rev: int | None) -> tuple[dict[str, Any], int] | None:
+def _revision(db: Any, day: date, rev: int | None) -> tuple[Report, int] | None:
     """A filed revision's content and number (``rev`` None: the latest)."""
     with db.read() as s:
         q = select(ReportRevision.content, ReportRevision.revision).where(ReportRevision.day == day)
         q = q.where(ReportRevision.revision == rev) if rev is not None else q
         row = s.execute(q.order_by(ReportRevision.revision.desc()).limit(1)).first()
-    return (row[0], row[1]) if row is not None else None
+    return (Report.from_json(row[0]), row[1]) if row is not None else None
 
 
-def _draft(db: Any, cfg: Any, day: date) -> dict[str, Any]:
+def _draft(db: Any, cfg: Any, day: date) -> Report:
     from gateway.report.build import build_report
 
     return build_report(db, day, cfg, utcnow())

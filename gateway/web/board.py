@@ -19,11 +19,11 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
 
 from sqlalchemy import and_, select
 
 from gateway.config import Config, parse_hhmm
+from gateway.report.document import Report, ReviewItem, StationEntry
 from gateway.store.db import Database
 from gateway.store.models import TranscriptRow, Transmission
 from gateway.timeutil import day_bounds
@@ -36,11 +36,19 @@ ZONE_ABBR = {"Asia/Jakarta": "WIB", "Asia/Pontianak": "WIB", "Asia/Makassar": "W
 
 
 @dataclass
+class BoardIncident:
+    label: str
+    place: str | None
+    counts: str  # "7 rumah terendam, ..." (text)
+    transmission_id: int | None
+
+
+@dataclass
 class BoardRow:
     row: StationRow  # check-in state, first report, last heard
     situation: str | None  # aman | waspada | siaga | awas | None (nothing said)
     situation_label: str
-    incidents: list[dict[str, Any]]  # label, place, counts (text), transmission_id
+    incidents: list[BoardIncident]
     needs: list[str]
     rank: int  # 0 severe or incidents, 1 missing once the window closed, 2 the rest
     call: bool = False  # on the "perlu dihubungi" list
@@ -62,7 +70,7 @@ class BoardView:
     rows: list[BoardRow]
     to_call: list[BoardRow]
     feed: list[tuple[Transmission, TranscriptRow | None]]
-    review: list[dict[str, Any]]
+    review: list[ReviewItem]
     counts: dict[str, int] = field(default_factory=dict)
 
 
@@ -110,11 +118,11 @@ def deadlines(cfg: Config, now: datetime) -> list[datetime]:
     return sorted(out)
 
 
-_cache: dict[tuple[date, tuple[int, ...]], dict[str, Any]] = {}
+_cache: dict[tuple[date, tuple[int, ...]], Report] = {}
 _cache_lock = threading.Lock()
 
 
-def draft(db: Database, cfg: Config, day: date, now: datetime) -> dict[str, Any]:
+def draft(db: Database, cfg: Config, day: date, now: datetime) -> Report:
     """The day's report as drafted now, cached per change marker."""
     from gateway.report.build import build_report
 
@@ -123,7 +131,7 @@ def draft(db: Database, cfg: Config, day: date, now: datetime) -> dict[str, Any]
         hit = _cache.get(key)
     if hit is not None:
         return hit
-    report = build_report(db, day, cfg, now)  # outside the lock: CPU-heavy
+    report = build_report(db, day, cfg, now, backfill=True)  # outside the lock: CPU-heavy
     with _cache_lock:
         if len(_cache) >= 8:
             _cache.clear()
@@ -139,18 +147,16 @@ def board_view(db: Database, cfg: Config, day: date, now: datetime) -> BoardView
     base = today_view(db, cfg, day, now)
     window = window_state(cfg, day, now)
     report = draft(db, cfg, day, now)
-    by_name = {s["station"]: s for s in report["stations"]}
+    by_name = {s.station: s for s in report.stations}
     rows: list[BoardRow] = []
     for r in base.stations:
         if r.status == "pending" and window.phase == "late":
             r.status, r.label = "overdue", "belum lapor, lewat batas"
-        st = by_name.get(r.station, {})
-        incidents = [{"label": i.get("label", i.get("category")), "place": i.get("place"),
-                      "counts": _counts_text(i.get("counts") or {}),
-                      "transmission_id": i.get("transmission_id")}
-                     for i in st.get("incidents", ()) if i.get("category") != "harga"]
-        needs = [n["item"] for n in st.get("needs", ())]
-        situation = st.get("situation")
+        st = by_name.get(r.station) or StationEntry(r.station)
+        incidents = [BoardIncident(i.label or i.category, i.place, _counts_text(i.counts), i.transmission_id)
+                     for i in st.incidents if i.category != "harga"]
+        needs = [n.item for n in st.needs]
+        situation = st.situation
         if situation in SEVERE or incidents:
             rank = 0
         elif r.status == "missing":
@@ -158,13 +164,13 @@ def board_view(db: Database, cfg: Config, day: date, now: datetime) -> BoardView
         else:
             rank = 2
         call = r.status in ("overdue", "missing")
-        rows.append(BoardRow(r, situation, st.get("situation_label", "-"), incidents, needs, rank, call))
+        rows.append(BoardRow(r, situation, st.situation_label, incidents, needs, rank, call))
     order = {st.name: n for n, st in enumerate(cfg.stations)}
     rows.sort(key=lambda b: (b.rank, LEVEL_RANK.get(b.situation or "", 4) if b.rank == 0 else 0,
                              -len(b.incidents), order.get(b.row.station, 0)))
     return BoardView(day=day, is_today=base.is_today, window=window, rows=rows,
                      to_call=[b for b in rows if b.call], feed=call_feed(db, cfg, day),
-                     review=report["review"], counts=base.counts)
+                     review=list(report.review), counts=base.counts)
 
 
 def call_feed(db: Database, cfg: Config, day: date, limit: int = FEED_SIZE) -> list[
@@ -185,4 +191,5 @@ def call_feed(db: Database, cfg: Config, day: date, limit: int = FEED_SIZE) -> l
     return [got[i] for i in ids]
 
 
-__all__ = ["BoardRow", "BoardView", "Window", "board_view", "call_feed", "deadlines", "draft", "window_state"]
+__all__ = ["BoardIncident", "BoardRow", "BoardView", "Window", "board_view", "call_feed", "deadlines",
+           "draft", "window_state"]
