@@ -34,7 +34,7 @@ MAX_WORDS = 6
 #: SQLite: a filter (e.g. one day) letting through at most this many transmissions tests each of them
 TEST_ROWS = 1000
 #: SQLite: stream rows counted when choosing the set that drives the walk (more need not be counted)
-COUNT_CAP = 50_000
+COUNT_CAP = 20_000
 
 
 @dataclass(frozen=True)
@@ -84,9 +84,14 @@ def _word_hit(dialect: str, word: str) -> ColumnElement[bool]:
 
 
 def _present(s: Session, word: str) -> list[str]:
-    """The forms of ``word`` that occur in any transcript (SQLite: one FTS5 probe each, LIMIT 1)."""
-    probe = select(_fts.c.rowid).where(_fts.c.text.op("MATCH")(bindparam("form", type_=String))).limit(1)
-    return [f for f in _word_forms(word) if s.execute(probe, {"form": f'"{f}"'}).first() is not None]
+    """The forms of ``word`` that occur in any transcript (SQLite: one FTS5 probe each, in one statement)."""
+    candidates = _word_forms(word)
+    if not candidates:
+        return []
+    probes = [exists().where(_fts.c.text.op("MATCH")(bindparam(f"f{i}", f'"{f}"', type_=String)))
+              for i, f in enumerate(candidates)]
+    row = s.execute(select(*probes)).one()
+    return [f for f, hit in zip(candidates, row, strict=True) if hit]
 
 
 def _has_terms(s: Session, word: str) -> bool:

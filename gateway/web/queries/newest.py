@@ -145,7 +145,8 @@ def walk(s: Session, streams: list[Stream], conds: list[ColumnElement[bool]], ne
         visited = sum(x.visited for x in streams)
         if visited and len(found) < need:  # as many rows as the share passing so far says are needed
             rate = max(len(found) / visited, 0.002)
-            st.batch = max(FIRST_BATCH, min(MAX_BATCH, math.ceil((need - len(found)) / rate * 1.25)))
+            grow = 4 * (st.batch // 2 or FIRST_BATCH)  # at most four times the stream's last batch
+            st.batch = max(FIRST_BATCH, min(MAX_BATCH, grow, math.ceil((need - len(found)) / rate * 1.25)))
         st.advance(s, conds, found)
     return Walk(_ordered(found), len(found), True)
 
