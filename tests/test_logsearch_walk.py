@@ -143,12 +143,12 @@ def _filters(rows: list[Row], cfg: Config) -> list[Filter]:
     ]
 
 
+@pytest.mark.parametrize("test_rows", [40, 0], ids=["narrow-filters-tested-per-row", "every-filter-walked"])
 def test_walked_pages_equal_a_plain_filter(db: Database, example_config: Config, rows: list[Row],
-                                           monkeypatch: pytest.MonkeyPatch) -> None:
+                                           monkeypatch: pytest.MonkeyPatch, test_rows: int) -> None:
     monkeypatch.setattr(newest, "FIRST_BATCH", 3)
-    monkeypatch.setattr(newest, "EXACT_ROWS", 30)
     monkeypatch.setattr(logsearch, "EXACT_ROWS", 30)
-    monkeypatch.setattr(logsearch, "TEST_ROWS", 40)
+    monkeypatch.setattr(logsearch, "TEST_ROWS", test_rows)
     cfg = example_config
     approximate = exact_walks = 0
     for f in _filters(rows, cfg):

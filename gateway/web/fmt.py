@@ -57,11 +57,12 @@ def local(value: datetime | str | None, tz: tzinfo, fmt: str = "%d-%m-%Y %H:%M:%
         return "-"
     if isinstance(value, str):
         try:
-            value = datetime.fromisoformat(value)
+            parsed = datetime.fromisoformat(value)
         except ValueError:
             return value
-        if value.tzinfo is None:
-            return value.strftime(fmt)  # no zone to convert from: as written
+        if parsed.tzinfo is None:
+            return parsed.strftime(fmt)  # no zone to convert from: as written
+        value = parsed
     moment = value.astimezone(tz)
     text = moment.strftime(fmt)
     if "%H" in fmt:

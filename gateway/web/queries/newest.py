@@ -43,7 +43,8 @@ def row_test(cond: ColumnElement[bool]) -> ColumnElement[bool]:
             return literal_column(f"+transmissions.{el.name}", type_=el.type)
         return None
 
-    return cast(ColumnElement[bool], visitors.replacement_traverse(cond, {"stop_on": []}, cast(Any, swap)))
+    walked: ColumnElement[bool] = visitors.replacement_traverse(cond, {"stop_on": []}, cast(Any, swap))
+    return walked
 
 
 @dataclass
