@@ -33,6 +33,8 @@ SITUATIONS = ("aman", "waspada", "siaga", "awas")
 MAX_WORDS = 6
 #: SQLite: a filter (e.g. one day) letting through at most this many transmissions tests each of them
 TEST_ROWS = 1000
+#: SQLite: filters alone are counted exactly up to this many matches, then estimated
+FILTER_CAP = 2000
 #: SQLite: stream rows counted when choosing the set that drives the walk (more need not be counted)
 COUNT_CAP = 20_000
 
@@ -123,19 +125,41 @@ def search_page(db: Database, cfg: Config, f: Filter) -> LogPage:
     page = max(1, f.base.page)
     with db.read() as s:
         only = [k for k, v in (("category", f.category), ("status", f.situation)) if v]
+        approximate = False
         if not hits and len(conds) == 1 and len(only) == 1 and not (f.unverified or f.listen):
             # one category or status alone: counted on report_terms' covering index
             total = _lone_count(s, only[0], f.category or f.situation)
+        elif db.dialect == "sqlite" and not hits and (f.unverified or f.base.kerchunk):
+            # a test per row (the transcript, the kerchunk flag): counting them all could read 1M rows
+            total, approximate = _filtered_count(s, conds)
         else:
             total = s.scalar(select(func.count()).select_from(Transmission).where(*conds, *hits)) or 0
         pages = max(1, -(-total // PAGE_SIZE))
-        page = min(page, pages)
+        if not approximate:
+            page = min(page, pages)
         ids = list(s.scalars(select(Transmission.id).where(*conds, *hits).order_by(*_ORDER)
                              .limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)))
         has_more = len(ids) > PAGE_SIZE
         ids = ids[:PAGE_SIZE]
         loaded = load_rows(s, ids)
-    return LogPage(rows=[loaded[i] for i in ids], total=total, page=page, pages=pages, has_more=has_more)
+    if approximate:
+        pages = max(pages, page + has_more)
+    return LogPage(rows=[loaded[i] for i in ids], total=total, page=page, pages=pages, has_more=has_more,
+                   approximate=approximate)
+
+
+def _filtered_count(s: Session, conds: list[ColumnElement[bool]]) -> tuple[int, bool]:
+    """SQLite, filters only, among them belum diverifikasi or kerchunk: the log walked newest first up
+    to :data:`FILTER_CAP` matches; more than that is "sekitar N", the share of matches in the window
+    they span times the whole log (counting every match of "belum diverifikasi" would test a million
+    rows)."""
+    newest = select(Transmission.started_at).where(*conds).order_by(*_ORDER).limit(FILTER_CAP).subquery()
+    n, edge = s.execute(select(func.count(), func.min(newest.c.started_at)).select_from(newest)).one()
+    if n < FILTER_CAP or edge is None:
+        return n, False
+    window = s.scalar(select(func.count()).select_from(Transmission).where(Transmission.started_at >= edge))
+    everything = s.scalar(select(func.max(Transmission.id))) or 0  # count(*) would read every row
+    return max(n, round(n * everything / window)) if window else n, True
 
 
 def _lone_count(s: Session, kind: str, term: str) -> int:
@@ -175,17 +199,17 @@ def _sqlite_page(db: Database, cfg: Config, f: Filter, words: list[tuple[str, li
             tests = [t for _, t in sets]
             ids = list(s.scalars(select(Transmission.id).where(*base, *tests).order_by(*_ORDER)))
             return _paged(s, ids, len(ids), page, complete=True)
-        driver = 0
+        driver, sizes = 0, [[0]]
         if len(sets) > 1:  # the set with the fewest rows drives (counts capped: only the order matters)
             sizes = [[st.count(s, COUNT_CAP) for st in streams] for streams, _ in sets]
             driver = min(range(len(sets)), key=lambda i: (COUNT_CAP in sizes[i], sum(sizes[i])))
         streams = sets[driver][0]
         others = [i for i in range(len(sets)) if i != driver]
-        pair = [i for i in others if i < len(words)]
-        if driver < len(words) and len(pair) == 1 and words[driver][1]:
-            # two words: the driver's text matches split by how the other word matches, so that no
-            # candidate needs an FTS5 probe per row (see _pair_streams)
-            streams = _pair_streams(words[driver], words[pair[0]])
+        pair = sorted((i for i in others if i < len(words)), key=lambda i: sum(sizes[i]))
+        if driver < len(words) and pair:
+            # two words (the two with the fewest rows): the driver's matches split by how the other word
+            # matches, so that no candidate needs an FTS5 probe per row (see _pair_streams)
+            streams = _pair_streams(s, words[driver], words[pair[0]])
             others.remove(pair[0])
         conds = base + [sets[i][1] for i in others]
         lone = not words and len(sets) == 1 and not base  # one category or status alone: counted exactly
@@ -220,17 +244,26 @@ def _word_test(word: str, present: list[str], terms: bool) -> ColumnElement[bool
     return or_(*tests)
 
 
-def _pair_streams(d: tuple[str, list[str], bool], o: tuple[str, list[str], bool]) -> list[Stream]:
-    """Streams for "word d and word o", driven by d (which has forms in the transcripts): d's report
-    terms, tested for o in full; transcripts with both words (one FTS5 query); transcripts with d,
-    tested for o's report terms only (o in the text too is the stream before)."""
-    streams = [Stream(term=stem(d[0]), extra=[_word_test(*o)])] if d[2] else []
-    if o[1]:
-        both = f"({' OR '.join(chr(34) + w + chr(34) for w in d[1])}) AND " \
-               f"({' OR '.join(chr(34) + w + chr(34) for w in o[1])})"
+def _pair_streams(s: Session, d: tuple[str, list[str], bool], o: tuple[str, list[str], bool]) -> list[Stream]:
+    """Streams for "word d and word o", d the one with fewer rows. A transmission has both when (d in
+    its text or d in its report terms) and (o in its text or o in its report terms): one stream per
+    combination, each tested with a seek in ``report_terms`` at most. Text with both words is one
+    FTS5 query. Report terms of d with o only in the text: from o's text tested for d's terms, or, when
+    o's text is far larger, from d's terms with an FTS5 probe for o per row."""
+    both = "(" + " OR ".join(f'"{w}"' for w in d[1]) + ") AND (" + " OR ".join(f'"{w}"' for w in o[1]) + ")"
+    streams = []
+    if d[1] and o[1]:
         streams.append(Stream(match=_fts.c.text.op("MATCH")(both)))
-    if o[2]:
+    if d[1] and o[2]:
         streams.append(Stream(match=_fts_any(d[1]), extra=[_term_exists(stem(o[0]))]))
+    if d[2] and o[2]:
+        streams.append(Stream(term=stem(d[0]), extra=[_term_exists(stem(o[0]))]))
+    if d[2] and o[1]:
+        by_text = Stream(match=_fts_any(o[1]), extra=[_term_exists(stem(d[0]))])
+        by_terms = Stream(term=stem(d[0]), extra=[_word_test(o[0], o[1], False)])
+        # a seek costs about a tenth of an FTS5 probe
+        cheaper = by_text.count(s, COUNT_CAP) <= 10 * by_terms.count(s, COUNT_CAP // 10)
+        streams.append(by_text if cheaper else by_terms)
     return streams
 
 

@@ -83,7 +83,7 @@ class Stream:
         newer = [] if self.below is None else [key < self.below]
         n = self.batch or FIRST_BATCH
         keys = list(s.scalars(select(key).where(*self._where(), *newer).order_by(key.desc()).limit(n)))
-        conds = conds + [row_test(c) for c in self.extra]
+        conds = [*(row_test(c) for c in self.extra), *conds]  # its own (cheap) tests first
         if len(keys) < n:
             self.done = True
         self.batch = min(n * 2, MAX_BATCH)
