@@ -255,11 +255,11 @@ def _pair_streams(s: Session, d: tuple[str, list[str], bool], o: tuple[str, list
     if d[1] and o[1]:
         streams.append(Stream(match=_fts.c.text.op("MATCH")(both)))
     if d[1] and o[2]:
-        streams.append(Stream(match=_fts_any(d[1]), extra=[_term_exists(stem(o[0]))]))
+        streams.append(Stream(match=_fts_any(d[1]), require_term=stem(o[0])))
     if d[2] and o[2]:
-        streams.append(Stream(term=stem(d[0]), extra=[_term_exists(stem(o[0]))]))
+        streams.append(Stream(term=stem(d[0]), require_term=stem(o[0])))
     if d[2] and o[1]:
-        by_text = Stream(match=_fts_any(o[1]), extra=[_term_exists(stem(d[0]))])
+        by_text = Stream(match=_fts_any(o[1]), require_term=stem(d[0]))
         by_terms = Stream(term=stem(d[0]), extra=[_word_test(o[0], o[1], False)])
         # a seek costs about a tenth of an FTS5 probe
         cheaper = by_text.count(s, COUNT_CAP) <= 10 * by_terms.count(s, COUNT_CAP // 10)

@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, func, literal_column, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, exists, func, literal_column, select
+from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql import visitors
 
 from gateway.store.models import ReportTerm, TranscriptRow, Transmission
@@ -61,6 +61,9 @@ class Stream:
     visited: int = 0
     batch: int = 0  # rows to read next (0: FIRST_BATCH)
     extra: list[ColumnElement[bool]] = field(default_factory=list)  # this stream's own row conditions
+    #: hand out only rows whose transmission has this report term (tested inside the key query: a
+    #: stream that finds nothing reads its index in one statement instead of a batch per few thousand)
+    require_term: str = ""
 
     def _key(self) -> Any:
         return _fts.c.rowid if self.match is not None else ReportTerm.transmission_id
@@ -70,6 +73,17 @@ class Stream:
             return [self.match]
         where = [ReportTerm.term == self.term]
         return [*where, ReportTerm.kind == self.kind] if self.kind else where
+
+    def _required(self) -> list[ColumnElement[bool]]:
+        if not self.require_term:
+            return []
+        rt = aliased(ReportTerm)
+        if self.match is None:
+            return [exists().where(rt.term == self.require_term,
+                                   rt.transmission_id == ReportTerm.transmission_id)]
+        tr = aliased(TranscriptRow)
+        return [exists().where(tr.id == _fts.c.rowid, rt.transmission_id == tr.transmission_id,
+                               rt.term == self.require_term)]
 
     def count(self, s: Session, cap: int | None = None) -> int:
         """Rows in the stream (FTS5: superseded transcripts included), at most ``cap``."""
@@ -82,7 +96,8 @@ class Stream:
         key = self._key()
         newer = [] if self.below is None else [key < self.below]
         n = self.batch or FIRST_BATCH
-        keys = list(s.scalars(select(key).where(*self._where(), *newer).order_by(key.desc()).limit(n)))
+        keys = list(s.scalars(select(key).where(*self._where(), *newer, *self._required())
+                              .order_by(key.desc()).limit(n)))
         conds = [*(row_test(c) for c in self.extra), *conds]  # its own (cheap) tests first
         if len(keys) < n:
             self.done = True
