@@ -382,4 +382,7 @@ def test_health_shows_what_was_put_in_on_the_status_page_and_in_status(sqlite_db
     html = logged_in(web, "vivi").get("/status").text
     assert "TERPUTUS" in html and "capture stream stopped" in html and "port hung up" in html
     assert "tidak diperbarui" in html  # the file is old by the real clock: said so
-    assert filed.astimezone().isoformat(timespec="seconds") in html
+    assert "diajukan 20-11-2026 10.00.00 WIB" in html  # filed at 03:00 UTC, said in WIB as the UI does
+    assert "dikirim surel 20-11-2026 10.01.30 WIB" in html and "2026-11-20T" not in html
+    assert "squelch" not in html.replace('title="squelch', "")  # the word only in the hint
+    assert "Tanda ada panggilan" in html

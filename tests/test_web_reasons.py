@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -158,6 +158,29 @@ def test_transmission_page_says_stored_codes_in_indonesian(db: Database, tmp_pat
     assert "tanpa ID otomatis radio; tidak ada nama stasiun yang diucapkan" in page
     assert "what the CLI" not in page
     assert reason_id(old) == "no ANI; as stored before 0018"  # a legacy row: its text, as it is
+
+
+def test_assignment_time_is_said_in_wib_on_the_page(db: Database, tmp_path: Path,
+                                                    example_config: Config) -> None:
+    """#12: the reason of an operator's assignment showed "2026-11-20 07:00"; the UI writes times as
+    "20-11-2026 07.00 WIB" (hand-written here from the moment put in)."""
+    web = make_web(db, tmp_path, example_config)
+    tx_id = add_tx(web, datetime(2026, 11, 20, 6, 55, tzinfo=WIB), None, text="halo", audio_path=None)
+    with web.db.write() as s:
+        s.add(Assignment(transmission_id=tx_id, station="Muara", by="opi",
+                         at=datetime(2026, 11, 20, 0, 0, tzinfo=UTC)))  # 07.00 WIB
+        s.flush()
+        tx = s.get(Transmission, tx_id)
+        ident = resolve(s, tx, example_config)
+        tx.identity_reason_data = dumps(ident.reasons)
+    page = logged_in(web, "vivi").get(f"/tx/{tx_id}").text
+    assert "ditetapkan oleh opi pada 20-11-2026 07.00 WIB" in page
+    assert "2026-11-20" not in page.split("<dt>Stasiun</dt>", 1)[1].split("</dd>", 1)[0]
+    # the CLI's English keeps its own form; a value that is no time is said as it is
+    assert say(ident.reasons[0]) == "assigned by opi at 2026-11-20 07:00"
+    odd = dumps([Reason("assigned", {"by": "x", "at": "?"})])
+    row = type("Row", (), {"identity_reason_data": odd, "identity_reason": None})()
+    assert reason_id(row, WIB) == "ditetapkan oleh x pada ?"
 
 
 def test_cli_identify_says_the_reasons_in_english(tmp_path: Path) -> None:

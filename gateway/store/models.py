@@ -306,6 +306,7 @@ class ReportTerm(Base):
 
 
 Index("ix_report_terms_term", ReportTerm.term, ReportTerm.transmission_id)
+Index("ix_report_terms_term_kind", ReportTerm.term, ReportTerm.kind, ReportTerm.transmission_id)  # 0020
 Index("ix_transmissions_needs_listening", Transmission.started_at,
       sqlite_where=sql_text("needs_listening = 1"), postgresql_where=sql_text("needs_listening"))
 

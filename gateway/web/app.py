@@ -50,7 +50,8 @@ def _templates(cfg: Config) -> Jinja2Templates:
         return f"{rounded:,}".replace(",", ".")
 
     fmt.install(env, cfg.tz)  # num, seconds, local, clock, audit_kind, role, engine, flag
-    env.filters.update(approx=approx, reason=reason_id, source=lambda v: SOURCE_ID.get(v or "", "-"))
+    env.filters.update(approx=approx, reason=lambda tx: reason_id(tx, cfg.tz),
+                       source=lambda v: SOURCE_ID.get(v or "", "-"))
     return Jinja2Templates(env=env)
 
 

@@ -4,8 +4,9 @@ Every template gets these as Jinja filters (:func:`install`):
 
 - ``num``: a decimal comma and thousands grouped with a point (``9,7``; ``12.345``);
 - ``seconds``: a duration, ``9,7 detik``;
-- ``local``: a moment in the configured time zone, hours and minutes joined with a point and the zone's
-  abbreviation after it (``20-11-2026 07.12 WIB``) whenever the format shows the time of day;
+- ``local``: a moment (a datetime, or ISO 8601 text with an offset) in the configured time zone, hours
+  and minutes joined with a point and the zone's abbreviation after it (``20-11-2026 07.12 WIB``)
+  whenever the format shows the time of day;
 - ``clock``: just the time of day, ``07.12 WIB``;
 - ``audit_kind``: an audit action in words (``transcript_edit`` → "transkrip diperbaiki");
 - ``role``: a user role in words (``viewer`` → "pembaca");
@@ -49,9 +50,19 @@ def seconds(value: float | None) -> str:
     return f"{num(value, 1)} detik" if value is not None else "-"
 
 
-def local(value: datetime | None, tz: tzinfo, fmt: str = "%d-%m-%Y %H:%M:%S") -> str:
-    if value is None:
+def local(value: datetime | str | None, tz: tzinfo, fmt: str = "%d-%m-%Y %H:%M:%S") -> str:
+    """A moment in ``tz``; ``value`` may also be ISO 8601 text with an offset (health.json's times); other
+    text is shown as it is."""
+    if value is None or value == "":
         return "-"
+    if isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+        if parsed.tzinfo is None:
+            return parsed.strftime(fmt)  # no zone to convert from: as written
+        value = parsed
     moment = value.astimezone(tz)
     text = moment.strftime(fmt)
     if "%H" in fmt:

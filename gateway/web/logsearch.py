@@ -15,10 +15,10 @@ Plans: see :func:`search_page`. PostgreSQL answers with its GIN index in one sta
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import ColumnElement, String, bindparam, exists, func, literal_column, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from gateway.config import Config
 from gateway.report.terms import forms, stem
@@ -26,27 +26,17 @@ from gateway.report.terms import words as query_words
 from gateway.store.db import Database
 from gateway.store.models import ReportTerm, TranscriptRow, Transmission
 from gateway.web.queries.log import _ORDER, LogFilter, LogPage, _filter_conds, load_rows, log_page
+from gateway.web.queries.newest import EXACT_ROWS, Stream, walk
 from gateway.web.queries.search import PAGE_SIZE, _fts
 
 SITUATIONS = ("aman", "waspada", "siaga", "awas")
 MAX_WORDS = 6
-#: A result with at least one match in this many transmissions is paged by walking the log newest first.
-WALK_SHARE = 1000
-# the unary plus keeps SQLite from driving by id
-_WALK_ID: ColumnElement[Any] = literal_column("+transmissions.id")
-
-
-def _walk_form(cond: ColumnElement[bool]) -> ColumnElement[bool]:
-    """``cond`` with every ``transmissions.id IN (...)`` tested per row rather than driving the query."""
-    from sqlalchemy.sql import visitors
-
-    def swap(el: Any) -> Any:
-        if getattr(el, "table", None) is Transmission.__table__ and getattr(el, "name", None) == "id":
-            return _WALK_ID
-        return None
-
-    walked: ColumnElement[bool] = visitors.replacement_traverse(cond, {"stop_on": []}, cast(Any, swap))
-    return walked
+#: SQLite: a filter (e.g. one day) letting through at most this many transmissions tests each of them
+TEST_ROWS = 1000
+#: SQLite: filters alone are counted exactly up to this many matches, then estimated
+FILTER_CAP = 2000
+#: SQLite: stream rows counted when choosing the set that drives the walk (more need not be counted)
+COUNT_CAP = 20_000
 
 
 @dataclass(frozen=True)
@@ -70,8 +60,9 @@ def _extra_conds(f: Filter) -> list[ColumnElement[bool]]:
     if f.situation:
         conds.append(Transmission.id.in_(_term_ids("status", [f.situation])))
     if f.unverified:
-        conds.append(exists().where(TranscriptRow.transmission_id == Transmission.id, TranscriptRow.current,
-                                    TranscriptRow.verified.is_(False), TranscriptRow.origin != "edit"))
+        tr = aliased(TranscriptRow)  # its own name: a query may join transcripts as well
+        conds.append(exists().where(tr.transmission_id == Transmission.id, tr.current,
+                                    tr.verified.is_(False), tr.origin != "edit"))
     if f.listen:
         conds.append(Transmission.needs_listening == True)  # noqa: E712 - "= 1": the partial index (0016)
     return conds
@@ -95,9 +86,14 @@ def _word_hit(dialect: str, word: str) -> ColumnElement[bool]:
 
 
 def _present(s: Session, word: str) -> list[str]:
-    """The forms of ``word`` that occur in any transcript (SQLite: one FTS5 probe each, LIMIT 1)."""
-    probe = select(_fts.c.rowid).where(_fts.c.text.op("MATCH")(bindparam("form", type_=String))).limit(1)
-    return [f for f in _word_forms(word) if s.execute(probe, {"form": f'"{f}"'}).first() is not None]
+    """The forms of ``word`` that occur in any transcript (SQLite: one FTS5 probe each, in one statement)."""
+    candidates = _word_forms(word)
+    if not candidates:
+        return []
+    probes = [exists().where(_fts.c.text.op("MATCH")(bindparam(f"f{i}", f'"{f}"', type_=String)))
+              for i, f in enumerate(candidates)]
+    row = s.execute(select(*probes)).one()
+    return [f for f, hit in zip(candidates, row, strict=True) if hit]
 
 
 def _has_terms(s: Session, word: str) -> bool:
@@ -110,48 +106,180 @@ def search_page(db: Database, cfg: Config, f: Filter) -> LogPage:
     On SQLite each word's forms are first probed in the FTS5 index (most affixed forms occur
     nowhere): a query whose words each have one form in the transcripts and no report terms, with
     no filter of this module, is exactly the plain search and goes to
-    :func:`gateway.web.queries.log_page` (its three plans). Otherwise each word matches the set of
-    transmissions with one of its present forms or its report terms; the page walks the log newest
-    first testing membership, and the total is counted from the sets (exact)."""
+    :func:`gateway.web.queries.log_page` (its three plans). Any other query with words, an incident
+    category or a situation goes to :func:`_sqlite_page`. PostgreSQL (and any other database) counts
+    and pages with one statement each (its GIN index)."""
     extra = _extra_conds(f)
     words = query_words(f.base.q)[:MAX_WORDS]
-    if db.dialect == "sqlite" and words:
+    if db.dialect == "sqlite" and (words or f.category or f.situation):
         with db.read() as s:
             present = [_present(s, w) for w in words]
             terms = [_has_terms(s, w) for w in words]
         if any(not p and not t for p, t in zip(present, terms, strict=True)):
             return LogPage(rows=[], total=0, page=1, pages=1)
-        if not extra and not any(terms) and all(len(p) == 1 for p in present):
+        if words and not extra and not any(terms) and all(len(p) == 1 for p in present):
             return log_page(db, cfg, replace(f.base, q=" ".join(p[0] for p in present)))
-        hits = [_hit(p, w, t) for p, w, t in zip(present, words, terms, strict=True)]
-    else:
-        hits = [_word_hit(db.dialect, w) for w in words]
+        return _sqlite_page(db, cfg, f, [(w, p, t) for w, p, t in zip(words, present, terms, strict=True)])
+    hits = [_word_hit(db.dialect, w) for w in words]
     conds = _filter_conds(cfg, f.base) + extra
     page = max(1, f.base.page)
     with db.read() as s:
         only = [k for k, v in (("category", f.category), ("status", f.situation)) if v]
+        approximate = False
         if not hits and len(conds) == 1 and len(only) == 1 and not (f.unverified or f.listen):
             # one category or status alone: counted on report_terms' covering index
-            total = s.scalar(select(func.count(func.distinct(ReportTerm.transmission_id))).where(
-                ReportTerm.kind == only[0], ReportTerm.term == (f.category or f.situation))) or 0
-        elif hits and not conds and db.dialect == "sqlite":
-            sets = [set(s.scalars(select(Transmission.id).where(h))) for h in hits]
-            total = len(set.intersection(*sets))
+            total = _lone_count(s, only[0], f.category or f.situation)
+        elif db.dialect == "sqlite" and not hits and (f.unverified or f.base.kerchunk):
+            # a test per row (the transcript, the kerchunk flag): counting them all could read 1M rows
+            total, approximate = _filtered_count(s, conds)
         else:
             total = s.scalar(select(func.count()).select_from(Transmission).where(*conds, *hits)) or 0
         pages = max(1, -(-total // PAGE_SIZE))
-        page = min(page, pages)
-        everything = s.scalar(select(func.max(Transmission.id))) or 0
-        if db.dialect == "sqlite" and total * WALK_SHARE >= everything:
-            # many matches: walk the log newest first, testing each row against the sets (built once),
-            # instead of fetching every match by id and sorting them
-            conds, hits = [_walk_form(c) for c in conds], [_walk_form(h) for h in hits]
+        if not approximate:
+            page = min(page, pages)
         ids = list(s.scalars(select(Transmission.id).where(*conds, *hits).order_by(*_ORDER)
                              .limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)))
         has_more = len(ids) > PAGE_SIZE
         ids = ids[:PAGE_SIZE]
         loaded = load_rows(s, ids)
-    return LogPage(rows=[loaded[i] for i in ids], total=total, page=page, pages=pages, has_more=has_more)
+    if approximate:
+        pages = max(pages, page + has_more)
+    return LogPage(rows=[loaded[i] for i in ids], total=total, page=page, pages=pages, has_more=has_more,
+                   approximate=approximate)
+
+
+def _filtered_count(s: Session, conds: list[ColumnElement[bool]]) -> tuple[int, bool]:
+    """SQLite, filters only, among them belum diverifikasi or kerchunk: the log walked newest first up
+    to :data:`FILTER_CAP` matches; more than that is "sekitar N", the share of matches in the window
+    they span times the whole log (counting every match of "belum diverifikasi" would test a million
+    rows)."""
+    newest = select(Transmission.started_at).where(*conds).order_by(*_ORDER).limit(FILTER_CAP).subquery()
+    n, edge = s.execute(select(func.count(), func.min(newest.c.started_at)).select_from(newest)).one()
+    if n < FILTER_CAP or edge is None:
+        return n, False
+    window = s.scalar(select(func.count()).select_from(Transmission).where(Transmission.started_at >= edge))
+    everything = s.scalar(select(func.max(Transmission.id))) or 0  # count(*) would read every row
+    return max(n, round(n * everything / window)) if window else n, True
+
+
+def _lone_count(s: Session, kind: str, term: str) -> int:
+    return s.scalar(select(func.count(func.distinct(ReportTerm.transmission_id))).where(
+        ReportTerm.kind == kind, ReportTerm.term == term)) or 0
+
+
+def _term_exists(term: str, kind: str | None = None) -> ColumnElement[bool]:
+    """Per row: the transmission has report term ``term`` (of ``kind``): a seek in (term, transmission_id)."""
+    where = [ReportTerm.term == term, ReportTerm.transmission_id == Transmission.id]
+    return exists().where(*where, *([ReportTerm.kind == kind] if kind else []))
+
+
+def _fts_any(forms_: list[str]) -> ColumnElement[bool]:
+    return _fts.c.text.op("MATCH")(" OR ".join(f'"{w}"' for w in forms_))
+
+
+def _sqlite_page(db: Database, cfg: Config, f: Filter, words: list[tuple[str, list[str], bool]]) -> LogPage:
+    """SQLite: each word, the category and the situation is a *set* of transmissions, with streams that
+    hand out its members newest first (:mod:`gateway.web.queries.newest`) and a test per row.
+
+    A narrow filter (one day: at most :data:`TEST_ROWS` transmissions) tests each of its transmissions
+    (exact count). Otherwise the set with the fewest stream rows drives: its streams are walked newest
+    first and each candidate is tested against the filters and the other sets, until the page is full
+    (total "sekitar N") or, for a set of at most ``newest.EXACT_ROWS`` rows, to the end (exact)."""
+    sets: list[tuple[list[Stream], ColumnElement[bool]]] = [
+        (_word_streams(w, p, t), _word_test(w, p, t)) for w, p, t in words]
+    for kind, term in (("category", f.category), ("status", f.situation)):
+        if term:
+            sets.append(([Stream(term=term, kind=kind)], _term_exists(term, kind)))
+    base = _filter_conds(cfg, f.base) + _extra_conds(replace(f, category="", situation=""))
+    page = max(1, f.base.page)
+    with db.read() as s:
+        filtered = s.scalar(select(func.count()).select_from(
+            select(Transmission.id).where(*base).limit(TEST_ROWS + 1).subquery())) if base else TEST_ROWS + 1
+        if filtered is not None and filtered <= TEST_ROWS:  # a narrow filter: test each of its rows
+            tests = [t for _, t in sets]
+            ids = list(s.scalars(select(Transmission.id).where(*base, *tests).order_by(*_ORDER)))
+            return _paged(s, ids, len(ids), page, complete=True)
+        driver, sizes = 0, [[0]]
+        if len(sets) > 1:  # the set with the fewest rows drives (counts capped: only the order matters)
+            sizes = [[st.count(s, COUNT_CAP) for st in streams] for streams, _ in sets]
+            driver = min(range(len(sets)), key=lambda i: (COUNT_CAP in sizes[i], sum(sizes[i])))
+        streams = sets[driver][0]
+        others = [i for i in range(len(sets)) if i != driver]
+        pair = sorted((i for i in others if i < len(words)), key=lambda i: sum(sizes[i]))
+        if driver < len(words) and pair:
+            # two words (the two with the fewest rows): the driver's matches split by how the other word
+            # matches, so that no candidate needs an FTS5 probe per row (see _pair_streams)
+            streams = _pair_streams(s, words[driver], words[pair[0]])
+            others.remove(pair[0])
+        conds = base + [sets[i][1] for i in others]
+        lone = not words and len(sets) == 1 and not base  # one category or status alone: counted exactly
+        if lone:
+            total = _lone_count(s, *(("category", f.category) if f.category else ("status", f.situation)))
+            page = min(page, max(1, -(-total // PAGE_SIZE)))
+            rows = EXACT_ROWS + 1 if total > EXACT_ROWS else 0
+        else:
+            rows = sum(st.count(s, EXACT_ROWS + 1) for st in streams)  # only "few or many" matters
+        w = walk(s, streams, conds, page * PAGE_SIZE + 1, exhaustive=rows <= EXACT_ROWS)
+        if w.complete:
+            return _paged(s, w.ids, w.passed, page, complete=True)
+        if not lone:
+            total = max(w.estimate(s), len(w.ids))
+        return _paged(s, w.ids[(page - 1) * PAGE_SIZE:], total, page, complete=lone)
+
+
+def _word_streams(word: str, present: list[str], terms: bool) -> list[Stream]:
+    streams = [Stream(term=stem(word))] if terms else []
+    return [*streams, Stream(match=_fts_any(present))] if present else streams
+
+
+def _word_test(word: str, present: list[str], terms: bool) -> ColumnElement[bool]:
+    """Per row: the word in the current transcript (one of its present forms) or in the report terms."""
+    tests = []
+    if terms:  # first: a seek in an index, cheaper than an FTS5 probe
+        tests.append(_term_exists(stem(word)))
+    if present:
+        tr = aliased(TranscriptRow)  # the FTS5 stream's query joins transcripts itself
+        tests.append(exists().where(tr.transmission_id == Transmission.id, tr.current,
+                                    exists().where(_fts_any(present), _fts.c.rowid == tr.id)))
+    return or_(*tests)
+
+
+def _pair_streams(s: Session, d: tuple[str, list[str], bool], o: tuple[str, list[str], bool]) -> list[Stream]:
+    """Streams for "word d and word o", d the one with fewer rows. A transmission has both when (d in
+    its text or d in its report terms) and (o in its text or o in its report terms): one stream per
+    combination, each tested with a seek in ``report_terms`` at most. Text with both words is one
+    FTS5 query. Report terms of d with o only in the text: from o's text tested for d's terms, or, when
+    o's text is far larger, from d's terms with an FTS5 probe for o per row."""
+    both = "(" + " OR ".join(f'"{w}"' for w in d[1]) + ") AND (" + " OR ".join(f'"{w}"' for w in o[1]) + ")"
+    streams = []
+    if d[1] and o[1]:
+        streams.append(Stream(match=_fts.c.text.op("MATCH")(both)))
+    if d[1] and o[2]:
+        streams.append(Stream(match=_fts_any(d[1]), require_term=stem(o[0])))
+    if d[2] and o[2]:
+        streams.append(Stream(term=stem(d[0]), require_term=stem(o[0])))
+    if d[2] and o[1]:
+        by_text = Stream(match=_fts_any(o[1]), require_term=stem(d[0]))
+        by_terms = Stream(term=stem(d[0]), extra=[_word_test(o[0], o[1], False)])
+        # a seek costs about a tenth of an FTS5 probe
+        cheaper = by_text.count(s, COUNT_CAP) <= 10 * by_terms.count(s, COUNT_CAP // 10)
+        streams.append(by_text if cheaper else by_terms)
+    return streams
+
+
+def _paged(s: Session, ids: list[int], total: int, page: int, complete: bool) -> LogPage:
+    """A page from every matching id in log order (``complete``: ``total`` exact, ``ids`` all of them)
+    or from this page's ids and one more (``total`` an estimate)."""
+    if complete and len(ids) == total:
+        pages = max(1, -(-total // PAGE_SIZE))
+        page = min(page, pages)
+        ids = ids[(page - 1) * PAGE_SIZE:]
+    has_more = len(ids) > PAGE_SIZE
+    ids = ids[:PAGE_SIZE]
+    pages = max(1, -(-total // PAGE_SIZE), page + has_more)
+    loaded = load_rows(s, ids)
+    return LogPage(rows=[loaded[i] for i in ids], total=total, page=page, pages=pages,
+                   approximate=not complete, has_more=has_more)
 
 
 def _hit(present: list[str], word: str, terms: bool) -> ColumnElement[bool]:
