@@ -35,7 +35,7 @@ import soxr
 
 args = sys.argv[1:]
 x, rate = sf.read(args[args.index("-i") + 1], dtype="float32", always_2d=True)
-y = soxr.resample(x.mean(axis=1), rate, int(args[args.index("-ar") + 1]), quality="HQ")
+y = soxr.resample(x.mean(axis=1), rate, int(float(args[args.index("-ar") + 1])), quality="HQ")
 sys.stdout.buffer.write((np.clip(y, -1, 1) * 32767).round().astype("<i2").tobytes())
 """
 
@@ -50,7 +50,7 @@ def ffmpeg_env(env: dict[str, str], tmp: Path) -> tuple[dict[str, str], str]:
     exe.write_text(SHIM.format(python=sys.executable))
     exe.chmod(0o755)
     return (dict(env, PATH=os.pathsep.join([str(bin_dir), env.get("PATH", os.defpath)])),
-            "no ffmpeg here: the peer decodes through bench/asr_memory.py's stand-in (soundfile + soxr)")
+            "no ffmpeg here: the peer decodes through bench/asr_support.py's stand-in (soundfile + soxr)")
 
 
 def _row(label: str, value: str, note: str = "") -> None:
