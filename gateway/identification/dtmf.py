@@ -41,6 +41,7 @@ from typing import Literal
 
 import numpy as np
 
+from gateway.audio.iir import butter_sos, sosfilt  # not scipy.signal (70 MiB to import)
 from gateway.config_model import DtmfConfig  # the [dtmf] table: settings depend on nothing
 
 log = logging.getLogger(__name__)
@@ -124,10 +125,7 @@ class DtmfDecoder:
         self._gain = 2.0 * self._w2.sum() / window.sum() ** 2  # |sum|^2 -> windowed tone energy
         self._hop_turn = np.exp(-2j * np.pi * FREQS * self.hop / rate)
         self._resp_hz, self._resp = _window_response(window, rate)
-        from scipy import signal  # here, not at import: gateway.config imports DtmfConfig from this module
-
-        self._sosfilt = signal.sosfilt
-        self._sos = signal.butter(2, HIGHPASS_HZ, btype="highpass", fs=rate, output="sos")
+        self._sos = butter_sos(2, HIGHPASS_HZ, "highpass", rate)
         self._zi = np.zeros((self._sos.shape[0], 2))
         self._buf = np.zeros(0)
         self._buf_at = 0           # sample index of _buf[0]
@@ -164,7 +162,7 @@ class DtmfDecoder:
     def _take_pending(self) -> None:
         """Filter and analyse the samples fed since last time (batched: numpy calls are costly)."""
         if self._pending_n:
-            y, self._zi = self._sosfilt(self._sos, np.concatenate(self._pending), zi=self._zi)
+            y, self._zi = sosfilt(self._sos, np.concatenate(self._pending), self._zi)
             self._buf = np.concatenate([self._buf, y])
             self._pending, self._pending_n = [], 0
             self._analyse()

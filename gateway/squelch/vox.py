@@ -21,6 +21,7 @@ import math
 import numpy as np
 
 from gateway.audio.dsp import FLOOR_DBFS, dbfs
+from gateway.audio.iir import butter_sos, sosfilt  # not scipy.signal (70 MiB to import)
 from gateway.config import VoxConfig
 
 log = logging.getLogger(__name__)
@@ -36,11 +37,8 @@ class VoxSquelch:
         self.frame_s = frame_s
         self.attack_frames = max(1, round(cfg.attack_ms / 1000 / frame_s))
         self.latency_s = (self.attack_frames - 1) * frame_s
-        from scipy.signal import butter, sosfilt, sosfilt_zi  # scipy.signal takes a second to import
-
-        self._sosfilt = sosfilt
-        self._sos = butter(4, [250, min(3400, rate * 0.45)], btype="bandpass", fs=rate, output="sos")
-        self._zi = sosfilt_zi(self._sos) * 0.0
+        self._sos = butter_sos(4, [250, min(3400, rate * 0.45)], "bandpass", rate)
+        self._zi = np.zeros((self._sos.shape[0], 2))
         self.floor: float | None = None
         self.is_open = False
         self._above = 0
@@ -57,7 +55,7 @@ class VoxSquelch:
 
     def update(self, frame: np.ndarray, t: float) -> bool:
         if self._zi.any() or frame.any():
-            y, self._zi = self._sosfilt(self._sos, frame, zi=self._zi)
+            y, self._zi = sosfilt(self._sos, frame, self._zi)
             level = dbfs(y)
         else:  # digital silence into a filter at rest: the output is zeros (and cheap)
             level = FLOOR_DBFS
