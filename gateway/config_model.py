@@ -131,7 +131,7 @@ class SegmenterConfig:
 @dataclass(frozen=True)
 class RecorderConfig:
     sample_rate: int = 16000
-    bitrate_kbps: float = 6.0
+    bitrate_kbps: float = 12.0
 
 
 @dataclass(frozen=True)
