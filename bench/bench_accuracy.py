@@ -151,7 +151,8 @@ def run_morning(cfg: Any, rec: CachedRecognizer, flac: Path, truth: dict[str, An
                                  texts.get(tx.id), bool(tx.needs_listening), bool(tx.kerchunk))
                           for tx in s.scalars(select(Transmission).order_by(Transmission.started_at))
                           if not tx.kerchunk and not tx.stuck]
-            report = build_report(db, t0.astimezone(cfg.tz).date(), cfg, t0)
+            # scored in its stored form: the JSON a filed revision keeps (gateway/report/document.py)
+            report = build_report(db, t0.astimezone(cfg.tz).date(), cfg, t0).to_json()
         finally:
             db.close()
     finally:
