@@ -7,6 +7,7 @@ import random
 import pytest
 
 from gateway.report.numbers_id import (
+    numeral_value,
     parse_number,
     read_digits,
     scan_numbers,
@@ -127,3 +128,14 @@ def test_scan_numbers_skips_ranges_and_finds_the_rest() -> None:
 def test_split_number_text() -> None:
     assert split_number_text("Se-belas ribu, Rupiah.") == ["se", "belas", "ribu", "rupiah"]
     assert split_number_text(" 60.000. ") == ["60.000"]
+
+
+def test_a_run_of_digits_too_long_for_a_count_is_no_number() -> None:
+    """A corrected transcript holding thousands of digits (typed or pasted) must not break the
+    extractor (Python refuses int() of more than 4300 digits): it is simply not a quantity."""
+    from gateway.report.extract import extract
+
+    assert numeral_value("1" * 5000) is None and numeral_value("1" * 19) is None
+    assert numeral_value("123456789012345678") == (123456789012345678, 1)  # 18 digits: still read
+    ex = extract("banjir " + "1" * 5000 + " rumah terendam")
+    assert [i.category for i in ex.incidents] == ["banjir"] and not ex.incidents[0].counts

@@ -75,6 +75,11 @@ def _clean(value: Number) -> Number:
     return int(value) if float(value).is_integer() else float(value)
 
 
+#: Longer digit strings are read as no number at all (a typed or misheard run of digits, not a count
+#: or a price; Python also refuses to convert integers of more than 4300 digits).
+MAX_NUMERAL_CHARS = 18
+
+
 def numeral_value(token: str) -> tuple[Number, int] | None:
     """A token written in digits: (value, glued-on scale or 1), e.g. "60.000" -> (60000, 1),
     "60rb" -> (60, 1000), "1,5" -> (1.5, 1); None when it is not such a token."""
@@ -82,6 +87,8 @@ def numeral_value(token: str) -> tuple[Number, int] | None:
     if not m:
         return None
     digits, suffix = m.group(1), m.group(2)
+    if len(digits) > MAX_NUMERAL_CHARS:  # no count or price has that many digits: not a quantity
+        return None
     if _SEP_THOUSANDS.match(digits):
         value: Number = int(re.sub(r"[.,]", "", digits))
     elif _DECIMAL.match(digits):
