@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import re
 import subprocess
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -204,8 +205,40 @@ def _sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def make_backlog(work: Path, data: Path, clips: list[Clip], hours: float, config: Path) -> int:
+    """Days of untranscribed traffic before the soak (a flood day's catch-up, or a recogniser that
+    was down): ``hours`` of the clips with 2-8 s gaps, stored by ``ht-gateway process`` without a
+    recogniser, an hour per earlier day. The daemon's recogniser then catches them up from their
+    recordings behind the live calls for the whole soak: it is saturated. Returns the rows stored."""
+    import soxr
+
+    rng = np.random.default_rng(4242)
+    parts, total = [], 0.0
+    while total < 3600.0:
+        clip = clips[int(rng.integers(len(clips)))]
+        audio, rate = sf.read(clip.path, dtype="float32")
+        audio = soxr.resample(audio, rate, 16000)
+        gap = np.zeros(int(rng.uniform(2.0, 8.0) * 16000), np.float32)
+        parts += [audio, gap]
+        total += (len(audio) + len(gap)) / 16000
+    hour = work / "backlog-hour.wav"
+    sf.write(hour, np.concatenate(parts), 16000, subtype="PCM_16")
+    quiet = work / "backlog.toml"
+    quiet.write_text(config.read_text().replace('engine = "whisper"', 'engine = "none"')
+                     .replace('engine = "vosk"', 'engine = "none"'))
+    for day in range(int(np.ceil(hours))):
+        start = f"2026-11-{10 + day:02d}T07:00:00+07:00"
+        subprocess.run([sys.executable, "-m", "gateway", "--config", str(quiet), "--data-dir", str(data),
+                        "process", str(hour), "--start", start, "--no-progress"], check=True, cwd=REPO,
+                       stdout=subprocess.DEVNULL)
+    hour.unlink()
+    return len(_stored(data))
+
+
 def evaluate(soak: Any, data: Path) -> dict[str, Any]:
-    rows = _stored(data)
+    every_row = _stored(data)
+    # the soak's own traffic (a --backlog's earlier days are not part of what was sent)
+    rows = [r for r in every_row if r.started_at.timestamp() >= soak.t0 - 120.0]
     spans = [(r.started_at.timestamp(), (r.ended_at or r.started_at).timestamp()) for r in rows]
     watcher: LogWatcher = soak.watcher
     # when each kill's successor process had capture running again
@@ -269,13 +302,13 @@ def evaluate(soak: Any, data: Path) -> dict[str, Any]:
         cut_off.append(max(0.0, k - max(before)) if before else k - on_air[0].start)
 
     files = [p for p in (data / "recordings").rglob("*") if p.is_file()]
-    referenced = {data / r.audio_path for r in rows if r.audio_path} | {
-        data / r.temp_path for r in rows if getattr(r, "temp_path", None)}
+    referenced = {data / r.audio_path for r in every_row if r.audio_path} | {
+        data / r.temp_path for r in every_row if getattr(r, "temp_path", None)}
     orphans = [str(p) for p in files if p not in referenced]
-    bad_hash = [r.id for r in rows if r.audio_path and (not (data / r.audio_path).is_file()
+    bad_hash = [r.id for r in every_row if r.audio_path and (not (data / r.audio_path).is_file()
                                                        or _sha(data / r.audio_path) != r.sha256)]
     undecodable = []
-    for r in rows:
+    for r in every_row:
         try:
             sf.info(str(data / (r.audio_path or "")))
         except Exception:  # counted
