@@ -224,13 +224,17 @@ def make_backlog(work: Path, data: Path, clips: list[Clip], hours: float, config
     hour = work / "backlog-hour.wav"
     sf.write(hour, np.concatenate(parts), 16000, subtype="PCM_16")
     quiet = work / "backlog.toml"
-    quiet.write_text(config.read_text().replace('engine = "whisper"', 'engine = "none"')
-                     .replace('engine = "vosk"', 'engine = "none"'))
+    # no recogniser, and VOX: the soak's COS line is not raised for a file
+    text = config.read_text().replace('engine = "whisper"', 'engine = "none"')
+    text = text.replace('engine = "vosk"', 'engine = "none"')
+    quiet.write_text(text.replace('type = "serial"', 'type = "vox" '))
     for day in range(int(np.ceil(hours))):
         start = f"2026-11-{10 + day:02d}T07:00:00+07:00"
         subprocess.run([sys.executable, "-m", "gateway", "--config", str(quiet), "--data-dir", str(data),
                         "process", str(hour), "--start", start, "--no-progress"], check=True, cwd=REPO,
                        stdout=subprocess.DEVNULL)
+    if not _stored(data):
+        raise SystemExit(f"bench_chaos: the backlog stored nothing (see {quiet})")
     hour.unlink()
     return len(_stored(data))
 
