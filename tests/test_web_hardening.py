@@ -230,8 +230,12 @@ def test_argon2_never_runs_inside_the_write_lock_and_commits_are_not_stalled(
     assert sorted(r.user or "-" for r in results) == ["-", "-", "-", "ana", "opi", "vivi"]
     assert len(verified) == 1 + len(attempts) and not any(verified) and not any(hashed)
     assert len(latencies) > 5
-    # held behind one password check a commit would wait at least that long; six of them, six times
-    assert max(latencies) < one_check, (max(latencies), one_check)
+    # Held behind one password check a commit would wait at least that long, and the recorder commits
+    # all through the burst, so with checks inside the lock most of its commits would. 90 % of them
+    # must be faster than one check (not every one: on a loaded machine one commit can be starved of
+    # CPU for longer than a check without any lock involved; CI saw a single 0.44 s commit).
+    p90 = sorted(latencies)[int(0.9 * (len(latencies) - 1))]
+    assert p90 < one_check, (p90, one_check, sorted(latencies)[-3:])
 
 
 def test_a_burst_of_guesses_checks_no_more_passwords_than_the_limit(sqlite_db: Database, tmp_path: Path,
