@@ -48,26 +48,18 @@ class _Watched(FakeRecognizer):
         return stream
 
 
-def test_recognition_runs_below_the_pipeline(tmp_path: Path) -> None:
+@pytest.mark.parametrize("nice", [7, 0])
+def test_recognition_runs_below_the_pipeline(tmp_path: Path, nice: int) -> None:
+    """asr.nice 7: every decode, live and caught up, on the lowered worker; 0: at the pipeline's."""
     base = kernel_nice()
     cfg = Config()
-    cfg = dataclasses.replace(cfg, asr=dataclasses.replace(cfg.asr, nice=7))
+    cfg = dataclasses.replace(cfg, asr=dataclasses.replace(cfg.asr, nice=nice))
     rec = _Watched()
     rec.seen = set()
     res = process_file(cfg, tmp_path, DATA / "sample_morning.flac", START, recognizer=rec)
     assert res.transcribed == 4
-    assert rec.seen == {min(19, base + 7)}  # every decode, live and caught up, on the lowered worker
+    assert rec.seen == {min(19, base + nice)}
     assert kernel_nice() == base  # the pipeline (this thread) is untouched
-
-
-def test_nice_zero_leaves_recognition_at_the_pipeline_priority(tmp_path: Path) -> None:
-    base = kernel_nice()
-    cfg = Config()
-    cfg = dataclasses.replace(cfg, asr=dataclasses.replace(cfg.asr, nice=0))
-    rec = _Watched()
-    rec.seen = set()
-    process_file(cfg, tmp_path, DATA / "sample_morning.flac", START, recognizer=rec)
-    assert rec.seen == {base}
 
 
 def test_threads_an_engine_starts_while_loading_inherit_the_lowered_priority() -> None:

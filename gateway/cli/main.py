@@ -108,16 +108,18 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logutil.setup(args.verbose)
     early: tuple[Any, Any] | None = None
+    cfg: Config | None = None  # read once for run/process, shared by the steps below
     if args.command == "run":  # the sound card first, before the rest of the program is imported
         from gateway.audio.source import AudioSourceError
 
         try:
-            early = _capture_first(args.config)
+            cfg = load(args.config)
+            early = _capture_first(cfg)
         except (ConfigError, AudioSourceError) as e:
             print(f"ht-gateway: error: {e}", file=sys.stderr)
             return 2
     if args.command in ("process", "run"):
-        _prefetch_model(args.config)
+        _prefetch_model(args.config, cfg)
     from gateway.asr.base import RecognizerError
     from gateway.asr.models import ModelError
     from gateway.audio.source import AudioSourceError
@@ -128,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
     from gateway.store.db import StoreError
 
     try:
-        return _dispatch(args, early)
+        return _dispatch(args, early, cfg)
     except (ConfigError, AudioSourceError, SerialSquelchError, DataDirError, ModelError,
             RecognizerError, DataDirBusy, PttError) as e:
         print(f"ht-gateway: error: {e}", file=sys.stderr)
@@ -155,11 +157,10 @@ def entry() -> None:
     os._exit(rc)
 
 
-def _capture_first(config: str | None) -> tuple[Any, Any] | None:
+def _capture_first(cfg: Config) -> tuple[Any, Any] | None:
     """``run`` with a sound card: (health, the started source), opened before anything else is
     imported or opened, so a restarted daemon is listening again within a fraction of a second (what
     it hears waits in the capture buffer while the database and recovery start). None: no device."""
-    cfg = load(config)
     if not cfg.audio.device:
         return None
     from gateway.audio.live import open_live_source
@@ -169,23 +170,25 @@ def _capture_first(config: str | None) -> tuple[Any, Any] | None:
     return health, open_live_source(cfg, health)
 
 
-def _prefetch_model(config: str | None) -> None:
+def _prefetch_model(config: str | None, cfg: Config | None = None) -> None:
     """Start loading the speech model before the rest of the program is imported (a second or two
     of imports and set-up that the model's load then overlaps). Any problem is left to be reported
     where the recogniser is built."""
-    try:
-        cfg = load(config)
-    except ConfigError:
-        return
+    if cfg is None:
+        try:
+            cfg = load(config)
+        except ConfigError:
+            return
     from gateway.asr.factory import prefetch
 
     prefetch(cfg)
 
 
-def _dispatch(args: argparse.Namespace, early: tuple[Any, Any] | None = None) -> int:
+def _dispatch(args: argparse.Namespace, early: tuple[Any, Any] | None = None,
+              cfg: Config | None = None) -> int:
     from gateway import daemon
 
-    cfg = load(args.config)
+    cfg = cfg or load(args.config)
     if args.command == "config":
         if args.action == "keys":
             from gateway.config import documented_keys
