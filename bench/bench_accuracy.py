@@ -130,7 +130,7 @@ def rendered(seed: int, cache: Path) -> tuple[Path, dict[str, Any]]:
 
 
 def run_morning(cfg: Any, rec: CachedRecognizer, flac: Path, truth: dict[str, Any],
-                detail: bool = False) -> Score:
+                detail: str = "") -> Score:
     from sqlalchemy import select
 
     from gateway.daemon import open_store, process_file
@@ -146,11 +146,13 @@ def run_morning(cfg: Any, rec: CachedRecognizer, flac: Path, truth: dict[str, An
             with db.read() as s:
                 texts = {r.transmission_id: r.text for r in s.scalars(
                     select(TranscriptRow).where(TranscriptRow.current.is_(True)))}
+                rows = [tx for tx in s.scalars(select(Transmission).order_by(Transmission.started_at))
+                        if not tx.kerchunk and not tx.stuck]
                 stored = [Stored(tx.id, (tx.started_at - t0).total_seconds(),
                                  ((tx.ended_at or tx.started_at) - t0).total_seconds(), tx.station,
                                  texts.get(tx.id), bool(tx.needs_listening), bool(tx.kerchunk))
-                          for tx in s.scalars(select(Transmission).order_by(Transmission.started_at))
-                          if not tx.kerchunk and not tx.stuck]
+                          for tx in rows]
+                reasons = {tx.id: tx.identity_reason or "" for tx in rows}
             # scored in its stored form: the JSON a filed revision keeps (gateway/report/document.py)
             report = build_report(db, t0.astimezone(cfg.tz).date(), cfg, t0).to_json()
         finally:
@@ -158,18 +160,21 @@ def run_morning(cfg: Any, rec: CachedRecognizer, flac: Path, truth: dict[str, An
     finally:
         shutil.rmtree(data_dir, ignore_errors=True)
     if detail:
-        print_detail(truth, stored)
+        print_detail(truth, stored, reasons, full=detail == "full")
     return score_morning(truth, stored, report)
 
 
-def print_detail(truth: dict[str, Any], stored: list[Stored]) -> None:
-    """Each spoken call: who said it, what covers it (id, station), what was heard."""
+def print_detail(truth: dict[str, Any], stored: list[Stored], reasons: dict[int, str],
+                 full: bool = False) -> None:
+    """Each spoken call: who said it, what covers it (id, station), what was heard; ``full``: all
+    of the transcript and why the transmission has its station (or none)."""
     _, covers = cuts(truth["transmissions"], stored, Score())
     for i, got in covers.items():
         t = truth["transmissions"][i]
         who = t.get("station") or t.get("speaker", "?")
         heard = " | ".join(f"#{s.id} {s.station or '-'}{' [listen]' if s.needs_listening else ''}: "
-                           f"{(s.text or '')[:90]!r}" for s in got) or "NOT STORED"
+                           f"{(s.text or '') if full else (s.text or '')[:90]!r}"
+                           + (f" <{reasons.get(s.id, '')}>" if full else "") for s in got) or "NOT STORED"
         print(f"  {truth['seed']}/{i:02d} {who}{' (cont.)' if t.get('continues') else ''} -> {heard}")
 
 
@@ -248,7 +253,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seeds", type=int, nargs="*", help="these seeds instead")
     ap.add_argument("--cache", type=Path, default=CACHE, help=f"cache directory ({CACHE})")
     ap.add_argument("--json", type=Path, help="write the scores here too")
-    ap.add_argument("--detail", action="store_true", help="each call: what covers it, what was heard")
+    ap.add_argument("--detail", nargs="?", const="short", default="", choices=("short", "full"),
+                    help="each call: what covers it, what was heard (full: the whole transcript and "
+                         "why it has its station)")
     args = ap.parse_args(argv)
     seeds = list(args.seeds or (TUNE if args.tune else HELDOUT))[: 2 if args.quick else None]
     from gateway.daemon import build_recognizer

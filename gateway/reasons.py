@@ -71,6 +71,7 @@ CONTEXT: dict[str, tuple[str, str]] = {
     "after": ("after '{words}'", "setelah '{words}'"),
     "before": ("before '{words}'", "sebelum '{words}'"),
     "village": ("after '{words}'", "setelah '{words}'"),
+    "place": ("a place or the one called, after '{words}'", "tempat atau yang dipanggil, setelah '{words}'"),
     "opening": ("opens the call, no cue word", "membuka panggilan, tanpa kata penanda"),
     "none": ("no cue word", "tanpa kata penanda"),
 }

@@ -11,9 +11,12 @@ It turns the squelch's open/closed answers into transmissions and streams their 
   loud noise burst (flat spectrum, loud for this transmission) is cut off before it is sent;
 - **end at the tail** (``end_at_tail``): when the squelch closes right after such a burst (the
   carrier dropped), or right after a DTMF end-of-transmission ANI (asked of the sink, see
-  :class:`EotProbe`), the transmission ends after ``END_CONFIRM_S`` of closed squelch instead of the
-  whole hang time, so a second call 0.5 s later is a second transmission; a pause without either
-  (a speaker drawing breath, or a radio with squelch-tail elimination) still waits out ``hang_s``;
+  :class:`EotProbe`), or when a radio without a tail (squelch-tail elimination) unkeys and the
+  audio falls ``CARRIER_DROP_DB`` below the call's own carrier hiss to the closed channel's floor
+  for ``END_CONFIRM_S``, the transmission ends then instead of after the whole hang time, so a
+  second call 0.5 s later is a second transmission; a pause with none of these (a speaker drawing
+  breath: the carrier and its hiss go on) still waits out ``hang_s``, and so does the end of a
+  call whose hiss is too close to the floor to tell the two apart;
 - **minimum length**: shorter transmissions are flagged ``kerchunk`` (kept, not counted as reports);
 - **maximum length**: after ``max_s`` the transmission is closed and flagged ``stuck``, an alarm is
   raised, and nothing new starts until the squelch has been closed for ``hang_s``.
@@ -45,7 +48,14 @@ END_CONFIRM_S = 0.2  # closed squelch after a tail/EOT before the transmission e
 TAIL_MIN_FRAMES = 3  # 60 ms: tails last 100-250 ms (140 ms on the sample channel)
 TAIL_MIN_DBFS = -40.0  # tails are loud (-9 dBFS on the sample channel, speech about -22)
 TAIL_JUMP_DB = 10.0  # above the quietest held-back frame before it: a carrier dropping, not hiss
-
+# End of transmission at a carrier drop without a tail (squelch-tail elimination): the receiver
+# mutes, so the audio falls from steady carrier hiss to the closed channel's own floor.
+CARRIER_DROP_DB = 10.0  # the hiss before the drop: at least this far above the idle floor ...
+HISS_BELOW_SPEECH_DB = 10.0  # ... this far below the call's speech (p90), so it is not a word ...
+HISS_SPREAD_DB = 6.0  # ... and steady (max - min over HISS_S), as hiss is and breath is not
+HISS_S = 0.1
+FLOOR_MARGIN_DB = 4.0  # after it, END_CONFIRM_S of frames within this of the idle floor
+IDLE_FRAMES = 250  # the idle floor: median level of the last 5 s heard with no transmission
 
 @dataclass
 class TxInfo:
@@ -103,6 +113,8 @@ class Segmenter:
         self._last_open_end = 0.0
         self._stuck_since: float | None = None
         self._closed_for = 0.0
+        self._idle: deque[float] = deque(maxlen=IDLE_FRAMES)  # levels heard with no transmission
+        self._recent: deque[float] = deque(maxlen=round((END_CONFIRM_S + HISS_S) / frame_s) + 2)
 
     # -- input ----------------------------------------------------------------------------------
     def push(self, frame: np.ndarray, t: float, is_open: bool) -> None:
@@ -110,10 +122,15 @@ class Segmenter:
             self._wait_for_unstuck(frame, t, is_open)
         elif self.tx is None:
             if is_open:
+                self._recent.clear()
                 self._open(frame, t)
             else:
                 self._preroll.append((t, frame))
+                if self.cfg.end_at_tail:
+                    self._idle.append(dbfs(frame))
         elif is_open:
+            if self.cfg.end_at_tail:
+                self._recent.append(dbfs(frame))
             # a pause inside the transmission is kept; max_s holds even when it falls in the pause
             frames = [(ft, f, False) for ft, f in self._hang] + [(t, frame, True)]
             self._hang.clear()
@@ -129,6 +146,9 @@ class Segmenter:
             if not self._hang and self.cfg.end_at_tail:  # the squelch just closed: why?
                 self._ended = self._ended_by_signal()
             self._hang.append((t, frame))
+            if self.cfg.end_at_tail:
+                self._recent.append(dbfs(frame))
+                self._ended = self._ended or self._carrier_dropped()
             hang = min(END_CONFIRM_S, self.cfg.hang_s) if self._ended else self.cfg.hang_s
             if t + self.frame_s - self._last_open_end >= hang - EPS:
                 self._close()
@@ -201,6 +221,23 @@ class Segmenter:
         for _, f in frames:
             self.sink.on_audio(self.tx, f)
         return self._probe.eot_seen(self.tx)
+
+    def _carrier_dropped(self) -> bool:
+        """In a pause: did steady carrier hiss (well above the idle floor, well below speech) just
+        fall to the idle floor and stay there for ``END_CONFIRM_S``? Then the carrier is gone, not
+        paused. A station whose hiss is too close to the floor, or a call that stops on a word,
+        shows no such drop and waits out the hang time."""
+        assert self.tx is not None
+        n, m = max(1, round(END_CONFIRM_S / self.frame_s)), max(1, round(HISS_S / self.frame_s))
+        recent = list(self._recent)
+        if not self._idle or len(recent) < n + m + 1:
+            return False
+        floor = float(np.median(self._idle))
+        hiss, after = recent[-n - m - 1:-n - 1], recent[-n:]  # one frame between: the fall itself
+        speech = float(np.percentile(self.tx.levels, 90))
+        return (max(after) <= floor + FLOOR_MARGIN_DB and min(hiss) >= floor + CARRIER_DROP_DB
+                and max(hiss) <= speech - HISS_BELOW_SPEECH_DB
+                and max(hiss) - min(hiss) <= HISS_SPREAD_DB)
 
     def _find_tail(self, frames: list[tuple[float, np.ndarray]]) -> tuple[int, int] | None:
         """A trailing squelch-tail noise burst in the held-back frames: ``(first, end)`` indexes.

@@ -23,8 +23,9 @@ from gateway.store.models import Transmission
 TOL = 0.3
 HANG_S = SegmenterConfig().hang_s
 
-# Calls 0.5-1.0 s apart; "tail": false is a radio with squelch-tail elimination. The paused call
-# has breaks of up to 1.2 s inside (quiet carrier, so the VOX does close in them).
+# Calls 0.5-1.0 s apart; "tail": false is a radio with squelch-tail elimination (its unkey shows
+# only as the carrier hiss falling to the closed channel's floor, -72 dBFS). The paused call has
+# breaks of up to 1.2 s inside (quiet carrier, so the VOX does close in them).
 SCENARIO = {
     "seed": 11, "recording_start": "2026-11-25T07:00:00+07:00", "timezone": "Asia/Jakarta",
     "lead_s": 1.5,
@@ -44,6 +45,12 @@ SCENARIO = {
          "text": "Camat Pangaribuan, situasi aman. Ganti.", "then_gap_s": 0.6},
         {"id": "i", "voice": "id+m2", "ani": "104", "text": "Camat Sipoholon, aman. Ganti.",
          "then_gap_s": 3.0},
+        # no tail, no ANI, and a carrier hiss only 2 dB above the closed channel's floor (-72):
+        # nothing tells the unkey from a pause
+        {"id": "j", "voice": "id+m5", "tail": False, "hiss_dbfs": -70,
+         "text": "Camat Muara, situasi aman. Ganti.", "then_gap_s": 0.6},
+        {"id": "k", "voice": "id+f1", "tail": False, "hiss_dbfs": -70,
+         "text": "Camat Purbatua, aman. Ganti.", "then_gap_s": 3.0},
     ],
 }
 
@@ -95,7 +102,8 @@ def _alone(spans: list[tuple[float, float]], want: dict) -> None:
 
 def test_the_scenario_has_the_gaps_it_claims(channel) -> None:
     t = _truth(channel)
-    for a, b, gap in (("a", "b", 0.5), ("b", "c", 0.7), ("c", "d", 1.0), ("e", "f", 0.6), ("h", "i", 0.6)):
+    for a, b, gap in (("a", "b", 0.5), ("b", "c", 0.7), ("c", "d", 1.0), ("e", "f", 0.6), ("h", "i", 0.6),
+                      ("j", "k", 0.6)):
         assert t[b]["start_s"] - t[a]["end_s"] == pytest.approx(gap, abs=0.001)
         assert gap < HANG_S  # these would merge if every pause waited out the hang time
 
@@ -117,22 +125,31 @@ def test_pauses_inside_a_call_without_tail_keep_it_whole(cuts, channel) -> None:
     _alone(cuts[True], t["g"])
 
 
-def test_without_tail_or_eot_the_hang_time_still_decides(cuts, channel) -> None:
-    """Squelch-tail elimination and no ANI: nothing marks the end, so a 0.6 s gap (< hang_s) is
-    bridged, as documented: e and f become one transmission spanning both."""
+def test_a_carrier_drop_without_tail_ends_the_call(cuts, channel) -> None:
+    """Squelch-tail elimination and no ANI, but the carrier hiss (-56..-42 dBFS here) falls to the
+    floor at the unkey: e and f, 0.6 s apart, are two transmissions, each cut at its key-down."""
     t = _truth(channel)
-    (span,) = _hits(cuts[True], t["e"])
-    assert span == _hits(cuts[True], t["f"])[0]
-    assert span[0] == pytest.approx(t["e"]["start_s"], abs=TOL)
-    assert span[1] == pytest.approx(t["f"]["end_s"], abs=TOL)
+    _alone(cuts[True], t["e"])
+    _alone(cuts[True], t["f"])
+
+
+def test_without_tail_eot_or_carrier_drop_the_hang_time_still_decides(cuts, channel) -> None:
+    """No tail, no ANI and a hiss too close to the floor to see the unkey: a 0.6 s gap (< hang_s)
+    is bridged, as documented: j and k become one transmission spanning both."""
+    t = _truth(channel)
+    (span,) = _hits(cuts[True], t["j"])
+    assert span == _hits(cuts[True], t["k"])[0]
+    assert span[0] == pytest.approx(t["j"]["start_s"], abs=TOL)
+    # k's last 0.35-0.42 s are hiss as quiet as the floor, so the stored end is its last word
+    assert t["k"]["end_s"] - 0.42 - TOL <= span[1] <= t["k"]["end_s"] + TOL
 
 
 def test_end_at_tail_false_is_the_old_hang_time_rule(cuts, channel) -> None:
     t = _truth(channel)
     old = cuts[False]
-    for first, second in (("a", "b"), ("h", "i")):
+    for first, second in (("a", "b"), ("e", "f"), ("h", "i")):
         (span,) = _hits(old, t[first])
         assert _hits(old, t[second]) == [span], f"{first}+{second} merge without end_at_tail"
     _alone(old, t["g"])
     # with the key on, the same channel gives more (and the right number of) transmissions
-    assert len(cuts[True]) == len(SCENARIO["transmissions"]) - 1  # e+f: the documented fallback
+    assert len(cuts[True]) == len(SCENARIO["transmissions"]) - 1  # j+k: the documented fallback

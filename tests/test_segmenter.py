@@ -53,7 +53,7 @@ def feed(seg: Segmenter, plan: list[tuple[float, str, bool]]) -> float:
         for _ in range(round(seconds / FRAME_S)):
             t = T0 + i * FRAME_S
             i += 1
-            frame = {"voice": voice(N), "floor": noise(N, -72), "hiss": noise(N, -50),
+            frame = {"voice": voice(N), "floor": noise(N, -72), "hiss": noise(N, -50), "quiet": noise(N, -66),
                      "tail": noise(N, -9)}[kind]
             seg.push(frame, t, is_open)
     seg.flush()
@@ -213,8 +213,36 @@ class ProbeSink(ListSink):
 def test_an_eot_from_the_sink_ends_the_call_only_when_it_says_so(eot: bool) -> None:
     sink = ProbeSink(eot)
     seg = Segmenter(SegmenterConfig(hang_s=1.5), RATE, sink, 0.0, FRAME_S)
-    feed(seg, [(1, "floor", False), (2, "voice", True), (0.3, "hiss", True), (0.6, "floor", False),
+    # the pause keeps its carrier hiss: hiss falling to the floor would be a carrier drop
+    feed(seg, [(1, "floor", False), (2, "voice", True), (0.3, "hiss", True), (0.6, "hiss", False),
                (2, "voice", True), (2, "floor", False)])
     assert len(sink.closed) == (2 if eot else 1)
     # asked at each pause, once every frame of open audio before it had been handed over
     assert sink.asked == ([2.3, 2.0] if eot else [2.3, 4.9])
+
+
+@pytest.mark.parametrize("end_at_tail", [True, False])
+def test_a_carrier_drop_to_the_floor_ends_a_call_without_tail(end_at_tail: bool) -> None:
+    """Squelch-tail elimination: no burst, the receiver just mutes, so the audio falls from the
+    call's carrier hiss (-50) to the closed channel's floor (-72). With end_at_tail the call ends
+    END_CONFIRM_S into that; without it the 0.6 s gap is bridged by the hang time."""
+    seg, sink, _ = make(hang_s=1.5, end_at_tail=end_at_tail)
+    feed(seg, [(1, "floor", False), (0.2, "hiss", True), (2, "voice", True), (0.4, "hiss", False),
+               (0.6, "floor", False), (0.2, "hiss", True), (2, "voice", True), (0.4, "hiss", False),
+               (3, "floor", False)])
+    if end_at_tail:
+        assert [round(t.duration, 2) for t in sink.closed] == [2.2, 2.2]
+        assert sink.closed[1].start == pytest.approx(T0 + 1 + 2.2 + 0.4 + 0.6)
+    else:
+        (tx,) = sink.closed
+        assert tx.duration == pytest.approx(2.2 + 0.4 + 0.6 + 2.2)
+
+
+def test_a_drop_of_less_than_carrier_drop_db_is_a_pause() -> None:
+    """A station whose hiss is only 6 dB above the floor: its unkey cannot be told from a pause,
+    so a 0.6 s gap stays inside the call (the hang time decides, as before)."""
+    seg, sink, _ = make(hang_s=1.5)
+    feed(seg, [(1, "floor", False), (0.2, "quiet", True), (2, "voice", True), (0.4, "quiet", False),
+               (0.6, "floor", False), (0.2, "quiet", True), (2, "voice", True), (3, "floor", False)])
+    (tx,) = sink.closed
+    assert tx.duration == pytest.approx(0.2 + 2 + 0.4 + 0.6 + 0.2 + 2)

@@ -318,3 +318,32 @@ def test_held_out_accuracy(stations: tuple[Station, ...]) -> None:
     assert right / len(HELD_OUT) >= HELD_OUT_ACCURACY_FLOOR, right / len(HELD_OUT)
     assert recall >= HELD_OUT_RECALL_FLOOR, recall
     assert wrong <= HELD_OUT_MAX_WRONG
+
+
+@pytest.mark.parametrize(("text", "named"), [
+    # a patrol car says where it is; the office calls a camat; a camat says where he is going
+    ("Patroli satu ke Pusdalops, posisi di kecamatan Sipoholon, arus lalu lintas lancar, ganti", "Sipoholon"),
+    ("Pusdalops ke camat Tarutung, mohon dimonitor, ganti", "Tarutung"),
+    ("Mobil rescue menuju ke kecamatan Garoga, jalan licin", "Garoga"),
+])
+def test_a_kecamatan_named_as_a_place_or_the_one_called_is_not_the_caller(
+        text: str, named: str, stations: tuple[Station, ...]) -> None:
+    from gateway.identification.self_id import self_named
+    from gateway.reasons import say_all
+
+    m = match_station(text, None, stations, THRESHOLD)
+    assert m.station is None, m.reason
+    assert m.candidates and m.candidates[0][0] == named  # it heard the name, and put it aside
+    assert "a place or the one called" in say_all(m.reasons, "en")
+    assert "tempat atau yang dipanggil" in say_all(m.reasons, "id")
+    assert self_named(text, None, stations) is None  # nor is it an unresolved self-introduction
+
+
+@pytest.mark.parametrize(("text", "station"), [
+    ("Bupati, di sini kecamatan Sipoholon, situasi aman, ganti", "Sipoholon"),
+    ("Izin melapor Bupati, dari kecamatan Tarutung, aman", "Tarutung"),
+    ("Pusdalops, camat Garoga melapor, situasi siaga", "Garoga"),
+])
+def test_the_callers_own_kecamatan_still_names_him(text: str, station: str,
+                                                   stations: tuple[Station, ...]) -> None:
+    assert match_station(text, None, stations, THRESHOLD).station == station

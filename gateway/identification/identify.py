@@ -97,7 +97,8 @@ def resolve(s: Session, tx: Transmission, cfg: Config) -> Identity:
     elif transcript.status != "done":
         reasons.append(Reason("transcription_failed"))
     else:
-        from gateway.identification.spoken_id import match_station, self_named
+        from gateway.identification.self_id import self_named
+        from gateway.identification.spoken_id import match_station
 
         m = match_station(transcript.text, transcript.words, cfg.stations, cfg.identity.spoken_threshold)
         if m.station is not None:

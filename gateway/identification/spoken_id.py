@@ -16,7 +16,9 @@ does not know ("camat si poforong", "kecematan siada sarita", "Siburong-Rong-Ron
    "di sini", "dari"; procedure words in between skipped; misheard cues such as "kamat",
    "kecemasan" count) or right before "melapor"/"lapor" keeps its score; a name that opens the call
    loses a little; a name anywhere else loses so much that it cannot pass on its own (reports
-   mention other places: "jalan ke Sipoholon putus"); after "desa"/"dusun" it is a village;
+   mention other places: "jalan ke Sipoholon putus"); after "desa"/"dusun" it is a village, and
+   after "posisi di kecamatan", "ke camat" (:data:`~gateway.lexicon.words.PLACE_BEFORE`) it is
+   where the caller is or whom he calls, not who he is;
 4. distrusts what the recogniser did not hear: names it lists one after another (Whisper echoing
    its prompt of station names: "kecamatan Tarutung, Siatas Barita, Adian Koting") are dropped,
    a name it gives a tiny word probability (copied from the prompt) cannot pass on its own;
@@ -38,11 +40,10 @@ from rapidfuzz.distance import Levenshtein
 
 from gateway.config import Station
 from gateway.lexicon.phonetic import normalise, phonetic_key
-from gateway.lexicon.report import NOT_NAMES
-from gateway.lexicon.words import FILLERS, INCIDENTS, NUMBERS, PROCEDURE, STATUS
+from gateway.lexicon.words import FILLERS, INCIDENTS, NUMBERS, PLACE_BEFORE, PROCEDURE, STATUS
 from gateway.reasons import Reason, say_all
 
-__all__ = ["FILLERS", "SpokenMatch", "match_station", "normalise", "phonetic_key", "self_named"]
+__all__ = ["FILLERS", "SpokenMatch", "match_station", "normalise", "phonetic_key"]
 
 CUES_BEFORE = ("camat", "kecamatan", "sini", "dari")  # before the caller's name; after it:
 CUES_AFTER = ("melapor", "lapor")
@@ -53,7 +54,7 @@ NOT_STATION_BEFORE = frozenset(("desa", "dusun", "kampung", "kelurahan", "lingku
 LIST_SEPARATORS = frozenset("dan serta atau di sini camat kecamatan dari".split())
 
 #: Subtracted from a name's similarity, by where it stands in the call.
-PENALTY = {"cue": 0.0, "opening": 0.10, "none": 0.25, "village": 0.35}
+PENALTY = {"cue": 0.0, "opening": 0.10, "none": 0.25, "village": 0.35, "place": 0.35}
 #: A name the recogniser gives less probability than this (geometric mean over its words) is its
 #: guess, not what it heard (Whisper writes a name from its prompt over one it did not catch).
 UNSURE_WORD_CONF = 0.02
@@ -215,10 +216,12 @@ def _words(tokens: list[_Token]) -> str:
 
 
 def _context(tokens: list[_Token], hit: _Hit, procedure: set[str]) -> tuple[str, dict[str, Any]]:
-    """Where the name stands: ("cue" | "opening" | "village" | "none", the reason's context)."""
+    """Where the name stands: ("cue" | "opening" | "village" | "place" | "none", the reason's context)."""
     for i in range(hit.first - 1, max(hit.first - 1 - CUE_REACH, -1), -1):
         if tokens[i].norm in NOT_STATION_BEFORE:
             return "village", {"kind": "village", "words": _words(tokens[i:hit.first])}
+        if i > 0 and tokens[i - 1].norm in PLACE_BEFORE and _is_cue(tokens[i].norm, ("camat", "kecamatan")):
+            return "place", {"kind": "place", "words": _words(tokens[i - 1:hit.first])}
         if _is_cue(tokens[i].norm, CUES_BEFORE):
             lead = i
             while lead > 0 and i - lead < 2 and _skippable(tokens[lead - 1], procedure):
@@ -365,36 +368,3 @@ def match_station(text: str, words: list[dict[str, Any]] | None, stations: Seque
                                 "similarity": round(top.similarity, 3), "context": top.context}), *ignored]
     return SpokenMatch(top.station, round(top.confidence, 3), phrase, tokens[top.first].start,
                        tokens[top.last].end, say_all(reasons), candidates, tuple(reasons))
-
-
-#: Words that may stand between "lapor"/"melapor" and the "dari" naming the caller.
-SELF_ID_REACH = 4
-_VERB_LIKE = re.compile(r"^(me|di|ter|ber|se)[a-z]{3,}$|^[a-z]{3,}(kan|nya|lah)$")
-
-
-def _name_like(norm: str) -> bool:
-    """A word that can be (part of) a name: not a report word, not a verb form ("laporkan")."""
-    return len(norm) >= 3 and norm not in NOT_NAMES and not _VERB_LIKE.match(norm)
-
-
-def self_named(text: str, words: list[dict[str, Any]] | None, stations: Sequence[Station]) -> str | None:
-    """The words where the caller names himself ("camat …", "di sini …", "lapor … dari …") and a
-    name, or None: when :func:`match_station` found no station, the caller is someone unresolved."""
-    procedure = _procedure_words(stations)
-    tokens = _unglue(_tokens(text, words), _variants(stations)) if stations else _tokens(text, words)
-    norms = [t.norm for t in tokens]
-    for i, norm in enumerate(norms):
-        cue_end = None
-        if _is_cue(norm, ("camat", "kecamatan")):
-            cue_end = i
-        elif (norm == "sini" and i > 0 and norms[i - 1] == "di") or norm == "disini":
-            cue_end = i
-        elif norm == "dari" and any(_is_cue(n, CUES_AFTER) for n in norms[max(0, i - SELF_ID_REACH):i]):
-            cue_end = i
-        for j in range(cue_end + 1, min(cue_end + 1 + CUE_REACH, len(tokens))) if cue_end is not None else ():
-            if norms[j] in NOT_STATION_BEFORE:
-                break
-            if not _skippable(tokens[j], procedure) and _name_like(norms[j]):
-                first = i - 1 if norm == "sini" and i > 0 else i
-                return _words(tokens[first:j + 1])
-    return None
