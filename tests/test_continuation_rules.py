@@ -111,3 +111,26 @@ def test_a_cue_word_without_a_name_does_not_block(db: Database, cfg: Config) -> 
     _, second = _pair(db, cfg, "Situasi aman, harga beras naik",
                       "di sini kami laporkan jalan tertutup longsor")
     assert (row(db, second).station, row(db, second).identity_source) == ("Sipoholon", "continuation")
+
+
+@pytest.mark.parametrize("heard", ["Dambaran", "Sambahan", "tambahkan"])
+def test_an_opening_tambahan_heard_a_little_off_is_still_the_cue(db: Database, cfg: Config, heard: str) -> None:
+    """The camat said "Tambahan, …"; the recogniser wrote the first word two letters off."""
+    _first, second = _pair(db, cfg, "Situasi aman, ganti.", f"{heard}, kebakaran di desa Hutauruk, ganti")
+    assert (row(db, second).station, row(db, second).identity_source) == ("Sipoholon", "continuation")
+
+
+@pytest.mark.parametrize("text", ["jalan rusak dambaran pohon tumbang, ganti",  # fuzzy only for word 1
+                                  "Tanaman padi terendam, ganti"])  # "tanaman": 3 letters off
+def test_only_the_first_word_and_only_two_letters_off(db: Database, cfg: Config, text: str) -> None:
+    _first, second = _pair(db, cfg, "Situasi aman, ganti.", text)
+    assert row(db, second).station is None
+    assert codes(db, second)[-1] == "closed_by_procedure_word"
+
+
+def test_an_incident_word_that_sounds_like_kecamatan_is_no_self_introduction(db: Database, cfg: Config) -> None:
+    """'Kecelakaan lalu lintas …' (an accident) after a call that did not close is its continuation:
+    the incident word is not the cue 'kecamatan' before a name."""
+    _first, second = _pair(db, cfg, "Situasi siaga, sebentar", "Kecelakaan lalu lintas di desa Situmeang, "
+                                    "tujuh orang luka ringan, ganti")
+    assert (row(db, second).station, row(db, second).identity_source) == ("Sipoholon", "continuation")

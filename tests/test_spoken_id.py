@@ -347,3 +347,11 @@ def test_a_kecamatan_named_as_a_place_or_the_one_called_is_not_the_caller(
 def test_the_callers_own_kecamatan_still_names_him(text: str, station: str,
                                                    stations: tuple[Station, ...]) -> None:
     assert match_station(text, None, stations, THRESHOLD).station == station
+
+
+@pytest.mark.parametrize(("text", "station"), [
+    ("Pusdalops, kamatkan roga melapor, situasi siaga", "Garoga"),  # "camat Garoga", syllables run on
+    ("Pusdalops, camatkan Sipoholon melapor, aman", "Sipoholon"),  # the glued-on "kan" is a filler
+])
+def test_a_name_run_into_the_cue_word(text: str, station: str, stations: tuple[Station, ...]) -> None:
+    assert match_station(text, None, stations, THRESHOLD).station == station

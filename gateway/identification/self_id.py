@@ -37,6 +37,9 @@ def _name_like(norm: str) -> bool:
     return len(norm) >= 3 and norm not in NOT_NAMES and not _VERB_LIKE.match(norm)
 
 
+NAME_CUES = ("camat", "kecamatan")
+
+
 def self_named(text: str, words: list[dict[str, Any]] | None, stations: Sequence[Station]) -> str | None:
     """The words where the caller names himself ("camat …", "di sini …", "lapor … dari …") and a
     name, or None: when :func:`match_station` found no station, the caller is someone unresolved."""
@@ -45,7 +48,8 @@ def self_named(text: str, words: list[dict[str, Any]] | None, stations: Sequence
     norms = [t.norm for t in tokens]
     for i, norm in enumerate(norms):
         cue_end = None
-        if _is_cue(norm, ("camat", "kecamatan")):
+        # a report word that sounds like a cue is not one: "kecelakaan" is not "kecamatan"
+        if _is_cue(norm, NAME_CUES) and (norm in NAME_CUES or norm not in procedure):
             cue_end = None if i > 0 and norms[i - 1] in PLACE_BEFORE else i  # "posisi di kecamatan …"
         elif (norm == "sini" and i > 0 and norms[i - 1] == "di") or norm == "disini":
             cue_end = i

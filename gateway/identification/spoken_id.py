@@ -70,7 +70,7 @@ LIST_SIMILARITY = 0.85
 MAX_TOKENS = 6
 EXTRA_LETTERS = 4
 #: Shortest name part split off a glued cue word; how many tokens a cue may stand from the name.
-GLUED_MIN = 4
+GLUED_MIN = 3  # "kamatkan roga": camat + "kan" (a filler word) + "roga" = Garoga
 CUE_REACH = 3
 
 def _similarity(a: str, b: str) -> float:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from rapidfuzz.distance import Levenshtein
+
 from gateway.lexicon.phonetic import normalise, phonetic_key
 from gateway.lexicon.words import CLOSING, CONTINUATION_CUES
 
@@ -9,6 +11,10 @@ from gateway.lexicon.words import CLOSING, CONTINUATION_CUES
 CLOSING_REACH = 6
 #: A continuation cue counts among the call's first this many words ("izin, tambahan …").
 OPENING_REACH = 3
+#: The call's first word may be this many letters off a cue of 8 letters or more: the recogniser
+#: hears the opening "Tambahan" as "Dambaran" or "Sambaran" (the first syllables come up with
+#: the squelch).
+OPENING_SPELLING_SLACK = 2
 
 
 def _words(text: str) -> list[str]:
@@ -37,5 +43,12 @@ def closing_word(text: str) -> str | None:
 
 
 def continuation_cue(text: str) -> str | None:
-    """The continuation cue (tambahan, lanjut, ralat, koreksi) the call opens with."""
-    return _find(_words(text)[:OPENING_REACH], CONTINUATION_CUES)
+    """The continuation cue (tambahan, lanjut, ralat, koreksi) the call opens with; its first word
+    also when it is :data:`OPENING_SPELLING_SLACK` letters off a long cue."""
+    words = _words(text)[:OPENING_REACH]
+    found = _find(words, CONTINUATION_CUES)
+    if found is None and words:
+        first = words[0]
+        found = next((first for cue in CONTINUATION_CUES if len(cue) >= 8 and abs(len(first) - len(cue)) <= 1
+                      and Levenshtein.distance(first, cue) <= OPENING_SPELLING_SLACK), None)
+    return found

@@ -39,7 +39,7 @@ UNIT_WORDS = ("orang", "jiwa", "kk", "kepala keluarga", "rumah", "unit", "buah",
               "kilogram", "kilo", "liter", "rupiah")
 #: Courtesy and filler words: never part of a station name.
 FILLERS = tuple("""
-pak bapak ibu bu kami saya kita ini itu dan ada tidak yang sudah akan ke di pada untuk dengan kepada
+pak bapak ibu bu kami saya kita ini itu dan ada tidak yang sudah akan ke di pada untuk dengan kepada kan
 sini situ sana dari halo hallo over oke ok ya iya baik selamat pagi siang sore malam terima kasih izin
 ijin mohon melaporkan laporan wilayah kabupaten posisi cuaca cerah hujan deras tetapi tapi sedikit
 ditangani kejadian kondisi normal terus sampai jumpa copy kopi cek tes test satu dua tiga
