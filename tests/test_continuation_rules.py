@@ -114,7 +114,8 @@ def test_a_cue_word_without_a_name_does_not_block(db: Database, cfg: Config) -> 
 
 
 @pytest.mark.parametrize("heard", ["Dambaran", "Sambahan", "tambahkan"])
-def test_an_opening_tambahan_heard_a_little_off_is_still_the_cue(db: Database, cfg: Config, heard: str) -> None:
+def test_an_opening_tambahan_heard_a_little_off_is_still_the_cue(db: Database, cfg: Config,
+                                                                  heard: str) -> None:
     """The camat said "Tambahan, …"; the recogniser wrote the first word two letters off."""
     _first, second = _pair(db, cfg, "Situasi aman, ganti.", f"{heard}, kebakaran di desa Hutauruk, ganti")
     assert (row(db, second).station, row(db, second).identity_source) == ("Sipoholon", "continuation")
@@ -128,7 +129,8 @@ def test_only_the_first_word_and_only_two_letters_off(db: Database, cfg: Config,
     assert codes(db, second)[-1] == "closed_by_procedure_word"
 
 
-def test_an_incident_word_that_sounds_like_kecamatan_is_no_self_introduction(db: Database, cfg: Config) -> None:
+def test_an_incident_word_that_sounds_like_kecamatan_is_no_self_introduction(db: Database,
+                                                                             cfg: Config) -> None:
     """'Kecelakaan lalu lintas …' (an accident) after a call that did not close is its continuation:
     the incident word is not the cue 'kecamatan' before a name."""
     _first, second = _pair(db, cfg, "Situasi siaga, sebentar", "Kecelakaan lalu lintas di desa Situmeang, "

@@ -133,3 +133,21 @@ def test_vosk_phrase_list_holds_the_lexicon_and_every_desa(example_config: Confi
     assert {"longsor", "kebakaran", "tambahan", "koreksi", "kepala keluarga"} <= set(biased)
     off = dataclasses.replace(example_config, asr=dataclasses.replace(example_config.asr, bias=False))
     assert bias.phrases(off) == today(example_config.stations)
+
+
+@pytest.mark.parametrize("desa_heard", ["di mesa", "di besa", "di vesa", "dimesa", "dibesa"])
+def test_desa_heard_one_consonant_off_still_introduces_a_gazetteer_place(desa_heard: str) -> None:
+    """'di Desa X' comes out of the recogniser as 'di mesa X' / 'dibesa X'; with correction on, the
+    words after it are a place when the gazetteer knows them, and only then."""
+    desa = tarutung_desa()
+    places = Places((tuple(desa),))
+    name = next(d for d in desa if " " not in d and len(d) >= 8 and "t" in d[2:])
+    i = name.index("t", 2)
+    heard = name[:i] + "d" + name[i + 1:]
+    r = extract(f"longsor {desa_heard} {heard}, jalan tertutup", correct=True, places=places)
+    assert r.incidents[0].place == name
+    assert extract(f"longsor {desa_heard} {heard}, jalan tertutup").incidents[0].place is None  # off
+    # a word the gazetteer does not know is no place, and "mesa" alone (no "di") is no trigger
+    unknown = extract(f"longsor {desa_heard} Zzyzx, ganti", correct=True, places=places)
+    assert unknown.incidents[0].place is None
+    assert extract(f"longsor mesa {heard}, ganti", correct=True, places=places).incidents[0].place is None

@@ -122,8 +122,26 @@ def _gazetteer_place(doc: Doc, start: int, places: Places) -> tuple[str, int, fl
     return best
 
 
+#: "desa" as the recogniser writes it after "di" on radio audio ("di mesa", "dibesa", "divesa"): one
+#: consonant off. With correction on, the words after it are a place only if the gazetteer knows them.
+_MISHEARD_DESA = re.compile(r"^(?:di)?[bdmnptv]esa$")
+
+
+def _misheard_desa(doc: Doc) -> list[Hit]:
+    out = []
+    for i, t in enumerate(doc.toks):
+        if t.norm == "desa" or t.clause_end or not _MISHEARD_DESA.match(t.norm):
+            continue
+        if t.norm.startswith("di") or (i > 0 and doc.norm(i - 1) == "di" and not doc.toks[i - 1].clause_end):
+            out.append(Hit(i, i + 1, "desa", t.norm, True))
+    return out
+
+
 def _places(doc: Doc, places: Places) -> list[tuple[str, int, int, float | None]]:
     out: list[tuple[str, int, int, float | None]] = []
+    for h in _misheard_desa(doc) if places else ():
+        if (known := _gazetteer_place(doc, h.end, places)) is not None:
+            out.append((known[0], h.start, known[1], known[2]))
     for h in doc.find(PLACE_SET, fuzzy=False):
         if doc.toks[h.end - 1].clause_end:
             continue
