@@ -151,3 +151,40 @@ def test_desa_heard_one_consonant_off_still_introduces_a_gazetteer_place(desa_he
     unknown = extract(f"longsor {desa_heard} Zzyzx, ganti", correct=True, places=places)
     assert unknown.incidents[0].place is None
     assert extract(f"longsor mesa {heard}, ganti", correct=True, places=places).incidents[0].place is None
+
+
+@pytest.mark.parametrize(("said", "heard", "count"), [
+    # the generator's words (said) and what whisper-base wrote for them on the tuning mornings (heard)
+    ("tujuh belas rumah terendam", "tujur pelas rumah terendam", ("rumah_terendam", 17)),
+    ("sebelas rumah terendam", "semelas rumah terendam", ("rumah_terendam", 11)),
+    ("dua puluh lima rumah terbakar", "dua puuh lima rumah terbakar", ("rumah_terbakar", 25)),
+])
+def test_a_count_heard_a_few_letters_off_is_read_as_said(said: str, heard: str,
+                                                          count: tuple[str, int]) -> None:
+    assert count in extract(said).incidents[0].counts.items()  # the truth, read from the words said
+    fixed = extract(heard, correct=True).incidents[0]
+    assert count in fixed.counts.items()
+    ev = fixed.count_evidence[count[0]]
+    assert ev.text.lower() in heard and ev.match is not None and ev.match < 1.0  # as heard, less sure
+    assert count not in extract(heard).incidents[0].counts.items()  # correction off: not read
+
+
+@pytest.mark.parametrize(("heard", "price"), [
+    ("Harga daging ayam semelas ribu rupiah per kilogram", ("daging ayam", 11000)),
+    ("Harga cabai merah sempilang belas rindu rupiah per kilogram", ("cabai merah", 19000)),
+])
+def test_a_price_heard_a_few_letters_off_is_read_and_queued_for_review(heard: str,
+                                                                      price: tuple[str, int]) -> None:
+    (p,) = extract(heard, correct=True).prices
+    assert (p.commodity, p.rupiah_per_kg) == price
+    assert p.evidence.match is not None and p.evidence.match < 0.9  # not as sure as a word heard right
+
+
+@pytest.mark.parametrize("heard", [
+    "jalan putus, rindu rumah",  # known words with no number beside them
+    "harga daging ayam lima putus sembilan ribu rupiah per kilogram",  # puluh or ratus? not said which
+    "harga beras dura belas ribuli maratus",  # "ribuli maratus": ribu lima ratus glued, cannot be read
+])
+def test_no_number_is_invented(heard: str) -> None:
+    r = extract(heard, correct=True)
+    assert not r.prices and not any(i.counts for i in r.incidents), (r.prices, r.incidents)

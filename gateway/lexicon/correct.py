@@ -101,3 +101,76 @@ def extract_options(cfg: Config, station: Station | None) -> dict[str, Any]:
     if not cfg.lexicon.correct:
         return {"correct": False}
     return {"correct": True, "places": places_for(cfg, station)}
+
+
+# --- number words -------------------------------------------------------------------------------
+
+#: The number words a heard word may be corrected to (digits, teens/tens/hundreds, scales).
+NUMBER_WORDS = ("satu", "dua", "tiga", "empat", "lima", "enam", "tujuh", "delapan", "sembilan", "sepuluh",
+                "sebelas", "belas", "puluh", "ratus", "seratus", "ribu", "seribu", "juta")
+#: Letters a heard word may be off its number word: 1 up to 5 letters, 2 from 6 ("sempilang").
+NUMBER_SLACK = ((5, 1), (99, 2))
+NUMBER_MIN_LETTERS = 4  # "dia", "tua" are words, not misheard numbers
+NUMBER_PASSES = 3
+GLUED_SCALES = ("ribu", "ratus", "puluh", "belas", "juta")
+
+
+def number_word(word: str, extra: int = 0) -> tuple[str, float] | None:
+    """The one number word ``word`` is a few letters (``extra`` more) off, and the spelling
+    similarity; None when none is near enough or two are equally near."""
+    if len(word) < NUMBER_MIN_LETTERS or not word.isalpha() or word in NUMBER_WORDS:
+        return None
+    slack = next(s for n, s in NUMBER_SLACK if len(word) <= n) + extra
+    near = sorted((Levenshtein.distance(word, w), w) for w in NUMBER_WORDS)
+    d, best = near[0]
+    if d > slack or (len(near) > 1 and near[1][0] == d):
+        return None
+    if len(word) > len(best) and word.startswith(best):
+        return None  # "ribuli": ribu with the next word glued on, not a mishearing of ribu
+    return best, round(Levenshtein.normalized_similarity(word, best), 3)
+
+
+def number_words(norms: list[str], known: frozenset[str],
+                 after: frozenset[str]) -> dict[int, tuple[str, float]]:
+    """Words of one clause heard a few letters off a number word ("tujur pelas rumah", "semelas
+    ribu", "lima puuh"), by position: (number word, similarity). A word counts only next to a number
+    word (as heard or corrected) or right before a word of ``after`` (units and count nouns); a word
+    the lexicon knows (``known``: "putus", "rindu") only between two number words, where it may be
+    one letter further off ("lima putus sembilan ribu"). Nothing else is changed, so no number
+    appears where no number-like word was said."""
+    fixed: dict[int, tuple[str, float]] = {}
+
+    def is_number(k: int) -> bool:
+        return 0 <= k < len(norms) and (norms[k] in NUMBER_WORDS or k in fixed)
+
+    for _ in range(NUMBER_PASSES):
+        grew = False
+        for k, word in enumerate(norms):
+            between = is_number(k - 1) and is_number(k + 1)
+            if k in fixed or (found := number_word(word, 1 if between else 0)) is None:
+                continue
+            if word in known:
+                ok = between
+            else:
+                ok = is_number(k - 1) or is_number(k + 1) or (k + 1 < len(norms) and norms[k + 1] in after)
+            if ok:
+                fixed[k] = found
+                grew = True
+        if not grew:
+            break
+    # a run that goes on in a glued word ("dura belas ribuli maratus": ribu lima ratus) cannot be
+    # read whole: correcting its start would report a value that was not said, so it is left alone
+    k = 0
+    while k < len(norms):
+        if not is_number(k):
+            k += 1
+            continue
+        end = k
+        while is_number(end):
+            end += 1
+        nxt = norms[end] if end < len(norms) else ""
+        if any(nxt.startswith(w) and nxt != w for w in GLUED_SCALES):
+            for j in range(k, end):
+                fixed.pop(j, None)
+        k = end
+    return fixed

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from gateway.lexicon import report as lx
+from gateway.lexicon.correct import number_word, number_words
 from gateway.report.model import Evidence, Price
 from gateway.report.numbers_id import SCALES, SE_SCALES, UNITS, Number, parse_number, scan_numbers
 from gateway.report.tokens import Doc, Hit, PhraseSet
@@ -19,6 +20,9 @@ UNIT_SET = PhraseSet(lx.UNITS_AFTER)
 COMMODITY_SET = PhraseSet(lx.COMMODITIES)
 NOT_NUMBER_SET = PhraseSet(lx.NOT_NUMBERS)
 HOUSE_SET = PhraseSet(lx.HOUSE_WORDS)
+#: What may follow a count or a price: a misheard number word right before one of these is read.
+NUMBER_FOLLOWERS = frozenset({p.split()[0] for p in (*lx.UNITS_AFTER, *lx.COUNT_NOUNS, *lx.HOUSE_WORDS)}
+                             | {"rupiah", "ribu", "ratus", "puluh", "belas"})
 
 
 @dataclass
@@ -56,6 +60,10 @@ def numbers(doc: Doc) -> list[Num]:
         if not (t.clause_end or i == doc.n - 1):
             continue
         norms = ["" if k in masked else doc.toks[k].norm for k in range(seg, i + 1)]
+        if doc.correct:  # number words heard a few letters off ("tujur pelas", "semelas ribu")
+            for k, (word, score) in number_words(norms, lx.VOCAB, NUMBER_FOLLOWERS).items():
+                norms[k] = word
+                doc.mark(seg + k, seg + k + 1, score)
         for a, b, value in scan_numbers(norms):
             a, b = a + seg, b + seg
             if doc.norm(a - 1) in lx.NUMBER_CONTEXT and not doc.toks[a - 1].clause_end:
@@ -177,6 +185,9 @@ def prices(doc: Doc, nums: list[Num], used: set[int], stops: set[int]) -> list[t
                 k = num_at[p]
                 break
             p += 1
+        if k is not None and not (isinstance(nums[k].value, int)
+                                  and lx.PRICE_MIN <= nums[k].value <= lx.PRICE_MAX):
+            k = None  # "sembilan belas rindu rupiah": 19 is no price; the misheard "ribu" is read below
         if k is None and c.label not in seen:
             repaired = _repaired_price(doc, c.end, limit)
             if repaired is not None:
@@ -221,8 +232,6 @@ def _repaired_price(doc: Doc, start: int, limit: int) -> tuple[int, int, int] | 
     sebelas ribu). Each word must be close to a number word (similarity ≥ 75, 4+ letters; ≥ 65 for
     "ribu"/"juta", the word just before the currency) and the whole a plausible price; the evidence
     keeps the words as heard, for an operator to check."""
-    from rapidfuzz import fuzz, process
-
     end, closers = start, {*lx.PRICE_CURRENCY, "per", *lx.PRICE_KG}
     while end < limit and doc.norm(end) not in closers:
         if doc.breaks_after(end):
@@ -235,11 +244,13 @@ def _repaired_price(doc: Doc, start: int, limit: int) -> tuple[int, int, int] | 
     fixed = []
     for i in range(start, end):
         word = doc.norm(i)
-        best = process.extractOne(word, _NUMBER_WORDS, scorer=fuzz.ratio) if len(word) >= 4 else None
+        # where a price must stand, a word may be one letter further off (lexicon.correct)
+        best = number_word(word, extra=1)
         if word in _NUMBER_WORDS:
             fixed.append(word)
-        elif best is not None and best[1] >= (65 if best[0] in SCALES else 75):
+        elif best is not None:
             fixed.append(best[0])
+            doc.mark(i, i + 1, best[1])
         else:
             return None
     parsed = parse_number(fixed, 0)
