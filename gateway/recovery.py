@@ -215,7 +215,8 @@ def _adopt(db: Database, cfg: Config, data_dir: Path, uid: str, start: datetime,
         if s.scalar(select(Transmission.id).where(Transmission.uid == uid)) is not None:
             return None  # stored meanwhile (a reconcile racing a late commit)
         row = Transmission(uid=uid, started_at=start, audio_started_at=start, status="recording",
-                           kerchunk=False, stuck=False, recovered=True, source=ADOPTED_SOURCE)
+                           kerchunk=False, stuck=False, recovered=True, source=ADOPTED_SOURCE,
+                           gateway_id=cfg.gateway.id, channel_id=cfg.channel.id)
         _fill(row, data_dir, path, d, cfg)
         for column, value in findings.items():
             setattr(row, column, value)
