@@ -137,12 +137,16 @@ def store_transcript(db: Database, tx_id: int, recognizer: Recognizer, result: T
 def transcribe_file(db: Database, data_dir: Path, tx_id: int, recognizer: Recognizer,
                     prompt_words: tuple[str, ...] = (), replace: bool = False,
                     after: AfterStore | None = None, prepare: Prepare | None = None,
-                    claims: Claims | None = None) -> bool:
-    """Transcribe a stored transmission from its recording; a failure is stored, not raised."""
+                    claims: Claims | None = None, by_gateway: bool = False) -> bool:
+    """Transcribe a stored transmission from its recording; a failure is stored, not raised.
+    ``by_gateway`` (a worker): the recording is under ``data_dir/<gateway_id>/`` when that folder
+    exists (each gateway's data directory mounted there), else under ``data_dir``."""
     t0 = time.monotonic()
     with db.read() as s:
         tx = s.get_one(Transmission, tx_id)
         audio_path, noise, sha256 = tx.audio_path, tx.kerchunk or tx.stuck, tx.sha256
+        if by_gateway and (data_dir / tx.gateway_id).is_dir():
+            data_dir = data_dir / tx.gateway_id
     listen = False
     try:
         audio, rate = sf.read(io.BytesIO(read_checked(data_dir, audio_path, sha256)), dtype="float32",

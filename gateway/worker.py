@@ -1,12 +1,13 @@
 """``ht-gateway worker``: a transcription worker that claims jobs from PostgreSQL (docs/channels.md).
 
 It loops: claim the first pending job (gateway/jobs.py: live calls before re-transcription, then the
-oldest), read the recording from the data directory the row names (a directory the gateways share
-with it), check the bytes against the row's sha256, transcribe with the configured engine, store
-the transcript with what the report reads from it and the speaker's identity (the same steps as the
-daemon's stage), and release. A keeper thread renews its leases; a worker that is killed leaves
-its job to the next one once the lease has run out. SIGTERM/SIGINT finish the job in hand, give back
-what is still claimed and stop.
+oldest), read the recording the row names from the data directory (``DATA_DIR/<gateway_id>/`` when
+that folder exists: each gateway's data directory mounted there; else ``DATA_DIR`` itself), check
+the bytes against the row's sha256, transcribe with the configured engine, store the transcript with
+what the report reads from it and the speaker's identity (the same steps as the daemon's stage), and
+release. A keeper thread renews its leases; a worker that is killed leaves its job to the next one
+once the lease has run out. SIGTERM/SIGINT finish the job in hand, give back what is still claimed
+and stop.
 
 Workers need PostgreSQL: with SQLite the gateway's daemon is the one writer and transcribes itself.
 """
@@ -85,7 +86,8 @@ def run_worker(cfg: Config, data_dir: Path, recognizer: Recognizer, db: Database
                                               claims=claims)
                 else:
                     stored = transcribe_file(db, data_dir, tx_id, recognizer, words, prepare=prepare,
-                                             after=lambda s, t: identify.reidentify(s, t, cfg), claims=claims)
+                                             after=lambda s, t: identify.reidentify(s, t, cfg), claims=claims,
+                                             by_gateway=True)
                 result.stored += stored
                 result.lost += not stored and tx_id not in claims.held
             except STORE_ERRORS as e:  # the database is away: wait, the lease gives the job back

@@ -49,7 +49,7 @@ def expected(n: int) -> str:
 
 
 def add_job(db: Database, data_dir: Path, words: int, start: datetime, priority: int = 0,
-            sha256: str | None = None) -> int:
+            sha256: str | None = None, gateway_id: str = "gw1") -> int:
     """A complete transmission with a FLAC recording of ``words`` bursts, pending transcription."""
     uid = uuid.uuid4().hex
     rel = f"recordings/{start:%Y/%m/%d}/{start:%H%M%S}_{uid[:8]}.flac"
@@ -62,7 +62,7 @@ def add_job(db: Database, data_dir: Path, words: int, start: datetime, priority:
         tx = Transmission(uid=uid, started_at=start, audio_started_at=start, status="complete",
                           ended_at=start + timedelta(seconds=len(audio) / RATE), duration_s=len(audio) / RATE,
                           kerchunk=False, stuck=False, audio_path=rel, sha256=digest, source="test",
-                          asr_priority=priority)
+                          asr_priority=priority, gateway_id=gateway_id)
         s.add(tx)
         s.flush()
         return tx.id
@@ -194,3 +194,15 @@ def test_the_worker_refuses_sqlite_with_one_line(tmp_path: Path) -> None:
     out, err = p.communicate(timeout=60)
     assert p.returncode == 2 and out == ""
     assert err.count("\n") == 1 and "worker needs PostgreSQL" in err and "store.url" in err
+
+
+def test_a_worker_finds_each_gateways_recordings_under_its_id(pg: Database, pg_url: str,
+                                                               tmp_path: Path) -> None:
+    """Two gateways' data directories mounted at DATA_DIR/<gateway.id>: the same relative paths."""
+    root = tmp_path / "gateways"
+    a = add_job(pg, root / "taput-1", 2, DAY, gateway_id="taput-1")
+    b = add_job(pg, root / "taput-2", 3, DAY, gateway_id="taput-2")
+    p = worker(write_config(tmp_path, pg_url), root, 0.0, "--once")
+    _out, err = p.communicate(timeout=120)
+    assert p.returncode == 0, err
+    assert transcripts(pg) == {a: [("done", expected(2), None)], b: [("done", expected(3), None)]}
