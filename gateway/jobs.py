@@ -47,6 +47,11 @@ PRIORITY_LIVE = 0  # transmissions the gateways record
 PRIORITY_REDO = 10  # re-transcription of stored days, asked for later
 
 
+#: A claim given back in good order: free again, and not an attempt (gateway.jobs.given_up).
+_RELEASED = {Transmission.asr_claimed_by: None, Transmission.asr_lease_until: None,
+             Transmission.asr_attempts: Transmission.asr_attempts - 1}
+
+
 @dataclass(frozen=True)
 class Job:
     tx_id: int
@@ -167,13 +172,14 @@ class Claims:
             self._held.discard(tx_id)
 
     def release(self, tx_id: int) -> None:
-        """Give a claim back unfinished (a live transcription deferred to the recording)."""
+        """Give a claim back unfinished (a live transcription deferred to the recording); a claim
+        given back does not count as an attempt."""
         with self._lock:
             self._held.discard(tx_id)
         with self.db.write() as s:
             s.execute(update(Transmission).where(Transmission.id == tx_id,
                                                  Transmission.asr_claimed_by == self.name)
-                      .values(asr_claimed_by=None, asr_lease_until=None))
+                      .values(_RELEASED))
 
     def release_stale(self, prefix: str) -> int:
         """Release claims whose holder's name starts with ``prefix``: a daemon at its start, for
@@ -186,11 +192,11 @@ class Claims:
         return int(getattr(result, "rowcount", 0) or 0)
 
     def release_all(self) -> None:
+        """Give back every claim this process holds (a clean stop); not counted as attempts."""
         with self._lock:
             self._held.clear()
         with self.db.write() as s:
-            s.execute(update(Transmission).where(Transmission.asr_claimed_by == self.name)
-                      .values(asr_claimed_by=None, asr_lease_until=None))
+            s.execute(update(Transmission).where(Transmission.asr_claimed_by == self.name).values(_RELEASED))
 
     def renew(self) -> int:
         """Extend the lease of every claim this process holds; how many rows were extended."""

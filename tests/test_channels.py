@@ -203,6 +203,20 @@ def test_the_daemon_stage_leaves_a_job_a_worker_holds(db: Database, tmp_path: Pa
         assert s.get_one(Transmission, held).asr_claimed_by == other.name
 
 
+def test_a_claim_given_back_is_not_an_attempt_but_a_stale_one_is(db: Database) -> None:
+    tx_id = _row(db, DAY)
+    claims = Claims(db, holder_name("gw1", "daemon"), 60)
+    assert claims.take(f"u{DAY.timestamp()}-0") == tx_id  # a live transcription at the open...
+    claims.release(tx_id)  # ...deferred to the recording
+    job = claims.next()
+    assert job is not None and job.attempts == 1
+    claims.release_all()  # a clean stop
+    assert Claims(db, holder_name("gw1", "daemon") + "old", 60).next() is not None  # then killed
+    Claims(db, holder_name("gw1", "daemon"), 60).release_stale(holder_prefix("gw1", "daemon"))
+    with db.read() as s:
+        assert s.get_one(Transmission, tx_id).asr_attempts == 1  # the killed run's claim counts
+
+
 def test_a_restarted_daemon_releases_only_its_own_earlier_claims(db: Database) -> None:
     mine, theirs = _row(db, DAY), _row(db, DAY + timedelta(minutes=1))
     Claims(db, holder_name("gw1", "daemon") + "old", 60).next()  # the killed run (same prefix)
