@@ -197,8 +197,12 @@ class TranscriptionStage:
             if tx_id is None:
                 raise  # not about one transmission (the database?): restart the worker
             self._skip.add(tx_id)
-            store_transcript(self.db, tx_id, self.recognizer, None, "file", error=_one_line(e),
-                             claims=self.claims)
+            try:
+                store_transcript(self.db, tx_id, self.recognizer, None, "file", error=_one_line(e),
+                                 claims=self.claims)
+            except Exception:
+                self.claims.forget(tx_id)  # not renewed: the lease runs out, another may try it
+                raise
             return True
 
     @property
@@ -272,11 +276,15 @@ class TranscriptionStage:
         if job.error:
             log.error("transmission %d: transcription failed: %s", tx_id, job.error)
         now = time.monotonic()
-        if store_transcript(self.db, tx_id, self.recognizer, result, "live", error=job.error,
-                            latency_s=round(now - closed_at, 3), processing_s=round(now - job.started, 3),
-                            after=self.after_store, listen=listen, prepare=self.prepare,
-                            claims=self.claims):
-            self.done += 1
+        try:
+            stored = store_transcript(self.db, tx_id, self.recognizer, result, "live", error=job.error,
+                                      latency_s=round(now - closed_at, 3),
+                                      processing_s=round(now - job.started, 3), after=self.after_store,
+                                      listen=listen, prepare=self.prepare, claims=self.claims)
+        except Exception:
+            self.claims.forget(tx_id)  # the lease runs out; the recording is transcribed later
+            raise
+        self.done += stored
 
     def _catch_up_one(self) -> bool:
         """Claim the first pending job and transcribe it from its file; False when none is left."""

@@ -33,17 +33,19 @@ log = logging.getLogger(__name__)
 class WorkerResult:
     claimed: int = 0  # jobs claimed
     stored: int = 0  # transcripts stored (done or failed)
-    lost: int = 0  # jobs whose claim ran out before the store (another worker did them)
+    not_stored: int = 0  # its claim had run out (another holder took over), or it had a transcript
 
 
 def open_worker_db(cfg: Config) -> Database:
     """The shared PostgreSQL database, at the schema this version needs; one line otherwise."""
-    url = cfg.store.url
-    if not url or not url.startswith(("postgresql", "postgres:")):
-        raise ConfigError(f"ht-gateway worker needs PostgreSQL: store.url = {_safe(url) if url else ''!r} "
-                          "(empty: SQLite, where the gateway's daemon transcribes itself); set "
-                          "store.url = 'postgresql+psycopg://user:password@host/dbname' as on the gateways")
-    db = Database(url)
+    db = Database(cfg.store.url) if cfg.store.url else None
+    if db is None or db.dialect != "postgresql":
+        shown = _safe(cfg.store.url) if cfg.store.url else ""
+        if db is not None:
+            db.close()
+        raise ConfigError(f"ht-gateway worker needs PostgreSQL: store.url = {shown!r} (empty: SQLite, "
+                          "where the gateway's daemon transcribes itself); set store.url = "
+                          "'postgresql+psycopg://user:password@host/dbname' as on the gateways")
     try:
         db.check_schema()
     except BaseException:
@@ -89,7 +91,7 @@ def run_worker(cfg: Config, data_dir: Path, recognizer: Recognizer, db: Database
                                              after=lambda s, t: identify.reidentify(s, t, cfg), claims=claims,
                                              by_gateway=True)
                 result.stored += stored
-                result.lost += not stored and tx_id not in claims.held
+                result.not_stored += not stored
             except STORE_ERRORS as e:  # the database is away: wait, the lease gives the job back
                 errors.error("worker: database error (%s); retrying in %.0f s",
                              str(e).splitlines()[0][:200], cfg.worker.poll_s)
@@ -98,6 +100,6 @@ def run_worker(cfg: Config, data_dir: Path, recognizer: Recognizer, db: Database
                 stop.wait(cfg.worker.poll_s)
     finally:
         claims.stop(release=True)
-    log.info("worker %s: %d claimed, %d stored, %d lost to a lease that ran out", claims.name,
-             result.claimed, result.stored, result.lost)
+    log.info("worker %s: %d claimed, %d stored, %d not stored", claims.name, result.claimed,
+             result.stored, result.not_stored)
     return result

@@ -187,9 +187,10 @@ def test_a_job_every_holder_died_on_is_failed_after_max_attempts(pg: Database, p
     assert status == "failed" and error is not None and "given up after 3 claims" in error
 
 
-def test_the_worker_refuses_sqlite_with_one_line(tmp_path: Path) -> None:
+@pytest.mark.parametrize("store", ["", '[store]\nurl = "sqlite:///{tmp}/g.sqlite3"\n'])
+def test_the_worker_refuses_sqlite_with_one_line(tmp_path: Path, store: str) -> None:
     cfg = tmp_path / "c.toml"
-    cfg.write_text("[worker]\nlease_s = 30\n")
+    cfg.write_text("[worker]\nlease_s = 30\n" + store.format(tmp=tmp_path))
     p = worker(cfg, tmp_path, 0.0, "--once")
     out, err = p.communicate(timeout=60)
     assert p.returncode == 2 and out == ""

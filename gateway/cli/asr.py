@@ -95,7 +95,8 @@ def worker(args: argparse.Namespace, cfg: Config, data_dir: Path, stop: threadin
     finally:
         db.close()
     print(f"worker: {result.claimed} claimed, {result.stored} stored"
-          + (f", {result.lost} lost to a lease that ran out" if result.lost else ""))
+          + (f", {result.not_stored} not stored (taken over after the lease ran out, or already "
+             "transcribed)" if result.not_stored else ""))
     return 0
 
 
