@@ -2,7 +2,12 @@
 
 There is no queue table. A transmission's job lives on its row (migration 0022): it is *pending*
 while the row is complete and has no current transcript (what gateway/transcribe.py always called
-pending), or while ``asr_redo`` asks for a new transcript (``ht-gateway transcribe --queue``). A
+pending), or while ``asr_redo`` asks for a new transcript (``ht-gateway transcribe --queue``).
+``asr_pending`` marks those rows so that a claim is one seek in a small partial index, however many
+transmissions the table holds: the writer and recovery set it when they complete a row, ``--queue``
+when it asks for a redo, and the transcript's write clears it. A row marked but transcribed meanwhile
+by a path that does not clear the mark (an operator's edit) is unmarked by the next claim that meets
+it. A
 process that transcribes — the daemon's transcription stage, or ``ht-gateway worker`` on another
 machine — first *claims* the job: ``asr_claimed_by`` names it and ``asr_lease_until`` says how long
 the claim lasts. A keeper thread renews the process's claims every third of ``worker.lease_s``; a
@@ -69,10 +74,14 @@ def holder_name(gateway_id: str, role: str) -> str:
     return f"{holder_prefix(gateway_id, role)}{os.getpid()}:{secrets.token_hex(3)}"
 
 
+def has_current() -> ColumnElement[bool]:
+    return exists().where(TranscriptRow.transmission_id == Transmission.id, TranscriptRow.current)
+
+
 def pending_conds() -> list[ColumnElement[bool]]:
-    """A transmission with a transcription job, claimed or not."""
-    has_current = exists().where(TranscriptRow.transmission_id == Transmission.id, TranscriptRow.current)
-    return [Transmission.status == "complete", or_(~has_current, Transmission.asr_redo)]
+    """A transmission marked with a transcription job, claimed or not (the partial index
+    ``ix_transmissions_asr_pending``: ``= true`` as the index's predicate says it)."""
+    return [Transmission.asr_pending == True, Transmission.status == "complete"]  # noqa: E712
 
 
 def given_up(job: Job, max_attempts: int) -> str | None:
@@ -112,17 +121,22 @@ class Claims:
 
     def next(self, skip_ids: set[int] | None = None) -> Job | None:
         """Claim the first pending job nobody holds (priority, then oldest); None when there is none."""
-        q = select(Transmission.id, Transmission.asr_attempts, Transmission.asr_redo) \
-            .where(*pending_conds(), self._free())
+        q = select(Transmission.id, Transmission.asr_attempts, Transmission.asr_redo,
+                   has_current().label("done")).where(*pending_conds(), self._free())
         if skip_ids:
             q = q.where(Transmission.id.not_in(skip_ids))
         q = q.order_by(Transmission.asr_priority, Transmission.started_at, Transmission.id).limit(1)
         if self.db.dialect == "postgresql":
-            q = q.with_for_update(skip_locked=True)
+            q = q.with_for_update(of=Transmission, skip_locked=True)
         with self.db.write() as s:
-            row = s.execute(q).first()
-            if row is None:
-                return None
+            while True:
+                row = s.execute(q).first()
+                if row is None:
+                    return None
+                if not row.done or row.asr_redo:
+                    break
+                # transcribed meanwhile by a path that left the mark (an operator's edit): unmark
+                s.execute(update(Transmission).where(Transmission.id == row.id).values(asr_pending=False))
             self._claim(s, row.id)
         with self._lock:
             self._held.add(row.id)
@@ -163,7 +177,8 @@ class Claims:
                         "held by %s now): result dropped", tx_id, row.asr_claimed_by if row else None)
             return None
         s.execute(update(Transmission).where(Transmission.id == tx_id).values(
-            asr_claimed_by=None, asr_lease_until=None, asr_redo=False, asr_priority=PRIORITY_LIVE))
+            asr_claimed_by=None, asr_lease_until=None, asr_pending=False, asr_redo=False,
+            asr_priority=PRIORITY_LIVE))
         return bool(row.asr_redo)
 
     def forget(self, tx_id: int) -> None:

@@ -127,7 +127,8 @@ def store_transcript(db: Database, tx_id: int, recognizer: Recognizer, result: T
         if with_row is not None:
             s.flush()
             with_row(s, row.id)
-        s.execute(update(Transmission).where(Transmission.id == tx_id).values(needs_listening=listen))
+        s.execute(update(Transmission).where(Transmission.id == tx_id)
+                  .values(needs_listening=listen, asr_pending=False))  # the job is done (gateway/jobs.py)
         if after is not None:
             s.flush()
             after(s, tx_id)  # e.g. identify the speaker from the new text, in the same transaction

@@ -261,7 +261,8 @@ class TransmissionWriter:
             "source": self.source_name, "ended_at": epoch_to_dt(tx.end or tx.start),
             "duration_s": round(tx.duration, 3), "kerchunk": tx.kerchunk, "stuck": tx.stuck,
             "cut_short": tx.uid in self._cut_short, "recovered": False,
-            "status": "complete", "temp_path": None, "audio_path": self._rel(result.path),
+            "status": "complete", "asr_pending": True,  # its transcription job (gateway/jobs.py)
+            "temp_path": None, "audio_path": self._rel(result.path),
             "sha256": result.sha256, "audio_bytes": result.size,
             "audio_duration_s": round(result.duration_s, 3),
             "peak_dbfs": round(result.peak_dbfs, 2), "rms_dbfs": round(result.rms_dbfs, 2), **self.where,

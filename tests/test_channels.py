@@ -68,6 +68,7 @@ def test_rows_stored_before_channels_get_the_configured_ids(request: pytest.Fixt
             tx = s.scalars(select(Transmission)).one()
         assert (tx.gateway_id, tx.channel_id) == want
         assert (tx.asr_priority, tx.asr_redo, tx.asr_claimed_by, tx.asr_attempts) == (0, False, None, 0)
+        assert tx.asr_pending, "complete without a transcript: pending before 0022, marked by it"
         db.migrate("0020_webspeed")  # and back down
     finally:
         db.close()
@@ -110,6 +111,8 @@ def test_the_log_filters_by_channel_and_refuses_a_bad_one(db: Database, tmp_path
     every = client.get("/log?date=2026-11-20")
     assert {int(x) for x in re.findall(r'<td><a href="/tx/(\d+)">', every.text)} == set(ids)
     assert client.get("/log?channel=ch9").status_code == 200  # a well-formed id nobody uses: nothing
+    tx_page = client.get(f"/tx/{ids[3]}").text
+    assert '<a href="/log?channel=rig-2m">rig-2m</a> <span class="muted">(gateway taput-2)</span>' in tx_page
     for bad in ("Rig 2", "x" * 40, "%27;--", "-a"):
         r = client.get(f"/log?channel={bad}")
         assert r.status_code == 400 and "Kanal tidak sah" in r.text, bad
@@ -120,7 +123,8 @@ def test_the_log_filters_by_channel_and_refuses_a_bad_one(db: Database, tmp_path
 def _row(db: Database, start: datetime, priority: int = 0) -> int:
     with db.write() as s:
         tx = Transmission(uid=f"u{start.timestamp()}-{priority}", started_at=start, audio_started_at=start,
-                          status="complete", kerchunk=False, stuck=False, source="t", asr_priority=priority)
+                          status="complete", kerchunk=False, stuck=False, source="t", asr_priority=priority,
+                          asr_pending=True)  # as the writer completes a row
         s.add(tx)
         s.flush()
         return tx.id
@@ -201,6 +205,18 @@ def test_the_daemon_stage_leaves_a_job_a_worker_holds(db: Database, tmp_path: Pa
     assert transcripts(db) == {free: [("done", expected(3), None)]}
     with db.read() as s:
         assert s.get_one(Transmission, held).asr_claimed_by == other.name
+
+
+def test_a_job_transcribed_meanwhile_is_unmarked_not_claimed(db: Database) -> None:
+    edited, pending = _row(db, DAY), _row(db, DAY + timedelta(minutes=1))
+    with db.write() as s:  # an operator typed a transcript, which leaves the mark
+        s.add(TranscriptRow(transmission_id=edited, status="done", engine="manual", model="op", text="x",
+                            words=[], origin="edit", current=True))
+    claims = Claims(db, holder_name("gw1", "test"), 60)
+    job = claims.next()
+    assert job is not None and job.tx_id == pending and claims.next() is None
+    with db.read() as s:
+        assert not s.get_one(Transmission, edited).asr_pending
 
 
 def test_a_claim_given_back_is_not_an_attempt_but_a_stale_one_is(db: Database) -> None:

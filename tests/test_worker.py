@@ -62,7 +62,8 @@ def add_job(db: Database, data_dir: Path, words: int, start: datetime, priority:
         tx = Transmission(uid=uid, started_at=start, audio_started_at=start, status="complete",
                           ended_at=start + timedelta(seconds=len(audio) / RATE), duration_s=len(audio) / RATE,
                           kerchunk=False, stuck=False, audio_path=rel, sha256=digest, source="test",
-                          asr_priority=priority, gateway_id=gateway_id)
+                          asr_priority=priority, gateway_id=gateway_id,
+                          asr_pending=True)  # as the writer completes a row
         s.add(tx)
         s.flush()
         return tx.id

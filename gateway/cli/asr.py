@@ -116,7 +116,7 @@ def queue(args: argparse.Namespace, cfg: Config, data_dir: Path) -> int:
         with db.write() as s:
             for i in range(0, len(ids), 1000):
                 s.execute(update(Transmission).where(Transmission.id.in_(ids[i:i + 1000]))
-                          .values(asr_redo=True, asr_priority=PRIORITY_REDO))
+                          .values(asr_pending=True, asr_redo=True, asr_priority=PRIORITY_REDO))
     print(f"queued {len(ids)} transmission(s) for transcription (after live calls)")
     return 0
 
