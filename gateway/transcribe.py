@@ -35,12 +35,12 @@ from sqlalchemy import select
 from gateway.asr.base import Recognizer, RecognizerStream
 from gateway.asr.priority import lower_this_thread
 from gateway.audio.dsp import Resampler
-from gateway.jobs import Claims, given_up, holder_name
+from gateway.jobs import Claims, given_up, holder_name, pending_conds
 from gateway.logutil import RateLimitedLog
 from gateway.recovery import STORE_ERRORS
 from gateway.segmenter import TxInfo
 from gateway.store.db import Database
-from gateway.store.models import DEFAULT_GATEWAY_ID
+from gateway.store.models import DEFAULT_GATEWAY_ID, Transmission
 from gateway.transcripts import (  # re-exported: they lived here before gateway/transcripts.py
     LISTEN_CONFIDENCE,
     SPEECH_DBFS,
@@ -212,12 +212,13 @@ class TranscriptionStage:
             return max(0.0, self._queued)
 
     def pending_count(self, limit: int = 100_000) -> int:
-        """Complete transmissions without a current transcript (capped at ``limit``)."""
+        """Transcription jobs not done yet, here or by any worker (capped at ``limit``): the rows
+        marked pending (gateway/jobs.py), counted in their partial index."""
         from sqlalchemy import func
 
+        q = select(Transmission.id).where(*pending_conds()).limit(limit)
         with self.db.read() as s:
-            return int(s.scalar(select(func.count()).select_from(pending_query().limit(limit).subquery()))
-                       or 0)
+            return int(s.scalar(select(func.count()).select_from(q.subquery())) or 0)
 
     def _handle(self, msg: tuple[Any, ...]) -> None:
         kind, uid = msg[0], msg[1]

@@ -205,6 +205,7 @@ def test_the_daemon_stage_leaves_a_job_a_worker_holds(db: Database, tmp_path: Pa
     assert transcripts(db) == {free: [("done", expected(3), None)]}
     with db.read() as s:
         assert s.get_one(Transmission, held).asr_claimed_by == other.name
+    assert stage.pending_count() == 1  # the backlog (health.json) counts what the worker still holds
 
 
 def test_a_job_transcribed_meanwhile_is_unmarked_not_claimed(db: Database) -> None:
