@@ -31,8 +31,10 @@ from gateway.config_checks import (
     station_problem,
 )
 from gateway.config_model import (  # re-exported: ``from gateway.config import Config, ...`` keeps working
+    ID_PATTERN,
     AsrConfig,
     AudioConfig,
+    ChannelConfig,
     CheckinsConfig,
     Config,
     DtmfConfig,
@@ -49,13 +51,16 @@ from gateway.config_model import (  # re-exported: ``from gateway.config import 
     VoxConfig,
     WebConfig,
     WhisperConfig,
+    WorkerConfig,
 )
 
 __all__ = [
-    "AsrConfig", "AudioConfig", "CheckinsConfig", "Config", "ConfigError", "DtmfConfig", "ENV_CONFIG",
+    "AsrConfig", "AudioConfig", "ChannelConfig", "CheckinsConfig", "Config", "ConfigError", "DtmfConfig",
+    "ENV_CONFIG",
     "EmailConfig", "GatewayConfig", "IdentityConfig", "PATH_KEYS", "RecorderConfig", "ReportConfig",
     "SegmenterConfig", "SerialSquelchConfig", "SquelchConfig", "Station", "StoreConfig", "VoxConfig",
-    "WebConfig", "WhisperConfig", "documented_keys", "load", "parse", "parse_hhmm", "validate",
+    "WebConfig", "WhisperConfig", "WorkerConfig", "documented_keys", "load", "parse", "parse_hhmm",
+    "validate",
 ]
 
 ENV_CONFIG = "HT_GATEWAY_CONFIG"
@@ -89,6 +94,13 @@ def _resolve_paths(cfg: Config) -> Config:
 
 # --- checks beyond types: (dotted key, predicate, what it must be) ---------------------------
 _RULES: list[tuple[str, typing.Callable[[Any], bool], str]] = [
+    ("gateway.id", lambda v: re.fullmatch(ID_PATTERN, v) is not None,
+     "a short slug: 1-32 of a-z, 0-9 and '-', not starting with '-' (e.g. 'taput-1')"),
+    ("channel.id", lambda v: re.fullmatch(ID_PATTERN, v) is not None,
+     "a short slug: 1-32 of a-z, 0-9 and '-', not starting with '-' (e.g. 'rig-2m')"),
+    ("worker.lease_s", lambda v: 10 <= v <= 3600, "10..3600 s"),
+    ("worker.poll_s", lambda v: 0.1 <= v <= 60, "0.1..60 s"),
+    ("worker.max_attempts", lambda v: 1 <= v <= 100, "1..100"),
     ("audio.rate", lambda v: v in (0, 8000, 16000, 22050, 32000, 44100, 48000), "0 or a standard rate"),
     ("audio.channel", lambda v: 0 <= v < 32, "0..31"),
     ("audio.block_ms", lambda v: 5 <= v <= 200, "5..200"),

@@ -74,11 +74,33 @@ class DtmfConfig:
 
 
 
+#: A gateway's or a channel's id (``gateway.id``, ``channel.id``): a short slug, stored on every
+#: transmission (gateway/config.py checks it).
+ID_PATTERN = r"[a-z0-9][a-z0-9-]{0,31}"
+
+
 @dataclass(frozen=True)
 class GatewayConfig:
     timezone: str = "Asia/Jakarta"
     kabupaten: str = ""
     data_dir: str = ""
+    id: str = "gw1"  # this site; stable: stored on every transmission (docs/channels.md)
+
+
+@dataclass(frozen=True)
+class ChannelConfig:
+    """The radio channel this gateway records (one per gateway process for now)."""
+
+    id: str = "ch1"  # stable: stored on every transmission, the log's ?channel= filter
+
+
+@dataclass(frozen=True)
+class WorkerConfig:
+    """Transcription jobs claimed from the database (gateway/jobs.py, ``ht-gateway worker``)."""
+
+    lease_s: float = 60.0  # a claim lasts this long unless renewed (every third of it while working)
+    poll_s: float = 2.0  # an idle worker looks for work this often
+    max_attempts: int = 3  # claims of one job (workers that died on it) before it is failed
 
 
 @dataclass(frozen=True)
@@ -239,6 +261,8 @@ class LexiconConfig:
 @dataclass(frozen=True)
 class Config:
     gateway: GatewayConfig = field(default_factory=GatewayConfig)
+    channel: ChannelConfig = field(default_factory=ChannelConfig)
+    worker: WorkerConfig = field(default_factory=WorkerConfig)
     audio: AudioConfig = field(default_factory=AudioConfig)
     squelch: SquelchConfig = field(default_factory=SquelchConfig)
     ptt: PttConfig = field(default_factory=PttConfig)

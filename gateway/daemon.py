@@ -73,7 +73,7 @@ def prepare_data_dir(path: Path) -> Path:
 def open_store(cfg: Config, data_dir: Path) -> Database:
     db = Database(cfg.store.url or default_url(data_dir))
     if db.current_revision() != head_revision():  # Alembic (~0.3 s to import) only for a real upgrade
-        db.migrate()
+        db.migrate(ids=(cfg.gateway.id, cfg.channel.id))
     recover_at_start(db, data_dir, cfg)
     return db
 
@@ -89,13 +89,19 @@ def transcription_stage(cfg: Config, recognizer: Recognizer | None, db: Database
     if recognizer is None:
         return None
     from gateway.asr.vocabulary import station_words
+    from gateway.jobs import Claims, holder_name, holder_prefix
     from gateway.report.extracts import on_transcript
 
     log.info("transcribing with %s (%s)", recognizer.engine, recognizer.model_id)
+    claims = Claims(db, holder_name(cfg.gateway.id, "daemon"), cfg.worker.lease_s)
+    stale = claims.release_stale(holder_prefix(cfg.gateway.id, "daemon"))  # we hold the data directory
+    if stale:
+        log.warning("released %d transcription claim(s) of this gateway's earlier run", stale)
     return TranscriptionStage(recognizer, db, data_dir, PROCESSING_RATE, cfg.asr.queue_s,
                               station_words(cfg.stations),
                               after_store=lambda s, tx_id: identify.reidentify(s, tx_id, cfg),
-                              prepare=on_transcript(db, cfg), nice=cfg.asr.nice).start()
+                              prepare=on_transcript(db, cfg), nice=cfg.asr.nice, claims=claims,
+                              max_attempts=cfg.worker.max_attempts).start()
 
 
 @dataclass

@@ -1,4 +1,5 @@
-"""``ht-gateway export``: a day's transmissions as JSON or CSV, times in the configured zone."""
+"""``ht-gateway export``: a day's transmissions as JSON or CSV, times in the configured zone, each
+with the gateway and channel it was heard on."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ from gateway.store.db import Database
 from gateway.store.models import Transmission
 from gateway.timeutil import day_bounds
 
-FIELDS = ("id", "start", "end", "duration_s", "station", "audio_path", "sha256", "flags")
+FIELDS = ("id", "start", "end", "duration_s", "station", "audio_path", "sha256", "flags", "gateway_id",
+          "channel_id")
 #: A text cell starting with one of these is a formula to a spreadsheet (CSV injection).
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -48,6 +50,8 @@ def transmissions_on(db: Database, day: date, tz: ZoneInfo) -> list[dict[str, An
         "audio_path": r.audio_path,
         "sha256": r.sha256,
         "flags": r.flags,
+        "gateway_id": r.gateway_id,  # where it was heard (docs/channels.md)
+        "channel_id": r.channel_id,
     } for r in rows]
 
 

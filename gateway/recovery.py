@@ -130,6 +130,7 @@ def _fill(row: Transmission, data_dir: Path, path: Path, d: Decoded, cfg: Config
     row.duration_s = round((row.ended_at - row.started_at).total_seconds(), 3)
     row.kerchunk = row.duration_s < cfg.segmenter.min_s
     row.status, row.recovered, row.temp_path = "complete", True, None
+    row.asr_pending = True  # its transcription job (gateway/jobs.py)
     row.audio_path = str(path.relative_to(data_dir))
     row.sha256, row.audio_bytes = result.sha256, result.size
     row.audio_duration_s = round(result.duration_s, 3)
@@ -215,7 +216,8 @@ def _adopt(db: Database, cfg: Config, data_dir: Path, uid: str, start: datetime,
         if s.scalar(select(Transmission.id).where(Transmission.uid == uid)) is not None:
             return None  # stored meanwhile (a reconcile racing a late commit)
         row = Transmission(uid=uid, started_at=start, audio_started_at=start, status="recording",
-                           kerchunk=False, stuck=False, recovered=True, source=ADOPTED_SOURCE)
+                           kerchunk=False, stuck=False, recovered=True, source=ADOPTED_SOURCE,
+                           gateway_id=cfg.gateway.id, channel_id=cfg.channel.id)
         _fill(row, data_dir, path, d, cfg)
         for column, value in findings.items():
             setattr(row, column, value)

@@ -25,148 +25,47 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import soundfile as sf
-from sqlalchemy import Select, exists, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import select
 
-from gateway.asr.base import Recognizer, RecognizerStream, Transcript, transcribe_all
+from gateway.asr.base import Recognizer, RecognizerStream
 from gateway.asr.priority import lower_this_thread
-from gateway.audio.dsp import Resampler, dbfs
-from gateway.faults import fault_point
+from gateway.audio.dsp import Resampler
+from gateway.jobs import Claims, given_up, holder_name, pending_conds
 from gateway.logutil import RateLimitedLog
+from gateway.recovery import STORE_ERRORS
 from gateway.segmenter import TxInfo
 from gateway.store.db import Database
-from gateway.store.models import TranscriptRow, Transmission
+from gateway.store.models import DEFAULT_GATEWAY_ID, Transmission
+from gateway.transcripts import (  # re-exported: they lived here before gateway/transcripts.py
+    LISTEN_CONFIDENCE,
+    SPEECH_DBFS,
+    SPEECH_MIN_S,
+    AfterStore,
+    Prepare,
+    _one_line,
+    has_speech_energy,
+    needs_listening,
+    pending_query,
+    retry_if_empty,
+    store_transcript,
+    transcribe_file,
+)
 
 log = logging.getLogger(__name__)
 
-
-def pending_query(exclude_uids: set[str] | None = None) -> Select[int]:
-    """Complete transmissions without a current transcript, oldest first."""
-    has_current = exists().where(TranscriptRow.transmission_id == Transmission.id, TranscriptRow.current)
-    q = select(Transmission.id).where(Transmission.status == "complete", ~has_current)
-    if exclude_uids:
-        q = q.where(Transmission.uid.not_in(exclude_uids))
-    return q.order_by(Transmission.started_at, Transmission.id)
-
-
-AfterStore = Callable[[Session, int], None]
-#: Work for a new transcript done BEFORE the write transaction (CPU work stays outside the lock):
-#: (transmission id, result) -> what to write with the transcript in its transaction, given the
-#: session and the new transcript row's id (e.g. gateway.report.extracts.on_transcript), or None.
-Prepare = Callable[[int, Transcript], Callable[[Session, int], None] | None]
-
-#: Speech energy (:func:`has_speech_energy`): at least this much audio in 20 ms frames at or above
-#: SPEECH_DBFS. A kerchunk is < 0.4 s; squelch noise between calls is not recorded.
-SPEECH_MIN_S = 0.6
-SPEECH_DBFS = -40.0
-#: A transcript whose mean word confidence is below this, after the unfiltered retry, needs listening.
-LISTEN_CONFIDENCE = 0.35
-
-
-def has_speech_energy(audio: np.ndarray, rate: int) -> bool:
-    """A cheap voice-activity test: enough loud 20 ms frames to hold words."""
-    n = max(1, rate // 50)
-    loud = sum(1 for i in range(0, len(audio) - n + 1, n) if dbfs(audio[i:i + n]) >= SPEECH_DBFS)
-    return loud * n / rate >= SPEECH_MIN_S
-
-
-def needs_listening(result: Transcript | None) -> bool:
-    return result is not None and (not result.words or (result.confidence or 0.0) < LISTEN_CONFIDENCE)
-
-
-def retry_if_empty(recognizer: Recognizer, audio: np.ndarray, result: Transcript,
-                   prompt_words: tuple[str, ...] = ()) -> tuple[Transcript, bool]:
-    """The retry without filters for speech that came back empty: (transcript to store, flag).
-    ``audio`` is at ``recognizer.rate``. Anything that is not empty speech is returned unchanged."""
-    if not has_speech_energy(audio, recognizer.rate):
-        return result, False  # nothing that sounds like words: an empty transcript is right
-    if result.words:
-        return result, needs_listening(result)  # words, but maybe too unsure to read
-    log.warning("%.1f s of speech came back without words: retrying without the recogniser's filters",
-                len(audio) / recognizer.rate)
-    again = transcribe_all(recognizer, audio, prompt_words=prompt_words, unfiltered=True)
-    if again.words:
-        result = Transcript(again.text, again.words, {**again.extra, "retried_unfiltered": True})
-    flag = needs_listening(result)
-    if flag:
-        log.warning("transmission flagged perlu didengar (no confident words after the retry)")
-    return result, flag
-
-
-def store_transcript(db: Database, tx_id: int, recognizer: Recognizer, result: Transcript | None,
-                     origin: str, error: str | None = None, latency_s: float | None = None,
-                     processing_s: float | None = None, replace: bool = False,
-                     after: AfterStore | None = None, listen: bool = False,
-                     prepare: Prepare | None = None) -> bool:
-    """Write one run's result as the transmission's current transcript.
-
-    Without ``replace`` it is written only if the transmission has no current transcript yet, so a
-    transmission is transcribed automatically exactly once. Returns whether it was written.
-    ``listen``: flag the transmission "perlu didengar" (cleared when False). ``prepare``: see
-    :data:`Prepare` (run here, before the write).
-    """
-    with_row = prepare(tx_id, result) if prepare is not None and result is not None and not error else None
-    with db.write() as s:
-        current = s.scalar(select(TranscriptRow.id).where(TranscriptRow.transmission_id == tx_id,
-                                                          TranscriptRow.current).limit(1))
-        if current is not None and not replace:
-            return False
-        fault_point("transcript_store")
-        s.execute(update(TranscriptRow).where(TranscriptRow.transmission_id == tx_id)
-                  .values(current=False))
-        row = TranscriptRow(
-            transmission_id=tx_id, status="failed" if error else "done", engine=recognizer.engine,
-            model=recognizer.model_id, text=result.text if result else "",
-            words=result.words_json() if result else [], confidence=result.confidence if result else None,
-            error=error, origin=origin, latency_s=latency_s, processing_s=processing_s, current=True)
-        s.add(row)
-        if with_row is not None:
-            s.flush()
-            with_row(s, row.id)
-        s.execute(update(Transmission).where(Transmission.id == tx_id).values(needs_listening=listen))
-        if after is not None:
-            s.flush()
-            after(s, tx_id)  # e.g. identify the speaker from the new text, in the same transaction
-    return True
-
-
-def transcribe_file(db: Database, data_dir: Path, tx_id: int, recognizer: Recognizer,
-                    prompt_words: tuple[str, ...] = (), replace: bool = False,
-                    after: AfterStore | None = None, prepare: Prepare | None = None) -> bool:
-    """Transcribe a stored transmission from its recording; a failure is stored, not raised."""
-    t0 = time.monotonic()
-    with db.read() as s:
-        tx = s.get_one(Transmission, tx_id)
-        audio_path, noise = tx.audio_path, tx.kerchunk or tx.stuck
-    listen = False
-    try:
-        audio, rate = sf.read(str(data_dir / (audio_path or "")), dtype="float32", always_2d=False)
-        audio = Resampler(rate, recognizer.rate).process(audio, last=True)
-        result = transcribe_all(recognizer, audio, prompt_words=prompt_words)
-        if not noise:
-            result, listen = retry_if_empty(recognizer, audio, result, prompt_words)
-    except Exception as e:  # any engine fault is recorded on this transmission
-        log.error("transmission %d: transcription failed: %s", tx_id, e)
-        return store_transcript(db, tx_id, recognizer, None, "file", error=_one_line(e), replace=replace,
-                                after=after)
-    return store_transcript(db, tx_id, recognizer, result, "file",
-                            processing_s=round(time.monotonic() - t0, 3), replace=replace, after=after,
-                            listen=listen, prepare=prepare)
-
-
-def _one_line(e: BaseException) -> str:
-    return (str(e).splitlines() or [e.__class__.__name__])[0][:500]
+__all__ = ["LISTEN_CONFIDENCE", "SPEECH_DBFS", "SPEECH_MIN_S", "AfterStore", "Prepare",
+           "TranscriptionStage", "has_speech_energy", "needs_listening", "pending_query",
+           "retry_if_empty", "store_transcript", "transcribe_file"]
 
 
 @dataclass
 class _Live:
+    tx_id: int  # claimed at the open (gateway/jobs.py)
     stream: RecognizerStream | None
     resampler: Resampler
     started: float
@@ -181,8 +80,11 @@ class TranscriptionStage:
     def __init__(self, recognizer: Recognizer, db: Database, data_dir: Path, in_rate: int = 16000,
                  queue_s: float = 120.0, prompt_words: tuple[str, ...] = (),
                  after_store: AfterStore | None = None, prepare: Prepare | None = None,
-                 nice: int = 0) -> None:
+                 nice: int = 0, claims: Claims | None = None, max_attempts: int = 3) -> None:
         self.recognizer, self.db, self.data_dir = recognizer, db, data_dir
+        # every job, live or from a recording, is claimed first: a worker never does it twice
+        self.claims = claims or Claims(db, holder_name(DEFAULT_GATEWAY_ID, "daemon"), 60.0)
+        self.max_attempts = max_attempts
         self.after_store, self.prepare = after_store, prepare
         self.nice = nice  # asr.nice: this worker runs below the pipeline (gateway/asr/priority.py)
         self.in_rate, self.queue_s, self.prompt_words = in_rate, queue_s, prompt_words
@@ -230,6 +132,7 @@ class TranscriptionStage:
 
     # -- lifecycle ------------------------------------------------------------------------------
     def start(self) -> TranscriptionStage:
+        self.claims.start()
         self._thread = threading.Thread(target=self._run, name="transcription", daemon=True)
         self._thread.start()
         return self
@@ -242,6 +145,7 @@ class TranscriptionStage:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout)
+        self.claims.stop(release=self._thread is None or not self._thread.is_alive())
 
     # -- worker thread --------------------------------------------------------------------------
     def _run(self) -> None:
@@ -293,7 +197,12 @@ class TranscriptionStage:
             if tx_id is None:
                 raise  # not about one transmission (the database?): restart the worker
             self._skip.add(tx_id)
-            store_transcript(self.db, tx_id, self.recognizer, None, "file", error=_one_line(e))
+            try:
+                store_transcript(self.db, tx_id, self.recognizer, None, "file", error=_one_line(e),
+                                 claims=self.claims)
+            except Exception:
+                self.claims.forget(tx_id)  # not renewed: the lease runs out, another may try it
+                raise
             return True
 
     @property
@@ -303,18 +212,27 @@ class TranscriptionStage:
             return max(0.0, self._queued)
 
     def pending_count(self, limit: int = 100_000) -> int:
-        """Complete transmissions without a current transcript (capped at ``limit``)."""
+        """Transcription jobs not done yet, here or by any worker (capped at ``limit``): the rows
+        marked pending (gateway/jobs.py), counted in their partial index."""
         from sqlalchemy import func
 
+        q = select(Transmission.id).where(*pending_conds()).limit(limit)
         with self.db.read() as s:
-            return int(s.scalar(select(func.count()).select_from(pending_query().limit(limit).subquery()))
-                       or 0)
+            return int(s.scalar(select(func.count()).select_from(q.subquery())) or 0)
 
     def _handle(self, msg: tuple[Any, ...]) -> None:
         kind, uid = msg[0], msg[1]
         job: _Live | None
         if kind == "open":
-            job = _Live(None, Resampler(self.in_rate, self.recognizer.rate), time.monotonic())
+            try:
+                tx_id = self.claims.take(uid)
+            except STORE_ERRORS as e:
+                log.warning("transmission %s: not claimed for live transcription (%s); it is "
+                            "transcribed from its recording", uid[:8], str(e).splitlines()[0][:200])
+                return
+            if tx_id is None:  # held elsewhere (or no row yet): transcribed from its recording
+                return
+            job = _Live(tx_id, None, Resampler(self.in_rate, self.recognizer.rate), time.monotonic())
             try:
                 job.stream = self.recognizer.start(self.prompt_words)
             except Exception as e:
@@ -333,7 +251,9 @@ class TranscriptionStage:
                 except Exception as e:
                     job.error = _one_line(e)
         elif kind == "defer":
-            self._live.pop(uid, None)
+            job = self._live.pop(uid, None)
+            if job is not None:
+                self.claims.release(job.tx_id)  # for whoever gets to its recording first
         elif kind == "close":
             job = self._live.pop(uid, None)
             if job is not None:
@@ -353,29 +273,32 @@ class TranscriptionStage:
                     result, listen = retry_if_empty(self.recognizer, audio, result, self.prompt_words)
             except Exception as e:
                 job.error = _one_line(e)
-        with self.db.read() as s:
-            tx_id = s.scalar(select(Transmission.id).where(Transmission.uid == uid))
-        if tx_id is None:
-            return
+        tx_id = job.tx_id
         if job.error:
             log.error("transmission %d: transcription failed: %s", tx_id, job.error)
         now = time.monotonic()
-        if store_transcript(self.db, tx_id, self.recognizer, result, "live", error=job.error,
-                            latency_s=round(now - closed_at, 3), processing_s=round(now - job.started, 3),
-                            after=self.after_store, listen=listen, prepare=self.prepare):
-            self.done += 1
+        try:
+            stored = store_transcript(self.db, tx_id, self.recognizer, result, "live", error=job.error,
+                                      latency_s=round(now - closed_at, 3),
+                                      processing_s=round(now - job.started, 3), after=self.after_store,
+                                      listen=listen, prepare=self.prepare, claims=self.claims)
+        except Exception:
+            self.claims.forget(tx_id)  # the lease runs out; the recording is transcribed later
+            raise
+        self.done += stored
 
     def _catch_up_one(self) -> bool:
-        """Transcribe the oldest pending transmission from its file; False when none is left."""
-        with self.db.read() as s:
-            q = pending_query(set(self._live))
-            if self._skip:
-                q = q.where(Transmission.id.not_in(self._skip))
-            tx_id = s.scalar(q.limit(1))
-        if tx_id is None:
+        """Claim the first pending job and transcribe it from its file; False when none is left."""
+        job = self.claims.next(skip_ids=self._skip)
+        if job is None:
             return False
-        self._current = tx_id
-        if transcribe_file(self.db, self.data_dir, tx_id, self.recognizer, self.prompt_words,
-                           after=self.after_store, prepare=self.prepare):
+        self._current = job.tx_id
+        reason = given_up(job, self.max_attempts)
+        if reason is not None:
+            log.error("transmission %d: %s", job.tx_id, reason)
+            store_transcript(self.db, job.tx_id, self.recognizer, None, "file", error=reason,
+                             claims=self.claims)
+        elif transcribe_file(self.db, self.data_dir, job.tx_id, self.recognizer, self.prompt_words,
+                             after=self.after_store, prepare=self.prepare, claims=self.claims):
             self.done += 1
         return True

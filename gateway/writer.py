@@ -39,7 +39,7 @@ from gateway.recorder import LiveRecording, Recorder, RecordingResult
 from gateway.recovery import STORE_ERRORS, Reconciler
 from gateway.segmenter import EotProbe, TransmissionSink, TxInfo
 from gateway.store.db import Database
-from gateway.store.models import Event, TranscriptRow, Transmission
+from gateway.store.models import DEFAULT_CHANNEL_ID, DEFAULT_GATEWAY_ID, Event, TranscriptRow, Transmission
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +104,9 @@ class TransmissionWriter:
         self.analyzers = list(analyzers)
         self.identify = identify
         self.uid_seed = uid_seed
+        # where it is heard: gateway.id and channel.id, on every row (docs/channels.md)
+        self.where = {"gateway_id": cfg.gateway.id if cfg else DEFAULT_GATEWAY_ID,
+                      "channel_id": cfg.channel.id if cfg else DEFAULT_CHANNEL_ID}
         self._live: dict[str, _LiveTx] = {}
         self._unsettled: dict[str, tuple[int | None, dict[str, Any]]] = {}
         self._lock = threading.Lock()
@@ -184,6 +187,7 @@ class TransmissionWriter:
             row.started_at, row.audio_started_at = epoch_to_dt(tx.start), epoch_to_dt(tx.audio_start)
             row.status, row.recovered, row.cut_short = "recording", False, False
             row.temp_path, row.audio_path, row.source = self._rel(temp), self._rel(final), self.source_name
+            row.gateway_id, row.channel_id = self.where["gateway_id"], self.where["channel_id"]
             s.flush()
             fault_point("open_commit")
             return row.id
@@ -257,10 +261,12 @@ class TransmissionWriter:
             "source": self.source_name, "ended_at": epoch_to_dt(tx.end or tx.start),
             "duration_s": round(tx.duration, 3), "kerchunk": tx.kerchunk, "stuck": tx.stuck,
             "cut_short": tx.uid in self._cut_short, "recovered": False,
-            "status": "complete", "temp_path": None, "audio_path": self._rel(result.path),
+            "status": "complete", "asr_pending": True,  # its transcription job (gateway/jobs.py)
+            "temp_path": None, "audio_path": self._rel(result.path),
             "sha256": result.sha256, "audio_bytes": result.size,
             "audio_duration_s": round(result.duration_s, 3),
-            "peak_dbfs": round(result.peak_dbfs, 2), "rms_dbfs": round(result.rms_dbfs, 2), **findings,
+            "peak_dbfs": round(result.peak_dbfs, 2), "rms_dbfs": round(result.rms_dbfs, 2), **self.where,
+            **findings,
         }
 
     def _store(self, uid: str, row_id: int | None, cols: dict[str, Any]) -> None:

@@ -37,8 +37,9 @@ def test_process_then_export_gives_the_three_reports_and_the_kerchunk(tmp_path: 
     r = run_cli("--data-dir", str(data_dir), "export", "transmissions", "--date", "2026-11-20",
                 "--format", "csv")
     lines = r.stdout.strip().splitlines()
-    assert lines[0] == "id,start,end,duration_s,station,audio_path,sha256,flags" and len(lines) == 5
-    assert lines[2].endswith(",kerchunk")
+    assert lines[0] == "id,start,end,duration_s,station,audio_path,sha256,flags,gateway_id,channel_id"
+    assert len(lines) == 5
+    assert lines[2].endswith(",kerchunk,gw1,ch1")  # no gateway.id / channel.id configured: the defaults
 
 
 def test_sample_identities_and_checkins_without_speech_recognition(tmp_path: Path,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -25,6 +26,12 @@ def add_parsers(cmd: CommandAdder) -> None:
     p.add_argument("--engine", choices=["vosk", "whisper"], help="instead of asr.engine")
     p.add_argument("--model", help="instead of asr.model (a name under asr.models_dir or a path)")
     p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--queue", action="store_true",
+                   help="do not transcribe here: queue them for the transcription workers and the daemon "
+                        "(after live calls; docs/channels.md)")
+    p = cmd("worker", "transcription worker: claim pending transcriptions from PostgreSQL and do them "
+                      "(docs/channels.md)")
+    p.add_argument("--once", action="store_true", help="stop when no job is pending")
     p = cmd("models", "list, verify or install speech recognition models")
     msub = p.add_subparsers(dest="models_command", required=True, metavar="ACTION")
     msub.add_parser("list", help="models installed in asr.models_dir")
@@ -73,8 +80,54 @@ def models(args: argparse.Namespace, cfg: Config) -> int:
     return 0
 
 
+def worker(args: argparse.Namespace, cfg: Config, data_dir: Path, stop: threading.Event) -> int:
+    from gateway.asr.base import RecognizerError
+    from gateway.asr.factory import build_recognizer
+    from gateway.worker import open_worker_db, run_worker
+
+    db = open_worker_db(cfg)  # before loading a model for nothing
+    try:
+        recognizer = build_recognizer(cfg)
+        if recognizer is None:
+            raise RecognizerError("no recogniser: set asr.engine / install a model (ht-gateway models list)")
+        recognizer.ready()
+        result = run_worker(cfg, data_dir, recognizer, db, stop, once=args.once)
+    finally:
+        db.close()
+    print(f"worker: {result.claimed} claimed, {result.stored} stored"
+          + (f", {result.not_stored} not stored (taken over after the lease ran out, or already "
+             "transcribed)" if result.not_stored else ""))
+    return 0
+
+
+def queue(args: argparse.Namespace, cfg: Config, data_dir: Path) -> int:
+    """``transcribe --queue``: mark the chosen transmissions for re-transcription (one statement)."""
+    from sqlalchemy import update
+
+    from gateway.cli.db import ROW, open_db
+    from gateway.jobs import PRIORITY_REDO
+    from gateway.store.models import Transmission
+
+    if not (args.ids or args.date_from or args.date_to or args.failed):
+        raise ConfigError("transcribe --queue: name what to queue (--id, --from/--to or --failed); "
+                          "new transmissions are queued by themselves")
+    with open_db(cfg, data_dir, "transcribe --queue", ROW) as db:
+        ids = _chosen(args, cfg, db)
+        with db.write() as s:
+            for i in range(0, len(ids), 1000):
+                s.execute(update(Transmission).where(Transmission.id.in_(ids[i:i + 1000]))
+                          .values(asr_pending=True, asr_redo=True, asr_priority=PRIORITY_REDO))
+    print(f"queued {len(ids)} transmission(s) for transcription (after live calls)")
+    return 0
+
+
 def transcribe(args: argparse.Namespace, cfg: Config, data_dir: Path) -> int:
     # the imports are here: building the parser must not import the database layer
+    if args.queue:
+        if args.engine or args.model:
+            raise ConfigError("transcribe --queue: --engine/--model do not apply (each worker uses its own "
+                              "asr.engine and asr.model)")
+        return queue(args, cfg, data_dir)
     from gateway.asr.base import RecognizerError
     from gateway.asr.factory import build_recognizer
     from gateway.cli.db import EXCLUSIVE, open_db, refuse_if_held
@@ -88,17 +141,14 @@ def transcribe(args: argparse.Namespace, cfg: Config, data_dir: Path) -> int:
         return _transcribe(args, cfg, data_dir, db, recognizer)
 
 
-def _transcribe(args: argparse.Namespace, cfg: Config, data_dir: Path, db: Database,
-                recognizer: Recognizer) -> int:
+def _chosen(args: argparse.Namespace, cfg: Config, db: Database) -> list[int]:
+    """The transmissions ``--id``, ``--from``/``--to`` or ``--failed`` name; else the pending ones."""
     from sqlalchemy import select
 
-    from gateway.asr.vocabulary import station_words
-    from gateway.report.extracts import on_transcript
     from gateway.store.models import TranscriptRow, Transmission
     from gateway.timeutil import day_bounds
-    from gateway.transcribe import pending_query, transcribe_file
+    from gateway.transcribe import pending_query
 
-    explicit = bool(args.ids or args.date_from or args.failed)
     with db.read() as s:
         if args.ids:
             ids = list(s.scalars(select(Transmission.id).where(Transmission.id.in_(args.ids),
@@ -106,17 +156,30 @@ def _transcribe(args: argparse.Namespace, cfg: Config, data_dir: Path, db: Datab
             unknown = sorted(set(args.ids) - set(ids))
             if unknown:
                 raise ConfigError(f"--id {' '.join(map(str, unknown))}: no such complete transmission")
-        elif args.date_from or args.date_to:
+            return ids
+        if args.date_from or args.date_to:
             lo = day_bounds(args.date_from or args.date_to, cfg.tz)[0]
             hi = day_bounds(args.date_to or args.date_from, cfg.tz)[1]
-            ids = list(s.scalars(select(Transmission.id).where(
+            return list(s.scalars(select(Transmission.id).where(
                 Transmission.started_at >= lo, Transmission.started_at < hi,
                 Transmission.status == "complete").order_by(Transmission.started_at)))
-        elif args.failed:
-            ids = list(s.scalars(select(TranscriptRow.transmission_id).where(
+        if args.failed:
+            return list(s.scalars(select(TranscriptRow.transmission_id).where(
                 TranscriptRow.current, TranscriptRow.status == "failed")))
-        else:
-            ids = list(s.scalars(pending_query()))
+        return list(s.scalars(pending_query()))
+
+
+def _transcribe(args: argparse.Namespace, cfg: Config, data_dir: Path, db: Database,
+                recognizer: Recognizer) -> int:
+    from sqlalchemy import select
+
+    from gateway.asr.vocabulary import station_words
+    from gateway.report.extracts import on_transcript
+    from gateway.store.models import TranscriptRow
+    from gateway.transcribe import transcribe_file
+
+    explicit = bool(args.ids or args.date_from or args.failed)
+    ids = _chosen(args, cfg, db)
     words = station_words(cfg.stations)
     bar = None
     if sys.stderr.isatty() and not args.no_progress:

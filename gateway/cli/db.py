@@ -107,7 +107,7 @@ def dispatch(args: argparse.Namespace, cfg: Config, data_dir: Path) -> int:
             raise StoreError(f"db upgrade: refused: {e}") from None
         try:
             before = db.current_revision()
-            db.migrate()
+            db.migrate(ids=(cfg.gateway.id, cfg.channel.id))
             after = db.current_revision()
         finally:
             lock.release()

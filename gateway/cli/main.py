@@ -226,6 +226,10 @@ def _dispatch(args: argparse.Namespace, early: tuple[Any, Any] | None = None,
         from gateway.cli import asr as cli_asr
 
         return cli_asr.transcribe(args, cfg, data_dir)
+    if args.command == "worker":
+        from gateway.cli import asr as cli_asr
+
+        return cli_asr.worker(args, cfg, data_dir, _stop_on_signals())
     if args.command in ("web", "user"):
         from gateway.cli import web as cli_web
 

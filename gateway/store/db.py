@@ -99,9 +99,10 @@ class Database:
     def dialect(self) -> str:
         return self.engine.dialect.name
 
-    def migrate(self, target: str = "head") -> None:
+    def migrate(self, target: str = "head", ids: tuple[str, str] | None = None) -> None:
         """Bring the schema to the newest Alembic revision (or ``target``). Only for a process that
-        holds the data directory (daemon start, ``db upgrade``): never under a running daemon."""
+        holds the data directory (daemon start, ``db upgrade``): never under a running daemon.
+        ``ids``: (gateway.id, channel.id) for rows stored before they existed (migration 0022)."""
         from alembic import command
         from alembic.config import Config as AlembicConfig
         from alembic.util import CommandError
@@ -111,6 +112,8 @@ class Database:
         try:
             with self.engine.begin() as conn:
                 cfg.attributes["connection"] = conn
+                if ids is not None:
+                    cfg.attributes["gateway_id"], cfg.attributes["channel_id"] = ids
                 command.upgrade(cfg, target)
         except OperationalError as e:
             raise StoreError(f"store.url = {_safe(self.url)!r}: {str(e.orig).splitlines()[0]}") from None

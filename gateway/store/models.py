@@ -44,6 +44,11 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+#: What transmissions recorded before gateway.id / channel.id existed carry (and the keys' defaults).
+DEFAULT_GATEWAY_ID = "gw1"
+DEFAULT_CHANNEL_ID = "ch1"
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -93,6 +98,18 @@ class Transmission(Base):
     identity_confidence: Mapped[float | None] = mapped_column(Float)
     identity_reason: Mapped[str | None] = mapped_column(Text)
     identity_reason_data: Mapped[str | None] = mapped_column(Text)  # JSON: gateway/reasons.py
+    # where it was heard: the configuration's gateway.id and channel.id (migration 0022)
+    gateway_id: Mapped[str] = mapped_column(String(32), server_default=DEFAULT_GATEWAY_ID)
+    channel_id: Mapped[str] = mapped_column(String(32), server_default=DEFAULT_CHANNEL_ID)
+    # its transcription job (gateway/jobs.py): asr_pending marks it (set when the row is completed or
+    # re-transcription is asked for: asr_redo; cleared with the transcript's write); claimed by one
+    # holder until asr_lease_until
+    asr_pending: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    asr_priority: Mapped[int] = mapped_column(Integer, server_default="0")  # lower first (jobs.PRIORITY_*)
+    asr_redo: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    asr_claimed_by: Mapped[str | None] = mapped_column(String(100))
+    asr_lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    asr_attempts: Mapped[int] = mapped_column(Integer, server_default="0")  # claims so far
 
     @property
     def flags(self) -> list[str]:
@@ -291,6 +308,13 @@ Index("ix_transcripts_text_fts", func.to_tsvector(sql_text("'simple'::regconfig"
 Index("ix_transmissions_status_started_at", Transmission.status, Transmission.started_at)
 Index("ix_transmissions_station_started_at", Transmission.station, Transmission.started_at)
 Index("ix_transcripts_transmission_id_current", TranscriptRow.transmission_id, TranscriptRow.current)
+# Channels and jobs (migration 0022): the log by channel; a worker's claims (few rows, renewed often)
+Index("ix_transmissions_channel_started_at", Transmission.channel_id, Transmission.started_at)
+Index("ix_transmissions_asr_pending", Transmission.asr_priority, Transmission.started_at, Transmission.id,
+      sqlite_where=sql_text("asr_pending = 1"), postgresql_where=sql_text("asr_pending"))
+Index("ix_transmissions_asr_claimed_by", Transmission.asr_claimed_by,
+      sqlite_where=sql_text("asr_claimed_by IS NOT NULL"),
+      postgresql_where=sql_text("asr_claimed_by IS NOT NULL"))
 
 
 class ReportTerm(Base):

@@ -6,8 +6,8 @@ forms (:func:`gateway.report.terms.forms`: "terendam" also finds "rendam", "dire
 when a filed report read from it an incident category, label word, desa, need or status with the
 same stem (table ``report_terms``: "banjir" finds a transmission whose transcript says "banjr" once
 the extractor read a flood there). Every word must match. Filters: date, kecamatan (or unknown),
-kerchunk, incident category, situation status, unverified transcript, perlu didengar. The radio has
-one channel, so there is no channel filter (the schema has no channel).
+channel (``channel.id``, migration 0022), kerchunk, incident category, situation status, unverified
+transcript, perlu didengar.
 
 Plans: see :func:`search_page`. PostgreSQL answers with its GIN index in one statement.
 """

@@ -6,6 +6,8 @@
   within :data:`MIN_DATE`..:data:`MAX_DATE` (so that a day's start and end, the day before and
   after, and the time zone offset all stay inside Python's and the database's calendars); anything
   else is a 400 (in a path: 404) with the reason in Indonesian.
+- **Channel ids** (``?channel=``): a ``channel.id`` slug (gateway/config_model.py ``ID_PATTERN``);
+  anything else is a 400 saying what a channel id looks like.
 - **Free text** from forms (transcript edits, notes, names): control characters (C0 but tab and
   newline, DEL, C1) and the Unicode bidirectional overrides/isolates are removed, so nothing stored
   can hide or reorder text on a page, in a CSV or in a terminal.
@@ -19,11 +21,14 @@ from datetime import date
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
+from gateway.config_model import ID_PATTERN
+
 MAX_ID = 2**63 - 1
 MIN_DATE = date(1970, 1, 1)
 MAX_DATE = date(2199, 12, 31)
 _ID_RE = re.compile(r"[0-9]{1,19}")
 _DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_SLUG_RE = re.compile(ID_PATTERN)
 # C0 except \t and \n, DEL, C1; LRE/RLE/PDF/LRO/RLO, LRI/RLI/FSI/PDI, LRM/RLM/ALM.
 _CONTROL_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
 
@@ -65,6 +70,15 @@ def query_date(request: Request, name: str = "date", default: date | None = None
     if not text:
         return default
     return parse_date(text, name)
+
+
+def query_slug(request: Request, name: str, what: str) -> str:
+    """A gateway or channel id from the query; "" when absent; anything but a slug is HTTP 400."""
+    text = request.query_params.get(name, "")
+    if text and not _SLUG_RE.fullmatch(text):
+        raise HTTPException(400, f"{what} tidak sah: {name}={text[:40]!r} (huruf kecil a-z, angka 0-9 dan "
+                                 "'-', paling banyak 32, misalnya 'ch1').")
+    return text
 
 
 def query_int(request: Request, name: str, default: int, lo: int, hi: int) -> int:

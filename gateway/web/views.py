@@ -136,11 +136,13 @@ async def log_page(request: Request) -> Response:
                              station=params.clean_text(qp.get("station", "")[:100]),
                              unknown=qp.get("unknown") == "1",
                              kerchunk=kerchunk if kerchunk in ("ya", "tidak") else "",
+                             channel=params.query_slug(request, "channel", "Kanal"),
                              q=params.clean_text(qp.get("q", "")[:200]), page=page_no)
     f = logsearch.parse_filter(qp, base)
     result = await run_in_threadpool(logsearch.search_page, request.app.state.db, request.app.state.cfg, f)
     links = {k: v for k, v in (("date", base.day.isoformat() if base.day else ""), ("station", base.station),
                                 ("unknown", "1" if base.unknown else ""), ("kerchunk", base.kerchunk),
+                                ("channel", base.channel),
                                 ("kategori", f.category), ("situasi", f.situation),
                                 ("belum", "1" if f.unverified else ""), ("dengar", "1" if f.listen else ""),
                                 ("q", base.q)) if v}

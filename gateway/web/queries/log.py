@@ -32,6 +32,7 @@ class LogFilter:
     kerchunk: str = ""  # "" all | "ya" only kerchunks | "tidak" without
     q: str = ""
     page: int = 1
+    channel: str = ""  # a channel.id (checked by gateway.web.params.query_slug); "" every channel
 
 
 @dataclass
@@ -63,6 +64,8 @@ def _filter_conds(cfg: Config, f: LogFilter) -> list[ColumnElement[bool]]:
         conds.append(Transmission.station.is_(None))
     elif f.station:
         conds.append(Transmission.station == f.station)
+    if f.channel:
+        conds.append(Transmission.channel_id == f.channel)
     if f.kerchunk == "ya":
         conds.append(Transmission.kerchunk.is_(True))
     elif f.kerchunk == "tidak":

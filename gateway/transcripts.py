@@ -1,0 +1,187 @@
+"""Storing a transcript, and transcribing a stored transmission from its recording.
+
+Used by the daemon's transcription stage (gateway/transcribe.py), by ``ht-gateway worker``
+(gateway/worker.py) and by ``ht-gateway transcribe``. A run that claimed its job (gateway/jobs.py)
+stores only while it still holds the claim, and clears it in the same transaction.
+
+Before a recording is decoded its bytes are checked against the sha256 stored on the row: a file
+that was changed or damaged (or a different file under the same name on a shared directory) fails
+the job with that reason, stored as a ``failed`` transcript like any other fault, so it is not
+retried automatically (``ht-gateway transcribe --failed`` retries it by hand).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import soundfile as sf
+from sqlalchemy import Select, exists, select, update
+from sqlalchemy.orm import Session
+
+from gateway.asr.base import Recognizer, Transcript, transcribe_all
+from gateway.audio.dsp import Resampler, dbfs
+from gateway.faults import fault_point
+from gateway.store.db import Database
+from gateway.store.models import TranscriptRow, Transmission
+
+if TYPE_CHECKING:
+    from gateway.jobs import Claims
+
+log = logging.getLogger("gateway.transcribe")
+
+
+def pending_query(exclude_uids: set[str] | None = None) -> Select[int]:
+    """Complete transmissions without a current transcript, oldest first."""
+    has_current = exists().where(TranscriptRow.transmission_id == Transmission.id, TranscriptRow.current)
+    q = select(Transmission.id).where(Transmission.status == "complete", ~has_current)
+    if exclude_uids:
+        q = q.where(Transmission.uid.not_in(exclude_uids))
+    return q.order_by(Transmission.started_at, Transmission.id)
+
+
+AfterStore = Callable[[Session, int], None]
+#: Work for a new transcript done BEFORE the write transaction (CPU work stays outside the lock):
+#: (transmission id, result) -> what to write with the transcript in its transaction, given the
+#: session and the new transcript row's id (e.g. gateway.report.extracts.on_transcript), or None.
+Prepare = Callable[[int, Transcript], Callable[[Session, int], None] | None]
+
+#: Speech energy (:func:`has_speech_energy`): at least this much audio in 20 ms frames at or above
+#: SPEECH_DBFS. A kerchunk is < 0.4 s; squelch noise between calls is not recorded.
+SPEECH_MIN_S = 0.6
+SPEECH_DBFS = -40.0
+#: A transcript whose mean word confidence is below this, after the unfiltered retry, needs listening.
+LISTEN_CONFIDENCE = 0.35
+
+
+def has_speech_energy(audio: np.ndarray, rate: int) -> bool:
+    """A cheap voice-activity test: enough loud 20 ms frames to hold words."""
+    n = max(1, rate // 50)
+    loud = sum(1 for i in range(0, len(audio) - n + 1, n) if dbfs(audio[i:i + n]) >= SPEECH_DBFS)
+    return loud * n / rate >= SPEECH_MIN_S
+
+
+def needs_listening(result: Transcript | None) -> bool:
+    return result is not None and (not result.words or (result.confidence or 0.0) < LISTEN_CONFIDENCE)
+
+
+def retry_if_empty(recognizer: Recognizer, audio: np.ndarray, result: Transcript,
+                   prompt_words: tuple[str, ...] = ()) -> tuple[Transcript, bool]:
+    """The retry without filters for speech that came back empty: (transcript to store, flag).
+    ``audio`` is at ``recognizer.rate``. Anything that is not empty speech is returned unchanged."""
+    if not has_speech_energy(audio, recognizer.rate):
+        return result, False  # nothing that sounds like words: an empty transcript is right
+    if result.words:
+        return result, needs_listening(result)  # words, but maybe too unsure to read
+    log.warning("%.1f s of speech came back without words: retrying without the recogniser's filters",
+                len(audio) / recognizer.rate)
+    again = transcribe_all(recognizer, audio, prompt_words=prompt_words, unfiltered=True)
+    if again.words:
+        result = Transcript(again.text, again.words, {**again.extra, "retried_unfiltered": True})
+    flag = needs_listening(result)
+    if flag:
+        log.warning("transmission flagged perlu didengar (no confident words after the retry)")
+    return result, flag
+
+
+def store_transcript(db: Database, tx_id: int, recognizer: Recognizer, result: Transcript | None,
+                     origin: str, error: str | None = None, latency_s: float | None = None,
+                     processing_s: float | None = None, replace: bool = False,
+                     after: AfterStore | None = None, listen: bool = False,
+                     prepare: Prepare | None = None, claims: Claims | None = None) -> bool:
+    """Write one run's result as the transmission's current transcript.
+
+    Without ``replace`` it is written only if the transmission has no current transcript yet, so a
+    transmission is transcribed automatically exactly once. Returns whether it was written.
+    ``listen``: flag the transmission "perlu didengar" (cleared when False). ``prepare``: see
+    :data:`Prepare` (run here, before the write). ``claims``: the job was claimed through these
+    (gateway/jobs.py): nothing is written unless the claim is still held; a re-transcription job
+    (``asr_redo``) replaces the current transcript.
+    """
+    with_row = prepare(tx_id, result) if prepare is not None and result is not None and not error else None
+    with db.write() as s:
+        if claims is not None:
+            redo = claims.finish_in(s, tx_id)
+            if redo is None:
+                return False
+            replace = replace or redo
+        current = s.scalar(select(TranscriptRow.id).where(TranscriptRow.transmission_id == tx_id,
+                                                          TranscriptRow.current).limit(1))
+        if current is not None and not replace:
+            return False
+        fault_point("transcript_store")
+        s.execute(update(TranscriptRow).where(TranscriptRow.transmission_id == tx_id)
+                  .values(current=False))
+        row = TranscriptRow(
+            transmission_id=tx_id, status="failed" if error else "done", engine=recognizer.engine,
+            model=recognizer.model_id, text=result.text if result else "",
+            words=result.words_json() if result else [], confidence=result.confidence if result else None,
+            error=error, origin=origin, latency_s=latency_s, processing_s=processing_s, current=True)
+        s.add(row)
+        if with_row is not None:
+            s.flush()
+            with_row(s, row.id)
+        s.execute(update(Transmission).where(Transmission.id == tx_id)
+                  .values(needs_listening=listen, asr_pending=False))  # the job is done (gateway/jobs.py)
+        if after is not None:
+            s.flush()
+            after(s, tx_id)  # e.g. identify the speaker from the new text, in the same transaction
+    return True
+
+
+def transcribe_file(db: Database, data_dir: Path, tx_id: int, recognizer: Recognizer,
+                    prompt_words: tuple[str, ...] = (), replace: bool = False,
+                    after: AfterStore | None = None, prepare: Prepare | None = None,
+                    claims: Claims | None = None, by_gateway: bool = False) -> bool:
+    """Transcribe a stored transmission from its recording; a failure is stored, not raised.
+    ``by_gateway`` (a worker): the recording is under ``data_dir/<gateway_id>/`` when that folder
+    exists (each gateway's data directory mounted there), else under ``data_dir``."""
+    t0 = time.monotonic()
+    with db.read() as s:
+        tx = s.get_one(Transmission, tx_id)
+        audio_path, noise, sha256 = tx.audio_path, tx.kerchunk or tx.stuck, tx.sha256
+        if by_gateway and (data_dir / tx.gateway_id).is_dir():
+            data_dir = data_dir / tx.gateway_id
+    listen = False
+    try:
+        audio, rate = sf.read(io.BytesIO(read_checked(data_dir, audio_path, sha256)), dtype="float32",
+                              always_2d=False)
+        audio = Resampler(rate, recognizer.rate).process(audio, last=True)
+        result = transcribe_all(recognizer, audio, prompt_words=prompt_words)
+        if not noise:
+            result, listen = retry_if_empty(recognizer, audio, result, prompt_words)
+    except Exception as e:  # any engine fault is recorded on this transmission
+        log.error("transmission %d: transcription failed: %s", tx_id, e)
+        return store_transcript(db, tx_id, recognizer, None, "file", error=_one_line(e), replace=replace,
+                                after=after, claims=claims)
+    return store_transcript(db, tx_id, recognizer, result, "file",
+                            processing_s=round(time.monotonic() - t0, 3), replace=replace, after=after,
+                            listen=listen, prepare=prepare, claims=claims)
+
+
+class AudioMismatch(ValueError):
+    """A recording whose bytes are not the ones the row's sha256 names."""
+
+
+def read_checked(data_dir: Path, audio_path: str | None, sha256: str | None) -> bytes:
+    """The recording's bytes, checked against the row's sha256 (rows without one: unchecked)."""
+    if not audio_path:
+        raise FileNotFoundError("the transmission has no recording")
+    data = (data_dir / audio_path).read_bytes()
+    if sha256:
+        got = hashlib.sha256(data).hexdigest()
+        if got != sha256:
+            raise AudioMismatch(f"{audio_path}: sha256 {got[:16]}… does not match the stored "
+                                f"{sha256[:16]}… (file changed or damaged); not transcribed")
+    return data
+
+
+def _one_line(e: BaseException) -> str:
+    return (str(e).splitlines() or [e.__class__.__name__])[0][:500]
+
