@@ -48,8 +48,11 @@ class Pipeline:
     """Drives one source through squelch and segmenter into a sink, until the source ends or stop."""
 
     def __init__(self, source: AudioSource, squelch: Squelch, segmenter_cfg: SegmenterConfig,
-                 sink: TransmissionWriter, stop: threading.Event | None = None) -> None:
+                 sink: TransmissionWriter, stop: threading.Event | None = None,
+                 on_squelch: Callable[[float, bool, bool], None] | None = None) -> None:
         self.source, self.squelch, self.sink = source, squelch, sink
+        self.on_squelch = on_squelch  # (frame time, open, changed): the capture journal's marks
+        self._open = False
         self.stop = stop or threading.Event()
         self.segmenter = Segmenter(segmenter_cfg, PROCESSING_RATE, sink, squelch.latency_s, FRAME_S,
                                    alarm=sink.alarm)
@@ -103,5 +106,9 @@ class Pipeline:
 
     def _frame(self, frame: np.ndarray, frame_no: int) -> int:
         t = self.source.start_time + frame_no * FRAME_S
-        self.segmenter.push(frame, t, self.squelch.update(frame, t))
+        is_open = self.squelch.update(frame, t)
+        if self.on_squelch is not None:
+            self.on_squelch(t, is_open, is_open != self._open)
+        self._open = is_open
+        self.segmenter.push(frame, t, is_open)
         return frame_no + 1
