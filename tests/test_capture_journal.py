@@ -186,6 +186,6 @@ def test_replay_squelch_answers_what_was_journaled(tmp_path: Path, follows_audio
     answers = {t: sq.update(frame, t) for t in (100.1, 100.3, 100.55, 100.65, 100.8, 101.2)}
     assert answers[100.1] is False and answers[100.3] is True and answers[100.55] is False
     assert answers[100.65] is True
-    assert answers[100.8] is (False if follows_audio else True)  # never processed: VOX, or the pin's last
+    assert answers[100.8] is (not follows_audio)  # never processed: VOX, or the pin's last
     assert answers[101.2] is False  # live
     assert live.calls == 6
