@@ -136,6 +136,9 @@ class PyAudioSource:
     """
 
     GAP_FILL_S = 10.0
+    journal: CaptureJournal | None = None  # attached once the data directory is ours
+    _jbase: int | None = None  # journal index minus callback index, this stream
+    _jfrom = 0  # the callback index from which this stream is journaled
     BATCH_S = 0.1  # the consumer wakes once per this much audio (see the module's docstring)
     FIRST_BLOCK_S = 15.0  # PortAudio's pulse/ALSA path can take a few seconds to deliver the first block
 
@@ -158,9 +161,6 @@ class PyAudioSource:
         self.overruns = 0  # callbacks PortAudio flagged paInputOverflow (lost below us, in ALSA)
         self.outages = 0
         self._overflow_log = RateLimitedLog(log, 30.0)
-        self.journal: CaptureJournal | None = None  # attached once the data directory is ours
-        self._jbase: int | None = None  # journal index minus callback index, this stream
-        self._jfrom = 0  # the callback index from which this stream is journaled
         self._pa: Any = None  # pyaudio.PyAudio while open (pyaudio has no type information)
         self._stream = None
         # Open (not start) the stream now, so a busy or unusable device fails here, before the
