@@ -189,3 +189,73 @@ def test_replay_squelch_answers_what_was_journaled(tmp_path: Path, follows_audio
     assert answers[100.8] is (not follows_audio)  # never processed: VOX, or the pin's last
     assert answers[101.2] is False  # live
     assert live.calls == 6
+
+
+@pytest.fixture
+def db(tmp_path: Path):
+    from gateway.store.db import Database, default_url
+
+    (tmp_path / "db").mkdir()
+    database = Database(default_url(tmp_path / "db"))
+    database.migrate()
+    yield database
+    database.close()
+
+
+def _journal_at(tmp_path: Path, seconds: float, t_end: float) -> CaptureJournal:
+    """A journal holding ``seconds`` of ramp whose last sample ends at epoch ``t_end``."""
+    j = _open(tmp_path)
+    n = int(seconds * RATE)
+    _write(j, n)
+    j.mark_read(n, t_end)
+    return j
+
+
+def test_plan_replays_from_the_end_of_the_recovered_file(tmp_path: Path, db) -> None:
+    from datetime import UTC, datetime
+
+    from gateway.replay import plan_replay
+    from gateway.store.models import Transmission
+
+    j = _journal_at(tmp_path, 8.0, 1008.0)  # samples 0..8 s ↔ epoch 1000..1008
+    j.mark_consumed(int(7.5 * RATE))
+    j.mark_open("c" * 32, 1003.0)
+    j.close()
+    tail = _open(tmp_path).tail
+    with db.write() as s:  # recovery completed it with 2.5 s of audio: 1003.0 .. 1005.5
+        s.add(Transmission(uid="c" * 32, started_at=datetime.fromtimestamp(1003.5, UTC),
+                           audio_started_at=datetime.fromtimestamp(1003.0, UTC), status="complete",
+                           audio_duration_s=2.5, recovered=True))
+    plan = plan_replay(tail, db, 0.5)
+    assert plan is not None
+    assert plan.start_t == pytest.approx(1005.5)
+    assert np.array_equal(plan.audio, _ramp(int(5.5 * RATE), int(2.5 * RATE)))
+
+
+def test_plan_replays_all_of_a_transmission_that_left_no_audio(tmp_path: Path, db) -> None:
+    from gateway.replay import plan_replay
+
+    j = _journal_at(tmp_path, 8.0, 1008.0)
+    j.mark_open("d" * 32, 1006.25)  # no row: recovery found nothing that decodes
+    j.close()
+    plan = plan_replay(_open(tmp_path).tail, db, 0.5)
+    assert plan is not None and plan.start_t == pytest.approx(1006.25)
+    assert len(plan.audio) == int(1.75 * RATE)
+
+
+def test_plan_when_idle_keeps_the_pre_roll_but_not_the_last_transmission(tmp_path: Path, db) -> None:
+    from gateway.replay import plan_replay
+
+    j = _journal_at(tmp_path, 8.0, 1008.0)
+    j.mark_consumed(int(7.0 * RATE))  # read to 1007.0
+    j.close()
+    plan = plan_replay(_open(tmp_path).tail, db, 0.5)
+    assert plan is not None and plan.start_t == pytest.approx(1006.5)  # 0.5 s of pre-roll
+    j = _journal_at(tmp_path, 8.0, 1008.0)
+    j.mark_consumed(int(7.0 * RATE))
+    j.mark_open("e" * 32, 1001.0)
+    j.mark_squelch(1006.8, False, True)  # the frame at which it closed
+    j.mark_closed()
+    j.close()
+    plan = plan_replay(_open(tmp_path).tail, db, 0.5)
+    assert plan is not None and plan.start_t == pytest.approx(1006.8)
