@@ -67,6 +67,8 @@ class Pipeline:
         frame_no = 0
         try:
             for block in self.source.blocks(self.stop):
+                if block.resume:
+                    self._resume()
                 if block.index > expected:  # samples lost upstream: keep the clock right
                     self.stats.gaps += 1
                     self._gap_log.warning("audio gap of %d samples filled with silence",
@@ -95,6 +97,13 @@ class Pipeline:
         self.stats.frames = frame_no
         self.stats.audio_s = frame_no * FRAME_S
         return self.stats
+
+    def _resume(self) -> None:
+        """The audio so far came from another capture (replayed after a restart): the transmission it
+        left open ends where that capture was cut, flagged cut short; the live audio starts anew."""
+        if self.segmenter.tx is not None:
+            self.sink.mark_cut_short(self.segmenter.tx)
+            self.segmenter.flush()
 
     def _end(self, cut_short: bool = False) -> None:
         """Close the open transmission (flagged cut short if stopped or broken off while the squelch

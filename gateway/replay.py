@@ -11,7 +11,9 @@ begins:
   unread part keeps its pre-roll), but never before the frame at which the last one closed.
 
 :class:`ReplaySource` hands the pipeline those samples first, at their original times, then the live
-card's blocks (the restart's gap in between, filled with silence by the pipeline as any gap is).
+card's blocks at theirs; the time jumps over the restart (no silence stands for audio nobody heard)
+and the first live block says so (``AudioBlock.resume``), so the pipeline ends the transmission the
+kill cut (flagged cut short) where the replayed audio ends.
 :class:`ReplaySquelch` answers for the replayed frames what the squelch said when they were first
 processed (journaled transitions); for frames the pipeline never reached, a VOX squelch decides on
 the audio as usual and a hardware squelch (its pin cannot be read in the past) keeps its last state.
@@ -39,6 +41,7 @@ from gateway.store.models import Transmission
 log = logging.getLogger(__name__)
 
 BLOCK_S = 0.1
+WARM_S = 10.0  # a VOX squelch hears this much of the journal before the replay (its noise floor)
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,7 @@ class Replay:
     start_t: float  # epoch time of audio[0]
     rate: int
     tail: JournalTail
+    warm: np.ndarray  # int16: the audio just before ``audio`` (a VOX squelch's history)
 
     @property
     def end_t(self) -> float:
@@ -71,12 +75,13 @@ def plan_replay(tail: JournalTail | None, db: Database, pre_roll_s: float) -> Re
         start = max(tail.consumed - round(pre_roll_s * tail.rate), tail.index_at(tail.closed_t))
         start = max(tail.first, min(tail.written, start))
     audio = tail.audio[start - tail.first:]
+    warm = tail.audio[max(0, start - tail.first - round(WARM_S * tail.rate)):start - tail.first]
     if start == tail.first and tail.first > 0:
         log.warning("capture journal: the audio to replay began before the oldest it holds "
                     "(audio.journal_s); replaying what it holds")
     if not len(audio):
         return None
-    return Replay(audio, tail.time_of(start), tail.rate, tail)
+    return Replay(audio, tail.time_of(start), tail.rate, tail, warm)
 
 
 class ReplaySource:
@@ -98,11 +103,11 @@ class ReplaySource:
                 return
             yield AudioBlock(audio[k:k + step].astype(np.float32) * np.float32(1 / 32768), k)
         for block in self.live.blocks(stop):
-            if self._offset is None:
-                gap = round((self.live.start_time - self.replay.end_t) * self.rate)
-                self._offset = n + max(0, gap)
-            self.start_time = self.live.start_time - self._offset / self.rate
-            yield AudioBlock(block.samples, block.index + self._offset)
+            first = self._offset is None
+            offset = n - block.index if self._offset is None else self._offset
+            self._offset = offset  # the time jumps over the restart: no samples stand for it
+            self.start_time = self.live.start_time - offset / self.rate
+            yield AudioBlock(block.samples, block.index + offset, resume=first)
 
     def close(self) -> None:
         self.live.close()
@@ -120,6 +125,19 @@ class ReplaySquelch:
         tail = replay.tail
         self._events = tail.events
         self._known_t, self._last = tail.squelch_known_t, tail.squelch_last
+        if follows_audio and len(replay.warm):
+            self._warm(replay.warm, replay.start_t - len(replay.warm) / replay.rate)
+
+    def _warm(self, audio: np.ndarray, t0: float) -> None:
+        """Let a VOX squelch hear the audio before the replay, framed as the pipeline frames it:
+        started cold in the middle of a call it would take the call for the noise floor."""
+        from gateway.audio.dsp import Framer, Resampler
+        from gateway.writer import FRAME, FRAME_S, PROCESSING_RATE
+
+        x = Resampler(self.replay.rate, PROCESSING_RATE).process(
+            audio.astype(np.float32) * np.float32(1 / 32768), last=True)
+        for k, frame in enumerate(Framer(FRAME).push(x)):
+            self.inner.update(frame, t0 + k * FRAME_S)
 
     def _journaled(self, t: float) -> bool:
         state = None

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gateway.audio.journal import HEADER, NAME, CaptureJournal
+from gateway.audio.journal import CARRY_S, HEADER, NAME, CaptureJournal
 from gateway.audio.source import AudioBlock
 from gateway.replay import Replay, ReplaySource, ReplaySquelch
 
@@ -71,13 +71,16 @@ def test_short_session_and_marks_read_back(tmp_path: Path) -> None:
     assert tail.index_at(1_700_000_000.3 - 0.25) == 4800 - RATE // 4
 
 
-def test_a_new_session_starts_empty(tmp_path: Path) -> None:
-    j = _open(tmp_path)
-    _write(j, 3000)
+def test_a_new_session_opens_with_the_last_one_carried_over_as_read(tmp_path: Path) -> None:
+    j = _open(tmp_path, seconds=20.0)
+    total = int(15 * RATE)
+    _write(j, total)
     j.close()
-    _open(tmp_path).close()  # read the tail, started afresh, wrote nothing
-    tail = _open(tmp_path).tail
-    assert tail is not None and tail.written == 0 and len(tail.audio) == 0
+    _open(tmp_path, seconds=20.0).close()  # read the tail, started afresh, wrote nothing live
+    tail = _open(tmp_path, seconds=20.0).tail
+    assert tail is not None
+    assert tail.written == tail.consumed == int(CARRY_S * RATE)  # history only, nothing to replay
+    assert np.array_equal(tail.audio, _ramp(total - int(CARRY_S * RATE), int(CARRY_S * RATE)))
 
 
 @pytest.mark.parametrize("case", ["torn", "magic", "rate", "device", "channel", "size", "garbage",
@@ -139,19 +142,20 @@ class _Live:
         pass
 
 
-def test_replay_source_puts_the_live_audio_after_the_gap(tmp_path: Path) -> None:
+def test_replay_source_jumps_over_the_restart_to_the_live_audio(tmp_path: Path) -> None:
     audio = _ramp(0, RATE)  # 1 s replayed from t=1000.0, live from t=1001.5 (0.5 s gap)
     j = _open(tmp_path)
     j.close()
-    replay = Replay(audio, 1000.0, RATE, _open(tmp_path).tail)  # type: ignore[arg-type]
+    replay = Replay(audio, 1000.0, RATE, _open(tmp_path).tail, np.zeros(0, np.int16))  # type: ignore[arg-type]
     src = ReplaySource(_Live(1001.5, 640), replay)  # type: ignore[arg-type]
     got = list(src.blocks(threading.Event()))
     replayed = np.concatenate([b.samples for b in got if b.index < RATE])
     assert np.array_equal(np.round(replayed * 32768).astype(np.int16), audio)
     first_live = next(b for b in got if b.samples[0] == 0.5)
-    # its time (start_time + index / rate) is the live source's own: 1001.5
+    # right after the replayed samples (no silence for the restart), at the live source's own time
+    assert first_live.index == RATE and first_live.resume
     assert src.start_time + first_live.index / RATE == pytest.approx(1001.5)
-    assert first_live.index == RATE + RATE // 2
+    assert [b.resume for b in got].count(True) == 1
 
 
 class _Fixed:
@@ -181,7 +185,7 @@ def test_replay_squelch_answers_what_was_journaled(tmp_path: Path, follows_audio
     tail = _open(tmp_path).tail
     assert tail is not None
     live = _Fixed(False)
-    sq = ReplaySquelch(live, Replay(tail.audio, 100.0, RATE, tail), follows_audio)  # ends at 101.0
+    sq = ReplaySquelch(live, Replay(tail.audio, 100.0, RATE, tail, tail.audio[:0]), follows_audio)
     frame = np.zeros(320, np.float32)
     answers = {t: sq.update(frame, t) for t in (100.1, 100.3, 100.55, 100.65, 100.8, 101.2)}
     assert answers[100.1] is False and answers[100.3] is True and answers[100.55] is False
@@ -204,6 +208,7 @@ def db(tmp_path: Path):
 
 def _journal_at(tmp_path: Path, seconds: float, t_end: float) -> CaptureJournal:
     """A journal holding ``seconds`` of ramp whose last sample ends at epoch ``t_end``."""
+    tmp_path.mkdir(exist_ok=True)
     j = _open(tmp_path)
     n = int(seconds * RATE)
     _write(j, n)
@@ -251,11 +256,39 @@ def test_plan_when_idle_keeps_the_pre_roll_but_not_the_last_transmission(tmp_pat
     j.close()
     plan = plan_replay(_open(tmp_path).tail, db, 0.5)
     assert plan is not None and plan.start_t == pytest.approx(1006.5)  # 0.5 s of pre-roll
-    j = _journal_at(tmp_path, 8.0, 1008.0)
+    j = _journal_at(tmp_path / "b", 8.0, 1008.0)
     j.mark_consumed(int(7.0 * RATE))
     j.mark_open("e" * 32, 1001.0)
     j.mark_squelch(1006.8, False, True)  # the frame at which it closed
     j.mark_closed()
     j.close()
-    plan = plan_replay(_open(tmp_path).tail, db, 0.5)
+    plan = plan_replay(_open(tmp_path / "b").tail, db, 0.5)
     assert plan is not None and plan.start_t == pytest.approx(1006.8)
+
+
+@pytest.mark.parametrize("warm_s", [0.0, 3.0])
+def test_vox_hears_the_audio_before_the_replay(tmp_path: Path, warm_s: float) -> None:
+    """Restarted in the middle of a call, a cold VOX takes the call for the noise floor and stays
+    shut; warmed on the journal's audio before the replay (a quiet channel, then the call's start)
+    it is open for the replayed frames no squelch answer was journaled for."""
+    from gateway.config_model import VoxConfig
+    from gateway.squelch.vox import VoxSquelch
+    from gateway.writer import FRAME, PROCESSING_RATE
+
+    rng = np.random.default_rng(3)
+    quiet = (rng.normal(0, 30, int(2.0 * RATE))).astype(np.int16)  # -60 dBFS hiss
+    t = np.arange(int(3.0 * RATE)) / RATE
+    call = (8000 * np.sin(2 * np.pi * 900 * t)).astype(np.int16)
+    history = np.concatenate([quiet, call[:RATE]])  # the call began 1 s before the replay
+    warm = history[len(history) - int(warm_s * RATE):] if warm_s else history[:0]
+    j = _open(tmp_path)
+    j.close()
+    tail = _open(tmp_path).tail
+    assert tail is not None  # no squelch answers journaled: every replayed frame asks the VOX
+    replay = Replay(call[RATE:], 500.0, RATE, tail, warm)
+    sq = ReplaySquelch(VoxSquelch(VoxConfig(), PROCESSING_RATE), replay, follows_audio=True)
+    x = replay.audio.astype(np.float32) / 32768
+    x = x[::RATE // PROCESSING_RATE] if RATE != PROCESSING_RATE else x
+    answers = [sq.update(x[k:k + FRAME], 500.0 + k / PROCESSING_RATE)
+               for k in range(0, len(x) - FRAME, FRAME)]
+    assert bool(np.mean(answers) > 0.95) == bool(warm_s), np.mean(answers)

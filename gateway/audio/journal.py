@@ -52,6 +52,10 @@ _CRC_AT = 48
 # dynamic fields (8 bytes each, from byte 64): index into the u64 / f64 views
 _WRITTEN, _CONSUMED, _ANCHOR_J, _SQ_COUNT, _TX_OPEN = 8, 9, 10, 11, 12
 _ANCHOR_T, _SQ_KNOWN_T, _SQ_LAST, _TX_AUDIO_START, _CLOSED_T = 13, 14, 15, 16, 17
+# The newest CARRY_S of the previous session open each new one: what a VOX squelch hears first after
+# a second restart (gateway/replay.py warms it on the audio before what it replays), so a restart in
+# the middle of a call does not take the call's level for the channel's noise floor.
+CARRY_S = 10.0
 _UID_AT = 160  # 32 bytes: the open transmission's uid (ASCII hex)
 _EVENTS_AT = 256  # EVENTS × (f64 time, f64 state)
 
@@ -120,6 +124,10 @@ class CaptureJournal:
         self._ring[::2048] = 0  # pre-fault every page now: the callback must never fault to disk
         self._mm[:len(self._static)] = self._static
         struct.pack_into("<I", self._mm, _CRC_AT, zlib.crc32(self._static))
+        if self.tail is not None and len(self.tail.audio):  # carried over: see CARRY_S
+            carry = self.tail.audio[-min(len(self.tail.audio), int(CARRY_S * rate)):]
+            self.write(carry)
+            self.mark_consumed(len(carry))  # history, never to be replayed again
 
     @classmethod
     def open(cls, data_dir: Path, rate: int, seconds: float, device: str,
