@@ -6,7 +6,8 @@ transmission (gateway/recovery.py), :func:`plan_replay` decides where the audio 
 begins:
 
 - a transmission was open: at the end of what its recovered file holds (recovery decoded it; no
-  file: at its first sample), so the replayed rest becomes a second row whose audio meets the first;
+  file: at its first sample), so the replayed rest becomes a second row whose audio meets the first
+  (if the live close had already stored it whole: at the last frame the pipeline saw);
 - none was open: where the pipeline had read to, less the pre-roll (so a call that began in the
   unread part keeps its pre-roll), but never before the frame at which the last one closed.
 
@@ -61,11 +62,17 @@ def plan_replay(tail: JournalTail | None, db: Database, pre_roll_s: float) -> Re
     """What of ``tail`` to replay (None: nothing). Run after recovery at start."""
     if tail is None or tail.written == 0 or tail.anchor_t <= 0 or not len(tail.audio):
         return None
+    row = None
     if tail.tx_uid is not None:
         with db.read() as s:
             row = s.execute(select(Transmission.audio_started_at, Transmission.audio_duration_s,
-                                   Transmission.status)
+                                   Transmission.status, Transmission.recovered)
                             .where(Transmission.uid == tail.tx_uid)).first()
+    if row is not None and row.status == "complete" and not row.recovered:
+        # stored whole by the live close, killed before the journal heard of it: it closed at the
+        # last frame the pipeline saw (its trimmed squelch tail must not come back as a call)
+        start = tail.index_at(tail.squelch_known_t)
+    elif tail.tx_uid is not None:
         if row is not None and row.status == "complete" and row.audio_duration_s is not None:
             from_t = row.audio_started_at.timestamp() + float(row.audio_duration_s)
         else:  # its audio never reached disk: all of it

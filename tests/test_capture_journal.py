@@ -292,3 +292,25 @@ def test_vox_hears_the_audio_before_the_replay(tmp_path: Path, warm_s: float) ->
     answers = [sq.update(x[k:k + FRAME], 500.0 + k / PROCESSING_RATE)
                for k in range(0, len(x) - FRAME, FRAME)]
     assert bool(np.mean(answers) > 0.95) == bool(warm_s), np.mean(answers)
+
+
+def test_plan_after_a_close_the_journal_did_not_hear_of(tmp_path: Path, db) -> None:
+    """Killed after the live close stored the row (complete, not recovered) but before the journal
+    was told: replay from the last frame the pipeline saw, not from the row's end (its trimmed tail
+    and hang frames would come back as a call)."""
+    from datetime import UTC, datetime
+
+    from gateway.replay import plan_replay
+    from gateway.store.models import Transmission
+
+    j = _journal_at(tmp_path, 8.0, 1008.0)
+    j.mark_consumed(int(7.4 * RATE))
+    j.mark_open("f" * 32, 1001.0)
+    j.mark_squelch(1007.3, False, False)  # the last frame processed
+    j.close()
+    with db.write() as s:
+        s.add(Transmission(uid="f" * 32, started_at=datetime.fromtimestamp(1001.5, UTC),
+                           audio_started_at=datetime.fromtimestamp(1001.0, UTC), status="complete",
+                           audio_duration_s=5.0, recovered=False))
+    plan = plan_replay(_open(tmp_path).tail, db, 0.5)
+    assert plan is not None and plan.start_t == pytest.approx(1007.3)
