@@ -217,10 +217,16 @@ def main(argv: list[str] | None = None) -> int:
             print("bench_chaos: the daemon never started capturing; see", soak.log_path, file=sys.stderr)
             soak.stop.set()
             return 1
-        # the web UI as its own process, once the daemon has created the database
+        # the web UI as its own process, once the daemon has created the database (capture comes
+        # first, so "capturing from" is logged before the database exists: start it until it stays)
         web_cmd = [sys.executable, "-m", "gateway", "--config", str(cfg), "--data-dir", str(data), "web"]
         web_log = open(work / "web.log", "wb")  # noqa: SIM115 - open for the web process's lifetime
-        web = subprocess.Popen(web_cmd, stdout=web_log, stderr=subprocess.STDOUT, cwd=REPO)
+        for _ in range(30):
+            web = subprocess.Popen(web_cmd, stdout=web_log, stderr=subprocess.STDOUT, cwd=REPO)
+            try:
+                web.wait(3.0)
+            except subprocess.TimeoutExpired:
+                break  # still serving
         soak.t0 = time.time()
         duration = args.minutes * 60.0
         soak.end = soak.t0 + duration

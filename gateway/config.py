@@ -105,6 +105,7 @@ _RULES: list[tuple[str, typing.Callable[[Any], bool], str]] = [
     ("audio.channel", lambda v: 0 <= v < 32, "0..31"),
     ("audio.block_ms", lambda v: 5 <= v <= 200, "5..200"),
     ("audio.buffer_s", lambda v: 1 <= v <= 600, "1..600"),
+    ("audio.journal_s", lambda v: v == 0 or 10 <= v <= 3600, "0 (off) or 10..3600"),
     ("squelch.serial.pin", lambda v: v in ("cts", "dsr", "dcd", "ri"), "'cts', 'dsr', 'dcd' or 'ri'"),
     ("squelch.vox.open_db", lambda v: 1 <= v <= 40, "1..40 dB"),
     ("squelch.vox.close_db", lambda v: 0 < v <= 40, "0..40 dB"),

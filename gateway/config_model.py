@@ -110,6 +110,7 @@ class AudioConfig:
     channel: int = 0
     block_ms: int = 20
     buffer_s: float = 30.0
+    journal_s: float = 120.0  # the capture journal (gateway/audio/journal.py); 0: none
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ from gateway.lock import DataDirLock
 from gateway.pipeline import Pipeline, PipelineStats
 from gateway.recorder import Recorder
 from gateway.recovery import recover_at_start, recover_interrupted
+from gateway.replay import attach_journal, with_replay
 from gateway.segmenter import TransmissionSink
 from gateway.squelch.base import Squelch
 from gateway.squelch.factory import build_squelch
@@ -38,6 +39,7 @@ from gateway.transcribe import TranscriptionStage
 from gateway.writer import PROCESSING_RATE, TransmissionWriter, source_identity
 
 if TYPE_CHECKING:
+    from gateway.audio.journal import CaptureJournal
     from gateway.health import Health
     from gateway.sdnotify import SystemdNotifier
 
@@ -115,8 +117,13 @@ def run_pipeline(cfg: Config, data_dir: Path, source: AudioSource, squelch: Sque
                  stop: threading.Event | None = None, progress: Callable[[int], None] | None = None,
                  heartbeat: Callable[[], None] | None = None,
                  stage: TranscriptionStage | None = None,
-                 listeners: tuple[TransmissionSink, ...] = ()) -> RunResult:
+                 listeners: tuple[TransmissionSink, ...] = (),
+                 journal: CaptureJournal | None = None) -> RunResult:
     from gateway.identification.ani import AniAnalyzer
+    from gateway.replay import JournalMarks
+
+    if journal is not None:  # which transmission is open, for a replay after a kill
+        listeners = (*listeners, JournalMarks(journal))
 
     recorder = Recorder(data_dir / "recordings", PROCESSING_RATE, cfg.recorder, cfg.tz)
     sinks = [*listeners, *([stage] if stage else [])]  # listeners: e.g. the transmitter's channel watch
@@ -124,7 +131,8 @@ def run_pipeline(cfg: Config, data_dir: Path, source: AudioSource, squelch: Sque
                                 analyzers=[AniAnalyzer(PROCESSING_RATE, cfg.dtmf)],
                                 identify=lambda s, row: identify.apply(s, row, cfg), cfg=cfg,
                                 uid_seed=source_identity(source))
-    pipeline = Pipeline(source, squelch, cfg.segmenter, writer, stop)
+    pipeline = Pipeline(source, squelch, cfg.segmenter, writer, stop,
+                        on_squelch=journal.mark_squelch if journal is not None else None)
     stats = pipeline.run(progress=progress, heartbeat=heartbeat)
     return RunResult(stats, writer.closed)
 
@@ -214,16 +222,22 @@ def run_daemon(cfg: Config, data_dir: Path, stop: threading.Event | None = None,
     try:
         if not cfg.audio.device:
             source = _demo_source(cfg, data_dir)
-        db = open_store(cfg, data_dir)
+        journal = attach_journal(source, cfg, data_dir) if source is not None else None
+        db = open_store(cfg, data_dir)  # recovery, then what the journal holds and nothing stores
+        if source is not None:
+            source, squelch = with_replay(source, squelch, journal, db, cfg)
         stage = transcription_stage(cfg, recognizer, db, data_dir)
 
         def rebuild() -> tuple[AudioSource | None, Squelch]:
             """After capture failed: finish what it left (rows in ``recording``), then open afresh."""
             recover_interrupted(db, data_dir, cfg)
-            return (open_live_source(cfg, health) if cfg.audio.device else None), build_squelch(cfg, health)
+            fresh = open_live_source(cfg, health) if cfg.audio.device else None
+            if fresh is not None and journal is not None:
+                fresh.attach_journal(journal)  # type: ignore[attr-defined]
+            return fresh, build_squelch(cfg, health)
 
         return run_services(cfg, data_dir, source, squelch, db, stage, stop, health, SystemdNotifier(),
-                            rebuild, transmit_hw=transmit_hw)
+                            rebuild, transmit_hw=transmit_hw, journal=journal)
     finally:
         lock.release()
 
@@ -232,7 +246,8 @@ def run_services(cfg: Config, data_dir: Path, source: AudioSource | None, squelc
                  db: Database, stage: TranscriptionStage | None, stop: threading.Event, health: Health,
                  notifier: SystemdNotifier,
                  rebuild: Callable[[], tuple[AudioSource | None, Squelch]] | None = None,
-                 alive_s: float = 10.0, transmit_hw: tuple[Any, Any] | None = None) -> int:
+                 alive_s: float = 10.0, transmit_hw: tuple[Any, Any] | None = None,
+                 journal: CaptureJournal | None = None) -> int:
     """The daemon's workers under a :class:`Supervisor`: capture first, READY as soon as audio
     flows, then the web UI, the report scheduler and the health file, each restarted on its own if
     it fails. The watchdog is fed only while capture is alive (see :meth:`Health.capture_alive`)."""
@@ -259,7 +274,7 @@ def run_services(cfg: Config, data_dir: Path, source: AudioSource | None, squelc
             health.capture["source"] = src.name
             notifier.status(f"listening on {src.name}")
             result = run_pipeline(cfg, data_dir, src, sq, db, stop_evt, heartbeat=health.frame, stage=stage,
-                                  listeners=(talkback[1],) if talkback else ())
+                                  listeners=(talkback[1],) if talkback else (), journal=journal)
             log.info("%s: %d transmission(s) from %.0f s of audio", src.name,
                      len(result.transmission_ids), result.stats.audio_s)
         elif sq is not None:

@@ -48,8 +48,11 @@ class Pipeline:
     """Drives one source through squelch and segmenter into a sink, until the source ends or stop."""
 
     def __init__(self, source: AudioSource, squelch: Squelch, segmenter_cfg: SegmenterConfig,
-                 sink: TransmissionWriter, stop: threading.Event | None = None) -> None:
+                 sink: TransmissionWriter, stop: threading.Event | None = None,
+                 on_squelch: Callable[[float, bool, bool], None] | None = None) -> None:
         self.source, self.squelch, self.sink = source, squelch, sink
+        self.on_squelch = on_squelch  # (frame time, open, changed): the capture journal's marks
+        self._open = False
         self.stop = stop or threading.Event()
         self.segmenter = Segmenter(segmenter_cfg, PROCESSING_RATE, sink, squelch.latency_s, FRAME_S,
                                    alarm=sink.alarm)
@@ -64,6 +67,8 @@ class Pipeline:
         frame_no = 0
         try:
             for block in self.source.blocks(self.stop):
+                if block.resume:
+                    self._resume()
                 if block.index > expected:  # samples lost upstream: keep the clock right
                     self.stats.gaps += 1
                     self._gap_log.warning("audio gap of %d samples filled with silence",
@@ -93,6 +98,13 @@ class Pipeline:
         self.stats.audio_s = frame_no * FRAME_S
         return self.stats
 
+    def _resume(self) -> None:
+        """The audio so far came from another capture (replayed after a restart): the transmission it
+        left open ends where that capture was cut, flagged cut short; the live audio starts anew."""
+        if self.segmenter.tx is not None:
+            self.sink.mark_cut_short(self.segmenter.tx)
+            self.segmenter.flush()
+
     def _end(self, cut_short: bool = False) -> None:
         """Close the open transmission (flagged cut short if stopped or broken off while the squelch
         was open) and let the writer finish its store work."""
@@ -103,5 +115,9 @@ class Pipeline:
 
     def _frame(self, frame: np.ndarray, frame_no: int) -> int:
         t = self.source.start_time + frame_no * FRAME_S
-        self.segmenter.push(frame, t, self.squelch.update(frame, t))
+        is_open = self.squelch.update(frame, t)
+        if self.on_squelch is not None:
+            self.on_squelch(t, is_open, is_open != self._open)
+        self._open = is_open
+        self.segmenter.push(frame, t, is_open)
         return frame_no + 1

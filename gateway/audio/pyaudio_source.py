@@ -23,13 +23,16 @@ from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 from types import ModuleType
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
 from gateway.audio.clock import SampleClock
 from gateway.audio.source import AudioBlock, AudioSourceError
 from gateway.logutil import RateLimitedLog
+
+if TYPE_CHECKING:
+    from gateway.audio.journal import CaptureJournal
 
 log = logging.getLogger(__name__)
 
@@ -133,6 +136,9 @@ class PyAudioSource:
     """
 
     GAP_FILL_S = 10.0
+    journal: CaptureJournal | None = None  # attached once the data directory is ours
+    _jbase: int | None = None  # journal index minus callback index, this stream
+    _jfrom = 0  # the callback index from which this stream is journaled
     BATCH_S = 0.1  # the consumer wakes once per this much audio (see the module's docstring)
     FIRST_BLOCK_S = 15.0  # PortAudio's pulse/ALSA path can take a few seconds to deliver the first block
 
@@ -180,6 +186,7 @@ class PyAudioSource:
         self._pending: deque[tuple[bytes, int]] = deque()  # append/popleft are atomic: no lock
         self._ready = threading.Event()
         self._captured = 0  # samples PortAudio has handed us (touched only on the callback thread)
+        self._jbase = None
         self.arrived = (0, time.monotonic())  # (samples handed over, monotonic time): the callback's
         try:
             with _quiet_stderr():
@@ -210,6 +217,12 @@ class PyAudioSource:
         self._captured += frame_count
         if status & 0x2:  # paInputOverflow
             self.overruns += 1
+        journal = self.journal
+        if journal is not None:  # a copy into the page cache: survives the process (see journal.py)
+            if self._jbase is None:
+                self._jfrom, self._jbase = index, journal.written - index
+            pcm = np.frombuffer(in_data, dtype=np.int16)
+            journal.write(pcm if self.channels == 1 else pcm[self.channel::self.channels])
         self.arrived = (self._captured, time.monotonic())  # one tuple store: read whole by blocks()
         pending = self._pending
         if len(pending) >= self._max_blocks:
@@ -236,7 +249,10 @@ class PyAudioSource:
                         reanchor = False
                     else:
                         self.start_time = self.clock.observe(base + end, at)
+                    jend = self._journal_mark(block, base)
                     yield block
+                    if jend is not None and self.journal is not None:
+                        self.journal.mark_consumed(jend)  # the pipeline asked for the next one
                 return  # stopped
             except _Down as e:
                 reason = str(e)
@@ -246,6 +262,21 @@ class PyAudioSource:
             fill = min(round(outage * self.rate), round(self.GAP_FILL_S * self.rate))
             base = next_index + fill
             reanchor = True
+
+    def attach_journal(self, journal: CaptureJournal) -> None:
+        """From the next callback on, every block is also written to ``journal``."""
+        self.journal = journal
+
+    def _journal_mark(self, block: AudioBlock, base: int) -> int | None:
+        """Tell the journal which time the end of ``block`` has; its journal index (None: not
+        journaled)."""
+        jbase, journal = self._jbase, self.journal
+        local_end = block.index - base + len(block.samples)
+        if journal is None or jbase is None or local_end <= self._jfrom:
+            return None
+        jend = jbase + local_end
+        journal.mark_read(jend, self.start_time + (block.index + len(block.samples)) / self.rate)
+        return jend
 
     def _wait_for_device(self, stop: threading.Event, reason: str) -> float | None:
         """Closed input: reopen every ``reopen_s`` until it is back; the outage's length, or None."""

@@ -33,6 +33,7 @@ class AudioSourceError(RuntimeError):
 class AudioBlock:
     samples: np.ndarray  # float32, mono
     index: int  # sample index of samples[0] since the source started
+    resume: bool = False  # capture resumes after a break (a restart): what is open ends before it
 
 
 class AudioSource(Protocol):
