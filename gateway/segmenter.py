@@ -53,7 +53,7 @@ TAIL_JUMP_DB = 10.0  # above the quietest held-back frame before it: a carrier d
 CARRIER_DROP_DB = 10.0  # the hiss before the drop: at least this far above the idle floor ...
 HISS_BELOW_SPEECH_DB = 10.0  # ... this far below the call's speech (p90), so it is not a word ...
 HISS_SPREAD_DB = 6.0  # ... and steady (max - min over HISS_S), as hiss is and breath is not
-HISS_S = 0.1
+HISS_S = 0.3  # 0.1 s split the gateway's own hiss-free speech at a fricative before a pause
 FLOOR_MARGIN_DB = 4.0  # after it, END_CONFIRM_S of frames within this of the idle floor
 IDLE_FRAMES = 250  # the idle floor: median level of the last 5 s heard with no transmission
 

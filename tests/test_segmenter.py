@@ -246,3 +246,14 @@ def test_a_drop_of_less_than_carrier_drop_db_is_a_pause() -> None:
                (0.6, "floor", False), (0.2, "quiet", True), (2, "voice", True), (3, "floor", False)])
     (tx,) = sink.closed
     assert tx.duration == pytest.approx(0.2 + 2 + 0.4 + 0.6 + 0.2 + 2)
+
+
+def test_a_short_steady_sound_before_silence_is_no_carrier_drop() -> None:
+    """Speech with no carrier hiss (the gateway's own acknowledgement on a null sink, a digital
+    radio's decoded audio): a 0.15 s fricative then 0.6 s of silence at the floor is a pause inside
+    the call, not an unkey. A carrier needs HISS_S of steady hiss before it drops."""
+    seg, sink, _ = make(hang_s=1.5)
+    feed(seg, [(1, "floor", False), (2, "voice", True), (0.16, "hiss", True), (0.6, "floor", False),
+               (2, "voice", True), (3, "floor", False)])
+    (tx,) = sink.closed
+    assert tx.duration == pytest.approx(2 + 0.16 + 0.6 + 2)
