@@ -234,10 +234,10 @@ class Segmenter:
             return False
         floor = float(np.median(self._idle))
         hiss, after = recent[-n - m - 1:-n - 1], recent[-n:]  # one frame between: the fall itself
-        speech = float(np.percentile(self.tx.levels, 90))
-        return (max(after) <= floor + FLOOR_MARGIN_DB and min(hiss) >= floor + CARRIER_DROP_DB
-                and max(hiss) <= speech - HISS_BELOW_SPEECH_DB
-                and max(hiss) - min(hiss) <= HISS_SPREAD_DB)
+        if not (max(after) <= floor + FLOOR_MARGIN_DB and min(hiss) >= floor + CARRIER_DROP_DB
+                and max(hiss) - min(hiss) <= HISS_SPREAD_DB):
+            return False  # the cheap tests first: the percentile below runs only at a real fall
+        return max(hiss) <= float(np.percentile(self.tx.levels, 90)) - HISS_BELOW_SPEECH_DB
 
     def _find_tail(self, frames: list[tuple[float, np.ndarray]]) -> tuple[int, int] | None:
         """A trailing squelch-tail noise burst in the held-back frames: ``(first, end)`` indexes.

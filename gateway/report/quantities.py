@@ -9,6 +9,7 @@ or with no unit. Each number is used once, counts first.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeGuard
 
 from gateway.lexicon import report as lx
 from gateway.lexicon.correct import number_word, number_words
@@ -185,8 +186,7 @@ def prices(doc: Doc, nums: list[Num], used: set[int], stops: set[int]) -> list[t
                 k = num_at[p]
                 break
             p += 1
-        if k is not None and not (isinstance(nums[k].value, int)
-                                  and lx.PRICE_MIN <= nums[k].value <= lx.PRICE_MAX):
+        if k is not None and not _is_price(nums[k].value):
             k = None  # "sembilan belas rindu rupiah": 19 is no price; the misheard "ribu" is read below
         if k is None and c.label not in seen:
             repaired = _repaired_price(doc, c.end, limit)
@@ -213,13 +213,17 @@ def prices(doc: Doc, nums: list[Num], used: set[int], stops: set[int]) -> list[t
                 continue
             if unit in lx.PRICE_KG:
                 e += 2 if doc.norm(e) == "per" else 1
-        if not isinstance(x.value, int) or not lx.PRICE_MIN <= x.value <= lx.PRICE_MAX:
-            continue
+        assert isinstance(x.value, int)  # _is_price, checked where k was found
         used.add(k)
         seen.add(c.label)
         a = c.start - 1 if doc.norm(c.start - 1) in lx.PRICE_WORDS else c.start
         out.append((Price(c.label, x.value, doc.evidence(a, e)), a))
     return out
+
+
+def _is_price(value: Number) -> TypeGuard[int]:
+    """A whole number of rupiah a kilogram could cost."""
+    return isinstance(value, int) and lx.PRICE_MIN <= value <= lx.PRICE_MAX
 
 
 _NUMBER_WORDS = tuple({*UNITS, *SCALES, *SE_SCALES, "belas", "puluh", "ratus", "sebelas", "sepuluh",
@@ -229,9 +233,9 @@ _NUMBER_WORDS = tuple({*UNITS, *SCALES, *SE_SCALES, "belas", "puluh", "ratus", "
 def _repaired_price(doc: Doc, start: int, limit: int) -> tuple[int, int, int] | None:
     """A price whose number words the recogniser misheard, read only where a price must stand:
     between the commodity and "rupiah" / "per kilo" ("beras semelas rindu rupiah per kilogram" →
-    sebelas ribu). Each word must be close to a number word (similarity ≥ 75, 4+ letters; ≥ 65 for
-    "ribu"/"juta", the word just before the currency) and the whole a plausible price; the evidence
-    keeps the words as heard, for an operator to check."""
+    sebelas ribu). Each word must be a number word or one a few letters off it
+    (:func:`gateway.lexicon.correct.number_word`, one letter more than elsewhere) and the whole a
+    plausible price; the evidence keeps the words as heard, scored below 1, for an operator to check."""
     end, closers = start, {*lx.PRICE_CURRENCY, "per", *lx.PRICE_KG}
     while end < limit and doc.norm(end) not in closers:
         if doc.breaks_after(end):
@@ -254,9 +258,7 @@ def _repaired_price(doc: Doc, start: int, limit: int) -> tuple[int, int, int] | 
         else:
             return None
     parsed = parse_number(fixed, 0)
-    if parsed is None or parsed[1] != len(fixed) or not isinstance(parsed[0], int):
-        return None
-    if not lx.PRICE_MIN <= parsed[0] <= lx.PRICE_MAX:
+    if parsed is None or parsed[1] != len(fixed) or not _is_price(parsed[0]):
         return None
     e = end + 1 if doc.norm(end) in lx.PRICE_CURRENCY else end
     if doc.norm(e) == "per" and doc.norm(e + 1) in lx.PRICE_KG:
