@@ -135,7 +135,13 @@ class Soak:
                     down = time.time()
                     time.sleep(SINK_DOWN_S)
                     cs.pactl_load_sink(self.sink)
-                    self.sink_cycles.append((down, time.time()))
+                    up = time.time()
+                    self.sink_cycles.append((down, up))
+                    # A radio keyed while the card is still being reopened (the target allows 5 s)
+                    # is lost by definition; hold the next clip until capture is back or 6 s pass,
+                    # so that every clip sent was sent to a channel the daemon could hear.
+                    while time.time() < up + 6.0 and self.watcher.first_after("capture_up", up) is None:
+                        self.stop.wait(0.1)
             elif kind == "serial" and self.cos is not None:
                 with self.traffic_gate:
                     self.cos.unplug()
