@@ -273,3 +273,32 @@ def test_a_gateway_and_a_worker_on_one_database_transcribe_each_transmission_onc
     by_worker = int(out.split("worker: ")[1].split(" claimed")[0])
     assert by_worker >= 1, (out, res.transcribed)  # the deferred ones were shared out
     assert by_worker + res.transcribed == 4
+
+
+def test_transcribe_here_leaves_a_job_another_process_holds_and_claims_the_rest(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import argparse
+
+    from gateway.cli.asr import _transcribe
+
+    data_dir = tmp_path / "data"
+    db = Database(default_url(data_dir.mkdir() or data_dir))
+    db.migrate()
+    try:
+        free, held = add_job(db, data_dir, 2, DAY), add_job(db, data_dir, 3, DAY + timedelta(minutes=1))
+        other = "gw2:worker@elsewhere:7:abcdef"  # a worker on another machine is doing this one
+        with db.write() as s:
+            s.execute(update(Transmission).where(Transmission.id == held).values(
+                asr_claimed_by=other, asr_lease_until=datetime.now(UTC) + timedelta(minutes=5)))
+        args = argparse.Namespace(ids=[], date_from=None, date_to=None, failed=False, no_progress=True)
+        assert _transcribe(args, parse(""), data_dir, db, FakeRecognizer()) == 0
+        out = capsys.readouterr().out
+        assert "transcribed 1 of 2" in out and "1 left to the process that holds them" in out, out
+        with db.read() as s:
+            texts = dict(s.execute(select(TranscriptRow.transmission_id, TranscriptRow.text)).all())
+            rows = {t.id: t for t in s.scalars(select(Transmission))}
+        assert texts == {free: expected(2)}  # the generator's two bursts; the held job untouched
+        assert (rows[free].asr_pending, rows[free].asr_claimed_by) == (False, None)
+        assert (rows[held].asr_pending, rows[held].asr_claimed_by) == (True, other)
+    finally:
+        db.close()

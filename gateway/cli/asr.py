@@ -174,8 +174,9 @@ def _transcribe(args: argparse.Namespace, cfg: Config, data_dir: Path, db: Datab
     from sqlalchemy import select
 
     from gateway.asr.vocabulary import station_words
+    from gateway.jobs import Claims, holder_name
     from gateway.report.extracts import on_transcript
-    from gateway.store.models import TranscriptRow
+    from gateway.store.models import TranscriptRow, Transmission
     from gateway.transcribe import transcribe_file
 
     explicit = bool(args.ids or args.date_from or args.failed)
@@ -186,18 +187,32 @@ def _transcribe(args: argparse.Namespace, cfg: Config, data_dir: Path, db: Datab
         from tqdm import tqdm
 
         bar = tqdm(total=len(ids), unit="tx", desc="transcribing", file=sys.stderr)
-    failed = 0
+    failed = held = 0
     extract_new = on_transcript(db, cfg)  # what the report reads, stored with each new transcript
-    for tx_id in ids:
-        transcribe_file(db, data_dir, tx_id, recognizer, words, replace=explicit, prepare=extract_new)
-        with db.read() as s:
-            status = s.scalar(select(TranscriptRow.status).where(TranscriptRow.transmission_id == tx_id,
-                                                                 TranscriptRow.current))
-        failed += status == "failed"
-        if bar is not None:
-            bar.update(1)
+    # Claimed like every other transcriber (gateway/jobs.py): a job a worker on another machine
+    # holds is left to it, and a worker does not take one this command is doing.
+    claims = Claims(db, holder_name(cfg.gateway.id, "cli"), cfg.worker.lease_s).start()
+    try:
+        for tx_id in ids:
+            with db.read() as s:
+                uid = s.get_one(Transmission, tx_id).uid
+            if claims.take(uid) is None:
+                held += 1
+            else:
+                transcribe_file(db, data_dir, tx_id, recognizer, words, replace=explicit,
+                                prepare=extract_new, claims=claims)
+                with db.read() as s:
+                    status = s.scalar(select(TranscriptRow.status).where(
+                        TranscriptRow.transmission_id == tx_id, TranscriptRow.current))
+                failed += status == "failed"
+            if bar is not None:
+                bar.update(1)
+    finally:
+        claims.stop(release=True)
     if bar is not None:
         bar.close()
-    print(f"transcribed {len(ids) - failed} of {len(ids)} transmission(s) with {recognizer.engine} "
-          f"({recognizer.model_id})" + (f"; {failed} failed" if failed else ""))
+    done = len(ids) - failed - held
+    print(f"transcribed {done} of {len(ids)} transmission(s) with {recognizer.engine} "
+          f"({recognizer.model_id})" + (f"; {failed} failed" if failed else "")
+          + (f"; {held} left to the process that holds them (a worker or a daemon)" if held else ""))
     return 1 if failed else 0
