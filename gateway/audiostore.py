@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
+from gateway.faults import fault_point
 from gateway.logutil import RateLimitedLog
 from gateway.store.db import Database
 from gateway.store.models import Event, Transmission, TransmissionAudio, utcnow
@@ -195,6 +196,7 @@ class AudioPusher:
                                             pushed_at=utcnow()))
                 else:  # an earlier recording of the same transmission (recorded again in place)
                     copy.sha256, copy.size, copy.data, copy.pushed_at = sha256, len(data), data, utcnow()
+            fault_point("audio_push_commit")
         if data is None:
             log.error("transmission %d: recording not copied to the database: %s", tx_id, problem)
             return "refused"
