@@ -325,3 +325,52 @@ def test_a_worker_with_an_empty_data_dir_transcribes_from_the_database(pg_url: s
         assert not any(empty.iterdir())  # it read nothing from disk, wrote nothing there
     finally:
         db.close()
+
+
+def test_the_daemon_pushes_while_it_runs(tmp_path: Path) -> None:
+    """``ht-gateway run`` (the demo channel: no radio configured) with ``store.audio_in_db``: its
+    pusher thread copies every recording while the daemon runs; SIGTERM stops it cleanly."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from conftest import REPO
+
+    data = tmp_path / "data"
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('[web]\nserve = false\n[asr]\nengine = "none"\n[store]\naudio_in_db = true\n')
+    proc = subprocess.Popen([sys.executable, "-m", "gateway", "--config", str(cfg), "--data-dir", str(data),
+                             "run"], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "NOTIFY_SOCKET": ""})
+    try:
+        deadline = time.monotonic() + 150
+        done = False
+        while time.monotonic() < deadline and not done and proc.poll() is None:
+            time.sleep(0.5)
+            if not (data / "gateway.sqlite3").exists():
+                continue
+            db = Database(default_url(data))
+            try:
+                if "transmission_audio" not in db.tables():
+                    continue
+                with db.read() as s:
+                    n = s.scalar(select(func.count()).select_from(Transmission)
+                                 .where(Transmission.status == "complete"))
+                    idle = s.scalar(select(func.count()).select_from(Transmission)
+                                    .where(Transmission.status != "complete")) == 0
+                got = copies(db)
+                done = idle and n is not None and n >= 5 and len(got) == n
+                if done:
+                    on_disk = files(db, data)
+                    assert got == {i: (hashlib.sha256(b).hexdigest(), b) for i, b in on_disk.items()}
+            finally:
+                db.close()
+        assert done, "the daemon did not copy its recordings"
+        proc.send_signal(signal.SIGTERM)
+        _out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 0, err
