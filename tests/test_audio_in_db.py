@@ -236,6 +236,8 @@ def test_the_office_plays_a_recording_from_the_database(db: Database, tmp_path: 
     for header in ("bytes=0-9,20-29", "bytes=9-3", "items=0-9"):  # ignored (RFC 9110): the whole
         r = client.get(f"/audio/{tx_id}", headers={"Range": header})
         assert r.status_code == 200 and r.content == data, header
+    head = client.head(f"/audio/{tx_id}")
+    assert head.status_code == 200 and int(head.headers["content-length"]) == size
     peaks = client.get(f"/audio/{tx_id}/peaks.json").json()
     assert peaks["duration"] == pytest.approx(3.0, abs=0.1) and max(peaks["peaks"]) == 1.0
 
