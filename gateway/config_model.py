@@ -243,6 +243,7 @@ class WebConfig:
 @dataclass(frozen=True)
 class StoreConfig:
     url: str = ""  # empty: SQLite file gateway.sqlite3 in the data directory
+    audio_in_db: bool = False  # copy each recording into the database too (gateway/audiostore.py)
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from sqlalchemy import select
 from gateway.asr.base import Recognizer
 from gateway.audio.live import open_live_source
 from gateway.audio.source import AudioSource, FileSource
+from gateway.audiostore import push_now, pusher_for
 from gateway.config import Config
 from gateway.identification import identify
 from gateway.lock import DataDirLock
@@ -166,6 +167,7 @@ def process_file(cfg: Config, data_dir: Path, path: Path, start: datetime, realt
                 if stop is not None and stop.is_set():
                     break
             result.transcribed = stage.done
+        push_now(cfg, db, data_dir)  # store.audio_in_db: the recordings into the database
         return result
     finally:
         if stage is not None:
@@ -262,6 +264,9 @@ def run_services(cfg: Config, data_dir: Path, source: AudioSource | None, squelc
     from gateway.transmit.setup import build_worker  # talk back: None unless transmit.enabled
 
     talkback = build_worker(cfg, db, *transmit_hw) if transmit_hw else build_worker(cfg, db)
+    pusher = pusher_for(cfg, db, data_dir)  # recordings into the database: None unless store.audio_in_db
+    listeners: tuple[TransmissionSink, ...] = (*((talkback[1],) if talkback else ()),
+                                               *((pusher,) if pusher else ()))
 
     def capture(stop_evt: threading.Event) -> None:
         if parts:
@@ -274,7 +279,7 @@ def run_services(cfg: Config, data_dir: Path, source: AudioSource | None, squelc
             health.capture["source"] = src.name
             notifier.status(f"listening on {src.name}")
             result = run_pipeline(cfg, data_dir, src, sq, db, stop_evt, heartbeat=health.frame, stage=stage,
-                                  listeners=(talkback[1],) if talkback else (), journal=journal)
+                                  listeners=listeners, journal=journal)
             log.info("%s: %d transmission(s) from %.0f s of audio", src.name,
                      len(result.transmission_ids), result.stats.audio_s)
         elif sq is not None:
@@ -329,6 +334,8 @@ def run_services(cfg: Config, data_dir: Path, source: AudioSource | None, squelc
     sup.add("health", write_health, restart=True)
     if talkback:
         sup.add("transmit", talkback[0].run, restart=True)
+    if pusher:
+        sup.add("audio_push", pusher.run, restart=True)
     shown = None
     period = min(0.5, pinger.interval / 2) if pinger.interval else 0.5
     try:
@@ -347,7 +354,9 @@ def run_services(cfg: Config, data_dir: Path, source: AudioSource | None, squelc
         sup.join("capture", 60.0)
         if "web" in servers:
             servers["web"].should_exit = True
-        for name in ("web", "reports", "health", "transmit"):
+        if pusher:
+            pusher.wake()
+        for name in ("web", "reports", "health", "transmit", "audio_push"):
             sup.join(name, 10.0)
         if talkback:
             talkback[0].tx.ptt.close()

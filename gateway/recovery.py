@@ -131,6 +131,7 @@ def _fill(row: Transmission, data_dir: Path, path: Path, d: Decoded, cfg: Config
     row.kerchunk = row.duration_s < cfg.segmenter.min_s
     row.status, row.recovered, row.temp_path = "complete", True, None
     row.asr_pending = True  # its transcription job (gateway/jobs.py)
+    row.audio_push_pending = cfg.store.audio_in_db  # its copy to the database (gateway/audiostore.py)
     row.audio_path = str(path.relative_to(data_dir))
     row.sha256, row.audio_bytes = result.sha256, result.size
     row.audio_duration_s = round(result.duration_s, 3)

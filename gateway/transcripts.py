@@ -4,15 +4,17 @@ Used by the daemon's transcription stage (gateway/transcribe.py), by ``ht-gatewa
 (gateway/worker.py) and by ``ht-gateway transcribe``. A run that claimed its job (gateway/jobs.py)
 stores only while it still holds the claim, and clears it in the same transaction.
 
-Before a recording is decoded its bytes are checked against the sha256 stored on the row: a file
-that was changed or damaged (or a different file under the same name on a shared directory) fails
-the job with that reason, stored as a ``failed`` transcript like any other fault, so it is not
-retried automatically (``ht-gateway transcribe --failed`` retries it by hand).
+Before a recording is decoded its bytes are checked against the sha256 stored on the row; a reader
+without the file (a worker with no shared directory) or with a file that does not match takes the
+database copy (``store.audio_in_db``, gateway/audiostore.py), checked the same way. A recording
+found nowhere intact (changed or damaged, or a different file under the same name on a shared
+directory, and no good copy in the database) fails the job with that reason, stored as a
+``failed`` transcript like any other fault, so it is not retried automatically (``ht-gateway
+transcribe --failed`` retries it by hand).
 """
 
 from __future__ import annotations
 
-import hashlib
 import io
 import logging
 import time
@@ -23,10 +25,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 import soundfile as sf
 from sqlalchemy import Select, exists, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from gateway.asr.base import Recognizer, Transcript, transcribe_all
 from gateway.audio.dsp import Resampler, dbfs
+from gateway.audiostore import read_recording
 from gateway.faults import fault_point
 from gateway.store.db import Database
 from gateway.store.models import TranscriptRow, Transmission
@@ -141,7 +145,8 @@ def transcribe_file(db: Database, data_dir: Path, tx_id: int, recognizer: Recogn
                     claims: Claims | None = None, by_gateway: bool = False) -> bool:
     """Transcribe a stored transmission from its recording; a failure is stored, not raised.
     ``by_gateway`` (a worker): the recording is under ``data_dir/<gateway_id>/`` when that folder
-    exists (each gateway's data directory mounted there), else under ``data_dir``."""
+    exists (each gateway's data directory mounted there), else under ``data_dir``; when it is not
+    there (or does not match), the database copy is read (gateway/audiostore.py)."""
     t0 = time.monotonic()
     with db.read() as s:
         tx = s.get_one(Transmission, tx_id)
@@ -150,12 +155,14 @@ def transcribe_file(db: Database, data_dir: Path, tx_id: int, recognizer: Recogn
             data_dir = data_dir / tx.gateway_id
     listen = False
     try:
-        audio, rate = sf.read(io.BytesIO(read_checked(data_dir, audio_path, sha256)), dtype="float32",
-                              always_2d=False)
+        data = read_recording(db, data_dir, tx_id, audio_path, sha256)
+        audio, rate = sf.read(io.BytesIO(data), dtype="float32", always_2d=False)
         audio = Resampler(rate, recognizer.rate).process(audio, last=True)
         result = transcribe_all(recognizer, audio, prompt_words=prompt_words)
         if not noise:
             result, listen = retry_if_empty(recognizer, audio, result, prompt_words)
+    except SQLAlchemyError:  # reading the database copy failed: the database is away, not the job
+        raise
     except Exception as e:  # any engine fault is recorded on this transmission
         log.error("transmission %d: transcription failed: %s", tx_id, e)
         return store_transcript(db, tx_id, recognizer, None, "file", error=_one_line(e), replace=replace,
@@ -163,23 +170,6 @@ def transcribe_file(db: Database, data_dir: Path, tx_id: int, recognizer: Recogn
     return store_transcript(db, tx_id, recognizer, result, "file",
                             processing_s=round(time.monotonic() - t0, 3), replace=replace, after=after,
                             listen=listen, prepare=prepare, claims=claims)
-
-
-class AudioMismatch(ValueError):
-    """A recording whose bytes are not the ones the row's sha256 names."""
-
-
-def read_checked(data_dir: Path, audio_path: str | None, sha256: str | None) -> bytes:
-    """The recording's bytes, checked against the row's sha256 (rows without one: unchecked)."""
-    if not audio_path:
-        raise FileNotFoundError("the transmission has no recording")
-    data = (data_dir / audio_path).read_bytes()
-    if sha256:
-        got = hashlib.sha256(data).hexdigest()
-        if got != sha256:
-            raise AudioMismatch(f"{audio_path}: sha256 {got[:16]}… does not match the stored "
-                                f"{sha256[:16]}… (file changed or damaged); not transcribed")
-    return data
 
 
 def _one_line(e: BaseException) -> str:

@@ -6,7 +6,8 @@ recoverable if the process dies right after it (gateway/recovery.py says how):
 2. audio: written while the transmission is live, an Ogg page flushed every 0.5 s;
 3. finish: the file is closed and fsynced, renamed to ``NAME.ogg`` (directory fsynced);
 4. commit: the row is completed (``complete``, sha256, the analyzers' findings, identity) in one
-   transaction.
+   transaction; with ``store.audio_in_db`` it is marked ``audio_push_pending``, and the recording is
+   copied into the database afterwards by its own thread (gateway/audiostore.py), never here.
 
 A failed store write (disk full, database locked) is logged once and never stops the pipeline: the
 audio goes on to disk and a background reconcile stores it when the database works again.
@@ -107,6 +108,8 @@ class TransmissionWriter:
         # where it is heard: gateway.id and channel.id, on every row (docs/channels.md)
         self.where = {"gateway_id": cfg.gateway.id if cfg else DEFAULT_GATEWAY_ID,
                       "channel_id": cfg.channel.id if cfg else DEFAULT_CHANNEL_ID}
+        # its recording to be copied into the database after the row (gateway/audiostore.py)
+        self.audio_in_db = cfg.store.audio_in_db if cfg else False
         self._live: dict[str, _LiveTx] = {}
         self._unsettled: dict[str, tuple[int | None, dict[str, Any]]] = {}
         self._lock = threading.Lock()
@@ -262,6 +265,7 @@ class TransmissionWriter:
             "duration_s": round(tx.duration, 3), "kerchunk": tx.kerchunk, "stuck": tx.stuck,
             "cut_short": tx.uid in self._cut_short, "recovered": False,
             "status": "complete", "asr_pending": True,  # its transcription job (gateway/jobs.py)
+            "audio_push_pending": self.audio_in_db,  # its copy to the database (gateway/audiostore.py)
             "temp_path": None, "audio_path": self._rel(result.path),
             "sha256": result.sha256, "audio_bytes": result.size,
             "audio_duration_s": round(result.duration_s, 3),

@@ -13,6 +13,7 @@ from sqlalchemy import (
     Float,
     ForeignKey,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -110,12 +111,28 @@ class Transmission(Base):
     asr_claimed_by: Mapped[str | None] = mapped_column(String(100))
     asr_lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     asr_attempts: Mapped[int] = mapped_column(Integer, server_default="0")  # claims so far
+    # its recording still to be copied into transmission_audio (store.audio_in_db; migration 0024)
+    audio_push_pending: Mapped[bool] = mapped_column(Boolean, server_default=false())
 
     @property
     def flags(self) -> list[str]:
         return [n for n, on in (("kerchunk", self.kerchunk), ("stuck", self.stuck),
                                 ("recovered", self.recovered), ("cut_short", self.cut_short),
                                 ("needs_listening", self.needs_listening)) if on]
+
+
+class TransmissionAudio(Base):
+    """A transmission's recording, copied into the database for the office (store.audio_in_db;
+    gateway/audiostore.py): the file's bytes and their sha256, equal to the row's when pushed."""
+
+    __tablename__ = "transmission_audio"
+
+    transmission_id: Mapped[int] = mapped_column(ForeignKey("transmissions.id", ondelete="CASCADE"),
+                                                 primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    pushed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Event(Base):
@@ -312,6 +329,8 @@ Index("ix_transcripts_transmission_id_current", TranscriptRow.transmission_id, T
 Index("ix_transmissions_channel_started_at", Transmission.channel_id, Transmission.started_at)
 Index("ix_transmissions_asr_pending", Transmission.asr_priority, Transmission.started_at, Transmission.id,
       sqlite_where=sql_text("asr_pending = 1"), postgresql_where=sql_text("asr_pending"))
+Index("ix_transmissions_audio_push_pending", Transmission.gateway_id, Transmission.id,  # 0024
+      sqlite_where=sql_text("audio_push_pending = 1"), postgresql_where=sql_text("audio_push_pending"))
 Index("ix_transmissions_asr_claimed_by", Transmission.asr_claimed_by,
       sqlite_where=sql_text("asr_claimed_by IS NOT NULL"),
       postgresql_where=sql_text("asr_claimed_by IS NOT NULL"))
