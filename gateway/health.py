@@ -169,7 +169,8 @@ def _text(d: dict[str, Any], age: float) -> str:
              + (f": {cap['reason']}" if cap.get("reason") else "")
              + f"; last audio {cap.get('last_frame') or 'never'}; outages {cap.get('outages', 0)}",
              f"squelch input: {sq.get('state')} since {sq.get('since')}"
-             + (f": {sq['reason']}" if sq.get("reason") else "")]
+             + (f": {sq['reason']}" if sq.get("reason") else "")
+             + (f"; STUCK OPEN since {sq['stuck_since']}" if sq.get("stuck_since") else "")]
     tr = d.get("transcription")
     if tr:
         lines.append(f"transcription: {tr.get('queued_s')} s queued, {tr.get('pending')} pending, "

@@ -271,3 +271,52 @@ def test_db_now_is_the_databases_clock(db: Database) -> None:
         if db.dialect == "postgresql":
             assert got == s.execute(text("SELECT now()")).scalar_one()  # same transaction: same now()
     assert abs((got - utcnow()).total_seconds()) < 5
+
+
+def test_the_daemon_beats_into_the_gateways_table_and_says_stopped_when_it_stops(tmp_path: Path) -> None:
+    from test_supervise import _HangingSource
+
+    from gateway.daemon import open_store, run_services
+    from gateway.sdnotify import SystemdNotifier
+    from gateway.squelch.base import ScriptedSquelch
+
+    cfg = parse('[gateway]\nid = "taput-9"\nheartbeat_s = 1\n[channel]\nid = "simplex"\n'
+                '[web]\nserve = false\n')
+    db = open_store(cfg, tmp_path)
+    health, stop = Health(), threading.Event()
+    t = threading.Thread(target=run_services, args=(cfg, tmp_path, _HangingSource(5.0), ScriptedSquelch([]),
+                                                    db, None, stop, health, SystemdNotifier({})), daemon=True)
+    t.start()
+    seen = None
+    try:
+        deadline = time.monotonic() + 10
+        while seen is None and time.monotonic() < deadline:
+            time.sleep(0.2)
+            with db.read() as s:
+                row = s.get(GatewayRow, "taput-9")
+                seen = (row.channel_id, row.capture_state) if row and row.last_frame_at else None
+    finally:
+        stop.set()
+        t.join(30)
+    assert seen == ("simplex", "up")
+    after = Database(f"sqlite:///{tmp_path}/gateway.sqlite3")
+    with after.read() as s:
+        assert s.get_one(GatewayRow, "taput-9").capture_state == "stopped"
+    after.close()
+
+
+def test_status_and_the_status_page_say_when_the_squelch_is_stuck(sqlite_db: Database, tmp_path: Path,
+                                                                  example_config: Config) -> None:
+    from gateway.health import FILE, status, write_atomic
+
+    health = Health()
+    health.frame()
+    health.alarm("stuck_squelch", time.time() - 60, "stuck")
+    write_atomic(tmp_path / FILE, health.snapshot())
+    code, out = status(tmp_path)
+    assert code == 0 and "STUCK OPEN since" in out
+    page = logged_in(make_web(sqlite_db, tmp_path, example_config), "vivi").get("/status")
+    assert "<strong>macet terbuka</strong> sejak" in page.text
+    health.alarm("stuck_squelch_cleared", time.time(), "clear")
+    write_atomic(tmp_path / FILE, health.snapshot())
+    assert "STUCK" not in status(tmp_path)[1]
