@@ -228,8 +228,10 @@ class AlertScheduler:
             self._fault.error("checking the gateways for alerts failed: %s", " ".join(str(e).split())[:200])
 
     def start(self) -> AlertScheduler:
+        # the first round after this daemon's first heartbeat: not "silent" about itself at a restart
+        first = datetime.now(self.cfg.tz) + timedelta(seconds=self.cfg.gateway.heartbeat_s)
         self._scheduler.add_job(self.run_once, IntervalTrigger(seconds=self.cfg.alerts.check_s), id="alerts",
-                                max_instances=1, coalesce=True, next_run_time=datetime.now(self.cfg.tz))
+                                max_instances=1, coalesce=True, next_run_time=first)
         self._scheduler.start()
         return self
 

@@ -198,3 +198,35 @@ def test_findings(kw: dict, kinds: list[str]) -> None:
 def test_no_backlog_alert_when_the_limit_is_zero() -> None:
     cfg = parse('[alerts]\nbacklog_limit = 0\n')
     assert findings([row(backlog=10**6)], NOW, cfg) == []
+
+
+def test_a_running_daemon_with_alerts_enabled_mails_a_silent_gateway(tmp_path, smtp) -> None:
+    """The wiring: ``ht-gateway run``'s services check the table (first after one heartbeat) and send."""
+    import time
+
+    from test_supervise import _HangingSource
+
+    from gateway.daemon import open_store, run_services
+    from gateway.health import Health
+    from gateway.sdnotify import SystemdNotifier
+    from gateway.squelch.base import ScriptedSquelch
+
+    inbox, port = smtp
+    base = config(port, check_s=5.0)
+    cfg = dataclasses.replace(base, gateway=dataclasses.replace(base.gateway, heartbeat_s=1.0),
+                              web=dataclasses.replace(base.web, serve=False))
+    db = open_store(cfg, tmp_path)
+    beat(db, "taput-7", 30 * 60)  # another gateway, silent for half an hour
+    stop = threading.Event()
+    args = (cfg, tmp_path, _HangingSource(10.0), ScriptedSquelch([]), db, None, stop, Health(),
+            SystemdNotifier({}))
+    t = threading.Thread(target=run_services, args=args, daemon=True)
+    t.start()
+    try:
+        deadline = time.monotonic() + 15
+        while not inbox.envelopes and time.monotonic() < deadline:
+            time.sleep(0.2)
+    finally:
+        stop.set()
+        t.join(30)
+    assert subjects(inbox) == ["[HT Gateway] PERINGATAN: taput-7 (kanal rig-2m) gateway senyap"]
