@@ -230,3 +230,30 @@ def test_a_running_daemon_with_alerts_enabled_mails_a_silent_gateway(tmp_path, s
         stop.set()
         t.join(30)
     assert subjects(inbox) == ["[HT Gateway] PERINGATAN: taput-7 (kanal rig-2m) gateway senyap"]
+
+
+def test_a_worker_with_alerts_enabled_mails_a_silent_gateway(pg_url: str, tmp_path, smtp) -> None:
+    """An office machine running only ``ht-gateway worker`` watches the gateways too."""
+    import time
+
+    from gateway.asr.fake import FakeRecognizer
+    from gateway.worker import run_worker
+
+    inbox, port = smtp
+    base = config(port, check_s=5.0)
+    cfg = dataclasses.replace(base, gateway=dataclasses.replace(base.gateway, id="office", heartbeat_s=1.0))
+    db = Database(pg_url)
+    db.migrate()
+    beat(db, "taput-8", 30 * 60)
+    stop = threading.Event()
+    t = threading.Thread(target=run_worker, args=(cfg, tmp_path, FakeRecognizer(), db, stop), daemon=True)
+    t.start()
+    try:
+        deadline = time.monotonic() + 15
+        while not inbox.envelopes and time.monotonic() < deadline:
+            time.sleep(0.2)
+    finally:
+        stop.set()
+        t.join(30)
+        db.close()
+    assert subjects(inbox) == ["[HT Gateway] PERINGATAN: taput-8 (kanal rig-2m) gateway senyap"]
