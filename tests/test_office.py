@@ -189,13 +189,17 @@ def test_the_gateways_page_shows_each_gateway_up_down_or_stale(db: Database, tmp
     _row(db, "taput-2", "simplex", 40, stuck=True)  # 40 s < 3 × 15 s: not stale yet
     _row(db, "taput-3", "simplex", 46)  # 46 s > 45 s: stale
     _row(db, "taput-4", "rig-2m", 5, state="down")
+    _row(db, "taput-5", "rig-2m", 5, state="stopped")
     page = logged_in(web, "vivi").get("/gateways")
     assert page.status_code == 200 and "<h1>Gateway &amp; kanal</h1>" in page.text
     states = dict(re.findall(r'<tr data-gateway="([\w-]+)" data-state="(\w+)"', page.text))
-    assert states == {"taput-1": "up", "taput-2": "up", "taput-3": "stale", "taput-4": "down"}
+    assert states == {"taput-1": "up", "taput-2": "up", "taput-3": "stale", "taput-4": "down",
+                      "taput-5": "down"}
     rows = {g: html for g, html in re.findall(r'<tr data-gateway="([\w-]+)"(.*?)</tr>', page.text, re.S)}
     assert "tidak ada kabar" in rows["taput-3"] and "tidak ada kabar" not in rows["taput-2"]
     assert "squelch macet terbuka" in rows["taput-2"] and "TERPUTUS" in rows["taput-4"]
+    assert "bermasalah" in rows["taput-4"] and "bermasalah" not in rows["taput-5"]
+    assert '<span class="badge st-pending">dihentikan</span>' in rows["taput-5"]
     assert "1.234" in rows["taput-1"] and "-2,5 detik" in rows["taput-1"]
     assert '<a href="/?channel=rig-2m">rig-2m</a>' in rows["taput-1"]
     assert 'href="/gateways" class="here"' in page.text
