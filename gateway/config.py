@@ -32,6 +32,7 @@ from gateway.config_checks import (
 )
 from gateway.config_model import (  # re-exported: ``from gateway.config import Config, ...`` keeps working
     ID_PATTERN,
+    AlertsConfig,
     AsrConfig,
     AudioConfig,
     ChannelConfig,
@@ -55,7 +56,8 @@ from gateway.config_model import (  # re-exported: ``from gateway.config import 
 )
 
 __all__ = [
-    "AsrConfig", "AudioConfig", "ChannelConfig", "CheckinsConfig", "Config", "ConfigError", "DtmfConfig",
+    "AlertsConfig", "AsrConfig", "AudioConfig", "ChannelConfig", "CheckinsConfig", "Config", "ConfigError",
+    "DtmfConfig",
     "ENV_CONFIG",
     "EmailConfig", "GatewayConfig", "IdentityConfig", "PATH_KEYS", "RecorderConfig", "ReportConfig",
     "SegmenterConfig", "SerialSquelchConfig", "SquelchConfig", "Station", "StoreConfig", "VoxConfig",
@@ -98,6 +100,10 @@ _RULES: list[tuple[str, typing.Callable[[Any], bool], str]] = [
      "a short slug: 1-32 of a-z, 0-9 and '-', not starting with '-' (e.g. 'taput-1')"),
     ("channel.id", lambda v: re.fullmatch(ID_PATTERN, v) is not None,
      "a short slug: 1-32 of a-z, 0-9 and '-', not starting with '-' (e.g. 'rig-2m')"),
+    ("gateway.heartbeat_s", lambda v: 1 <= v <= 600, "1..600 s"),
+    ("alerts.silent_after_min", lambda v: 1 <= v <= 10080, "1..10080 min"),
+    ("alerts.backlog_limit", lambda v: 0 <= v <= 10_000_000, "0 (off) or a number of jobs"),
+    ("alerts.check_s", lambda v: 5 <= v <= 3600, "5..3600 s"),
     ("worker.lease_s", lambda v: 10 <= v <= 3600, "10..3600 s"),
     ("worker.poll_s", lambda v: 0.1 <= v <= 60, "0.1..60 s"),
     ("worker.max_attempts", lambda v: 1 <= v <= 100, "1..100"),
@@ -297,12 +303,20 @@ def validate(cfg: Config, where: str = "config") -> Config:
     if cfg.report.email.smtp_tls == "none" and (cfg.report.email.smtp_user or cfg.report.email.smtp_password):
         raise ConfigError(f"{where}: report.email.smtp_tls = 'none' with smtp_user/smtp_password: the "
                           "password would cross the network in clear text; use 'starttls' or 'tls'")
+    if cfg.alerts.enabled and not (cfg.alerts.recipients or cfg.report.email.to):
+        raise ConfigError(f"{where}: alerts.enabled = true: alerts.recipients (or report.email.to) "
+                          "must name someone to mail")
+    if cfg.alerts.enabled and not (cfg.report.email.smtp_host and cfg.report.email.sender):
+        raise ConfigError(f"{where}: alerts.enabled = true: alerts are mailed through report.email; "
+                          "report.email.smtp_host and report.email.sender are required")
     if cfg.squelch.type == "serial" and not cfg.squelch.serial.port:
         raise ConfigError(f"{where}: squelch.serial.port = '': required when squelch.type = 'serial'")
     from gateway.report import letter
 
     problem = config_radio.problem(cfg) or station_problem(cfg.stations) or letter.problem(cfg) \
-        or list_problem("report.opd", cfg.report.opd) or list_problem("report.email.to", cfg.report.email.to)
+        or list_problem("report.opd", cfg.report.opd) \
+        or list_problem("report.email.to", cfg.report.email.to) \
+        or list_problem("alerts.recipients", cfg.alerts.recipients)
     if problem:
         raise ConfigError(f"{where}: {problem}")
     return cfg

@@ -85,6 +85,7 @@ class GatewayConfig:
     kabupaten: str = ""
     data_dir: str = ""
     id: str = "gw1"  # this site; stable: stored on every transmission (docs/channels.md)
+    heartbeat_s: float = 15.0  # the gateways-table heartbeat (gateway/fleet.py); stale after 3 of them
 
 
 @dataclass(frozen=True)
@@ -229,6 +230,17 @@ class ReportConfig:
 
 
 @dataclass(frozen=True)
+class AlertsConfig:
+    """Mail when a gateway goes silent, its squelch sticks or its backlog grows (gateway/alerts.py)."""
+
+    enabled: bool = False
+    silent_after_min: float = 10.0  # no heartbeat, or no audio from capture, for this long
+    backlog_limit: int = 200  # pending transcription jobs of one gateway; 0: no backlog alert
+    recipients: tuple[str, ...] = ()  # empty: report.email.to (over report.email's SMTP server)
+    check_s: float = 60.0  # how often the gateways table is checked
+
+
+@dataclass(frozen=True)
 class WebConfig:
     serve: bool = True  # `ht-gateway run` serves the UI too (`ht-gateway web` serves it alone)
     host: str = "127.0.0.1"  # loopback only unless set: put a TLS reverse proxy in front otherwise
@@ -275,6 +287,7 @@ class Config:
     identity: IdentityConfig = field(default_factory=IdentityConfig)
     checkins: CheckinsConfig = field(default_factory=CheckinsConfig)
     report: ReportConfig = field(default_factory=ReportConfig)
+    alerts: AlertsConfig = field(default_factory=AlertsConfig)
     web: WebConfig = field(default_factory=WebConfig)
     store: StoreConfig = field(default_factory=StoreConfig)
     transmit: TransmitConfig = field(default_factory=TransmitConfig)

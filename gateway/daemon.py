@@ -119,7 +119,8 @@ def run_pipeline(cfg: Config, data_dir: Path, source: AudioSource, squelch: Sque
                  heartbeat: Callable[[], None] | None = None,
                  stage: TranscriptionStage | None = None,
                  listeners: tuple[TransmissionSink, ...] = (),
-                 journal: CaptureJournal | None = None) -> RunResult:
+                 journal: CaptureJournal | None = None,
+                 on_alarm: Callable[[str, float, str], None] | None = None) -> RunResult:
     from gateway.identification.ani import AniAnalyzer
     from gateway.replay import JournalMarks
 
@@ -133,7 +134,7 @@ def run_pipeline(cfg: Config, data_dir: Path, source: AudioSource, squelch: Sque
                                 identify=lambda s, row: identify.apply(s, row, cfg), cfg=cfg,
                                 uid_seed=source_identity(source))
     pipeline = Pipeline(source, squelch, cfg.segmenter, writer, stop,
-                        on_squelch=journal.mark_squelch if journal is not None else None)
+                        on_squelch=journal.mark_squelch if journal is not None else None, on_alarm=on_alarm)
     stats = pipeline.run(progress=progress, heartbeat=heartbeat)
     return RunResult(stats, writer.closed)
 
@@ -279,7 +280,7 @@ def run_services(cfg: Config, data_dir: Path, source: AudioSource | None, squelc
             health.capture["source"] = src.name
             notifier.status(f"listening on {src.name}")
             result = run_pipeline(cfg, data_dir, src, sq, db, stop_evt, heartbeat=health.frame, stage=stage,
-                                  listeners=listeners, journal=journal)
+                                  listeners=listeners, journal=journal, on_alarm=health.alarm)
             log.info("%s: %d transmission(s) from %.0f s of audio", src.name,
                      len(result.transmission_ids), result.stats.audio_s)
         elif sq is not None:
@@ -313,6 +314,15 @@ def run_services(cfg: Config, data_dir: Path, source: AudioSource | None, squelc
         finally:
             scheduler.stop()
 
+    def alerts(stop_evt: threading.Event) -> None:
+        from gateway.alerts import AlertScheduler
+
+        scheduler = AlertScheduler(db, cfg).start()
+        try:
+            stop_evt.wait()
+        finally:
+            scheduler.stop()
+
     def write_health(stop_evt: threading.Event) -> None:
         while True:
             write_atomic(data_dir / FILE, health.snapshot(db, stage, sup.states()))
@@ -332,6 +342,11 @@ def run_services(cfg: Config, data_dir: Path, source: AudioSource | None, squelc
     if cfg.stations:
         sup.add("reports", reports)
     sup.add("health", write_health, restart=True)
+    from gateway.fleet import heartbeat_worker
+
+    sup.add("heartbeat", heartbeat_worker(db, cfg, health), restart=True)  # the office's gateways table
+    if cfg.alerts.enabled:
+        sup.add("alerts", alerts, restart=True)
     if talkback:
         sup.add("transmit", talkback[0].run, restart=True)
     if pusher:
@@ -356,7 +371,7 @@ def run_services(cfg: Config, data_dir: Path, source: AudioSource | None, squelc
             servers["web"].should_exit = True
         if pusher:
             pusher.wake()
-        for name in ("web", "reports", "health", "transmit", "audio_push"):
+        for name in ("web", "reports", "health", "heartbeat", "alerts", "transmit", "audio_push"):
             sup.join(name, 10.0)
         if talkback:
             talkback[0].tx.ptt.close()

@@ -44,6 +44,7 @@ class Health:
                                         "outages": 0}
         self.squelch: dict[str, Any] = {"state": "none", "since": wall(), "reason": "", "outages": 0}
         self.last_frame: float | None = None  # epoch of the last audio block
+        self.stuck_since: float | None = None  # the squelch is stuck open (the segmenter's alarm)
         self._alive_mono: float | None = None  # last block or reopen attempt (monotonic)
         self.first_block = threading.Event()
         self._created_mono = mono()
@@ -80,6 +81,13 @@ class Health:
             if not up:
                 self.squelch["outages"] += 1
 
+    def alarm(self, kind: str, t: float, message: str) -> None:
+        """The segmenter's alarm (gateway/segmenter.py): a stuck squelch and its clearing."""
+        if kind == "stuck_squelch":
+            self.stuck_since = t
+        elif kind == "stuck_squelch_cleared":
+            self.stuck_since = None
+
     def capture_alive(self, within_s: float = 10.0, start_s: float = 30.0) -> bool:
         """Audio (or a reopen attempt) within ``within_s``; idle (no radio) counts as alive, and so
         does the first ``start_s`` while the first block is awaited."""
@@ -99,7 +107,7 @@ class Health:
             "written_at": _iso(now), "written_epoch": now, "pid": os.getpid(),
             "capture": {**capture, "since": _iso(capture["since"]), "last_frame": _iso(self.last_frame),
                         "last_frame_age_s": round(now - self.last_frame, 1) if self.last_frame else None},
-            "squelch": {**squelch, "since": _iso(squelch["since"])},
+            "squelch": {**squelch, "since": _iso(squelch["since"]), "stuck_since": _iso(self.stuck_since)},
             "workers": workers or {},
         }
         if stage is not None:
@@ -161,7 +169,8 @@ def _text(d: dict[str, Any], age: float) -> str:
              + (f": {cap['reason']}" if cap.get("reason") else "")
              + f"; last audio {cap.get('last_frame') or 'never'}; outages {cap.get('outages', 0)}",
              f"squelch input: {sq.get('state')} since {sq.get('since')}"
-             + (f": {sq['reason']}" if sq.get("reason") else "")]
+             + (f": {sq['reason']}" if sq.get("reason") else "")
+             + (f"; STUCK OPEN since {sq['stuck_since']}" if sq.get("stuck_since") else "")]
     tr = d.get("transcription")
     if tr:
         lines.append(f"transcription: {tr.get('queued_s')} s queued, {tr.get('pending')} pending, "

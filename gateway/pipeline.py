@@ -49,13 +49,20 @@ class Pipeline:
 
     def __init__(self, source: AudioSource, squelch: Squelch, segmenter_cfg: SegmenterConfig,
                  sink: TransmissionWriter, stop: threading.Event | None = None,
-                 on_squelch: Callable[[float, bool, bool], None] | None = None) -> None:
+                 on_squelch: Callable[[float, bool, bool], None] | None = None,
+                 on_alarm: Callable[[str, float, str], None] | None = None) -> None:
         self.source, self.squelch, self.sink = source, squelch, sink
         self.on_squelch = on_squelch  # (frame time, open, changed): the capture journal's marks
         self._open = False
         self.stop = stop or threading.Event()
+
+        def alarm(kind: str, t: float, message: str) -> None:  # stored by the writer; told to health
+            sink.alarm(kind, t, message)
+            if on_alarm is not None:
+                on_alarm(kind, t, message)
+
         self.segmenter = Segmenter(segmenter_cfg, PROCESSING_RATE, sink, squelch.latency_s, FRAME_S,
-                                   alarm=sink.alarm)
+                                   alarm=alarm)
         self.stats = PipelineStats()
         self._gap_log = RateLimitedLog(log, 30.0)
 

@@ -10,6 +10,8 @@ once the lease has run out. SIGTERM/SIGINT finish the job in hand, give back wha
 and stop.
 
 Workers need PostgreSQL: with SQLite the gateway's daemon is the one writer and transcribes itself.
+With ``alerts.enabled`` a worker (not ``--once``) also checks the gateways table and mails alerts, as
+the daemons do (gateway/alerts.py), so an office that runs only workers still hears of a silent gateway.
 """
 
 from __future__ import annotations
@@ -69,6 +71,11 @@ def run_worker(cfg: Config, data_dir: Path, recognizer: Recognizer, db: Database
     result = WorkerResult()
     log.info("worker %s: transcribing with %s (%s) from %s", claims.name, recognizer.engine,
              recognizer.model_id, data_dir)
+    alerts = None
+    if cfg.alerts.enabled and not once:  # an office machine with only workers checks the gateways too
+        from gateway.alerts import AlertScheduler
+
+        alerts = AlertScheduler(db, cfg).start()
     try:
         while not stop.is_set():
             tx_id = None
@@ -99,6 +106,8 @@ def run_worker(cfg: Config, data_dir: Path, recognizer: Recognizer, db: Database
                     claims.forget(tx_id)
                 stop.wait(cfg.worker.poll_s)
     finally:
+        if alerts is not None:
+            alerts.stop()
         claims.stop(release=True)
     log.info("worker %s: %d claimed, %d stored, %d not stored", claims.name, result.claimed,
              result.stored, result.not_stored)

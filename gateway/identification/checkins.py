@@ -74,18 +74,26 @@ class Deadlines:
         return "late" if first_report <= self.late else "missing"
 
 
-def _reports(db: Database, lo: datetime, hi: datetime) -> list[Transmission]:
+def on_channel(channel: str) -> list[ColumnElement[bool]]:
+    """The ``?channel=`` filter of the board and the draft: one channel, or ("") every channel merged
+    (a kecamatan that reported on either counts once: check-ins are per station, not per row)."""
+    return [Transmission.channel_id == channel] if channel else []
+
+
+def _reports(db: Database, lo: datetime, hi: datetime, channel: str = "") -> list[Transmission]:
     with db.read() as s:
         return list(s.scalars(select(Transmission).where(
-            Transmission.started_at >= lo, Transmission.started_at < hi, *report_conditions())
+            Transmission.started_at >= lo, Transmission.started_at < hi, *report_conditions(),
+            *on_channel(channel))
             .order_by(Transmission.started_at, Transmission.id)))
 
 
-def checkins_for(db: Database, day: date, cfg: Config) -> list[Checkin]:
-    """One row per configured station, in configuration order."""
+def checkins_for(db: Database, day: date, cfg: Config, channel: str = "") -> list[Checkin]:
+    """One row per configured station, in configuration order; reports on ``channel`` only, or on
+    every channel."""
     lo, hi = day_bounds(day, cfg.tz)
     by_station: dict[str, list[Transmission]] = defaultdict(list)
-    for tx in _reports(db, lo, hi):
+    for tx in _reports(db, lo, hi, channel):
         by_station[tx.station or ""].append(tx)
     deadlines = Deadlines.of(day, cfg)
     out = []

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import select
 
 from gateway.config import Config, Station
-from gateway.identification.checkins import STATUS_ID, Checkin, checkins_for
+from gateway.identification.checkins import STATUS_ID, Checkin, checkins_for, on_channel
 from gateway.lexicon.report import LEVELS as LEVELS_ORDER
 from gateway.report.document import (
     CheckinWindows,
@@ -55,14 +55,14 @@ CATEGORY_ID = {
 Spoken = dict[str, list[tuple[Transmission, TranscriptRow | None]]]
 
 
-def _station_transcripts(db: Database, cfg: Config, day: date) -> Spoken:
+def _station_transcripts(db: Database, cfg: Config, day: date, channel: str = "") -> Spoken:
     lo, hi = day_bounds(day, cfg.tz)
     with db.read() as s:
         rows = s.execute(select(Transmission, TranscriptRow).outerjoin(
             TranscriptRow, (TranscriptRow.transmission_id == Transmission.id) & TranscriptRow.current)
             .where(Transmission.started_at >= lo, Transmission.started_at < hi,
                    Transmission.status == "complete", Transmission.station.is_not(None),
-                   Transmission.kerchunk.is_(False), Transmission.stuck.is_(False))
+                   Transmission.kerchunk.is_(False), Transmission.stuck.is_(False), *on_channel(channel))
             .order_by(Transmission.started_at, Transmission.id)).all()
     out: dict[str, list[tuple[Transmission, TranscriptRow | None]]] = defaultdict(list)
     for tx, tr in rows:
@@ -117,12 +117,15 @@ def _station(st: Station, c: Checkin,
         transmissions=tuple(ref for ref, _, _ in said))
 
 
-def build_report(db: Database, day: date, cfg: Config, now: datetime, backfill: bool = False) -> Report:
+def build_report(db: Database, day: date, cfg: Config, now: datetime, backfill: bool = False,
+                 channel: str = "") -> Report:
     """The day's report as drafted at ``now``. What each transcript says is read from its stored
     extraction (gateway/report/extracts.py), extracted now where there is none or it is stale;
-    ``backfill``: store those (a short write; callers that may write: the filer, the board)."""
-    checkins = {c.station: c for c in checkins_for(db, day, cfg)}
-    spoken = _station_transcripts(db, cfg, day)
+    ``backfill``: store those (a short write; callers that may write: the filer, the board).
+    ``channel``: only what was heard on that channel (the web's ``?channel=``); filed reports merge
+    every channel."""
+    checkins = {c.station: c for c in checkins_for(db, day, cfg, channel)}
+    spoken = _station_transcripts(db, cfg, day, channel)
     read = extracts_for(db, cfg, spoken, backfill=backfill)
     lo, hi = day_bounds(day, cfg.tz)
     stations = []
@@ -151,7 +154,7 @@ def build_report(db: Database, day: date, cfg: Config, now: datetime, backfill: 
         letter=letter_info(cfg),  # letterhead, nomor surat, NIP (gateway/report/letter.py)
     )
     report = replace(report, content_sha256=report.content_hash())
-    return replace(report, review=review_queue(db, report, day, cfg.tz, cfg.report.review_below))
+    return replace(report, review=review_queue(db, report, day, cfg.tz, cfg.report.review_below, channel))
 
 
 def content_hash(report: Report | dict[str, Any]) -> str:

@@ -8,7 +8,8 @@ speaks TLS from the first byte, ``none`` is clear text (config validation allows
 login); certificates are verified. The client logs in when ``smtp_user`` is set. Every failure --
 server unreachable or silent (``TIMEOUT_S`` per step, short so that a stalled server cannot hold up
 shutdown), TLS, login refused, recipient or message rejected -- is one :class:`MailError` line
-naming the server; gateway.report.delivery stores it and tries again later.
+naming the server; gateway.report.delivery stores it and tries again later. :func:`send_text`
+sends the gateway alerts (gateway/alerts.py) the same way, to their own recipients.
 """
 
 from __future__ import annotations
@@ -118,9 +119,30 @@ def send_report(cfg: EmailConfig, report: ReportLike, pdf: bytes, now: datetime)
     where = f"{cfg.smtp_host}:{cfg.smtp_port}"
     if not cfg.to or not cfg.sender or not cfg.smtp_host:
         raise MailError(f"cannot mail the report via {where}: report.email needs to, sender and smtp_host")
-    msg = build_message(cfg, report, pdf, now)
+    send_message(cfg, build_message(cfg, report, pdf, now), cfg.to, "the report")
+    log.info("report %s revision %s mailed to %s via %s", as_report(report).date, as_report(report).revision,
+             ", ".join(cfg.to), where)
+
+
+def send_text(cfg: EmailConfig, to: tuple[str, ...], subject_line: str, text: str, now: datetime,
+              what: str = "an alert") -> None:
+    """A plain-text mail (the gateway alerts, gateway/alerts.py) over ``cfg``'s SMTP server."""
+    msg = EmailMessage()
+    msg["Subject"], msg["From"], msg["To"] = subject_line, cfg.sender, ", ".join(to)
+    msg["Date"] = format_datetime(now)
+    msg["Message-ID"] = make_msgid("peringatan", domain=cfg.sender.rpartition("@")[2] or None)
+    msg.set_content(text)
+    send_message(cfg, msg, to, what)
+
+
+def send_message(cfg: EmailConfig, msg: EmailMessage, to: tuple[str, ...], what: str) -> None:
+    """Send ``msg`` to ``to`` as ``cfg`` says (TLS, login); raise :class:`MailError` on any failure."""
+    where = f"{cfg.smtp_host}:{cfg.smtp_port}"
+    if not to or not cfg.sender or not cfg.smtp_host:
+        raise MailError(f"cannot mail {what} via {where}: recipients, report.email.sender and smtp_host "
+                        "are needed")
     if cfg.smtp_tls == "none" and (cfg.smtp_user or cfg.smtp_password):  # config validation says so too
-        raise MailError(f"cannot mail the report via {where}: a login without TLS is refused")
+        raise MailError(f"cannot mail {what} via {where}: a login without TLS is refused")
     try:
         if cfg.smtp_tls == "tls":
             client: smtplib.SMTP = smtplib.SMTP_SSL(cfg.smtp_host, cfg.smtp_port, timeout=TIMEOUT_S,
@@ -131,17 +153,15 @@ def send_report(cfg: EmailConfig, report: ReportLike, pdf: bytes, now: datetime)
             smtp.ehlo()
             if cfg.smtp_tls == "starttls":
                 if not smtp.has_extn("starttls"):
-                    raise MailError(f"cannot mail the report via {where}: the server does not offer "
+                    raise MailError(f"cannot mail {what} via {where}: the server does not offer "
                                     "STARTTLS (report.email.smtp_tls = 'starttls'); nothing was sent")
                 smtp.starttls(context=ssl.create_default_context())
                 smtp.ehlo()
             if cfg.smtp_user:
                 smtp.login(cfg.smtp_user, cfg.smtp_password)
-            refused = smtp.send_message(msg, from_addr=cfg.sender, to_addrs=list(cfg.to))
+            refused = smtp.send_message(msg, from_addr=cfg.sender, to_addrs=list(to))
     except (smtplib.SMTPException, OSError) as e:
-        raise MailError(f"cannot mail the report via {where}: {_why(e, cfg)}") from e
+        raise MailError(f"cannot mail {what} via {where}: {_why(e, cfg)}") from e
     if refused:  # accepted for some recipients only
-        raise MailError(f"report mailed via {where}, but recipients refused: "
+        raise MailError(f"{what[:1].upper()}{what[1:]} mailed via {where}, but recipients refused: "
                         + ", ".join(f"{rcpt} ({_reply(*reply)})" for rcpt, reply in refused.items()))
-    log.info("report %s revision %s mailed to %s via %s", as_report(report).date, as_report(report).revision,
-             ", ".join(cfg.to), where)

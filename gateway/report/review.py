@@ -23,6 +23,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from gateway.identification.checkins import on_channel
 from gateway.report.document import Report, ReviewItem
 from gateway.store.db import Database
 from gateway.store.models import Transmission
@@ -76,7 +77,7 @@ def mark(item: Any, text: str) -> str:
 
 
 def review_queue(db: Database, report: Report, day: date, tz: Any,
-                 below: float = REVIEW_BELOW) -> tuple[ReviewItem, ...]:
+                 below: float = REVIEW_BELOW, channel: str = "") -> tuple[ReviewItem, ...]:
     """The day's "perlu diperiksa" list (see the module docstring), from a built report."""
     lo, hi = day_bounds(day, tz)
     items: list[ReviewItem] = []
@@ -84,7 +85,7 @@ def review_queue(db: Database, report: Report, day: date, tz: Any,
         rows = s.scalars(select(Transmission).where(
             Transmission.started_at >= lo, Transmission.started_at < hi, Transmission.status == "complete",
             Transmission.kerchunk.is_(False), Transmission.stuck.is_(False),
-            Transmission.needs_listening.is_(True) | Transmission.station.is_(None))
+            Transmission.needs_listening.is_(True) | Transmission.station.is_(None), *on_channel(channel))
             .order_by(Transmission.started_at, Transmission.id)).all()
         for tx in rows:
             kind = "listen" if tx.needs_listening else "unknown_station"

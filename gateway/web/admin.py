@@ -4,7 +4,8 @@
 - ``/admin/users`` (admin): add a user, disable/enable, set a new password, change the role.
 - ``/admin/audit`` (admin): the audit log, filtered by kind, user and date range, 100 a page.
 - ``/reports/draft``: today's (or ``?date=``) report as it would be filed now, with what changed since
-  the last filed revision ("perubahan"); ``/reports/{day}/{rev}``: a filed revision with its changes
+  the last filed revision ("perubahan"); ``?channel=``: only what one channel heard (no changes
+  shown: filed revisions merge every channel); ``/reports/{day}/{rev}``: a filed revision with its changes
   from the previous one (:mod:`gateway.web.report_diff`).
 
 Every change is audited in the transaction that makes it; ids and dates go through
@@ -223,21 +224,23 @@ def _revision(db: Any, day: date, rev: int | None) -> tuple[Report, int] | None:
     return (Report.from_json(row[0]), row[1]) if row is not None else None
 
 
-def _draft(db: Any, cfg: Any, day: date) -> Report:
+def _draft(db: Any, cfg: Any, day: date, channel: str) -> Report:
     from gateway.report.build import build_report
 
-    return build_report(db, day, cfg, utcnow())
+    return build_report(db, day, cfg, utcnow(), channel=channel)
 
 
 async def draft_page(request: Request) -> Response:
     state = request.app.state
     day = params.query_date(request, "date", datetime.now(state.cfg.tz).date())
     assert day is not None
-    content = await run_in_threadpool(_draft, state.db, state.cfg, day)
+    channel = params.query_slug(request, "channel", "Kanal")  # "": every channel, as filed
+    content = await run_in_threadpool(_draft, state.db, state.cfg, day, channel)
     last = await run_in_threadpool(_revision, state.db, day, None)
-    changes = diff_reports(last[0] if last else None, content)
+    changes = diff_reports(last[0] if last else None, content) if not channel else []
     return page(request, "report_view.html", {"r": content, "day": day, "draft": True, "rev": None,
-                                              "base_rev": last[1] if last else None, "changes": changes})
+                                              "base_rev": last[1] if last else None, "changes": changes,
+                                              "channel": channel})
 
 
 async def revision_page(request: Request) -> Response:

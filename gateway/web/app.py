@@ -28,7 +28,7 @@ from gateway.config import Config
 from gateway.identification.checkins import SOURCE_ID
 from gateway.store.db import Database
 from gateway.store.models import utcnow
-from gateway.web import actions, admin, events, fmt, health_view, media, views
+from gateway.web import actions, admin, events, fleet_view, fmt, health_view, media, views
 from gateway.web import transmit as talkback
 from gateway.web.auth import API_PREFIXES, AuthMiddleware, SecurityHeadersMiddleware, trusted_networks
 from gateway.web.reasons import reason_id
@@ -74,6 +74,7 @@ def routes() -> list[Any]:
         Route("/compliance", views.compliance, methods=["GET"]),
         Route("/reports", views.reports, methods=["GET"]),
         Route("/status", health_view.status_page, methods=["GET"]),
+        Route("/gateways", fleet_view.gateways_page, methods=["GET"]),
         Route("/reports/{day}/{rev}.{fmt}", views.report_file, methods=["GET"]),
         *admin_routes(),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),

@@ -23,6 +23,7 @@ from datetime import date, datetime
 from sqlalchemy import and_, select
 
 from gateway.config import Config, parse_hhmm
+from gateway.identification.checkins import on_channel
 from gateway.report.document import Report, ReviewItem, StationEntry
 from gateway.store.db import Database
 from gateway.store.models import TranscriptRow, Transmission
@@ -118,20 +119,20 @@ def deadlines(cfg: Config, now: datetime) -> list[datetime]:
     return sorted(out)
 
 
-_cache: dict[tuple[date, tuple[int, ...]], Report] = {}
+_cache: dict[tuple[date, str, tuple[int, ...]], Report] = {}
 _cache_lock = threading.Lock()
 
 
-def draft(db: Database, cfg: Config, day: date, now: datetime) -> Report:
-    """The day's report as drafted now, cached per change marker."""
+def draft(db: Database, cfg: Config, day: date, now: datetime, channel: str = "") -> Report:
+    """The day's report as drafted now (on ``channel``, or every channel), cached per change marker."""
     from gateway.report.build import build_report
 
-    key = (day, change_marker(db))
+    key = (day, channel, change_marker(db))
     with _cache_lock:
         hit = _cache.get(key)
     if hit is not None:
         return hit
-    report = build_report(db, day, cfg, now, backfill=True)  # outside the lock: CPU-heavy
+    report = build_report(db, day, cfg, now, backfill=True, channel=channel)  # outside the lock: CPU-heavy
     with _cache_lock:
         if len(_cache) >= 8:
             _cache.clear()
@@ -143,10 +144,11 @@ def _counts_text(counts: dict[str, int]) -> str:
     return ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in counts.items())
 
 
-def board_view(db: Database, cfg: Config, day: date, now: datetime) -> BoardView:
-    base = today_view(db, cfg, day, now)
+def board_view(db: Database, cfg: Config, day: date, now: datetime, channel: str = "") -> BoardView:
+    """The board of ``day``: on ``channel`` only, or ("") every channel merged."""
+    base = today_view(db, cfg, day, now, channel)
     window = window_state(cfg, day, now)
-    report = draft(db, cfg, day, now)
+    report = draft(db, cfg, day, now, channel)
     by_name = {s.station: s for s in report.stations}
     rows: list[BoardRow] = []
     for r in base.stations:
@@ -169,19 +171,19 @@ def board_view(db: Database, cfg: Config, day: date, now: datetime) -> BoardView
     rows.sort(key=lambda b: (b.rank, LEVEL_RANK.get(b.situation or "", 4) if b.rank == 0 else 0,
                              -len(b.incidents), order.get(b.row.station, 0)))
     return BoardView(day=day, is_today=base.is_today, window=window, rows=rows,
-                     to_call=[b for b in rows if b.call], feed=call_feed(db, cfg, day),
+                     to_call=[b for b in rows if b.call], feed=call_feed(db, cfg, day, channel=channel),
                      review=list(report.review), counts=base.counts)
 
 
-def call_feed(db: Database, cfg: Config, day: date, limit: int = FEED_SIZE) -> list[
+def call_feed(db: Database, cfg: Config, day: date, limit: int = FEED_SIZE, channel: str = "") -> list[
         tuple[Transmission, TranscriptRow | None]]:
     """The day's newest complete transmissions (no kerchunks), newest first, with their transcripts."""
     lo, hi = day_bounds(day, cfg.tz)
     with db.read() as s:
         ids = list(s.scalars(select(Transmission.id).where(
             Transmission.started_at >= lo, Transmission.started_at < hi, Transmission.status == "complete",
-            Transmission.kerchunk.is_(False)).order_by(Transmission.started_at.desc(), Transmission.id.desc())
-            .limit(limit)))
+            Transmission.kerchunk.is_(False), *on_channel(channel))
+            .order_by(Transmission.started_at.desc(), Transmission.id.desc()).limit(limit)))
         if not ids:
             return []
         got = {tx.id: (tx, tr) for tx, tr in s.execute(

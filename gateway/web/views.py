@@ -113,13 +113,17 @@ async def today_fragment(request: Request) -> Response:
 
 
 async def _board(request: Request, template: str) -> Response:
+    from gateway.fleet import channel_ids
     from gateway.web.board import board_view
 
     state = request.app.state
     now = state.clock()
     day = _day_param(request, now.astimezone(state.cfg.tz).date())
-    view = await run_in_threadpool(board_view, state.db, state.cfg, day, now)
-    return page(request, template, {"view": view, "review": view.review})
+    channel = params.query_slug(request, "channel", "Kanal")  # "": every channel merged
+    view = await run_in_threadpool(board_view, state.db, state.cfg, day, now, channel)
+    channels = await run_in_threadpool(channel_ids, state.db, state.cfg) if template == "today.html" else []
+    return page(request, template, {"view": view, "review": view.review, "channel": channel,
+                                    "channels": channels})
 
 
 # --- log --------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from sqlalchemy import (
 )
 
 from gateway.config import Config
-from gateway.identification.checkins import SOURCE_ID, STATUS_ID, Deadlines, checkins_for
+from gateway.identification.checkins import SOURCE_ID, STATUS_ID, Deadlines, checkins_for, on_channel
 from gateway.store.db import Database
 from gateway.store.models import Assignment, TranscriptRow, Transmission
 from gateway.timeutil import day_bounds
@@ -44,13 +44,14 @@ class TodayView:
     counts: dict[str, int] = field(default_factory=dict)
 
 
-def today_view(db: Database, cfg: Config, day: date, now: datetime) -> TodayView:
+def today_view(db: Database, cfg: Config, day: date, now: datetime, channel: str = "") -> TodayView:
+    """The roster of ``day``: on ``channel`` only, or ("") every channel merged."""
     local_now = now.astimezone(cfg.tz)
     is_today = day == local_now.date()
     deadlines = Deadlines.of(day, cfg)  # the rule is gateway.checkins' (a station yet to report: pending)
     lo, hi = day_bounds(day, cfg.tz)
     with db.read() as s:
-        in_day = and_(Transmission.started_at >= lo, Transmission.started_at < hi)
+        in_day = and_(Transmission.started_at >= lo, Transmission.started_at < hi, *on_channel(channel))
         complete = and_(in_day, Transmission.status == "complete")
         counts = {
             "transmissions": s.scalar(select(func.count()).where(complete)) or 0,
@@ -65,11 +66,12 @@ def today_view(db: Database, cfg: Config, day: date, now: datetime) -> TodayView
         # GROUP BY over every transmission ever heard
         names = [st.name for st in cfg.stations]
         newest = [select(func.max(Transmission.started_at))
-                  .where(Transmission.station == n, Transmission.started_at < hi).scalar_subquery()
+                  .where(Transmission.station == n, Transmission.started_at < hi, *on_channel(channel))
+                  .scalar_subquery()
                   for n in names]
         last = dict(zip(names, s.execute(select(*newest)).one(), strict=True)) if names else {}
     rows = []
-    for c in checkins_for(db, day, cfg):
+    for c in checkins_for(db, day, cfg, channel):
         status, label = c.status, STATUS_ID[c.status]
         if c.transmission_id is None and deadlines.classify(None, now if is_today else None) == "pending":
             status, label = "pending", "belum lapor"

@@ -11,14 +11,14 @@ index by gateway makes finding them one seek however large the table. Rows store
 revision are not marked (their recordings stay on the gateway's disk).
 
 Revision ID: 0024_audio
-Revises: 0022_channels
+Revises: 0023_gateways
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0024_audio"
-down_revision = "0022_channels"
+down_revision = "0023_gateways"
 branch_labels = None
 depends_on = None
 
