@@ -101,6 +101,9 @@ _RULES: list[tuple[str, typing.Callable[[Any], bool], str]] = [
     ("worker.lease_s", lambda v: 10 <= v <= 3600, "10..3600 s"),
     ("worker.poll_s", lambda v: 0.1 <= v <= 60, "0.1..60 s"),
     ("worker.max_attempts", lambda v: 1 <= v <= 100, "1..100"),
+    ("retention.audio_days", lambda v: 0 <= v <= 36500, "0 (keep for ever) or a number of days"),
+    ("retention.rows_days", lambda v: 0 <= v <= 36500, "0 (keep for ever) or a number of days"),
+    ("retention.run_at", lambda v: _is_hhmm(v), "a time of day HH:MM"),
     ("audio.rate", lambda v: v in (0, 8000, 16000, 22050, 32000, 44100, 48000), "0 or a standard rate"),
     ("audio.channel", lambda v: 0 <= v < 32, "0..31"),
     ("audio.block_ms", lambda v: 5 <= v <= 200, "5..200"),
@@ -297,6 +300,9 @@ def validate(cfg: Config, where: str = "config") -> Config:
     if cfg.report.email.smtp_tls == "none" and (cfg.report.email.smtp_user or cfg.report.email.smtp_password):
         raise ConfigError(f"{where}: report.email.smtp_tls = 'none' with smtp_user/smtp_password: the "
                           "password would cross the network in clear text; use 'starttls' or 'tls'")
+    if 0 < cfg.retention.rows_days <= cfg.report.recheck_days:
+        raise ConfigError(f"{where}: retention.rows_days = {cfg.retention.rows_days}: must be more than "
+                          f"report.recheck_days ({cfg.report.recheck_days}), the days the filer still reads")
     if cfg.squelch.type == "serial" and not cfg.squelch.serial.port:
         raise ConfigError(f"{where}: squelch.serial.port = '': required when squelch.type = 'serial'")
     from gateway.report import letter

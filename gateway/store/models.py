@@ -112,6 +112,11 @@ class Transmission(Base):
     asr_attempts: Mapped[int] = mapped_column(Integer, server_default="0")  # claims so far
 
     @property
+    def audio_purged(self) -> bool:
+        """Its recording was deleted by retention (gateway/retention.py): complete, no audio_path."""
+        return self.status == "complete" and not self.audio_path
+
+    @property
     def flags(self) -> list[str]:
         return [n for n, on in (("kerchunk", self.kerchunk), ("stuck", self.stuck),
                                 ("recovered", self.recovered), ("cut_short", self.cut_short),

@@ -1,7 +1,8 @@
 """Recordings for the browser: the Ogg file by transmission id (HTTP Range), and waveform peaks.
 
 The path always comes from the transmission's row, never from the URL, and must resolve (symlinks
-followed) to a file inside ``<data_dir>/recordings``; anything else is a 404 and a warning in the log.
+followed) to a file inside ``<data_dir>/recordings``; anything else is a 404 and a warning in the log,
+except a recording that retention deleted (gateway/retention.py): 410, "dihapus oleh retensi".
 Range requests (seeking in ``<audio>``) are Starlette's FileResponse: one or more ranges → 206 with
 Content-Range, an unsatisfiable one → 416 with ``Content-Range: bytes */SIZE``.
 """
@@ -50,11 +51,25 @@ def recording_path(db: Database, data_dir: Path, tx_id: int) -> Path | None:
     return path
 
 
+PURGED_TEXT = "Rekaman dihapus oleh retensi."
+
+
+def audio_purged(db: Database, tx_id: int) -> bool:
+    """Whether retention deleted the transmission's recording (Transmission.audio_purged)."""
+    with db.read() as s:
+        row = s.get(Transmission, tx_id)
+        return row is not None and row.audio_purged
+
+
 async def _recording_or_404(request: Request) -> Path:
-    """The request's transmission recording, checked to lie inside recordings/; else 404."""
+    """The request's transmission recording, checked to lie inside recordings/; else 404 (410 when
+    retention deleted it)."""
     app = request.app
-    path = await run_in_threadpool(recording_path, app.state.db, app.state.data_dir, path_id(request))
+    tx_id = path_id(request)
+    path = await run_in_threadpool(recording_path, app.state.db, app.state.data_dir, tx_id)
     if path is None:
+        if await run_in_threadpool(audio_purged, app.state.db, tx_id):
+            raise HTTPException(410, PURGED_TEXT)
         raise HTTPException(404, "Rekaman tidak ada.")
     return path
 
