@@ -57,8 +57,8 @@ def add_recorded(db: Database, cfg: Config, data_dir: Path, when: datetime, ani:
         tx = Transmission(uid=uid, started_at=when, audio_started_at=when - timedelta(seconds=0.5),
                           ended_at=when + timedelta(seconds=seconds), duration_s=seconds, status="complete",
                           kerchunk=False, stuck=False, recovered=False, source="test", ani=ani,
-                          ani_position="bot" if ani else None, audio_path=rel, sha256=sha, audio_bytes=len(data),
-                          gateway_id=cfg.gateway.id, channel_id=cfg.channel.id)
+                          ani_position="bot" if ani else None, audio_path=rel, sha256=sha,
+                          audio_bytes=len(data), gateway_id=cfg.gateway.id, channel_id=cfg.channel.id)
         s.add(tx)
         s.flush()
         s.add(TranscriptRow(transmission_id=tx.id, status="done", engine="fake", model="m", text=text,

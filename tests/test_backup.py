@@ -13,7 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from daykit import DAY, at, add_recorded, build_day, snapshot, wipe
+from daykit import DAY, add_recorded, at, build_day, snapshot, wipe
 from test_web_helpers import logged_in, make_web
 
 from gateway.backup import BackupError, make_backup
@@ -69,7 +69,8 @@ def test_a_day_goes_out_and_comes_back_exactly(db: Database, cfg: Config, tmp_pa
     assert done.inserted["transmissions"] == 3 and done.already == 0 and done.audio_written == 3
     assert snapshot(db, DAY) == before, "every row back, with its id"
     assert _files(data / "recordings") == recordings, "every recording back, byte for byte"
-    assert (data / "reports" / DAY.isoformat() / "laporan-situasi-2026-11-20-r1.json").read_text() == '{"r": 1}\n'
+    report = data / "reports" / DAY.isoformat() / "laporan-situasi-2026-11-20-r1.json"
+    assert report.read_text() == '{"r": 1}\n'
 
     again = restore(db, data, out)  # idempotent
     assert sum(again.inserted.values()) == 0 and again.already == 3 and again.audio_written == 0
