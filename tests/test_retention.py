@@ -146,3 +146,61 @@ def test_retention_keys_are_checked(example_config: Config) -> None:
         with pytest.raises(ConfigError, match=where) as e:
             parse(f"[retention]\n{text}\n")
         assert "\n" not in str(e.value)
+
+
+def test_re_transcription_leaves_a_purged_transmission_alone(db: Database, example_config: Config,
+                                                             tmp_path: Path, days: dict[date, Day]) -> None:
+    from sqlalchemy import update
+
+    from gateway.asr.fake import FakeRecognizer
+    from gateway.jobs import Claims
+    from gateway.transcripts import transcribe_file
+
+    cfg = _cfg(example_config, audio_days=5)
+    run_retention(db, cfg, tmp_path, NOW)
+    first, second = (r.id for r in _rows(db, OLD, cfg)[:2])
+
+    def current(tx_id: int) -> tuple[int, str]:
+        with db.read() as s:
+            row = s.scalars(select(TranscriptRow).where(TranscriptRow.transmission_id == tx_id,
+                                                        TranscriptRow.current)).one()
+            return row.id, row.status
+
+    before = current(first)
+    assert transcribe_file(db, tmp_path, first, FakeRecognizer(), replace=True) is False
+    assert current(first) == before == (before[0], "done"), "the transcript it has stays current"
+    # a queued re-transcription (ht-gateway transcribe --queue) is closed, not handed out for ever
+    with db.write() as s:
+        s.execute(update(Transmission).where(Transmission.id == second)
+                  .values(asr_pending=True, asr_redo=True, asr_priority=10))
+    claims = Claims(db, "gw1:worker@test:1:abc", 60.0)
+    job = claims.next()
+    assert job is not None and job.tx_id == second
+    assert transcribe_file(db, tmp_path, second, FakeRecognizer(), claims=claims) is False
+    with db.read() as s:
+        row = s.get_one(Transmission, second)
+        assert (row.asr_pending, row.asr_redo, row.asr_claimed_by) == (False, False, None)
+    assert claims.next() is None
+
+
+def test_the_daemon_job_runs_at_start_then_daily_at_run_at(db: Database, example_config: Config,
+                                                          tmp_path: Path, days: dict[date, Day]) -> None:
+    import threading
+
+    from gateway.retention import RetentionJob
+
+    cfg = dataclasses.replace(_cfg(example_config, audio_days=5),
+                              retention=RetentionConfig(audio_days=5, run_at="03:00"))
+    assert RetentionJob(db, cfg, tmp_path, clock=lambda: NOW).seconds_to_next() == 23 * 3600  # 04:00 → 03:00
+    assert RetentionJob(db, cfg, tmp_path, clock=lambda: at("02:30")).seconds_to_next() == 1800
+    stop = threading.Event()
+    job = RetentionJob(db, cfg, tmp_path, clock=lambda: NOW)
+    worker = threading.Thread(target=job.run, args=(stop,))
+    worker.start()
+    deadline = 50
+    while deadline and not all(r.audio_purged for r in _rows(db, OLD, cfg)):
+        stop.wait(0.1)
+        deadline -= 1
+    stop.set()
+    worker.join(5)
+    assert not worker.is_alive() and all(r.audio_purged for r in _rows(db, OLD, cfg))
