@@ -300,9 +300,11 @@ def validate(cfg: Config, where: str = "config") -> Config:
     if cfg.report.email.smtp_tls == "none" and (cfg.report.email.smtp_user or cfg.report.email.smtp_password):
         raise ConfigError(f"{where}: report.email.smtp_tls = 'none' with smtp_user/smtp_password: the "
                           "password would cross the network in clear text; use 'starttls' or 'tls'")
-    if 0 < cfg.retention.rows_days <= cfg.report.recheck_days:
-        raise ConfigError(f"{where}: retention.rows_days = {cfg.retention.rows_days}: must be more than "
-                          f"report.recheck_days ({cfg.report.recheck_days}), the days the filer still reads")
+    for key in ("audio_days", "rows_days"):  # the filer re-reads these days: a purge would file a change
+        days = getattr(cfg.retention, key)
+        if 0 < days <= cfg.report.recheck_days:
+            raise ConfigError(f"{where}: retention.{key} = {days}: must be more than report.recheck_days "
+                              f"({cfg.report.recheck_days}), the days the filer still reads")
     if cfg.squelch.type == "serial" and not cfg.squelch.serial.port:
         raise ConfigError(f"{where}: squelch.serial.port = '': required when squelch.type = 'serial'")
     from gateway.report import letter

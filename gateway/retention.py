@@ -4,9 +4,9 @@
 D < T - N, and is purged only when
 
 - its report is filed (a revision of D exists; days with no filed report are never touched), and
-  D is outside the filing's recheck window (the configuration refuses ``rows_days`` <=
-  ``report.recheck_days``: deleting rows the filer still reads would file a "correction" saying
-  nobody reported);
+  D is outside the filing's recheck window (the configuration refuses a limit <=
+  ``report.recheck_days``: the filer re-reads those days, and a report that names a recording, or a
+  station's transmissions, would change and be filed again as a "correction");
 - for rows, also: none of its transmissions is still being recorded or waiting for transcription,
   and none has a follow-up that is not ``selesai``.
 

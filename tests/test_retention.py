@@ -141,7 +141,8 @@ def test_rows_of_old_filed_days_go_but_not_with_an_open_follow_up(
 def test_retention_keys_are_checked(example_config: Config) -> None:
     assert parse('[retention]\naudio_days = 30\nrows_days = 400\nrun_at = "02:15"\n').retention == \
         RetentionConfig(30, 400, "02:15")
-    for text, where in (("rows_days = 2", "report.recheck_days"), ("audio_days = -1", "retention.audio_days"),
+    for text, where in (("rows_days = 2", "report.recheck_days"), ("audio_days = 1", "report.recheck_days"),
+                        ("audio_days = -1", "retention.audio_days"),
                         ('run_at = "25:00"', "retention.run_at"), ("rows_days = 1.5", "whole number")):
         with pytest.raises(ConfigError, match=where) as e:
             parse(f"[retention]\n{text}\n")
