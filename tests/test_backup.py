@@ -249,3 +249,63 @@ def test_command_line_refusals_are_one_line(cfg: Config, tmp_path: Path,
     assert err.count("\n") == 1 and "damaged" in err
     assert _cli(tmp_path, data, "restore", str(tmp_path / "missing.tar")) == 2
     assert "no such file" in capsys.readouterr().err
+
+
+def test_the_backup_reads_one_snapshot(db: Database, cfg: Config, tmp_path: Path) -> None:
+    """Rows committed by another writer while the backup reads are not half in it."""
+    from sqlalchemy import func, select
+
+    from gateway.backup import snapshot as read_snapshot
+    from gateway.store.models import Transmission
+
+    data = tmp_path / "data"
+    build_day(db, cfg, data, next_day=False)
+    other = Database(db.url)  # another process's connection: the daemon's writer
+    try:
+        with read_snapshot(db) as conn:
+            count = select(func.count()).select_from(Transmission)
+            first = conn.execute(count).scalar()
+            add_recorded(other, cfg, data, at("10:00"), None, "masuk saat backup")
+            assert conn.execute(count).scalar() == first == 3
+        with db.read() as s:
+            assert s.scalar(count) == 4
+    finally:
+        other.close()
+
+
+def test_only_the_named_gateways(sqlite_db: Database, cfg: Config, tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    build_day(sqlite_db, cfg, data, next_day=False)
+    other = dataclasses.replace(cfg, gateway=dataclasses.replace(cfg.gateway, id="taput-2"))
+    add_recorded(sqlite_db, other, data, at("09:00"), None, "di sini kanal dua")
+    assert make_backup(sqlite_db, data, DAY, cfg.tz, tmp_path / "all.tar").counts["transmissions"] == 4
+    r = make_backup(sqlite_db, data, DAY, cfg.tz, tmp_path / "two.tar", ["taput-2"])
+    assert r.counts["transmissions"] == r.audio_files == 1
+    assert verify(tmp_path / "two.tar").manifest["gateway_ids"] == ["taput-2"]
+
+
+def test_retention_command_line(cfg: Config, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    repo = Path(__file__).resolve().parent.parent
+    conf = tmp_path / "retention.toml"
+    conf.write_text((repo / "config" / "tapanuli-utara.toml").read_text() + "\n[retention]\naudio_days = 3\n")
+    data = tmp_path / "data"
+    data.mkdir()
+
+    def cli(*args: str) -> int:
+        return main(["--config", str(conf), "--data-dir", str(data), *args])
+
+    assert cli("db", "upgrade") == 0
+    db = Database(default_url(data))
+    day = build_day(db, cfg, data, day=DAY - timedelta(days=30), next_day=False)
+    db.close()
+    capsys.readouterr()
+    with DataDirLock(data, "ht-gateway run"):
+        assert cli("retention", "--dry-run") == 0  # reads only: allowed beside the daemon
+        assert capsys.readouterr().out.strip() == \
+            "2026-10-21 audio: would delete 3 recording(s) of 3 transmission(s)"
+        assert cli("retention") == 1
+        assert "refused while pid" in capsys.readouterr().err
+    assert all(p.is_file() for p in day.path.values())
+    assert cli("retention") == 0
+    assert capsys.readouterr().out.strip() == "2026-10-21 audio: deleted 3 recording(s) of 3 transmission(s)"
+    assert not any(p.exists() for p in day.path.values())
