@@ -141,9 +141,10 @@ def _verify(path: Path) -> Archive:
     return Archive(path, man, rows, date.fromisoformat(man["date"]))
 
 
-def restore(db: Database, data_dir: Path, path: Path) -> RestoreResult:
-    """Verify, then restore (see the module docstring). RestoreError: nothing was changed."""
-    arc = verify(path)
+def restore(db: Database, data_dir: Path, path: Path, verified: Archive | None = None) -> RestoreResult:
+    """Verify (unless ``verified`` is this file's :func:`verify`), then restore (see the module
+    docstring). RestoreError: nothing was changed."""
+    arc = verified if verified is not None and verified.path == path else verify(path)
     current = db.current_revision()
     if arc.manifest["schema_revision"] != current:
         raise RestoreError(f"{path}: made with schema revision {arc.manifest['schema_revision']}, this "

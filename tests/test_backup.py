@@ -20,6 +20,7 @@ from gateway.backup import BackupError, make_backup
 from gateway.cli.main import main
 from gateway.config import Config
 from gateway.lock import DataDirLock
+from gateway.recovery import recover_interrupted
 from gateway.restore import RestoreError, restore, verify
 from gateway.store.db import Database, default_url
 
@@ -309,3 +310,37 @@ def test_retention_command_line(cfg: Config, tmp_path: Path, capsys: pytest.Capt
     assert cli("retention") == 0
     assert capsys.readouterr().out.strip() == "2026-10-21 audio: deleted 3 recording(s) of 3 transmission(s)"
     assert not any(p.exists() for p in day.path.values())
+
+
+def test_an_interrupted_restore_is_finished_by_running_it_again(sqlite_db: Database, cfg: Config,
+                                                                tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    import gateway.restore as restore_mod
+
+    data = tmp_path / "data"
+    day = build_day(sqlite_db, cfg, data, next_day=False)
+    before, recordings = snapshot(sqlite_db, DAY), _files(data / "recordings")
+    out = tmp_path / "day.tar"
+    make_backup(sqlite_db, data, DAY, cfg.tz, out)
+    wipe(sqlite_db, data)
+    # killed before the commit: only a temporary file is left, which recovery ignores
+    dest = next(iter(day.path.values()))
+    dest.parent.mkdir(parents=True)
+    stale = dest.with_name(f".{dest.name}.restore-99999.tmp")
+    stale.write_bytes(b"half")
+    assert recover_interrupted(sqlite_db, data, cfg) == []
+    # killed after the commit, before the renames
+    real = restore_mod.os.replace
+
+    def killed(*_args: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(restore_mod.os, "replace", killed)
+    with pytest.raises(KeyboardInterrupt):
+        restore(sqlite_db, data, out)
+    monkeypatch.setattr(restore_mod.os, "replace", real)
+    assert snapshot(sqlite_db, DAY) == before and not dest.exists()
+    again = restore(sqlite_db, data, out)
+    assert again.inserted["transmissions"] == 0 and again.audio_written == 3
+    assert _files(data / "recordings") == recordings and not stale.exists()
+    assert snapshot(sqlite_db, DAY) == before

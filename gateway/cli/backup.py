@@ -56,9 +56,9 @@ def dispatch(args: argparse.Namespace, cfg: Config, data_dir: Path) -> int:
         from gateway.restore import RestoreError, restore, verify
 
         try:
-            verify(args.file)  # a damaged archive is refused before the database is even opened
+            arc = verify(args.file)  # a damaged archive is refused before the database is even opened
             with open_db(cfg, data_dir, "restore", EXCLUSIVE) as db:
-                done = restore(db, data_dir, args.file)
+                done = restore(db, data_dir, args.file, arc)
         except RestoreError as e:
             raise ConfigError(f"restore: {e}") from None
         rows = sum(done.inserted.values())
