@@ -22,7 +22,14 @@ from gateway.config import Config
 from gateway.identification import identify
 from gateway.report.filing import file_due
 from gateway.store.db import Database
-from gateway.store.models import Assignment, Event, TranscriptRow, Transmission
+from gateway.store.models import (
+    Assignment,
+    Event,
+    ReportDelivery,
+    TranscriptRow,
+    Transmission,
+    TransmitMessage,
+)
 
 WIB = ZoneInfo("Asia/Jakarta")
 DAY = date(2026, 11, 20)
@@ -80,8 +87,15 @@ def build_day(db: Database, cfg: Config, data_dir: Path, day: date = DAY, file: 
         s.add(Assignment(transmission_id=tx_id, station="Sipoholon", by="opi", at=at("09:00", day),
                          note="didengar ulang"))
         s.add(Event(at=at("09:30", day), kind="stuck_squelch", message="squelch open 120 s"))
+    with db.write() as s:  # the gateway's acknowledgement, heard back as this transmission
+        s.add(TransmitMessage(created_at=at("09:01", day), kind="ack", dedupe=f"ack:{uuid.uuid4().hex}",
+                              text="diterima", parts=[["text", "diterima"]], station="Sipoholon",
+                              status="sent", transmission_id=tx_id))
     if file:
-        assert file_due(db, cfg, at("12:00", day)), "the report is filed"
+        (rev,) = file_due(db, cfg, at("12:00", day))
+        with db.write() as s:  # as with report.email.to set: its mail delivery
+            s.add(ReportDelivery(revision_id=rev.id, created_at=at("12:00", day), attempts=1,
+                                 next_attempt_at=at("12:00", day), delivered_at=at("12:01", day)))
     if next_day:
         add_recorded(db, cfg, data_dir, at("07:00", day + timedelta(days=1)), "101", "situasi aman ganti")
     return out

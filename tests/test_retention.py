@@ -20,7 +20,7 @@ from gateway.identification.checkins import checkins_for
 from gateway.recovery import recover_interrupted
 from gateway.retention import run_retention
 from gateway.store.db import Database
-from gateway.store.models import FollowUp, ReportRevision, TranscriptRow, Transmission
+from gateway.store.models import FollowUp, ReportRevision, TranscriptRow, Transmission, TransmitMessage
 
 OLD, UNFILED, RECENT = date(2026, 11, 10), date(2026, 11, 11), date(2026, 11, 19)
 NOW = at("04:00", date(2026, 11, 20))
@@ -134,6 +134,8 @@ def test_rows_of_old_filed_days_go_but_not_with_an_open_follow_up(
         revisions = select(func.count()).select_from(ReportRevision).where(ReportRevision.day == OLD)
         assert s.scalar(revisions) == 1, "the filed report stays"
         assert s.scalar(select(func.count()).select_from(FollowUp).where(FollowUp.day == OLD)) == 0
+        sent = s.scalars(select(TransmitMessage).where(TransmitMessage.created_at == at("09:01", OLD))).one()
+        assert sent.transmission_id is None, "what the gateway said stays; its link to the deleted row goes"
     assert _intact(db, cfg, UNFILED, days[UNFILED]) and _intact(db, cfg, RECENT, days[RECENT])
     assert recover_interrupted(db, tmp_path, cfg) == []
 
