@@ -174,10 +174,11 @@ def _plan_files(db: Database, data_dir: Path, arc: Archive) -> dict[str, Path]:
             select(Transmission.uid, Transmission.audio_path, Transmission.sha256)
             .where(Transmission.uid.in_(chunk)))}
     out: dict[str, Path] = {}
+    for folder in {(data_dir / r["audio_path"]).parent for r in by_uid.values()}:
+        for stale in folder.glob(f".*.restore-*{TMP_SUFFIX}") if folder.is_dir() else ():
+            stale.unlink()  # an earlier restore that stopped before its commit
     for uid, r in by_uid.items():
         dest = data_dir / r["audio_path"]
-        for stale in dest.parent.glob(f".{dest.name}.restore-*{TMP_SUFFIX}") if dest.parent.is_dir() else ():
-            stale.unlink()  # an earlier restore that stopped before its commit
         if uid in have and (have[uid][0] != r["audio_path"] or have[uid][1] != r["sha256"]):
             continue  # the database's own row (audio deleted by retention, or another recording)
         if dest.is_file():
