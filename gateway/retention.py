@@ -83,12 +83,17 @@ def run_retention(db: Database, cfg: Config, data_dir: Path, now: datetime,
     """Purge what the limits say is due at ``now`` (rows first: a day whose rows go needs no audio pass)."""
     result = RetentionResult()
     today = now.astimezone(cfg.tz).date()
+    gone: set[date] = set()  # days whose rows go (a dry run would list them twice otherwise)
     for kind, days in (("rows", cfg.retention.rows_days), ("audio", cfg.retention.audio_days)):
         if days <= 0:
             continue
         limit = today - timedelta(days=days)  # days before this one are old
         for day in _candidate_days(db, cfg, limit, audio=kind == "audio"):
+            if day in gone:
+                continue
             outcome = DayOutcome(day, kind, kept=_why_kept(db, cfg, day, rows=kind == "rows"))
+            if kind == "rows" and not outcome.kept:
+                gone.add(day)
             if not outcome.kept:
                 (_purge_rows if kind == "rows" else _purge_audio)(db, cfg, data_dir, outcome, dry_run)
             result.days.append(outcome)
@@ -172,7 +177,9 @@ def _purge_audio(db: Database, cfg: Config, data_dir: Path, out: DayOutcome, dry
             *_mine(cfg), Transmission.started_at >= lo, Transmission.started_at < hi,
             Transmission.audio_path.is_not(None), ~Transmission.asr_pending)).all()
     out.transmissions = len(rows)
-    if dry_run:
+    if not rows:
+        out.kept = "its recordings wait for transcription"
+    if dry_run or not rows:
         out.files = sum((data_dir / r.audio_path).is_file() for r in rows)
         return
     out.files = _unlink(data_dir, [r.audio_path for r in rows])
@@ -191,7 +198,7 @@ def _purge_rows(db: Database, cfg: Config, data_dir: Path, out: DayOutcome, dry_
             *_mine(cfg), Transmission.started_at >= lo, Transmission.started_at < hi)).all()
     out.transmissions = len(rows)
     rels = [r.audio_path for r in rows if r.audio_path]
-    if dry_run:
+    if dry_run or not rows:
         out.files = sum((data_dir / rel).is_file() for rel in rels)
         return
     out.files = _unlink(data_dir, rels)

@@ -207,3 +207,28 @@ def test_the_daemon_job_runs_at_start_then_daily_at_run_at(db: Database, example
     stop.set()
     worker.join(5)
     assert not worker.is_alive() and all(r.audio_purged for r in _rows(db, OLD, cfg))
+
+
+def test_a_day_is_listed_once_and_recordings_waiting_for_transcription_stay(
+        db: Database, example_config: Config, tmp_path: Path, days: dict[date, Day]) -> None:
+    from sqlalchemy import update
+
+    from gateway.report.filing import set_followup
+
+    with db.read() as s:
+        for f in s.scalars(select(FollowUp.id)).all():
+            set_followup(db, f, status="selesai")
+    cfg = _cfg(example_config, audio_days=5, rows_days=8)
+    dry = run_retention(db, cfg, tmp_path, NOW, dry_run=True)
+    assert [(d.day, d.kind, d.kept) for d in dry.days] == [(OLD, "rows", ""),
+                                                           (UNFILED, "rows", "its report is not filed"),
+                                                           (UNFILED, "audio", "its report is not filed")]
+    assert _intact(db, cfg, OLD, days[OLD])
+    cfg = _cfg(example_config, audio_days=5)
+    with db.write() as s:
+        s.execute(update(Transmission).where(Transmission.id.in_([r.id for r in _rows(db, OLD, cfg)]))
+                  .values(asr_pending=True))
+    result = run_retention(db, cfg, tmp_path, NOW)
+    assert [(d.day, d.kept) for d in result.days] == [(OLD, "its recordings wait for transcription"),
+                                                       (UNFILED, "its report is not filed")]
+    assert _intact(db, cfg, OLD, days[OLD])
