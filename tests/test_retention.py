@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -232,3 +232,38 @@ def test_a_day_is_listed_once_and_recordings_waiting_for_transcription_stay(
     assert [(d.day, d.kept) for d in result.days] == [(OLD, "its recordings wait for transcription"),
                                                        (UNFILED, "its report is not filed")]
     assert _intact(db, cfg, OLD, days[OLD])
+
+
+def test_the_running_daemon_purges_at_start(example_config: Config, tmp_path: Path) -> None:
+    """run_services (the daemon's workers) with [retention] set: the retention worker runs at once."""
+    import threading
+    import time
+
+    from test_supervise import _HangingSource
+
+    from gateway.daemon import open_store, run_services
+    from gateway.health import Health
+    from gateway.sdnotify import SystemdNotifier
+    from gateway.squelch.base import ScriptedSquelch
+
+    cfg = dataclasses.replace(_cfg(example_config, audio_days=10),
+                              web=dataclasses.replace(example_config.web, serve=False))
+    db = open_store(cfg, tmp_path)
+    old = datetime.now(cfg.tz).date() - timedelta(days=30)  # the daemon runs on the real clock
+    day = build_day(db, cfg, tmp_path, day=old, next_day=False)
+    stop = threading.Event()
+    args = (cfg, tmp_path, _HangingSource(60.0), ScriptedSquelch([]), db, None, stop, Health(),
+            SystemdNotifier({}))
+    t = threading.Thread(target=run_services, args=args, daemon=True)
+    t.start()
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and any(p.exists() for p in day.path.values()):
+            time.sleep(0.1)
+    finally:
+        stop.set()
+        t.join(30)
+    assert not t.is_alive()
+    assert not any(p.exists() for p in day.path.values())
+    assert all(r.audio_purged for r in _rows(db, old, cfg))
+    db.close()
