@@ -229,6 +229,9 @@ def test_command_line_refusals_are_one_line(cfg: Config, tmp_path: Path,
         assert e.value.code == 2
         err = capsys.readouterr().err.strip().splitlines()
         assert "argument --date" in err[-1] and bad in err[-1]
+    with pytest.raises(SystemExit) as e:
+        _cli(tmp_path, data, "backup", "--date", "2026-11-20", "--gateway", "Taput 1")
+    assert e.value.code == 2 and "argument --gateway" in capsys.readouterr().err.strip().splitlines()[-1]
     assert _cli(tmp_path, data, "backup", "--date", "2026-11-20", "--out", str(tmp_path / "x.zip")) == 2
     assert capsys.readouterr().err.count("\n") == 1
     assert _cli(tmp_path, data, "db", "upgrade") == 0

@@ -23,12 +23,23 @@ def add_parsers(cmd: CommandAdder) -> None:
     p.add_argument("--date", required=True, metavar="YYYY-MM-DD", type=iso_date)
     p.add_argument("--out", type=Path, metavar="FILE",
                    help="the archive (.tar.gz, .tgz or .tar; default ht-gateway-backup-DATE.tar.gz here)")
-    p.add_argument("--gateway", action="append", default=[], metavar="ID",
+    p.add_argument("--gateway", action="append", default=[], metavar="ID", type=_gateway_id,
                    help="only this gateway's transmissions (repeatable; default: every gateway's)")
     p = cmd("restore", "bring a day back from a backup archive (verified first; stop the daemon)")
     p.add_argument("file", type=Path, metavar="FILE")
     p = cmd("retention", "delete old recordings and rows as [retention] says (the daemon does it daily)")
     p.add_argument("--dry-run", action="store_true", help="only say what would be deleted")
+
+
+def _gateway_id(text: str) -> str:
+    """An argparse type: a gateway id as ``gateway.id`` takes it (a slug)."""
+    import re
+
+    from gateway.config_model import ID_PATTERN
+
+    if re.fullmatch(ID_PATTERN, text) is None:
+        raise argparse.ArgumentTypeError(f"{text[:40]!r}: expected a gateway id: 1-32 of a-z, 0-9 and '-'")
+    return text
 
 
 def dispatch(args: argparse.Namespace, cfg: Config, data_dir: Path) -> int:
