@@ -107,6 +107,9 @@ _RULES: list[tuple[str, typing.Callable[[Any], bool], str]] = [
     ("worker.lease_s", lambda v: 10 <= v <= 3600, "10..3600 s"),
     ("worker.poll_s", lambda v: 0.1 <= v <= 60, "0.1..60 s"),
     ("worker.max_attempts", lambda v: 1 <= v <= 100, "1..100"),
+    ("retention.audio_days", lambda v: 0 <= v <= 36500, "0 (keep for ever) or a number of days"),
+    ("retention.rows_days", lambda v: 0 <= v <= 36500, "0 (keep for ever) or a number of days"),
+    ("retention.run_at", lambda v: _is_hhmm(v), "a time of day HH:MM"),
     ("audio.rate", lambda v: v in (0, 8000, 16000, 22050, 32000, 44100, 48000), "0 or a standard rate"),
     ("audio.channel", lambda v: 0 <= v < 32, "0..31"),
     ("audio.block_ms", lambda v: 5 <= v <= 200, "5..200"),
@@ -309,6 +312,11 @@ def validate(cfg: Config, where: str = "config") -> Config:
     if cfg.alerts.enabled and not (cfg.report.email.smtp_host and cfg.report.email.sender):
         raise ConfigError(f"{where}: alerts.enabled = true: alerts are mailed through report.email; "
                           "report.email.smtp_host and report.email.sender are required")
+    for key in ("audio_days", "rows_days"):  # the filer re-reads these days: a purge would file a change
+        days = getattr(cfg.retention, key)
+        if 0 < days <= cfg.report.recheck_days:
+            raise ConfigError(f"{where}: retention.{key} = {days}: must be more than report.recheck_days "
+                              f"({cfg.report.recheck_days}), the days the filer still reads")
     if cfg.squelch.type == "serial" and not cfg.squelch.serial.port:
         raise ConfigError(f"{where}: squelch.serial.port = '': required when squelch.type = 'serial'")
     from gateway.report import letter

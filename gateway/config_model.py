@@ -105,6 +105,15 @@ class WorkerConfig:
 
 
 @dataclass(frozen=True)
+class RetentionConfig:
+    """Deleting old recordings and rows (gateway/retention.py); 0 keeps them for ever."""
+
+    audio_days: int = 0  # recordings of days older than this many days (their rows stay)
+    rows_days: int = 0  # transmissions and their rows (and recordings) of older days
+    run_at: str = "03:00"  # local time of the daemon's daily run (it also runs at start)
+
+
+@dataclass(frozen=True)
 class AudioConfig:
     device: str = ""  # empty: no radio configured → `run` plays the demo channel
     rate: int = 0  # 0: negotiate 48000, 44100, 16000 in that order
@@ -277,6 +286,7 @@ class Config:
     gateway: GatewayConfig = field(default_factory=GatewayConfig)
     channel: ChannelConfig = field(default_factory=ChannelConfig)
     worker: WorkerConfig = field(default_factory=WorkerConfig)
+    retention: RetentionConfig = field(default_factory=RetentionConfig)
     audio: AudioConfig = field(default_factory=AudioConfig)
     squelch: SquelchConfig = field(default_factory=SquelchConfig)
     ptt: PttConfig = field(default_factory=PttConfig)

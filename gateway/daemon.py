@@ -341,6 +341,10 @@ def run_services(cfg: Config, data_dir: Path, source: AudioSource | None, squelc
                  cfg.web.host, cfg.web.port)
     if cfg.stations:
         sup.add("reports", reports)
+    from gateway.retention import RetentionJob, enabled
+
+    if enabled(cfg):  # once now, then daily at retention.run_at (gateway/retention.py)
+        sup.add("retention", RetentionJob(db, cfg, data_dir).run, restart=True)
     sup.add("health", write_health, restart=True)
     from gateway.fleet import heartbeat_worker
 

@@ -153,6 +153,13 @@ def transcribe_file(db: Database, data_dir: Path, tx_id: int, recognizer: Recogn
         audio_path, noise, sha256 = tx.audio_path, tx.kerchunk or tx.stuck, tx.sha256
         if by_gateway and (data_dir / tx.gateway_id).is_dir():
             data_dir = data_dir / tx.gateway_id
+        purged = tx.audio_purged
+    if purged:  # retention deleted the recording: keep the transcript it has, close the job
+        log.info("transmission %d: its recording was deleted by retention; not transcribed", tx_id)
+        if claims is not None:
+            with db.write() as s:
+                claims.finish_in(s, tx_id)
+        return False
     listen = False
     try:
         data = read_recording(db, data_dir, tx_id, audio_path, sha256)

@@ -84,6 +84,9 @@ def build_parser() -> argparse.ArgumentParser:
     cli_radio.add_parsers(cmd)  # ptt
     cli_stations.add_parsers(cmd)  # stations init|gazetteer
     cli_transmit.add_parsers(cmd)  # announce, calibrate
+    from gateway.cli import backup as cli_backup
+
+    cli_backup.add_parsers(cmd)  # backup, restore, retention
     return parser
 
 
@@ -242,6 +245,10 @@ def _dispatch(args: argparse.Namespace, early: tuple[Any, Any] | None = None,
         from gateway.cli import transmit as cli_transmit
 
         return cli_transmit.dispatch(args, cfg, data_dir)
+    if args.command in ("backup", "restore", "retention"):
+        from gateway.cli import backup as cli_backup
+
+        return cli_backup.dispatch(args, cfg, data_dir)
     if args.command in ("assign", "identify", "checkins", "compliance"):
         from gateway.cli import identity as cli_identity
 

@@ -115,6 +115,11 @@ class Transmission(Base):
     audio_push_pending: Mapped[bool] = mapped_column(Boolean, server_default=false())
 
     @property
+    def audio_purged(self) -> bool:
+        """Its recording was deleted by retention (gateway/retention.py): complete, no audio_path."""
+        return self.status == "complete" and not self.audio_path
+
+    @property
     def flags(self) -> list[str]:
         return [n for n, on in (("kerchunk", self.kerchunk), ("stuck", self.stuck),
                                 ("recovered", self.recovered), ("cut_short", self.cut_short),

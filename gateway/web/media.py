@@ -6,7 +6,8 @@ in the log). The local file is served only when its bytes match the row's sha256
 as they are); otherwise the copy in the database (``transmission_audio``, pushed by the gateway with
 ``store.audio_in_db``, gateway/audiostore.py), checked the same way on every read, so the office's
 web UI plays any gateway's recordings without their disks. Neither: a 404 naming the transmission;
-a database copy that does not match is refused (a 404 saying so, an error in the log).
+a database copy that does not match is refused (a 404 saying so, an error in the log); a recording
+that retention deleted (gateway/retention.py): 410, "dihapus oleh retensi".
 Range requests (seeking in ``<audio>``) work for both: the file through Starlette's FileResponse (one
 or more ranges → 206 with Content-Range, an unsatisfiable one → 416 with ``Content-Range: bytes
 */SIZE``), the database copy through :func:`bytes_response` (one range → 206, an unsatisfiable one
@@ -83,6 +84,9 @@ def recording_path(db: Database, data_dir: Path, tx_id: int) -> Path | None:
     return path
 
 
+PURGED_TEXT = "Rekaman dihapus oleh retensi."
+
+
 @functools.lru_cache(maxsize=1024)
 def _file_sha256(path: str, mtime_ns: int, size: int) -> str:  # mtime and size: a changed file is new
     del mtime_ns, size
@@ -91,7 +95,7 @@ def _file_sha256(path: str, mtime_ns: int, size: int) -> str:  # mtime and size:
 
 def find_recording(db: Database, data_dir: Path, tx_id: int) -> Recording | str:
     """The local file when it is there and intact, else the database copy (checked); else why not
-    (one line, for the 404)."""
+    (one line, for the 404; :data:`PURGED_TEXT` when retention deleted it)."""
     path = recording_path(db, data_dir, tx_id)
     if path is not None:
         return Recording(tx_id, path=path)
@@ -99,6 +103,8 @@ def find_recording(db: Database, data_dir: Path, tx_id: int) -> Recording | str:
         row = s.get(Transmission, tx_id)
         if row is None or row.status != "complete":
             return f"Transmisi {tx_id} tidak punya rekaman."
+        if row.audio_purged:
+            return PURGED_TEXT
     try:
         data = database_copy(db, tx_id)
     except AudioMismatch as e:
@@ -111,9 +117,11 @@ def find_recording(db: Database, data_dir: Path, tx_id: int) -> Recording | str:
 
 async def _recording_or_404(request: Request) -> Recording:
     """The request's transmission recording (a file inside recordings/ or the database copy,
-    hash checked); else 404 saying which transmission and why."""
+    hash checked); else 404 saying which transmission and why (410 when retention deleted it)."""
     app = request.app
     found = await run_in_threadpool(find_recording, app.state.db, app.state.data_dir, path_id(request))
+    if found == PURGED_TEXT:
+        raise HTTPException(410, PURGED_TEXT)
     if isinstance(found, str):
         raise HTTPException(404, found)
     return found
