@@ -179,7 +179,7 @@ def _purge_audio(db: Database, cfg: Config, data_dir: Path, out: DayOutcome, dry
             ~Transmission.audio_push_pending)).all()
     out.transmissions = len(rows)
     if not rows:
-        out.kept = "its recordings wait for transcription"
+        out.kept = "its recordings wait for transcription (or for their copy to the database)"
     if dry_run or not rows:
         out.files = sum((data_dir / r.audio_path).is_file() for r in rows)
         return

@@ -229,8 +229,8 @@ def test_a_day_is_listed_once_and_recordings_waiting_for_transcription_stay(
         s.execute(update(Transmission).where(Transmission.id.in_([r.id for r in _rows(db, OLD, cfg)]))
                   .values(asr_pending=True))
     result = run_retention(db, cfg, tmp_path, NOW)
-    assert [(d.day, d.kept) for d in result.days] == [(OLD, "its recordings wait for transcription"),
-                                                       (UNFILED, "its report is not filed")]
+    waiting = "its recordings wait for transcription (or for their copy to the database)"
+    assert [(d.day, d.kept) for d in result.days] == [(OLD, waiting), (UNFILED, "its report is not filed")]
     assert _intact(db, cfg, OLD, days[OLD])
 
 
@@ -267,3 +267,32 @@ def test_the_running_daemon_purges_at_start(example_config: Config, tmp_path: Pa
     assert not any(p.exists() for p in day.path.values())
     assert all(r.audio_purged for r in _rows(db, old, cfg))
     db.close()
+
+
+def test_retention_waits_for_the_copy_to_the_database_then_deletes_it_with_the_file(
+        db: Database, example_config: Config, tmp_path: Path, days: dict[date, Day]) -> None:
+    from sqlalchemy import update
+
+    from gateway.audiostore import AudioPusher
+    from gateway.store.models import TransmissionAudio
+
+    cfg = _cfg(example_config, audio_days=5)
+    old_ids = [r.id for r in _rows(db, OLD, cfg)]
+    with db.write() as s:  # store.audio_in_db: the old day's recordings still to be copied
+        s.execute(update(Transmission).where(Transmission.id.in_(old_ids)).values(audio_push_pending=True))
+    result = run_retention(db, cfg, tmp_path, NOW)
+    assert (result.days[0].day, result.days[0].kept) == (
+        OLD, "its recordings wait for transcription (or for their copy to the database)")
+    assert _intact(db, cfg, OLD, days[OLD])
+    AudioPusher(db, tmp_path, cfg.gateway.id).push_pending()
+    with db.read() as s:  # the copies are the files' bytes (hashlib over what the test wrote)
+        copies = dict(s.execute(select(TransmissionAudio.transmission_id, TransmissionAudio.sha256)).all())
+    assert {i: copies.get(i) for i in old_ids} == {
+        r.id: days[OLD].sha[r.uid] for r in _rows(db, OLD, cfg)}
+    run_retention(db, cfg, tmp_path, NOW)
+    with db.read() as s:
+        left = s.scalar(select(func.count()).select_from(TransmissionAudio)
+                        .where(TransmissionAudio.transmission_id.in_(old_ids)))
+    assert left == 0 and all(r.audio_purged for r in _rows(db, OLD, cfg))
+    client = logged_in(make_web(db, tmp_path, cfg), "vivi")
+    assert client.get(f"/audio/{old_ids[0]}").status_code == 410  # not played from a copy either
