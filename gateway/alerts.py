@@ -42,7 +42,7 @@ from gateway.config import Config
 from gateway.fleet import db_now
 from gateway.logutil import RateLimitedLog
 from gateway.store.db import Database
-from gateway.store.models import AlertMail, GatewayAlert, GatewayRow
+from gateway.store.office_models import AlertMail, GatewayAlert, GatewayRow
 
 log = logging.getLogger(__name__)
 

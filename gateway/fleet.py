@@ -29,7 +29,8 @@ from sqlalchemy.orm import Session
 
 from gateway.logutil import RateLimitedLog
 from gateway.store.db import Database
-from gateway.store.models import GatewayRow, Transmission, utcnow
+from gateway.store.models import Transmission, utcnow
+from gateway.store.office_models import GatewayRow
 
 if TYPE_CHECKING:
     from gateway.config import Config
@@ -157,7 +158,7 @@ class GatewayState:
 
 def gateway_states(db: Database, now: datetime | None = None) -> tuple[datetime, list[GatewayState]]:
     """Every gateway (by channel, then id) with whether its heartbeat is stale, and its open alerts."""
-    from gateway.store.models import GatewayAlert
+    from gateway.store.office_models import GatewayAlert
 
     with db.read() as s:
         now = now or db_now(s)

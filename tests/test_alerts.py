@@ -17,7 +17,7 @@ from gateway.alerts import check, deliver, findings
 from gateway.config import Config, parse
 from gateway.fleet import db_now
 from gateway.store.db import Database
-from gateway.store.models import AlertMail, GatewayAlert, GatewayRow
+from gateway.store.office_models import AlertMail, GatewayAlert, GatewayRow
 
 RECIPIENTS = ("bpbd@taput.example", "kominfo@taput.example")
 

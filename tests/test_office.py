@@ -22,7 +22,8 @@ from gateway.config import Config, ConfigError, SegmenterConfig, parse
 from gateway.fleet import Beat, db_now, heartbeat_worker, observe, store
 from gateway.health import Health
 from gateway.store.db import Database
-from gateway.store.models import GatewayRow, Transmission, utcnow
+from gateway.store.models import Transmission, utcnow
+from gateway.store.office_models import GatewayRow
 
 DAY = "2026-11-20"
 
