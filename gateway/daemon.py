@@ -114,7 +114,7 @@ def transcription_stage(cfg: Config, recognizer: Recognizer | None, db: Database
     from gateway.report.extracts import on_transcript
 
     log.info("transcribing with %s (%s)", recognizer.engine, recognizer.model_id)
-    claims = Claims(db, holder_name(cfg.gateway.id, "daemon"), cfg.worker.lease_s)
+    claims = Claims(db, holder_name(cfg.gateway.id, "daemon"), cfg.worker.lease_s, cfg.gateway.id)
     try:
         stale = claims.release_stale(holder_prefix(cfg.gateway.id, "daemon"))  # we hold the data directory
     except STORE_ERRORS:  # the database is away (logged at start): those claims run out by lease

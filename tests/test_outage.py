@@ -15,6 +15,7 @@ import hashlib
 import json
 import subprocess
 import sys
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -199,3 +200,42 @@ def test_web_answers_503_with_a_page_while_the_database_is_away(tmp_path: Path) 
         assert client.get("/login").status_code == 200  # the login form needs no database
     finally:
         db.close()
+
+
+def test_a_gateways_daemon_claims_only_its_own_recordings(sqlite_db: Database, tmp_path: Path) -> None:
+    """Two gateways on one database: a daemon reads recordings from its own data directory, so it
+    must not claim another gateway's job (it would store "No such file" as that job's transcript)."""
+    from gateway.jobs import Claims
+
+    ids = {}
+    with sqlite_db.write() as s:
+        for gw in ("taput-1", "taput-2"):
+            row = Transmission(uid=f"{gw:y<32}", started_at=AT, audio_started_at=AT, status="complete",
+                               kerchunk=False, stuck=False, gateway_id=gw, asr_pending=True,
+                               audio_path="recordings/x.ogg")
+            s.add(row)
+            s.flush()
+            ids[gw] = row.id
+    daemon = Claims(sqlite_db, "taput-2:daemon@h:1:a", 60, gateway_id="taput-2")
+    first = daemon.next()
+    assert first is not None and first.tx_id == ids["taput-2"]
+    assert daemon.next() is None  # taput-1's job is not its own
+    worker = Claims(sqlite_db, "office:worker@h:2:b", 60)
+    job = worker.next()
+    assert job is not None and job.tx_id == ids["taput-1"]  # left for a worker
+
+
+def test_the_transcription_stage_waits_out_an_outage_without_dying(tmp_path: Path, caplog) -> None:
+    from gateway.asr.fake import FakeRecognizer
+    from gateway.transcribe import TranscriptionStage
+
+    db = Database(AWAY)
+    stage = TranscriptionStage(FakeRecognizer(), db, tmp_path).start()
+    try:
+        time.sleep(5.0)  # catch-up scans every 2 s: two or three failing tries
+        assert stage.restarts == 0 and stage._thread is not None and stage._thread.is_alive()
+    finally:
+        stage.stop()
+        db.close()
+    lines = [r for r in caplog.records if r.name == "gateway.transcribe"]
+    assert len(lines) == 1 and "database error" in lines[0].getMessage(), [r.getMessage() for r in lines]
