@@ -2,18 +2,20 @@
 
 Two ``ht-gateway run`` processes record two generated channels, played in real time into a private
 PulseAudio server (one null sink each, captured through PortAudio's "pulse" device as on a real PC),
-into two data directories ``<parent>/<gateway.id>/``; they leave transcription to two
-``ht-gateway worker`` processes (the shipped model-free recogniser) reading ``<parent>``. While both
-gateways record, the test's own PostgreSQL server is stopped for 60 s and started again; then a
-worker is SIGKILLed while it holds a claim. Checked against the generator's truth (what was sent on
-which channel, by which station, with which ANI) and the kernel (process exit codes):
+into two data directories ``<parent>/<gateway.id>/``; two ``ht-gateway worker`` processes (the
+shipped model-free recogniser) reading ``<parent>`` transcribe, and the second gateway's daemon
+transcribes its own calls too. While both gateways record, the test's own PostgreSQL server is
+stopped for 60 s and started again; during the outage the second gateway is stopped (SIGTERM) and
+started again (so it starts with the database away), in a pause of its channel; after it, a worker
+is SIGKILLed while it holds a claim. Checked against the generator's truth (what was sent on which
+channel, by which station, with which ANI) and the kernel (process exit codes):
 
 - every generated transmission is stored exactly once, on its gateway and channel, with its station
   (from the ANI the generator sent) and exactly one transcript (done, non-empty);
 - the job the killed worker held is transcribed by the other within ``worker.lease_s`` + a margin;
-- through the outage no gateway process dies, the health file keeps being written, the web UI
-  answers every request (200, or 503 with a page while the database is away; never a 500), and
-  each gateway logs the outage in a few lines, not a line per transmission.
+- through the outage no gateway process dies (the restarted one exits 0), the health file keeps
+  being written, the web UI answers 503 with a page while the database is away and 200 otherwise
+  (never a 500), and each gateway logs the outage in a few lines, not a line per transmission.
 """
 
 from __future__ import annotations
@@ -283,13 +285,15 @@ def test_two_gateways_two_workers_through_a_database_outage(private_pg: PrivateP
     assert all(a is not None and a < 10 for a in ages), ages  # health.json kept being written
     bad = [(round(t - t_play), p, c, text) for t, p, c, text in web.seen if c not in (200, 503)]
     assert not bad, bad
-    assert any(c == 503 for _t, _p, c, _x in web.seen if t_down < _t < t_up) or \
-        all(c == 200 for *_x, c, _y in web.seen)
+    during = {c for t, _p, c, _x in web.seen if t_down + 1 < t < t_up}
+    assert during == {503}, during  # the database is away: each page says so
+    assert {c for t, _p, c, _x in web.seen if t < t_down or t > t_up + 3} == {200}  # and is back
     for gw in GATEWAYS:
         text = (logs / f"{gw}.log").read_text(errors="replace")
         assert "Traceback" not in text, _tail(logs / f"{gw}.log", 60)
         lines = [ln for ln in text.splitlines() if re.search(r"store|database", ln, re.I)]
-        assert len(lines) <= 8, "\n".join(lines)
+        # failed, works again, the web's 503 line (a minute apart at most); the restart's stop, start, replay
+        assert len(lines) <= (8 if gw == RESTARTED else 4), "\n".join(lines)
     db.close()
 
 
