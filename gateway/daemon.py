@@ -29,7 +29,7 @@ from gateway.identification import identify
 from gateway.lock import DataDirLock
 from gateway.pipeline import Pipeline, PipelineStats
 from gateway.recorder import Recorder
-from gateway.recovery import recover_at_start, recover_interrupted
+from gateway.recovery import RETRY_ERRORS, STORE_ERRORS, recover_at_start, recover_interrupted
 from gateway.replay import attach_journal, with_replay
 from gateway.segmenter import TransmissionSink
 from gateway.squelch.base import Squelch
@@ -75,10 +75,29 @@ def prepare_data_dir(path: Path) -> Path:
 
 def open_store(cfg: Config, data_dir: Path) -> Database:
     db = Database(cfg.store.url or default_url(data_dir))
-    if db.current_revision() != head_revision():  # Alembic (~0.3 s to import) only for a real upgrade
-        db.migrate(ids=(cfg.gateway.id, cfg.channel.id))
+    ensure_schema(db, cfg)
     recover_at_start(db, data_dir, cfg)
     return db
+
+
+def ensure_schema(db: Database, cfg: Config) -> None:
+    if db.current_revision() != head_revision():  # Alembic (~0.3 s to import) only for a real upgrade
+        db.migrate(ids=(cfg.gateway.id, cfg.channel.id))
+
+
+def open_store_for_run(cfg: Config, data_dir: Path) -> tuple[Database, bool]:
+    """``run``: :func:`open_store`, or — a PostgreSQL server that does not answer at start (an
+    outage) — the database unopened and True: the gateway records to disk and its writer stores
+    everything (schema, recovery, the rows kept meanwhile) when the server is back."""
+    if cfg.store.url:
+        db = Database(cfg.store.url)
+        why = db.unreachable() if db.dialect == "postgresql" else None
+        if why is not None:
+            log.error("store: the database is unreachable at start (%s); recording to disk, stored when "
+                      "it is back", why)
+            return db, True
+        db.close()
+    return open_store(cfg, data_dir), False
 
 
 def build_recognizer(cfg: Config) -> Recognizer | None:
@@ -96,8 +115,11 @@ def transcription_stage(cfg: Config, recognizer: Recognizer | None, db: Database
     from gateway.report.extracts import on_transcript
 
     log.info("transcribing with %s (%s)", recognizer.engine, recognizer.model_id)
-    claims = Claims(db, holder_name(cfg.gateway.id, "daemon"), cfg.worker.lease_s)
-    stale = claims.release_stale(holder_prefix(cfg.gateway.id, "daemon"))  # we hold the data directory
+    claims = Claims(db, holder_name(cfg.gateway.id, "daemon"), cfg.worker.lease_s, cfg.gateway.id)
+    try:
+        stale = claims.release_stale(holder_prefix(cfg.gateway.id, "daemon"))  # we hold the data directory
+    except STORE_ERRORS:  # the database is away (logged at start): those claims run out by lease
+        stale = 0
     if stale:
         log.warning("released %d transcription claim(s) of this gateway's earlier run", stale)
     return TranscriptionStage(recognizer, db, data_dir, PROCESSING_RATE, cfg.asr.queue_s,
@@ -120,7 +142,8 @@ def run_pipeline(cfg: Config, data_dir: Path, source: AudioSource, squelch: Sque
                  stage: TranscriptionStage | None = None,
                  listeners: tuple[TransmissionSink, ...] = (),
                  journal: CaptureJournal | None = None,
-                 on_alarm: Callable[[str, float, str], None] | None = None) -> RunResult:
+                 on_alarm: Callable[[str, float, str], None] | None = None,
+                 store_later: Callable[[], None] | None = None) -> RunResult:
     from gateway.identification.ani import AniAnalyzer
     from gateway.replay import JournalMarks
 
@@ -132,7 +155,7 @@ def run_pipeline(cfg: Config, data_dir: Path, source: AudioSource, squelch: Sque
     writer = TransmissionWriter(db, recorder, data_dir, source.name, sinks,
                                 analyzers=[AniAnalyzer(PROCESSING_RATE, cfg.dtmf)],
                                 identify=lambda s, row: identify.apply(s, row, cfg), cfg=cfg,
-                                uid_seed=source_identity(source))
+                                uid_seed=source_identity(source), store_later=store_later)
     pipeline = Pipeline(source, squelch, cfg.segmenter, writer, stop,
                         on_squelch=journal.mark_squelch if journal is not None else None, on_alarm=on_alarm)
     stats = pipeline.run(progress=progress, heartbeat=heartbeat)
@@ -226,21 +249,25 @@ def run_daemon(cfg: Config, data_dir: Path, stop: threading.Event | None = None,
         if not cfg.audio.device:
             source = _demo_source(cfg, data_dir)
         journal = attach_journal(source, cfg, data_dir) if source is not None else None
-        db = open_store(cfg, data_dir)  # recovery, then what the journal holds and nothing stores
-        if source is not None:
+        db, deferred = open_store_for_run(cfg, data_dir)  # recovery (unless the database is away)
+        if source is not None and not deferred:  # then what the journal holds and nothing stores
             source, squelch = with_replay(source, squelch, journal, db, cfg)
         stage = transcription_stage(cfg, recognizer, db, data_dir)
+        store = {"deferred": deferred}  # the next writer stores the start's work when it can
 
         def rebuild() -> tuple[AudioSource | None, Squelch]:
             """After capture failed: finish what it left (rows in ``recording``), then open afresh."""
-            recover_interrupted(db, data_dir, cfg)
+            try:
+                recover_interrupted(db, data_dir, cfg)
+            except RETRY_ERRORS:  # the database is away: the next writer does it
+                store["deferred"] = True
             fresh = open_live_source(cfg, health) if cfg.audio.device else None
             if fresh is not None and journal is not None:
                 fresh.attach_journal(journal)  # type: ignore[attr-defined]
             return fresh, build_squelch(cfg, health)
 
         return run_services(cfg, data_dir, source, squelch, db, stage, stop, health, SystemdNotifier(),
-                            rebuild, transmit_hw=transmit_hw, journal=journal)
+                            rebuild, transmit_hw=transmit_hw, journal=journal, store=store)
     finally:
         lock.release()
 
@@ -250,7 +277,7 @@ def run_services(cfg: Config, data_dir: Path, source: AudioSource | None, squelc
                  notifier: SystemdNotifier,
                  rebuild: Callable[[], tuple[AudioSource | None, Squelch]] | None = None,
                  alive_s: float = 10.0, transmit_hw: tuple[Any, Any] | None = None,
-                 journal: CaptureJournal | None = None) -> int:
+                 journal: CaptureJournal | None = None, store: dict[str, bool] | None = None) -> int:
     """The daemon's workers under a :class:`Supervisor`: capture first, READY as soon as audio
     flows, then the web UI, the report scheduler and the health file, each restarted on its own if
     it fails. The watchdog is fed only while capture is alive (see :meth:`Health.capture_alive`)."""
@@ -279,8 +306,10 @@ def run_services(cfg: Config, data_dir: Path, source: AudioSource | None, squelc
         if src is not None and sq is not None:
             health.capture["source"] = src.name
             notifier.status(f"listening on {src.name}")
+            deferred = store is not None and store.pop("deferred", False)
             result = run_pipeline(cfg, data_dir, src, sq, db, stop_evt, heartbeat=health.frame, stage=stage,
-                                  listeners=listeners, journal=journal, on_alarm=health.alarm)
+                                  listeners=listeners, journal=journal, on_alarm=health.alarm,
+                                  store_later=(lambda: ensure_schema(db, cfg)) if deferred else None)
             log.info("%s: %d transmission(s) from %.0f s of audio", src.name,
                      len(result.transmission_ids), result.stats.audio_s)
         elif sq is not None:

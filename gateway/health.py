@@ -112,20 +112,33 @@ class Health:
         }
         if stage is not None:
             out["transcription"] = {"queued_s": round(stage.queued_s, 1), "restarts": stage.restarts,
-                                    "pending": stage.pending_count() if db is not None else None}
+                                    "pending": None}
         if db is not None:
-            from sqlalchemy import func, select
+            from gateway.recovery import STORE_ERRORS  # here: this module is imported before SQLAlchemy
 
-            from gateway.store.models import ReportRevision
-
-            with db.read() as s:
-                filed, day = s.execute(select(ReportRevision.filed_at, ReportRevision.day)
-                                       .order_by(ReportRevision.filed_at.desc()).limit(1)).first() \
-                    or (None, None)
-                mailed = s.scalar(select(func.max(ReportRevision.emailed_at)))
-            out["reports"] = {"last_filed": _ts(filed), "last_filed_day": day.isoformat() if day else None,
-                              "last_emailed": _ts(mailed)}
+            try:  # the database may be away (an outage): the rest of the record is still written
+                self._from_db(out, db, stage)
+                out["database"] = {"state": "up", "reason": ""}
+            except STORE_ERRORS as e:
+                out["database"] = {"state": "unreachable",
+                                   "reason": (str(e).splitlines() or [type(e).__name__])[0][:200]}
         return out
+
+    @staticmethod
+    def _from_db(out: dict[str, Any], db: Database, stage: Any) -> None:
+        from sqlalchemy import func, select
+
+        from gateway.store.models import ReportRevision
+
+        if stage is not None:
+            out["transcription"]["pending"] = stage.pending_count()
+        with db.read() as s:
+            filed, day = s.execute(select(ReportRevision.filed_at, ReportRevision.day)
+                                   .order_by(ReportRevision.filed_at.desc()).limit(1)).first() \
+                or (None, None)
+            mailed = s.scalar(select(func.max(ReportRevision.emailed_at)))
+        out["reports"] = {"last_filed": _ts(filed), "last_filed_day": day.isoformat() if day else None,
+                          "last_emailed": _ts(mailed)}
 
 
 def _ts(dt: datetime | None) -> str | None:
@@ -171,9 +184,14 @@ def _text(d: dict[str, Any], age: float) -> str:
              f"squelch input: {sq.get('state')} since {sq.get('since')}"
              + (f": {sq['reason']}" if sq.get("reason") else "")
              + (f"; STUCK OPEN since {sq['stuck_since']}" if sq.get("stuck_since") else "")]
+    dbs = d.get("database")
+    if dbs and dbs.get("state") != "up":
+        lines.append(f"database: {dbs.get('state')}: {dbs.get('reason')} (recording to disk; stored "
+                     "when it is back)")
     tr = d.get("transcription")
     if tr:
-        lines.append(f"transcription: {tr.get('queued_s')} s queued, {tr.get('pending')} pending, "
+        pending = "?" if tr.get("pending") is None else tr["pending"]  # ?: the database is away
+        lines.append(f"transcription: {tr.get('queued_s')} s queued, {pending} pending, "
                      f"{tr.get('restarts')} restart(s)")
     rep = d.get("reports") or {}
     lines.append(f"last report filed: {rep.get('last_filed') or 'none'} (day {rep.get('last_filed_day')}); "

@@ -42,6 +42,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from gateway.logutil import RateLimitedLog
 from gateway.recovery import STORE_ERRORS
 from gateway.store.db import Database
 from gateway.store.models import TranscriptRow, Transmission, utcnow
@@ -95,8 +96,11 @@ def given_up(job: Job, max_attempts: int) -> str | None:
 class Claims:
     """One process's claims on transcription jobs: taken, renewed by a keeper thread, released."""
 
-    def __init__(self, db: Database, name: str, lease_s: float) -> None:
-        self.db, self.name, self.lease_s = db, name, lease_s
+    def __init__(self, db: Database, name: str, lease_s: float, gateway_id: str | None = None) -> None:
+        """``gateway_id``: :meth:`next` claims only that gateway's jobs (a daemon: it reads recordings
+        from its own data directory, so another gateway's are not there)."""
+        self.db, self.name, self.lease_s, self.gateway_id = db, name, lease_s, gateway_id
+        self._renew_log = RateLimitedLog(log, 60.0)
         self._held: set[int] = set()
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -125,6 +129,8 @@ class Claims:
                    has_current().label("done")).where(*pending_conds(), self._free())
         if skip_ids:
             q = q.where(Transmission.id.not_in(skip_ids))
+        if self.gateway_id is not None:
+            q = q.where(Transmission.gateway_id == self.gateway_id)
         q = q.order_by(Transmission.asr_priority, Transmission.started_at, Transmission.id).limit(1)
         if self.db.dialect == "postgresql":
             q = q.with_for_update(of=Transmission, skip_locked=True)
@@ -235,7 +241,8 @@ class Claims:
             try:
                 self.renew()
             except STORE_ERRORS as e:  # the database is away: the lease may run out meanwhile
-                log.warning("claims: renewing the leases failed (%s)", str(e).splitlines()[0][:200])
+                self._renew_log.warning("claims: renewing the leases failed (%s)",
+                                        str(e).splitlines()[0][:200])
 
     def stop(self, release: bool = True) -> None:
         """Stop renewing; ``release``: give back every claim still held (a clean shutdown)."""

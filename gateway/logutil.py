@@ -16,9 +16,11 @@ class RateLimitedLog:
     """
 
     def __init__(self, logger: logging.Logger, interval: float,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic, quiet_first: bool = False) -> None:
+        """``quiet_first``: the first ``interval`` from now is quiet too (the fault was just logged
+        elsewhere)."""
         self.logger, self.interval, self.clock = logger, interval, clock
-        self._last = -float("inf")
+        self._last = clock() if quiet_first else -float("inf")
         self.suppressed = 0
 
     def log(self, level: int, msg: str, *args: Any) -> bool:

@@ -32,6 +32,7 @@ import hashlib
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -43,6 +44,8 @@ from sqlalchemy.orm import Session
 
 from gateway.config import Config
 from gateway.faults import fault_point
+from gateway.logutil import RateLimitedLog
+from gateway.pending import PendingRows
 from gateway.recorder import TEMP_SUFFIX, Decoded, Recorder, decode, fsync_dir, parse_name
 from gateway.store.db import Database, StoreError
 from gateway.store.models import Event, Transmission, utcnow
@@ -50,20 +53,29 @@ from gateway.store.models import Event, Transmission, utcnow
 log = logging.getLogger(__name__)
 
 STORE_ERRORS: tuple[type[BaseException], ...] = (SQLAlchemyError, OSError)
+#: ... and the one-line errors of gateway.store.db (the schema check of a start the database missed)
+RETRY_ERRORS: tuple[type[BaseException], ...] = (*STORE_ERRORS, StoreError)
 ADOPTED_SOURCE = "adopted"
+STILL_FAILING_EVERY_S = 300.0  # while the store fails, a reminder this often (not one per retry)
 
 
 def recover_interrupted(db: Database, data_dir: Path, cfg: Config, live: Iterable[str] = (),
                         dirs: Iterable[Path] | None = None) -> list[int]:
     """Complete every interrupted transmission and adopt every unlisted recording; returns the ids
     completed or adopted. ``live``: uids this process is still recording (left alone); ``dirs``:
-    look for unlisted files only in these day folders (default: the whole recordings tree)."""
+    look for unlisted files only in these day folders (default: the whole recordings tree). Only this
+    gateway's rows (``gateway.id``) are looked at: on a shared PostgreSQL, another gateway's rows in
+    ``recording`` are its live transmissions, their files in its own data directory."""
     live = set(live)
-    done: list[int] = []
+    # first the rows kept on disk while the store failed: stored with their live columns, so that the
+    # steps below find them complete instead of rebuilding them from their files
+    done = PendingRows(data_dir).replay(db, data_dir, lambda s, row: _identify(s, row, cfg))
     with db.read() as s:
         pending = s.execute(select(Transmission.id, Transmission.uid, Transmission.temp_path,
                                    Transmission.audio_path)
-                            .where(Transmission.status == "recording")).all()
+                            .where(Transmission.status == "recording",
+                                   # another gateway's live rows name files in its own data directory
+                                   Transmission.gateway_id == cfg.gateway.id)).all()
     for tx_id, uid, temp_rel, final_rel in pending:
         if uid in live:
             continue
@@ -258,9 +270,23 @@ class Reconciler:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.passes = 0
+        self._since: float | None = None  # when the store last started failing (monotonic)
+        self._prepare: Callable[[], None] | None = None  # start_later: run first, once
+        self._full = False  # start_later: the next pass looks at the whole tree
+        self._still = RateLimitedLog(log, STILL_FAILING_EVERY_S)
+
+    def start_later(self, prepare: Callable[[], None]) -> None:
+        """The database was away at start: disk-only from the first transmission; the first pass
+        that works runs ``prepare`` (the schema), then recovery over the whole recordings tree (what
+        the start would have done), the rows kept on disk first."""
+        self._prepare, self._full = prepare, True
+        self.failed()
 
     def failed(self) -> None:
         """A store write failed: go to disk-only mode and start retrying."""
+        if self.healthy.is_set():
+            self._since = time.monotonic()  # the writer logged the failure: retries are quiet a while
+            self._still = RateLimitedLog(log, STILL_FAILING_EVERY_S, quiet_first=True)
         self.healthy.clear()
         if self._thread is None:
             self._thread = threading.Thread(target=self._run, name="reconcile", daemon=True)
@@ -274,18 +300,27 @@ class Reconciler:
             if self.healthy.is_set() or self._stop.is_set():
                 continue
             try:
+                if self._prepare is not None:
+                    self._prepare()
+                    self._prepare = None
                 stored = self.pending()
                 stored += len(recover_interrupted(self.db, self.data_dir, self.cfg, self.live(),
-                                                  self.dirs() if self.dirs else None))
-            except STORE_ERRORS as e:
-                log.warning("store still failing (%s); retrying in %.0f s", _one_line(e), self.interval_s)
+                                                  self.dirs() if self.dirs and not self._full else None))
+                self._full = False
+            except RETRY_ERRORS as e:  # one line every few minutes, not one per retry
+                self._still.warning("store still failing after %.0f s (%s); recording to disk, retrying "
+                                    "every %g s", self._outage_s(), _one_line(e), self.interval_s)
                 continue
             except Exception:  # the retry loop must survive anything
                 log.exception("reconcile failed; retrying")
                 continue
             self.passes += 1
-            log.warning("store works again (%d transmission(s) recorded meanwhile now stored)", stored)
+            log.warning("store works again (%d transmission(s) recorded meanwhile now stored; it "
+                        "failed for %.0f s)", stored, self._outage_s())
             self.healthy.set()
+
+    def _outage_s(self) -> float:
+        return time.monotonic() - self._since if self._since is not None else 0.0
 
     def settle(self, timeout: float) -> bool:
         """Wait (at the end of a run) until the store has everything; False if it still fails."""

@@ -58,6 +58,8 @@ from gateway.transcripts import (  # re-exported: they lived here before gateway
 
 log = logging.getLogger(__name__)
 
+STORE_RETRY_S = 2.0  # the database is away: catch-up tries again this often
+
 __all__ = ["LISTEN_CONFIDENCE", "SPEECH_DBFS", "SPEECH_MIN_S", "AfterStore", "Prepare",
            "TranscriptionStage", "has_speech_energy", "needs_listening", "pending_query",
            "retry_if_empty", "store_transcript", "transcribe_file"]
@@ -97,6 +99,7 @@ class TranscriptionStage:
         self._idle = threading.Event()
         self._thread: threading.Thread | None = None
         self._defer_log = RateLimitedLog(log, 60.0)
+        self._store_log = RateLimitedLog(log, 60.0)  # a database outage: a line a minute, not one each
         self.done = 0  # transcripts stored by this stage
         self.restarts = 0  # times the worker loop died and was started again
         self._current: int | None = None  # the transmission being caught up (worker thread)
@@ -191,6 +194,13 @@ class TranscriptionStage:
         self._current = None
         try:
             return self._catch_up_one()
+        except STORE_ERRORS as e:  # the database is away: nothing to store a failure in; wait, retry
+            if self._current is not None:
+                self.claims.forget(self._current)  # the lease runs out; claimed again later
+            self._store_log.warning("transcription: database error (%s); retrying every %g s",
+                                    _one_line(e), STORE_RETRY_S)
+            self._stop.wait(STORE_RETRY_S)
+            return True
         except Exception as e:
             tx_id = self._current
             log.exception("transmission %s: transcription from the recording failed", tx_id)
@@ -227,8 +237,8 @@ class TranscriptionStage:
             try:
                 tx_id = self.claims.take(uid)
             except STORE_ERRORS as e:
-                log.warning("transmission %s: not claimed for live transcription (%s); it is "
-                            "transcribed from its recording", uid[:8], str(e).splitlines()[0][:200])
+                self._store_log.warning("transmission %s: not claimed for live transcription (%s); it "
+                                        "is transcribed from its recording", uid[:8], _one_line(e))
                 return
             if tx_id is None:  # held elsewhere (or no row yet): transcribed from its recording
                 return
@@ -282,6 +292,11 @@ class TranscriptionStage:
                                       latency_s=round(now - closed_at, 3),
                                       processing_s=round(now - job.started, 3), after=self.after_store,
                                       listen=listen, prepare=self.prepare, claims=self.claims)
+        except STORE_ERRORS as e:  # the database is away: the lease runs out, the recording is
+            self.claims.forget(tx_id)  # transcribed once it is back
+            self._store_log.warning("transmission %d: transcript not stored (%s); it is transcribed "
+                                    "from its recording later", tx_id, _one_line(e))
+            return
         except Exception:
             self.claims.forget(tx_id)  # the lease runs out; the recording is transcribed later
             raise

@@ -100,7 +100,7 @@ def run_worker(cfg: Config, data_dir: Path, recognizer: Recognizer, db: Database
                 result.stored += stored
                 result.not_stored += not stored
             except STORE_ERRORS as e:  # the database is away: wait, the lease gives the job back
-                errors.error("worker: database error (%s); retrying in %.0f s",
+                errors.error("worker: database error (%s); retrying every %g s",
                              str(e).splitlines()[0][:200], cfg.worker.poll_s)
                 if tx_id is not None:
                     claims.forget(tx_id)

@@ -36,6 +36,7 @@ from gateway.audio.source import AudioSource, FileSource
 from gateway.config import Config
 from gateway.faults import fault_point
 from gateway.logutil import RateLimitedLog
+from gateway.pending import PendingRows, store_row
 from gateway.recorder import LiveRecording, Recorder, RecordingResult
 from gateway.recovery import STORE_ERRORS, Reconciler
 from gateway.segmenter import EotProbe, TransmissionSink, TxInfo
@@ -92,13 +93,14 @@ class TransmissionWriter:
     once, the audio keeps going to disk, and a :class:`gateway.recovery.Reconciler` stores it when
     the database works again. ``uid_seed`` (a file's identity) makes uids deterministic so a second
     ``process`` of the same file and start skips what is stored and records again only what was cut
-    short or recovered.
+    short or recovered. ``store_later``: the database was away when the daemon started: record to
+    disk only; when it is back, run this (the schema), then recovery over the whole data directory.
     """
 
     def __init__(self, db: Database, recorder: Recorder, data_dir: Path, source_name: str,
                  listeners: Sequence[TransmissionSink] = (), analyzers: Sequence[Analyzer] = (),
                  identify: Identify | None = None, cfg: Config | None = None,
-                 uid_seed: str | None = None) -> None:
+                 uid_seed: str | None = None, store_later: Callable[[], None] | None = None) -> None:
         self.db, self.recorder, self.data_dir = db, recorder, data_dir
         self.source_name = source_name
         self.listeners = list(listeners)
@@ -121,6 +123,11 @@ class TransmissionWriter:
         self.reconciler = Reconciler(db, data_dir, cfg, self._not_settled, self.store_unsettled,
                                      self._written_dirs) if cfg is not None else None
         self._fail_log = RateLimitedLog(log, 30.0)
+        if store_later is not None and self.reconciler is not None:  # the database was away at start
+            self.reconciler.start_later(store_later)
+        self.pending = PendingRows(data_dir)  # what the store has not taken, kept on disk too
+        self._journaled: set[str] = set()
+        self._journal_log = RateLimitedLog(log, 60.0)
 
     def _rel(self, p: Path) -> str:
         return str(p.relative_to(self.data_dir))
@@ -249,8 +256,10 @@ class TransmissionWriter:
                     self.store_unsettled()
                 except STORE_ERRORS as e:
                     self._store_failed(f"transmission at {epoch_to_dt(tx.start).isoformat()}: close", e)
+                    self._journal_unsettled()
             elif self.reconciler is not None:
                 self.reconciler.failed()
+                self._journal_unsettled()
         flags = [*tx.flags, *(["cut short"] if tx.uid in self._cut_short else [])]
         log.info("transmission %s: %s, %.1f s%s", tx.uid[:8], epoch_to_dt(tx.start).isoformat(),
                  tx.duration, f" [{', '.join(flags)}]" if flags else "")
@@ -274,20 +283,10 @@ class TransmissionWriter:
         }
 
     def _store(self, uid: str, row_id: int | None, cols: dict[str, Any]) -> None:
-        """Complete the row (insert it if its open was never committed) in one transaction."""
-        with self.db.write() as s:
-            row = s.get(Transmission, row_id) if row_id is not None else None
-            row = row or s.scalar(select(Transmission).where(Transmission.uid == uid))
-            if row is None:
-                row = Transmission()
-                s.add(row)
-            for column, value in cols.items():
-                setattr(row, column, value)
-            s.flush()
-            if self.identify is not None:
-                self.identify(s, row)
-            row_id = row.id
-            fault_point("close_commit")
+        """Complete the row (insert it if its open was never committed) in one transaction; a
+        row the replay of the pending file stored meanwhile is not stored again."""
+        row_id, _new = store_row(self.db, uid, cols, self.identify, row_id,
+                                 in_transaction=lambda: fault_point("close_commit"))
         fault_point("after_commit")
         with self._lock:
             self._unsettled.pop(uid, None)
@@ -298,16 +297,51 @@ class TransmissionWriter:
         with self._storing:  # one caller at a time, so nothing is stored (or counted) twice
             with self._lock:
                 items = list(self._unsettled.items())
-            for uid, (row_id, cols) in items:
-                self._store(uid, row_id, cols)
+            stored: set[str] = set()
+            try:
+                for uid, (row_id, cols) in items:
+                    self._store(uid, row_id, cols)
+                    stored.add(uid)
+            finally:
+                self._unjournal(stored)
         return len(items)
+
+    def _journal_unsettled(self) -> None:
+        """Keep what the store did not take in the data directory too (gateway/pending.py), so that
+        a restart during the outage stores it with its live columns, not as an adopted file."""
+        with self._lock:
+            new = [(uid, cols) for uid, (_row_id, cols) in self._unsettled.items()
+                   if uid not in self._journaled]
+        for uid, cols in new:
+            try:
+                self.pending.add(uid, cols)
+            except OSError as e:
+                self._journal_log.error("store: %s not written (%s); the recording is adopted after a "
+                                        "restart", self.pending.path.name, e)
+                return
+            with self._lock:
+                self._journaled.add(uid)
+
+    def _unjournal(self, stored: set[str]) -> None:
+        with self._lock:
+            gone = stored & self._journaled
+        if not gone:
+            return
+        try:
+            self.pending.drop(gone)
+        except OSError as e:  # a later replay finds them stored and drops them then
+            self._journal_log.error("store: %s not rewritten (%s)", self.pending.path.name, e)
+            return
+        with self._lock:
+            self._journaled -= gone
 
     def mark_cut_short(self, tx: TxInfo) -> None:
         """The pipeline is stopping while this transmission is open: it ends early."""
         self._cut_short.add(tx.uid)
 
     def finish(self, timeout: float = 30.0) -> None:
-        """End of the run: wait (a while) for a failing store to take what is still in memory."""
+        """End of the run: wait (a while) for a failing store to take what is still in memory; not
+        long when all of it is kept in the pending file (the next start stores it from there)."""
         if self.reconciler is None:
             return
         if self._unsettled and self._store_ok:
@@ -315,9 +349,13 @@ class TransmissionWriter:
                 self.store_unsettled()
             except STORE_ERRORS as e:
                 self._store_failed("storing the last transmissions", e)
-        if not self.reconciler.settle(timeout):
-            log.error("store: %d transmission(s) are on disk but not in the database yet; the next "
-                      "start stores them", len(self._unsettled))
+                self._journal_unsettled()
+        with self._lock:
+            kept = set(self._unsettled) <= self._journaled
+        if not self.reconciler.settle(min(timeout, 2.0) if kept else timeout):
+            log.error("store: %d transmission(s) are on disk but not in the database yet (%s); the "
+                      "next start stores them", len(self._unsettled),
+                      f"their rows kept in {self.pending.path.name}" if kept else "their files adopted")
         self.reconciler.stop()
 
     def alarm(self, kind: str, t: float, message: str) -> None:

@@ -79,7 +79,7 @@ class ReportScheduler:
         try:
             filed = file_due(self.db, self.cfg, self.clock())
         except Exception as e:  # a failing job must not stop the daemon
-            self._fault.error("filing the daily report failed: %s", e)
+            self._fault.error("filing the daily report failed: %s", _one_line(e))
             return []
         for rev in filed:
             try:
@@ -102,7 +102,7 @@ class ReportScheduler:
             return deliver_due(self.db, self.cfg, self.data_dir, self._stop, self.retry_base_s,
                                self.retry_max_s)
         except Exception as e:  # e.g. the database is gone; the next run tries again
-            self._fault.error("delivering the report mail failed: %s", e)
+            self._fault.error("delivering the report mail failed: %s", _one_line(e))
             return 0
         finally:
             self._delivering.release()
@@ -127,3 +127,8 @@ class ReportScheduler:
         self._stop.set()
         if self._scheduler.running:
             self._scheduler.shutdown(wait=True)
+
+
+def _one_line(e: BaseException) -> str:
+    """The first line of an error (a database driver's carries hints on further lines)."""
+    return (str(e).splitlines() or [type(e).__name__])[0][:300]

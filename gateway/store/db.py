@@ -21,11 +21,12 @@ import re
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import create_engine, event, inspect, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.engine.interfaces import DBAPIConnection
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 log = logging.getLogger(__name__)
@@ -87,7 +88,7 @@ class Database:
     def __init__(self, url: str) -> None:
         self.url = url
         try:
-            self.engine: Engine = create_engine(url, future=True)
+            self.engine: Engine = create_engine(url, future=True, **_engine_options(url))
         except (SQLAlchemyError, ImportError, ValueError) as e:
             raise StoreError(f"store.url = {_safe(url)!r}: {str(e).splitlines()[0]}") from None
         if self.engine.dialect.name == "sqlite":
@@ -157,6 +158,17 @@ class Database:
             raise SchemaBehind(f"the database at {where} has schema revision {current}, this version "
                                f"needs {head}: stop the daemon, then run `ht-gateway db upgrade`")
 
+    def unreachable(self) -> str | None:
+        """Why the database server cannot be reached now (one line), or None when it answers — even
+        if only to refuse (a wrong password, a missing database: for the caller to report)."""
+        try:
+            with self.engine.connect():
+                return None
+        except OperationalError as e:
+            why = (str(e.orig or e).splitlines() or [type(e).__name__])[0][:200]
+            refused = ("authentication", "does not exist", "permission denied", "pg_hba", "too many")
+            return None if any(word in why for word in refused) else why
+
     def tables(self) -> set[str]:
         return set(inspect(self.engine).get_table_names())
 
@@ -172,6 +184,30 @@ class Database:
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+#: PostgreSQL: seconds a connection attempt may take before it fails (a database host that is away
+#: can otherwise hold a writer for the kernel's TCP timeout, minutes). ``connect_timeout`` in
+#: ``store.url`` overrides it.
+PG_CONNECT_TIMEOUT_S = 5
+
+
+def _engine_options(url: str) -> dict[str, Any]:
+    """PostgreSQL: test a pooled connection before use (after the server restarted, the pool's
+    connections are dead: without the test the first statement on each fails) and bound the time
+    a connection attempt may take."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):
+        return {}  # create_engine says what is wrong with it
+    if parsed.get_backend_name() != "postgresql":
+        return {}
+    options: dict[str, Any] = {"pool_pre_ping": True}
+    if "connect_timeout" not in parsed.query:
+        options["connect_args"] = {"connect_timeout": PG_CONNECT_TIMEOUT_S}
+    return options
 
 
 def _safe(url: str) -> str:

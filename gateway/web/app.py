@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import quote
 
 import jinja2
+from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -22,10 +23,11 @@ from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Match, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.config import Config
 from gateway.identification.checkins import SOURCE_ID
+from gateway.logutil import RateLimitedLog
 from gateway.store.db import Database
 from gateway.store.models import utcnow
 from gateway.web import actions, admin, events, fleet_view, fmt, health_view, media, views
@@ -135,6 +137,47 @@ class SlashRedirectMiddleware:
         await self.app(scope, receive, send)
 
 
+class StoreUnavailableMiddleware:
+    """While the database is away (an outage, a restart of PostgreSQL): a 503 page saying so, with
+    ``Retry-After``, instead of a 500 and a traceback per request; logged once a minute at most."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self._log = RateLimitedLog(log, 60.0)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def sending(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        except (OperationalError, InterfaceError) as e:
+            if started:  # a streamed response already under way: nothing else can be sent
+                raise
+            self._log.warning("web: the database is unreachable (%s); answering 503",
+                              (str(e.orig or e).splitlines() or [""])[0][:200])
+            request = Request(scope)
+            headers = {"Retry-After": "10"}
+            path = request.url.path
+            if path.startswith(API_PREFIXES) or path.endswith(".json"):
+                response: Response = PlainTextResponse("database unreachable; try again shortly", 503,
+                                                       headers=headers)
+            else:
+                response = views.page(request, "error.html", {
+                    "status": 503, "title": "Basis data tidak terjangkau",
+                    "detail": "Basis data sedang tidak dapat dihubungi. Gateway tetap merekam ke disk; "
+                              "rekaman masuk ke sini saat basis data kembali. Muat ulang halaman sebentar "
+                              "lagi."}, 503, headers)
+            await response(scope, receive, send)
+
+
 def _matches(scope: Scope, path: str) -> bool:
     app = scope.get("app")
     child = {**scope, "path": path}
@@ -144,7 +187,7 @@ def _matches(scope: Scope, path: str) -> bool:
 def create_app(cfg: Config, db: Database, data_dir: Path) -> Starlette:
     app = Starlette(routes=routes(), max_body_size=MAX_BODY,
                     middleware=[Middleware(SecurityHeadersMiddleware), Middleware(SlashRedirectMiddleware),
-                                Middleware(AuthMiddleware, db=db)],
+                                Middleware(StoreUnavailableMiddleware), Middleware(AuthMiddleware, db=db)],
                     exception_handlers={HTTPException: _http_error})
     app.router.redirect_slashes = False
     app.state.trusted_networks = trusted_networks(cfg.web.trusted_proxies)
