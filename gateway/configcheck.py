@@ -153,7 +153,7 @@ def check(cfg: Config, cli_data_dir: str | None) -> tuple[list[tuple[str, str]],
     """(label, what) facts to print, and the problems found."""
     from sqlalchemy.engine import make_url
 
-    from gateway.daemon import ENV_DATA_DIR, resolve_data_dir
+    from gateway.datadir import ENV_DATA_DIR, resolve_data_dir
     from gateway.store.db import default_url
 
     facts: list[tuple[str, str]] = [("stations", str(len(cfg.stations)))]

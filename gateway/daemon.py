@@ -8,7 +8,6 @@ is checked, then the source and squelch are opened, and only then is the databas
 from __future__ import annotations
 
 import logging
-import os
 import signal
 import threading
 import time
@@ -25,16 +24,25 @@ from gateway.audio.live import open_live_source
 from gateway.audio.source import AudioSource, FileSource
 from gateway.audiostore import push_now, pusher_for
 from gateway.config import Config
+from gateway.datadir import (  # noqa: F401 - re-exported: the daemon's entry points
+    ENV_DATA_DIR,
+    DataDirError,
+    ensure_schema,
+    open_store,
+    open_store_for_run,
+    prepare_data_dir,
+    resolve_data_dir,
+)
 from gateway.identification import identify
 from gateway.lock import DataDirLock
 from gateway.pipeline import Pipeline, PipelineStats
 from gateway.recorder import Recorder
-from gateway.recovery import RETRY_ERRORS, STORE_ERRORS, recover_at_start, recover_interrupted
+from gateway.recovery import RETRY_ERRORS, STORE_ERRORS, recover_interrupted
 from gateway.replay import attach_journal, with_replay
 from gateway.segmenter import TransmissionSink
 from gateway.squelch.base import Squelch
 from gateway.squelch.factory import build_squelch
-from gateway.store.db import Database, default_url, head_revision
+from gateway.store.db import Database, default_url
 from gateway.store.models import Transmission
 from gateway.transcribe import TranscriptionStage
 from gateway.writer import PROCESSING_RATE, TransmissionWriter, source_identity
@@ -45,60 +53,6 @@ if TYPE_CHECKING:
     from gateway.sdnotify import SystemdNotifier
 
 log = logging.getLogger(__name__)
-
-ENV_DATA_DIR = "HT_GATEWAY_DATA_DIR"
-
-
-class DataDirError(RuntimeError):
-    pass
-
-
-def resolve_data_dir(cli_value: str | None, cfg: Config) -> Path:
-    value = cli_value or os.environ.get(ENV_DATA_DIR) or cfg.gateway.data_dir
-    if not value:
-        base = os.environ.get("XDG_DATA_HOME") or os.path.expanduser("~/.local/share")
-        value = os.path.join(base, "ht-gateway")
-    return Path(value).expanduser().resolve()
-
-
-def prepare_data_dir(path: Path) -> Path:
-    """Create the data directory if needed and prove it is writable, or fail with one line."""
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-        probe = path / f".write-test-{os.getpid()}"
-        probe.write_bytes(b"")
-        probe.unlink()
-    except OSError as e:
-        raise DataDirError(f"data directory {path}: not writable ({e.strerror or e})") from None
-    return path
-
-
-def open_store(cfg: Config, data_dir: Path) -> Database:
-    db = Database(cfg.store.url or default_url(data_dir))
-    ensure_schema(db, cfg)
-    recover_at_start(db, data_dir, cfg)
-    return db
-
-
-def ensure_schema(db: Database, cfg: Config) -> None:
-    if db.current_revision() != head_revision():  # Alembic (~0.3 s to import) only for a real upgrade
-        db.migrate(ids=(cfg.gateway.id, cfg.channel.id))
-
-
-def open_store_for_run(cfg: Config, data_dir: Path) -> tuple[Database, bool]:
-    """``run``: :func:`open_store`, or — a PostgreSQL server that does not answer at start (an
-    outage) — the database unopened and True: the gateway records to disk and its writer stores
-    everything (schema, recovery, the rows kept meanwhile) when the server is back."""
-    if cfg.store.url:
-        db = Database(cfg.store.url)
-        why = db.unreachable() if db.dialect == "postgresql" else None
-        if why is not None:
-            log.error("store: the database is unreachable at start (%s); recording to disk, stored when "
-                      "it is back", why)
-            return db, True
-        db.close()
-    return open_store(cfg, data_dir), False
-
 
 def build_recognizer(cfg: Config) -> Recognizer | None:
     from gateway.asr.factory import build_recognizer as build

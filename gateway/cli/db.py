@@ -94,7 +94,7 @@ def dispatch(args: argparse.Namespace, cfg: Config, data_dir: Path) -> int:
                   + ("" if current == head else ": run `ht-gateway db upgrade` (stop the daemon first)"))
             print(f"data directory {data_dir}: " + (f"in use by {holder}" if holder else "not in use"))
             return 0 if current == head else 1
-        from gateway.daemon import prepare_data_dir
+        from gateway.datadir import prepare_data_dir
 
         holder = holder_of(data_dir)
         if holder is not None:

@@ -126,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     from gateway.asr.base import RecognizerError
     from gateway.asr.models import ModelError
     from gateway.audio.source import AudioSourceError
-    from gateway.daemon import DataDirError
+    from gateway.datadir import DataDirError
     from gateway.lock import DataDirBusy
     from gateway.ptt.base import PttError
     from gateway.squelch.serial_pin import SerialSquelchError
@@ -190,6 +190,7 @@ def _prefetch_model(config: str | None, cfg: Config | None = None) -> None:
 def _dispatch(args: argparse.Namespace, early: tuple[Any, Any] | None = None,
               cfg: Config | None = None) -> int:
     from gateway import daemon
+    from gateway.datadir import resolve_data_dir
 
     cfg = cfg or load(args.config)
     if args.command == "config":
@@ -220,7 +221,7 @@ def _dispatch(args: argparse.Namespace, early: tuple[Any, Any] | None = None,
         from gateway.cli import asr as cli_asr
 
         return cli_asr.models(args, cfg)
-    data_dir = daemon.resolve_data_dir(args.data_dir, cfg)
+    data_dir = resolve_data_dir(args.data_dir, cfg)
     if args.command == "db":
         from gateway.cli import db as cli_db
 
