@@ -222,6 +222,7 @@ def measure(url: str, cfg: Config, repeat: int, budget_s: float) -> None:
         login(client, "bench", "bench-viewer-123")
         pages = [
             ("Hari ini (/), every channel", "/"),
+            ("Hari ini (/), one channel", "/?channel=kanal-07"),
             ("board fragment (/fragment/today)", "/fragment/today"),
             ("log, first page, every channel", "/log"),
             ("log, first page, one channel", "/log?channel=kanal-07"),
