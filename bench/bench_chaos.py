@@ -80,6 +80,13 @@ class Soak:
 
     watcher: cs.LogWatcher = field(init=False)
 
+    @property
+    def player_env(self) -> dict[str, str]:
+        """The player's environment: ``--player-latency-ms`` as PULSE_LATENCY_MSEC (paplay's own
+        2 s default buffer adds ~1.4 s of apparent loss after each restart: tests/test_journal_kill.py)."""
+        ms = self.args.player_latency_ms
+        return dict(os.environ, **({"PULSE_LATENCY_MSEC": str(ms)} if ms else {}))
+
     def __post_init__(self) -> None:
         self.log_path = self.work / "daemon.log"
         self.watcher = cs.LogWatcher(self.log_path)
@@ -108,7 +115,7 @@ class Soak:
             clip = rng.choice(pool)
             with self.traffic_gate:
                 t = time.time()
-                player = subprocess.Popen(["paplay", "-d", self.sink, str(clip.path)],
+                player = subprocess.Popen(["paplay", "-d", self.sink, str(clip.path)], env=self.player_env,
                                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                 if self.cos is not None:  # the radio's COS line follows its carrier
                     time.sleep(max(0.0, t + clip.start_s - time.time()))
@@ -191,6 +198,8 @@ def main(argv: list[str] | None = None) -> int:
                    help="serial: a COS line over RFC 2217 that this script drives and unplugs; "
                         "vox: the audio")
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--player-latency-ms", type=int, default=0,
+                   help="PULSE_LATENCY_MSEC for the player only (0: PulseAudio's default)")
     p.add_argument("--backlog-hours", type=float, default=0.0,
                    help="untranscribed traffic stored first (an hour per earlier day), which the "
                         "recogniser catches up behind the live calls: saturated for the whole soak")
