@@ -80,8 +80,14 @@ class Pipeline:
                     self.stats.gaps += 1
                     self._gap_log.warning("audio gap of %d samples filled with silence",
                                           block.index - expected)
+                    # A gap as long as the hang time is an outage (the card went away): what is open
+                    # ends where the audio broke off, and nothing is heard in it. A squelch line read
+                    # now (a COS pin) tells about now, not about the outage, so it is not asked.
+                    outage = block.index - expected >= self.segmenter.cfg.hang_s * self.source.rate
+                    if outage:
+                        self._break_off()
                     for f in framer.push(resampler.process(np.zeros(block.index - expected, np.float32))):
-                        frame_no = self._frame(f, frame_no)
+                        frame_no = self._frame(f, frame_no, heard=not outage)
                 expected = block.index + len(block.samples)
                 for f in framer.push(resampler.process(block.samples)):
                     frame_no = self._frame(f, frame_no)
@@ -112,6 +118,15 @@ class Pipeline:
             self.sink.mark_cut_short(self.segmenter.tx)
             self.segmenter.flush()
 
+    def _break_off(self) -> None:
+        """The audio broke off (an outage of the input): an open transmission ends where it did,
+        flagged cut short if the squelch was open then (in its hang time it had ended anyway)."""
+        if self.segmenter.tx is not None:
+            if self._open:
+                self.sink.mark_cut_short(self.segmenter.tx)
+            self.segmenter.flush()
+        self._open = False
+
     def _end(self, cut_short: bool = False) -> None:
         """Close the open transmission (flagged cut short if stopped or broken off while the squelch
         was open) and let the writer finish its store work."""
@@ -120,9 +135,9 @@ class Pipeline:
         self.segmenter.flush()
         self.sink.finish()
 
-    def _frame(self, frame: np.ndarray, frame_no: int) -> int:
+    def _frame(self, frame: np.ndarray, frame_no: int, heard: bool = True) -> int:
         t = self.source.start_time + frame_no * FRAME_S
-        is_open = self.squelch.update(frame, t)
+        is_open = self.squelch.update(frame, t) if heard else False
         if self.on_squelch is not None:
             self.on_squelch(t, is_open, is_open != self._open)
         self._open = is_open
