@@ -347,3 +347,14 @@ def test_the_unfiltered_log_of_a_large_postgresql_table_shows_the_planners_estim
     expected = "sekitar 5 transmisi" if db.dialect == "postgresql" else "<p class=\"counts\">5 transmisi"
     assert expected in page, page[page.find('class="counts"') - 20:][:200]
     assert '<p class="counts">2 transmisi' in client.get("/log?station=Sipoholon").text
+
+
+def test_postgresql_sessions_run_without_jit(pg_url: str) -> None:
+    """JIT compiling cost a rare-word search 100 ms at 10 M rows (bench_office.py); the URL's own
+    ``options`` would win."""
+    db = Database(pg_url)
+    try:
+        with db.read() as s:
+            assert s.scalar(text("SHOW jit")) == "off"
+    finally:
+        db.close()

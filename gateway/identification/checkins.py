@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, func, select, tuple_
 
 from gateway.config import Config, parse_hhmm
 from gateway.store.db import Database
@@ -80,36 +80,45 @@ def on_channel(channel: str) -> list[ColumnElement[bool]]:
     return [Transmission.channel_id == channel] if channel else []
 
 
-def _reports(db: Database, lo: datetime, hi: datetime, channel: str = "") -> list[Any]:
-    """The day's reports, oldest first: only the columns a check-in needs (a day of 50 busy
-    gateways is tens of thousands of rows; whole ORM objects took most of a second)."""
+def _firsts(db: Database, lo: datetime, hi: datetime, channel: str = "") -> dict[str, tuple[Any, int]]:
+    """Per station that reported in [lo, hi): its first report (id, station, started_at,
+    identity_source; the earliest, then the lowest id) and how many reports. Two small queries: a
+    GROUP BY, then the rows at each station's earliest time (a day of 50 busy gateways is tens of
+    thousands of reports; loading them all took most of the board's time, bench/bench_office.py)."""
+    where = [Transmission.started_at >= lo, Transmission.started_at < hi, *report_conditions(),
+             *on_channel(channel)]
     with db.read() as s:
-        return list(s.execute(select(Transmission.id, Transmission.station, Transmission.started_at,
-                                     Transmission.identity_source).where(
-            Transmission.started_at >= lo, Transmission.started_at < hi, *report_conditions(),
-            *on_channel(channel))
-            .order_by(Transmission.started_at, Transmission.id)))
+        groups = s.execute(select(Transmission.station, func.count(), func.min(Transmission.started_at))
+                           .where(*where).group_by(Transmission.station)).all()
+        if not groups:
+            return {}
+        rows = s.execute(select(Transmission.id, Transmission.station, Transmission.started_at,
+                                Transmission.identity_source)
+                         .where(*where, tuple_(Transmission.station, Transmission.started_at)
+                                .in_([(g[0], g[2]) for g in groups]))
+                         .order_by(Transmission.started_at, Transmission.id)).all()
+    first: dict[str, Any] = {}
+    for r in rows:
+        first.setdefault(r.station, r)
+    return {g[0]: (first[g[0]], int(g[1])) for g in groups if g[0] in first}
 
 
 def checkins_for(db: Database, day: date, cfg: Config, channel: str = "") -> list[Checkin]:
     """One row per configured station, in configuration order; reports on ``channel`` only, or on
     every channel."""
     lo, hi = day_bounds(day, cfg.tz)
-    by_station: dict[str, list[Any]] = defaultdict(list)
-    for tx in _reports(db, lo, hi, channel):
-        by_station[tx.station or ""].append(tx)
+    firsts = _firsts(db, lo, hi, channel)
     deadlines = Deadlines.of(day, cfg)
     out = []
     for st in cfg.stations:
-        txs = by_station.get(st.name, [])
-        first = txs[0] if txs else None
+        first, n_reports = firsts.get(st.name, (None, 0))
         status = deadlines.classify(first.started_at if first else None)
         note = f"reported after {cfg.checkins.late_until}" if first and status == "missing" else ""
         out.append(Checkin(
             station=st.name, code=st.code, status=status,
             first_report=first.started_at.astimezone(cfg.tz).isoformat(timespec="seconds") if first else None,
             transmission_id=first.id if first else None,
-            identified_by=first.identity_source if first else None, reports=len(txs), note=note))
+            identified_by=first.identity_source if first else None, reports=n_reports, note=note))
     return out
 
 

@@ -194,8 +194,8 @@ PG_CONNECT_TIMEOUT_S = 5
 
 def _engine_options(url: str) -> dict[str, Any]:
     """PostgreSQL: test a pooled connection before use (after the server restarted, the pool's
-    connections are dead: without the test the first statement on each fails) and bound the time
-    a connection attempt may take."""
+    connections are dead: without the test the first statement on each fails), bound the time
+    a connection attempt may take, and turn JIT compilation off."""
     from sqlalchemy.engine import make_url
 
     try:
@@ -205,8 +205,15 @@ def _engine_options(url: str) -> dict[str, Any]:
     if parsed.get_backend_name() != "postgresql":
         return {}
     options: dict[str, Any] = {"pool_pre_ping": True}
+    connect: dict[str, Any] = {}
     if "connect_timeout" not in parsed.query:
-        options["connect_args"] = {"connect_timeout": PG_CONNECT_TIMEOUT_S}
+        connect["connect_timeout"] = PG_CONNECT_TIMEOUT_S
+    if "options" not in parsed.query:  # the URL's own options win
+        # No JIT: this is short OLTP work, and the planner's row estimates for a full-text word
+        # pass the JIT threshold, so a 35 ms search took 140 ms compiling (bench/bench_office.py)
+        connect["options"] = "-c jit=off"
+    if connect:
+        options["connect_args"] = connect
     return options
 
 
