@@ -21,8 +21,9 @@ hours per wall hour) and the backlog drain time after a simulated flood morning 
     in this process (same model, compute type, beam size, 2 threads), no database.
 (c) the flood morning: its audio is ``--flood-channels`` x ``--flood-hours`` x the duty cycle of a
     busy net (calls of the generated mornings' mean length back to back with the soak's 2-8 s
-    gaps); the drain time is that audio divided by each measured throughput. It is computed, not
-    run (it would take most of an hour per worker count on 2 cores); the bench says so.
+    gaps), arriving evenly over the flood; with each measured throughput, the backlog left when the
+    flood ends and the time until the last call is transcribed. It is computed, not run (a real
+    flood would take the 2 hours per worker count); the bench says so.
 """
 
 from __future__ import annotations
@@ -175,11 +176,13 @@ def main(argv: list[str] | None = None) -> int:
         flood_h = args.flood_channels * args.flood_hours * duty
         print(f" (c) flood morning: {args.flood_channels} channels x {args.flood_hours:g} h, calls of "
               f"{mean_call:.1f} s with {GAP_S:g} s gaps (duty {duty:.0%}): {flood_h:.2f} h of audio")
-        for k, rate in results:  # the backlog grows while the channels are busier than the workers
-            done_min = flood_h / rate * 60
-            print(f"     {k} worker(s): every call transcribed {done_min:.0f} min after the flood began, "
-                  f"{max(0.0, done_min - args.flood_hours * 60):.0f} min after its last call "
-                  f"(computed from (b), not run)")
+        arrival = flood_h / args.flood_hours  # audio hours per hour while the flood lasts
+        for k, rate in results:  # a backlog grows only while the channels bring more than is done
+            backlog_h = max(0.0, flood_h - rate * args.flood_hours)
+            after_s = (backlog_h * 3600 + mean_call) / rate  # the backlog, then the last call itself
+            print(f"     {k} worker(s): {rate:.1f} audio h / h against {arrival:.2f} arriving: backlog when "
+                  f"the flood ends {backlog_h:.2f} h, the last call transcribed {after_s:.0f} s after it "
+                  f"ended (computed from (b), not run)")
     return 0
 
 
