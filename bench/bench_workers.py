@@ -126,6 +126,44 @@ def peer(files: list[tuple[Path, float]]) -> float:
     return time.perf_counter() - t0
 
 
+def make_flood(url: str, channels: int, minutes: float, seed: int = 7) -> tuple[int, float]:
+    """Copies of the pool's speech transmissions on ``channels`` channels back to back for
+    ``minutes`` of air (the soak's 2-8 s gaps), all pending at once, as if no worker had been up
+    during the flood; the pool's own jobs are cleared. (rows, audio seconds)."""
+    import random
+    import uuid
+    from datetime import UTC, datetime, timedelta
+
+    rng = random.Random(seed)
+    with psycopg.connect(conninfo(url)) as con:
+        cols = [r[0] for r in con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = 'transmissions'")]
+        keep = [c for c in cols if c not in ("id", "uid", "started_at", "ended_at", "audio_started_at",
+                                             "gateway_id", "channel_id")]
+        pool = con.execute("SELECT id, audio_duration_s FROM transmissions WHERE status = 'complete' "
+                           "AND NOT kerchunk ORDER BY id").fetchall()
+        sql = (f"INSERT INTO transmissions (uid, started_at, ended_at, audio_started_at, gateway_id, "
+               f"channel_id, {', '.join(keep)}) SELECT %s, %s, %s, %s, %s, %s, {', '.join(keep)} "
+               f"FROM transmissions WHERE id = %s")
+        t0 = datetime(2026, 11, 25, 0, 0, tzinfo=UTC)
+        rows: list[tuple[object, ...]] = []
+        audio = 0.0
+        for ch in range(1, channels + 1):
+            t = 0.0
+            while t < minutes * 60:
+                src, dur = pool[rng.randrange(len(pool))]
+                start = t0 + timedelta(seconds=t)
+                rows.append((uuid.uuid4().hex, start, start + timedelta(seconds=dur), start,
+                             f"flood{ch}", f"banjir-{ch}", src))
+                audio += dur
+                t += dur + rng.uniform(2.0, 8.0)
+        with con.cursor() as cur:
+            cur.executemany(sql, rows)
+        con.execute("UPDATE transmissions SET asr_pending = (gateway_id LIKE 'flood%%'), "
+                    "asr_claimed_by = NULL, asr_lease_until = NULL, asr_attempts = 0")
+    return len(rows), audio
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4])
@@ -134,6 +172,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--flood-hours", type=float, default=2.0)
     ap.add_argument("--url", default=DEFAULT_URL)
     ap.add_argument("--no-peer", action="store_true")
+    ap.add_argument("--flood-run-minutes", type=float, default=0.0,
+                    help="also run a flood: this many minutes of --flood-channels channels, all pending "
+                         "at once (the workers were down), drained by --flood-workers workers")
+    ap.add_argument("--flood-workers", type=int, default=2)
     args = ap.parse_args(argv)
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
     print(f"bench_workers: {os.cpu_count()} cores, {time.strftime('%Y-%m-%d %H:%M:%S')}")
@@ -171,6 +213,15 @@ def main(argv: list[str] | None = None) -> int:
             wall = peer(recordings(args.url, data))
             print(f"     peer: faster-whisper alone, one process, 2 threads: {wall:.1f} s, "
                   f"{audio_s / wall:.1f} audio h / wall h")
+        if args.flood_run_minutes > 0:
+            reset_jobs(args.url)
+            n_flood, flood_s = make_flood(args.url, args.flood_channels, args.flood_run_minutes)
+            wall, codes = run_workers(args.flood_workers, args.url, data, tmp)
+            _, _, current, doubled = jobs(args.url)
+            print(f" (d) flood run: {args.flood_channels} channels x {args.flood_run_minutes:g} min of air, "
+                  f"{n_flood} calls, {flood_s / 3600:.2f} h of audio, all pending when {args.flood_workers} "
+                  f"workers start: drained in {wall / 60:.1f} min ({flood_s / wall:.1f} audio h / h); "
+                  f"transcribed {current} of {n_flood}, twice {doubled}, exit codes {codes}")
         mean_call = statistics.mean(lengths) if lengths else 10.0
         duty = mean_call / (mean_call + GAP_S)
         flood_h = args.flood_channels * args.flood_hours * duty
