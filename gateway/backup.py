@@ -36,6 +36,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.engine import Connection
 
 from gateway import dayrows
+from gateway.recorder import sha256_file
 from gateway.store.db import Database
 
 FORMAT = "ht-gateway-day-backup"
@@ -92,14 +93,6 @@ def snapshot(db: Database) -> Iterator[Connection]:
             yield conn
         finally:
             conn.exec_driver_sql("ROLLBACK")
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _jsonl(name: str, rows: list[dict[str, Any]]) -> bytes:
@@ -197,7 +190,5 @@ def _add_file(tar: tarfile.TarFile, name: str, path: Path, digest: str) -> None:
     data = path.read_bytes()
     if hashlib.sha256(data).hexdigest() != digest:
         raise BackupError(f"{path}: changed while the backup was being made; run it again")
-    info = tarfile.TarInfo(name)
-    info.size, info.mtime, info.mode = len(data), int(path.stat().st_mtime), 0o644
-    tar.addfile(info, io.BytesIO(data))
+    _add(tar, name, data, path.stat().st_mtime)
 

@@ -39,8 +39,8 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from gateway import dayrows
-from gateway.backup import FORMAT, MANIFEST, MANIFEST_SUM, VERSION, open_read, safe_rel, sha256_file
-from gateway.recorder import fsync_dir
+from gateway.backup import FORMAT, MANIFEST, MANIFEST_SUM, VERSION, open_read, safe_rel
+from gateway.recorder import fsync_dir, sha256_file
 from gateway.store.db import Database
 from gateway.store.models import ReportRevision, Transmission
 

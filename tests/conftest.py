@@ -153,3 +153,18 @@ def channel(tmp_path_factory) -> tuple[Path, dict]:
 
     out = tmp_path_factory.mktemp("faults") / "chan.flac"
     return out, write_channel(SCENARIO, out)
+
+
+@pytest.fixture(scope="module")
+def private_pg():
+    """A PostgreSQL server of the module's own (tests/officekit.py), which a test may stop and start."""
+    from officekit import PrivatePostgres
+
+    try:
+        pg = PrivatePostgres()
+    except (FileNotFoundError, RuntimeError) as e:
+        need("a private PostgreSQL server (initdb)", str(e))
+    try:
+        yield pg
+    finally:
+        pg.close()

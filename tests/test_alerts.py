@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
@@ -200,9 +201,20 @@ def test_no_backlog_alert_when_the_limit_is_zero() -> None:
     assert findings([row(backlog=10**6)], NOW, cfg) == []
 
 
+def run_until_mailed(t: threading.Thread, inbox: Inbox, stop: threading.Event, timeout: float = 15) -> None:
+    """Run ``t`` until the SMTP server got a mail (at most ``timeout`` s), then stop it."""
+    t.start()
+    try:
+        deadline = time.monotonic() + timeout
+        while not inbox.envelopes and time.monotonic() < deadline:
+            time.sleep(0.2)
+    finally:
+        stop.set()
+        t.join(30)
+
+
 def test_a_running_daemon_with_alerts_enabled_mails_a_silent_gateway(tmp_path, smtp) -> None:
     """The wiring: ``ht-gateway run``'s services check the table (first after one heartbeat) and send."""
-    import time
 
     from test_supervise import _HangingSource
 
@@ -220,21 +232,12 @@ def test_a_running_daemon_with_alerts_enabled_mails_a_silent_gateway(tmp_path, s
     stop = threading.Event()
     args = (cfg, tmp_path, _HangingSource(10.0), ScriptedSquelch([]), db, None, stop, Health(),
             SystemdNotifier({}))
-    t = threading.Thread(target=run_services, args=args, daemon=True)
-    t.start()
-    try:
-        deadline = time.monotonic() + 15
-        while not inbox.envelopes and time.monotonic() < deadline:
-            time.sleep(0.2)
-    finally:
-        stop.set()
-        t.join(30)
+    run_until_mailed(threading.Thread(target=run_services, args=args, daemon=True), inbox, stop)
     assert subjects(inbox) == ["[HT Gateway] PERINGATAN: taput-7 (kanal rig-2m) gateway senyap"]
 
 
 def test_a_worker_with_alerts_enabled_mails_a_silent_gateway(pg_url: str, tmp_path, smtp) -> None:
     """An office machine running only ``ht-gateway worker`` watches the gateways too."""
-    import time
 
     from gateway.asr.fake import FakeRecognizer
     from gateway.worker import run_worker
@@ -246,14 +249,9 @@ def test_a_worker_with_alerts_enabled_mails_a_silent_gateway(pg_url: str, tmp_pa
     db.migrate()
     beat(db, "taput-8", 30 * 60)
     stop = threading.Event()
-    t = threading.Thread(target=run_worker, args=(cfg, tmp_path, FakeRecognizer(), db, stop), daemon=True)
-    t.start()
     try:
-        deadline = time.monotonic() + 15
-        while not inbox.envelopes and time.monotonic() < deadline:
-            time.sleep(0.2)
+        run_until_mailed(threading.Thread(target=run_worker, args=(cfg, tmp_path, FakeRecognizer(), db, stop),
+                                          daemon=True), inbox, stop)
     finally:
-        stop.set()
-        t.join(30)
         db.close()
     assert subjects(inbox) == ["[HT Gateway] PERINGATAN: taput-8 (kanal rig-2m) gateway senyap"]

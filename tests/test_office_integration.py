@@ -66,18 +66,6 @@ LOCAL_ASR, RESTARTED, RESTART_AFTER, PAUSE_S = "taput-2", "taput-2", 5, 16.0
 PASSWORD = "sandi-kantor-123"
 
 
-@pytest.fixture(scope="module")
-def private_pg():
-    try:
-        pg = PrivatePostgres()
-    except (FileNotFoundError, RuntimeError) as e:
-        need("a private PostgreSQL server (initdb)", str(e))
-    try:
-        yield pg
-    finally:
-        pg.close()
-
-
 def _channels(tmp: Path) -> dict[str, tuple[Path, dict[str, Any]]]:
     if shutil.which("espeak-ng") is None:
         need("espeak-ng", "not installed (gateway.sim speaks with it)")

@@ -31,7 +31,7 @@ from gateway.recovery import recover_interrupted
 from gateway.store.db import Database
 from gateway.store.models import Event, Transmission
 
-from conftest import REPO, need
+from conftest import REPO
 
 AT = datetime(2026, 12, 1, 0, 30, tzinfo=UTC)
 
@@ -105,18 +105,6 @@ def test_recovery_leaves_another_gateways_live_rows_alone(sqlite_db: Database, t
         lost = list(s.scalars(select(Event.message).where(Event.kind == "recording_lost")))
     assert left == {"taput-2": "recording"}  # ours had no audio at all: removed, with an event
     assert len(lost) == 1 and "taput-1" in lost[0]
-
-
-@pytest.fixture(scope="module")
-def private_pg():
-    try:
-        pg = PrivatePostgres()
-    except (FileNotFoundError, RuntimeError) as e:
-        need("a private PostgreSQL server (initdb)", str(e))
-    try:
-        yield pg
-    finally:
-        pg.close()
 
 
 @pytest.mark.slow

@@ -100,3 +100,25 @@ def add_tx(web: Web, start: datetime, station: str | None = None, text: str | No
             s.add(TranscriptRow(transmission_id=tx.id, status="done", engine="fake", model="fake", text=text,
                                 words=words, confidence=0.8, origin="file", current=True))
         return tx.id
+
+
+def assert_audio_served(client: TestClient, tx_id: int, data: bytes,
+                        unsatisfiable: tuple[str, ...] = ()) -> None:
+    """``/audio/ID`` gives ``data`` whole and by range (RFC 9110 §14: 206 with Content-Range, 416
+    ``bytes */SIZE`` past the end, and for each of ``unsatisfiable`` too), and HEAD its length."""
+    size = len(data)
+    r = client.get(f"/audio/{tx_id}")
+    assert r.status_code == 200 and r.content == data
+    assert r.headers["content-type"] == "audio/ogg" and r.headers["accept-ranges"] == "bytes"
+    assert "content-disposition" not in r.headers  # no file name or path leaves the server
+    for header, lo, hi in (("bytes=0-99", 0, 99), ("bytes=100-", 100, size - 1),
+                           ("bytes=-50", size - 50, size - 1), (f"bytes=10-{size + 500}", 10, size - 1)):
+        r = client.get(f"/audio/{tx_id}", headers={"Range": header})
+        assert r.status_code == 206, header
+        assert r.headers["content-range"] == f"bytes {lo}-{hi}/{size}", header
+        assert r.content == data[lo:hi + 1], header
+    for header in (f"bytes={size}-", f"bytes={size + 10}-{size + 20}", *unsatisfiable):
+        r = client.get(f"/audio/{tx_id}", headers={"Range": header})
+        assert r.status_code == 416 and r.headers["content-range"] == f"bytes */{size}", header
+    head = client.head(f"/audio/{tx_id}")
+    assert head.status_code == 200 and int(head.headers["content-length"]) == size

@@ -9,7 +9,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from test_web_helpers import WIB, Web, add_tx, logged_in, make_web, write_ogg
+from test_web_helpers import WIB, Web, add_tx, assert_audio_served, logged_in, make_web, write_ogg
 
 from gateway.config import Config
 from gateway.store.db import Database
@@ -34,23 +34,7 @@ def _file(web: Web, tx_id: int) -> bytes:
 
 def test_audio_is_served_whole_and_by_range(web: Web, tx_id: int) -> None:
     client = logged_in(web, "vivi")
-    data = _file(web, tx_id)
-    size = len(data)
-    r = client.get(f"/audio/{tx_id}")
-    assert r.status_code == 200 and r.content == data
-    assert r.headers["content-type"] == "audio/ogg" and r.headers["accept-ranges"] == "bytes"
-    assert "content-disposition" not in r.headers  # no file name or path leaves the server
-    for header, lo, hi in (("bytes=0-99", 0, 99), ("bytes=100-", 100, size - 1),
-                           ("bytes=-50", size - 50, size - 1), (f"bytes=10-{size + 500}", 10, size - 1)):
-        r = client.get(f"/audio/{tx_id}", headers={"Range": header})
-        assert r.status_code == 206, header
-        assert r.headers["content-range"] == f"bytes {lo}-{hi}/{size}", header
-        assert r.content == data[lo:hi + 1], header
-    for header in (f"bytes={size}-", f"bytes={size + 10}-{size + 20}"):
-        r = client.get(f"/audio/{tx_id}", headers={"Range": header})
-        assert r.status_code == 416 and r.headers["content-range"] == f"bytes */{size}", header
-    head = client.head(f"/audio/{tx_id}")
-    assert head.status_code == 200 and int(head.headers["content-length"]) == size
+    assert_audio_served(client, tx_id, _file(web, tx_id))
 
 
 def test_traversal_in_the_url_finds_nothing(web: Web, tx_id: int) -> None:
