@@ -72,7 +72,8 @@ COUNT_NOUNS = {
     "rusak berat": "rumah_rusak_berat", "rusak sedang": "rumah_rusak_sedang",
     "rusak ringan": "rumah_rusak_ringan",
     "rusak": "rumah_rusak", "terendam": "rumah_terendam", "tergenang": "rumah_terendam",
-    "terbakar": "rumah_terbakar", "hangus": "rumah_terbakar",
+    "terbakar": "rumah_terbakar", "hangus": "rumah_terbakar", "hangus terbakar": "rumah_terbakar",
+    "habis terbakar": "rumah_terbakar", "ludes terbakar": "rumah_terbakar", "ludes": "rumah_terbakar",
     "babi mati": "ternak_mati", "ternak mati": "ternak_mati", "sapi mati": "ternak_mati",
     "ayam mati": "ternak_mati", "kerbau mati": "ternak_mati", "kambing mati": "ternak_mati",
     "mati": "ternak_mati",
@@ -150,7 +151,8 @@ NEED_TRIGGERS = {"butuh", "membutuhkan", "dibutuhkan", "kebutuhan", "mohon", "me
                  "mohon bantuan", "butuh bantuan"}
 #: A trigger followed by one of these is procedure or politeness, not a need ("mohon izin melapor").
 NEED_SKIP = {"izin", "ijin", "maaf", "kami", "saya", "kita", "dilaporkan", "disampaikan", "diketahui",
-             "dicatat", "dimonitor", "diinformasikan", "doa", "dimaklumi", "diterima", "waktu", "kirim"}
+             "dicatat", "dimonitor", "diinformasikan", "doa", "dimaklumi", "diterima", "waktu", "kirim",
+             "tunggu", "ditunggu", "menunggu", "sebentar", "monitor"}  # "mohon tunggu sebentar": procedure
 #: Words dropped from the front (and back) of a need item.
 NEED_LEADING = {"bantuan", "berupa", "segera", "kiriman", "pengiriman", "dukungan", "tambahan", "adanya",
                 "secepatnya", "mohon", "kami", "sangat", "perlu", "butuh", "untuk", "juga", "lagi",

@@ -81,11 +81,24 @@ def _advisory(norm: str) -> bool:
     return norm in lx.ADVISORY or any(norm.endswith(a) for a in lx.ADVISORY if len(a) >= 5)
 
 
+def _in_place_name(doc: Doc, i: int) -> bool:
+    """Whether token ``i`` stands where a place's name does: within PLACE_MAX_WORDS after "desa",
+    "dusun", ... in the same clause ("di Desa Lumban Siagian Julu": "siagian" is no "siaga")."""
+    for j in range(i - 1, max(-1, i - 1 - lx.PLACE_MAX_WORDS), -1):
+        if doc.toks[j].clause_end:
+            return False
+        if doc.norm(j) in lx.PLACE_TRIGGERS:
+            return True
+    return False
+
+
 def _status(doc: Doc) -> tuple[str | None, Evidence | None]:
     hits = []
     for h in doc.denied(doc.find(STATUS_SET)):
         if h.label != "aman" and any(_advisory(doc.norm(j)) and not doc.breaks_after(j)
                                      for j in range(max(0, h.start - 3), h.start)):
+            continue
+        if not h.exact and _in_place_name(doc, h.start):
             continue
         hits.append(h)
     if not hits:

@@ -14,9 +14,10 @@ Each speech item carries its truth beside the text, as the words were written: `
 is said), ``incidents`` ([{category, place, counts}]), ``prices`` ([{commodity, rupiah_per_kg}]),
 ``needs`` ([item]), ``continues`` (the same station keying again without naming itself).
 
-Two disjoint halves: ``TUNE`` (seeds 101-104, template set "tune") for developing the rules and
-``HELDOUT`` (seeds 201-204, template set "heldout": other phrasings of the same facts) for the
-figures; no sentence pattern is shared between the two sets.
+Two disjoint halves: ``TUNE`` (seeds 101-104 with template set "tune", 105-108 with "tune2") for
+developing the rules and ``HELDOUT`` (seeds 201-204, template set "heldout": other phrasings of the
+same facts) for the figures; no sentence pattern is shared between the tuning sets and the held-out
+one.
 """
 
 from __future__ import annotations
@@ -29,8 +30,11 @@ from typing import Any
 from gateway.lexicon.gazetteer import DATA
 from gateway.lexicon.gazetteer import load as load_gazetteer
 
-TUNE = (101, 102, 103, 104)
+TUNE = (101, 102, 103, 104, 105, 106, 107, 108)
 HELDOUT = (201, 202, 203, 204)
+#: Template set of each seed: the held-out half "heldout"; the tuning half "tune", then "tune2".
+TEMPLATE_OF = {**{s: "tune" for s in TUNE[:4]}, **{s: "tune2" for s in TUNE[4:]},
+               **{s: "heldout" for s in HELDOUT}}
 CONFIG = Path(__file__).resolve().parents[2] / "config" / "tapanuli-utara.toml"
 HANG_S = 1.5  # segmenter.hang_s of the shipped config: pauses inside a call stay below it
 VOICES = ("id", "id+m1", "id+m2", "id+m3", "id+m4", "id+m5", "id+f1", "id+f2", "id+f3", "id+f4")
@@ -81,6 +85,26 @@ TEMPLATES: dict[str, dict[str, Any]] = {
         "close": "Demikian, ganti.", "hold": "Tunggu.", "cue": "Tambahan laporan.",
         "patrol": ["Mobil rescue BPBD memonitor, kami melintas di Kecamatan {kec}, jalan ramai lancar. "
                    "Ganti."],
+    },
+    # A second tuning set (seeds TUNE[4:]), added after the first held-out figures: other wording
+    # again, so rules developed on the tuning half meet more than one way of saying each fact.
+    "tune2": {
+        "open": ["Pusdalops, Pusdalops, Camat {st} memanggil.", "Izin Bupati, Camat {st} siap melapor."],
+        "mid": ["Laporan pagi untuk Bapak Bupati, disampaikan oleh Camat {st}."],
+        "status": {"aman": ["Wilayah kami dalam keadaan aman."], "waspada": ["Kami dalam status waspada."],
+                   "siaga": ["Wilayah kami berstatus siaga."]},
+        "incident": {
+            "banjir": "Terjadi banjir di Desa {desa}, ada {n} rumah yang terendam air.",
+            "longsor": "Tanah longsor menimpa jalan di Desa {desa}.",
+            "kebakaran": "Musibah kebakaran di Desa {desa}, {n} rumah habis terbakar.",
+            "pohon_tumbang": "Ada pohon tumbang di Desa {desa}, sudah ditangani warga.",
+            "kecelakaan": "Kecelakaan motor di Desa {desa}, {n} warga luka ringan.",
+            "penyakit": "Wabah penyakit ternak di Desa {desa}, babi yang mati {n} ekor.",
+        },
+        "price": "Harga {c} di pasar sekarang {p} rupiah sekilo.",
+        "need": "Kami perlu bantuan {a} serta {b}.",
+        "close": "Sekian laporan kami, ganti.", "hold": "Mohon tunggu sebentar.", "cue": "Lanjut.",
+        "patrol": ["Unit patroli dua, kami berada di Kecamatan {kec}, lalu lintas normal. Ganti."],
     },
 }
 
@@ -197,7 +221,7 @@ def _speech(text: str, ssml: bool, radio: dict[str, Any], gap: float, **truth: A
 def morning(seed: int, templates: str | None = None) -> dict[str, Any]:
     """The scenario (with per-item truth) of morning ``seed``; templates default by seed's half."""
     if templates is None:
-        templates = "heldout" if seed in HELDOUT else "tune"
+        templates = TEMPLATE_OF.get(seed, "tune")
     t = TEMPLATES[templates]
     rng = random.Random(seed)
     all_st = stations()
