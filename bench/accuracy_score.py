@@ -63,6 +63,8 @@ class Score:
     empty_flagged: int = 0
     wrong_values: int = 0
     wrong_flagged: int = 0
+    #: each wrong value: "flagged|UNFLAGGED kind tx value (confidence)", printed by --detail
+    wrong_list: list[str] = field(default_factory=list)
 
     def add(self, other: Score) -> None:
         for f in fields(self):
@@ -109,9 +111,12 @@ def cuts(truth_items: list[dict[str, Any]], stored: list[Stored],
     return best, covers
 
 
-def _wrong(sc: Score, flagged: bool) -> None:
+def _wrong(sc: Score, flagged: bool, what: str = "", value: dict[str, Any] | None = None) -> None:
     sc.wrong_values += 1
     sc.wrong_flagged += flagged
+    conf = (value or {}).get("confidence")
+    sc.wrong_list.append(f"{'flagged  ' if flagged else 'UNFLAGGED'} {what}"
+                         + (f" (confidence {conf})" if value is not None else ""))
 
 
 def score_morning(truth: dict[str, Any], stored: list[Stored], report: dict[str, Any]) -> Score:
@@ -134,7 +139,7 @@ def score_morning(truth: dict[str, Any], stored: list[Stored], report: dict[str,
         t = items[i]
         wrong = [c for c in covers[i] if c.station is not None and c.station != t.get("station")]
         for c in wrong:
-            _wrong(sc, flagged(c.id, "station") or c.needs_listening)
+            _wrong(sc, flagged(c.id, "station") or c.needs_listening, f"station #{c.id} {c.station}")
         if t.get("station"):
             sc.camat_calls += 1
             if wrong:
@@ -169,6 +174,7 @@ def score_fields(truth: dict[str, Any], report: dict[str, Any]) -> Score:
     sc = Score()
     _fields(sc, truth["transmissions"], report, lambda *_: False)
     sc.wrong_values = sc.wrong_flagged = 0
+    sc.wrong_list = []
     return sc
 
 
@@ -201,15 +207,18 @@ def _fields(sc: Score, items: list[dict[str, Any]], report: dict[str, Any], flag
             if _norm(g.get("place")) == _norm(ti["place"]):
                 sc.place_exact += 1
             else:
-                _wrong(sc, flagged(g.get("transmission_id"), "incident"))
+                _wrong(sc, flagged(g.get("transmission_id"), "incident"),
+                       f"place #{g.get('transmission_id')} {g.get('place')!r} said {ti['place']!r}", g)
             if ti["counts"]:
                 sc.counts_total += 1
                 if dict(g.get("counts") or {}) == ti["counts"]:
                     sc.counts_exact += 1
                 else:
-                    _wrong(sc, flagged(g.get("transmission_id"), "incident"))
+                    _wrong(sc, flagged(g.get("transmission_id"), "incident"),
+                           f"counts #{g.get('transmission_id')} {g.get('counts')} said {ti['counts']}", g)
         for g in left:  # reported, not said
-            _wrong(sc, flagged(g.get("transmission_id"), "incident"))
+            _wrong(sc, flagged(g.get("transmission_id"), "incident"),
+                   f"incident #{g.get('transmission_id')} {g['category']} not said", g)
         truth_p = Counter((_norm(p["commodity"]), p["rupiah_per_kg"])
                           for t in said for p in t.get("prices", []))
         got_p = [(_norm(p["commodity"]), int(p["rupiah_per_kg"]), p.get("transmission_id"))
@@ -221,7 +230,8 @@ def _fields(sc: Score, items: list[dict[str, Any]], report: dict[str, Any], flag
                 truth_p[(c, rp)] -= 1
                 sc.price_exact += 1
             else:
-                _wrong(sc, flagged(tx, "price"))
+                _wrong(sc, flagged(tx, "price"), f"price #{tx} {c} {rp} not said",
+                       next((p for p in st.get("prices") or [] if p.get("transmission_id") == tx), None))
         truth_n = Counter(_norm(n) for t in said for n in t.get("needs", []))
         sc.need_truth += sum(truth_n.values())
         for n in st.get("needs") or []:
@@ -230,4 +240,5 @@ def _fields(sc: Score, items: list[dict[str, Any]], report: dict[str, Any], flag
                 truth_n[_norm(n["item"])] -= 1
                 sc.need_exact += 1
             else:
-                _wrong(sc, flagged(n.get("transmission_id"), "need"))
+                _wrong(sc, flagged(n.get("transmission_id"), "need"),
+                       f"need #{n.get('transmission_id')} {n['item']!r} not said", n)

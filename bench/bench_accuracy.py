@@ -161,7 +161,11 @@ def run_morning(cfg: Any, rec: CachedRecognizer, flac: Path, truth: dict[str, An
         shutil.rmtree(data_dir, ignore_errors=True)
     if detail:
         print_detail(truth, stored, reasons, full=detail == "full")
-    return score_morning(truth, stored, report)
+    sc = score_morning(truth, stored, report)
+    if detail:
+        for line in sc.wrong_list:
+            print(f"  {truth['seed']} wrong value, {line}")
+    return sc
 
 
 def print_detail(truth: dict[str, Any], stored: list[Stored], reasons: dict[int, str],

@@ -62,12 +62,9 @@ KNOWN_MISSES = {
     "053-whisper": "'si potong-potong' (0.77)",
     "055-whisper": "'pandaran' (0.75; 'panggilan' for Parmonangan scores the same for Pagaran)",
     "063-whisper": "'padmonghanya' (0.68)",
-    "065-whisper+prompt": "'Panamanangan' (0.75)",
     "066-whisper": "'Sita Puthar' (0.74)",
-    "067-whisper": "'si Pabuta' (0.78)",
     "068-whisper": "'Sipaputa' (0.78)",
     "069-whisper": "'sifah puter' (0.78)",
-    "070-whisper": "'Sipa Putham' (0.79)",
     "071-whisper": "'siapatuhar' (0.70)",
     "078-whisper+prompt": "'Garoga' right, but Whisper gave it p 0.016: taken for a prompt copy",
     "083-whisper": "'antaroga' (0.62)",
@@ -175,6 +172,9 @@ def test_corpus_summary_and_speed(stations: tuple[Station, ...]) -> None:
     ("Siatasbarita melapor", "Siatas Barita", "Siatasbarita"),
     ("Selamat pagi Bapak Bupati, dari kecamatan Purba Tua, ganti", "Purbatua", "Purba Tua"),
     ("Khamat Camathuara melapur, aman", "Muara", "huara"),  # cue glued to the name
+    # cue glued to the end of the word before ("dari kami camat"), or "melapor" to the name's end
+    ("Kimin melapor bupati, Narikamikhamat, Sipahutar, situasi aman", "Sipahutar", "Sipahutar"),
+    ("Chamat Pahae Jaramelapol, situasi siaga", "Pahae Jae", "Pahae Jara"),
     ("Sipoholon, situasi aman, ganti", "Sipoholon", "Sipoholon"),  # opens the call, no cue
     ("di sini camat Tarutung, jalan ke Sipoholon putus, ganti", "Tarutung", "Tarutung"),
     ("Di sini camat Muara, banjir di muara sungai", "Muara", "Muara"),
@@ -184,6 +184,21 @@ def test_spoken_names(text: str, station: str, phrase: str, stations: tuple[Stat
     assert (m.station, m.phrase) == (station, phrase), m.reason
     assert m.confidence >= THRESHOLD and f"≈ {station}" in m.reason
     assert m.candidates[0] == (station, m.confidence)
+
+
+def test_a_name_between_a_cue_before_and_one_after_counts_a_little_more(
+        stations: tuple[Station, ...]) -> None:
+    """"camat para Garan melapor": both sides say it is the caller's name (BOTH_CUES_BONUS); with
+    only one of them the same spelling (0.78) stays below the threshold."""
+    from gateway.identification.spoken_id import BOTH_CUES_BONUS
+    from gateway.reasons import say_all
+
+    both = match_station("Pusnalops, camat para Garan Malapol, status waspada", None, stations, THRESHOLD)
+    one = match_station("Pusnalops, camat para Garan, status waspada", None, stations, THRESHOLD)
+    assert (both.station, one.station) == ("Pagaran", None)
+    assert both.confidence == pytest.approx(one.confidence + BOTH_CUES_BONUS, abs=1e-3)
+    assert "after 'camat' and before 'Malapol'" in both.reason
+    assert "setelah 'camat' dan sebelum 'Malapol'" in say_all(both.reasons, "id")
 
 
 @pytest.mark.parametrize(("text", "why"), [
@@ -285,13 +300,14 @@ def test_phonetic_key_folds_what_the_recognisers_confuse() -> None:
 
 HELD_OUT: list[dict[str, Any]] = json.loads(
     (DATA / "spoken_id_heldout.json").read_text(encoding="utf-8"))["cases"]
-#: Floors on the held-out set, as measured once when it was made (see the module docstring); the
-#: matching is deterministic, so they are the measured shares: 21 of 36 calls answered right, 15 of
-#: the 30 station calls named. Two of the 30 name a wrong station, each one the prompted recogniser
-#: wrote in place of the one said ("kecamatan Tarutung" for Adian Koting, "Sipoholon" for Sipahutar).
-HELD_OUT_ACCURACY_FLOOR = 21 / 36
-HELD_OUT_RECALL_FLOOR = 15 / 30
-HELD_OUT_MAX_WRONG = 2
+#: Floors on the held-out set (see the module docstring); the matching is deterministic, so they
+#: are the measured shares. When it was made: 21 of 36 calls answered right, 15 of the 30 station
+#: calls named, two of the 30 naming a wrong station, each one the prompted recogniser wrote in place
+#: of the one said ("kecamatan Tarutung" for Adian Koting, "Sipoholon" for Sipahutar). After the
+#: glued-tail and both-cues rules (tuned on the tuning set only, 2026-12-02): 23, 17 and 1.
+HELD_OUT_ACCURACY_FLOOR = 23 / 36
+HELD_OUT_RECALL_FLOOR = 17 / 30
+HELD_OUT_MAX_WRONG = 1
 
 
 def test_held_out_accuracy(stations: tuple[Station, ...]) -> None:

@@ -7,14 +7,16 @@ does not know ("camat si poforong", "kecematan siada sarita", "Siburong-Rong-Ron
 
 1. splits the transcript into tokens: the recogniser's words with their times and probabilities
    when given (hyphen-joined pieces kept together), else the text at spaces; a cue word glued to
-   the name is split off ("Camathuara" -> "Camat" "huara");
+   the name is split off ("Camathuara" -> "Camat" "huara"), and one glued to the end of a word
+   ("Narikamikhamat" -> "Narikami" "khamat", "Jaramelapol" -> "Jara" "melapol");
 2. compares every run of adjacent tokens, joined without spaces (names come split or merged:
    "Si atas barita", "Siatasbarita"), with every station name and alias, by spelling and by an
    Indonesian sound key (:func:`phonetic_key`). Radio procedure and report words (ganti, monitor,
    delapan enam, bupati, situasi, ...) end a run, so they never make a name on their own;
 3. weighs the context (:data:`PENALTY`): a name right after a cue ("camat", "kecamatan",
    "di sini", "dari"; procedure words in between skipped; misheard cues such as "kamat",
-   "kecemasan" count) or right before "melapor"/"lapor" keeps its score; a name that opens the call
+   "kecemasan" count) or right before "melapor"/"lapor" keeps its score (between both it gains
+   :data:`BOTH_CUES_BONUS`); a name that opens the call
    loses a little; a name anywhere else loses so much that it cannot pass on its own (reports
    mention other places: "jalan ke Sipoholon putus"); after "desa"/"dusun" it is a village, and
    after "posisi di kecamatan", "ke camat" (:data:`~gateway.lexicon.words.PLACE_BEFORE`) it is
@@ -71,6 +73,12 @@ MAX_TOKENS = 6
 EXTRA_LETTERS = 4
 #: Shortest name part split off a glued cue word; how many tokens a cue may stand from the name.
 GLUED_MIN = 3  # "kamatkan roga": camat + "kan" (a filler word) + "roga" = Garoga
+#: Cue words split off the end of a word, and the fewest letters such a tail has.
+GLUED_TAILS = ("camat", "melapor")
+GLUED_TAIL_MIN = 5
+#: Added to a name standing between a cue before it and one after it ("camat para Garan melapor"):
+#: both sides say it is the caller's own name.
+BOTH_CUES_BONUS = 0.05
 CUE_REACH = 3
 
 def _similarity(a: str, b: str) -> float:
@@ -154,15 +162,27 @@ def _time(v: Any) -> float | None:
     return None if v is None else float(v)
 
 
+def _glued_tail(norm: str) -> int | None:
+    """Where a cue word glued to the end of a word starts: "narikamikhamat" (dari kami camat),
+    "jaramelapol" (the name, then "melapor"); None if it has none."""
+    found = [(min(Levenshtein.distance(phonetic_key(norm[n:]), phonetic_key(c)) for c in GLUED_TAILS), -n)
+             for n in range(GLUED_MIN, len(norm) - GLUED_TAIL_MIN + 1) if _is_cue(norm[n:], GLUED_TAILS)]
+    return -min(found)[1] if found else None  # the closest-sounding tail, the shortest of equals
+
+
 def _unglue(tokens: list[_Token], variants: list[_Variant]) -> list[_Token]:
-    """Split a cue word the recogniser glued to the name: "Camathuara" -> "Camat" "huara"."""
+    """Split a cue word the recogniser glued to the name: "Camathuara" -> "Camat" "huara", and one
+    glued to the end of a word: "Narikamikhamat" -> "Narikami" "khamat", "Jaramelapol" -> "Jara"
+    "melapol" (not when a station's own name could be split so)."""
     glue_keys = {phonetic_key(w) for w in CUES_BEFORE if len(w) >= 5}
-    if any(v.key.startswith(k) for v in variants for k in glue_keys):
-        return tokens  # a station name itself starts like a cue word
+    heads = not any(v.key.startswith(k) for v in variants for k in glue_keys)
+    tails = not any(_glued_tail(v.compact) is not None for v in variants)
     out: list[_Token] = []
     for tok in tokens:
         cut = next((n for n in range(3, len(tok.norm) - GLUED_MIN + 1)
-                    if phonetic_key(tok.norm[:n]) in glue_keys), None)
+                    if phonetic_key(tok.norm[:n]) in glue_keys), None) if heads else None
+        if cut is None and tails and not _is_cue(tok.norm, GLUED_TAILS):
+            cut = _glued_tail(tok.norm)
         if cut is None:
             out.append(tok)
             continue
@@ -226,17 +246,27 @@ def _context(tokens: list[_Token], hit: _Hit, procedure: set[str]) -> tuple[str,
             lead = i
             while lead > 0 and i - lead < 2 and _skippable(tokens[lead - 1], procedure):
                 lead -= 1  # show "di sini camat", not just "camat"
-            return "cue", {"kind": "after", "words": _words(tokens[lead:hit.first])}
+            context = {"kind": "after", "words": _words(tokens[lead:hit.first])}
+            if (after := _cue_after(tokens, hit, procedure)) is not None:
+                context["then"] = after  # "camat para Garan melapor": both sides
+            return "cue", context
         if not _skippable(tokens[i], procedure):
             break
-    for i in range(hit.last + 1, min(hit.last + 1 + CUE_REACH, len(tokens))):
-        if _is_cue(tokens[i].norm, CUES_AFTER):
-            return "cue", {"kind": "before", "words": _words(tokens[hit.last + 1:i + 1])}
-        if not _skippable(tokens[i], procedure):
-            break
+    if (after := _cue_after(tokens, hit, procedure)) is not None:
+        return "cue", {"kind": "before", "words": after}
     if all(_skippable(t, procedure) for t in tokens[:hit.first]):
         return "opening", {"kind": "opening"}
     return "none", {"kind": "none"}
+
+
+def _cue_after(tokens: list[_Token], hit: _Hit, procedure: set[str]) -> str | None:
+    """The words up to a cue ("melapor", "lapor") that follows the name closely, or None."""
+    for i in range(hit.last + 1, min(hit.last + 1 + CUE_REACH, len(tokens))):
+        if _is_cue(tokens[i].norm, CUES_AFTER):
+            return _words(tokens[hit.last + 1:i + 1])
+        if not _skippable(tokens[i], procedure):
+            break
+    return None
 
 
 def _best_hits(tokens: list[_Token], variants: list[_Variant], procedure: set[str]) -> list[_Hit]:
@@ -331,7 +361,7 @@ def match_station(text: str, words: list[dict[str, Any]] | None, stations: Seque
     listed = _mark_lists(hits, tokens)
     for h in hits:
         kind, h.context = _context(tokens, h, procedure)
-        h.confidence = h.similarity - PENALTY[kind]
+        h.confidence = h.similarity - PENALTY[kind] + (BOTH_CUES_BONUS if "then" in h.context else 0.0)
         p = _word_probability(tokens[h.first:h.last + 1])
         if p is not None and p < UNSURE_WORD_CONF:
             h.confidence -= UNSURE_PENALTY
