@@ -59,6 +59,11 @@ TEXT: dict[str, tuple[str, str]] = {
         "continuation cue (tambahan, lanjut, ralat, koreksi)",
         "bukan lanjutan: transmisi {tx} ({station}) ditutup dengan '{word}' dan transmisi ini tidak dibuka "
         "dengan kata lanjutan (tambahan, lanjut, ralat, koreksi)"),
+    "other_unit": (
+        "no continuation of transmission {tx} ({station}): the call opens with another unit's call sign "
+        "('{words}')",
+        "bukan lanjutan transmisi {tx} ({station}): panggilan dibuka dengan tanda panggil unit lain "
+        "('{words}')"),
     "unresolved_self_id": (
         "no continuation of transmission {tx} ({station}): the caller names himself ('{phrase}') as no "
         "configured station",

@@ -3,6 +3,7 @@
 Truth: the rule's own statement. "The previous call ended with ganti and the new one has no cue ->
 unknown with reason closed_by_procedure_word"; "... opens with tambahan -> continuation";
 "the new call names a caller the matcher cannot resolve -> unknown with reason unresolved_self_id";
+"the new call opens with another unit's call sign (patroli, rescue, ...) -> unknown, other_unit";
 the same calls with the setting off -> continuation (today's rule). Real SQLite, the real identifier.
 """
 
@@ -74,6 +75,29 @@ def test_an_unresolved_self_identification_is_nobodys_continuation(db: Database,
         reason = loads(r.identity_reason_data)[-1]
         assert reason.code == "unresolved_self_id" and reason.params["tx"] == first
         assert reason.params["phrase"].split()[-1] in text  # the name that was said, as heard
+
+
+@pytest.mark.parametrize("text", [
+    "Patroli satu ke Pusdalops, posisi di kecamatan Siatas Barita, arus lalu lintas lancar",
+    "Paprolisatukapusnalo, posisi di kecamatan Siatasbarita",  # as whisper heard it on the tuning half
+    "Mobil rescue BPBD memonitor, kami melintas di jalan lintas",
+    "Unit patroli dua, lalu lintas normal",
+])
+def test_another_units_call_is_nobodys_continuation(db: Database, cfg: Config, text: str) -> None:
+    """A camat's call that did not close is followed by a patrol car's: not the camat going on."""
+    first, second = _pair(db, cfg, "Situasi aman, harga beras", text)
+    r = row(db, second)
+    assert r.station is None, text
+    reason = loads(r.identity_reason_data)[-1]
+    assert reason.code == "other_unit" and reason.params["tx"] == first
+    assert reason.params["words"] in text.lower()
+
+
+@pytest.mark.parametrize("text", ["Pemadaman listrik di desa Hutauruk sejak pagi",
+                                  "Mobilisasi warga untuk kerja bakti", "Tambahan, pohon tumbang"])
+def test_a_report_that_opens_like_a_unit_still_continues(db: Database, cfg: Config, text: str) -> None:
+    _, second = _pair(db, cfg, "Situasi aman, harga beras", text)
+    assert (row(db, second).station, row(db, second).identity_source) == ("Sipoholon", "continuation")
 
 
 def test_a_resolved_self_identification_is_that_station(db: Database, cfg: Config) -> None:

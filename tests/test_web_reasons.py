@@ -81,6 +81,10 @@ CASES = [
      "no configured station",
      "bukan lanjutan transmisi 12 (Tarutung): pemanggil menyebut dirinya ('di sini camat Hutabarat'), bukan "
      "stasiun yang terdaftar"),
+    (Reason("other_unit", {"tx": 12, "station": "Tarutung", "words": "patroli"}),
+     "no continuation of transmission 12 (Tarutung): the call opens with another unit's call sign "
+     "('patroli')",
+     "bukan lanjutan transmisi 12 (Tarutung): panggilan dibuka dengan tanda panggil unit lain ('patroli')"),
     (Reason("legacy", {"text": "no ANI; something old"}), "no ANI; something old", "no ANI; something old"),
 ]
 

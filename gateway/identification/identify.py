@@ -14,7 +14,9 @@ Precedence, strongest first:
    when the previous call ended with a closing word (ganti, demikian, selesai, over, 86) unless this
    one opens with a continuation cue (tambahan, lanjut, ralat, koreksi) — reason
    ``closed_by_procedure_word`` — and not when this call names its caller ("camat …", "di sini …",
-   "lapor … dari …") with a name the matcher cannot resolve — reason ``unresolved_self_id``.
+   "lapor … dari …") with a name the matcher cannot resolve — reason ``unresolved_self_id`` — and
+   not when it opens with another unit's call sign ("Patroli satu …", "Mobil rescue …") — reason
+   ``other_unit``.
 
 Otherwise the station stays unknown and the reasons say why: codes with parameters
 (:mod:`gateway.reasons`), stored as JSON in ``identity_reason_data`` and, in English, in
@@ -122,11 +124,13 @@ def resolve(s: Session, tx: Transmission, cfg: Config) -> Identity:
 def _against_continuation(s: Session, prev: Transmission, transcript: TranscriptRow | None,
                           self_id: str | None) -> Reason | None:
     """Why this call is not the continuation of ``prev`` (strict rule), or None."""
-    from gateway.lexicon.procedure import closing_word, continuation_cue
+    from gateway.lexicon.procedure import closing_word, continuation_cue, other_unit
 
     text = transcript.text if transcript is not None and transcript.status == "done" else ""
     if self_id is not None:
         return Reason("unresolved_self_id", {"tx": prev.id, "station": prev.station, "phrase": self_id})
+    if (unit := other_unit(text)) is not None:
+        return Reason("other_unit", {"tx": prev.id, "station": prev.station, "words": unit})
     before = _current_text(s, prev.id)
     closed = closing_word(before.text) if before is not None and before.status == "done" else None
     if closed is not None and continuation_cue(text) is None:

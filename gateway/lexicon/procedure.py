@@ -1,11 +1,12 @@
-"""Procedure words in a call: how it ends (a closing word) and how it opens (a continuation cue)."""
+"""Procedure words in a call: how it ends (a closing word) and how it opens (a continuation cue,
+or another unit's call sign)."""
 
 from __future__ import annotations
 
 from rapidfuzz.distance import Levenshtein
 
 from gateway.lexicon.phonetic import normalise, phonetic_key
-from gateway.lexicon.words import CLOSING, CONTINUATION_CUES
+from gateway.lexicon.words import CLOSING, CONTINUATION_CUES, OTHER_UNITS
 
 #: A closing word counts among the call's last this many words ("… demikian laporan kami, ganti").
 CLOSING_REACH = 6
@@ -52,3 +53,24 @@ def continuation_cue(text: str) -> str | None:
         found = next((first for cue in CONTINUATION_CUES if len(cue) >= 8 and abs(len(first) - len(cue)) <= 1
                       and Levenshtein.distance(first, cue) <= OPENING_SPELLING_SLACK), None)
     return found
+
+
+#: How far (in sound-key letters) a long call sign may be off where it opens a word: the recogniser
+#: glues it to what follows ("Paprolisatuk" = patroli satu) and blurs a sound ("Pertrolis").
+UNIT_SLACK = 2
+UNIT_LONG = 7  # letters from which a call sign may be matched by sound (shorter: spelled exactly)
+
+
+def other_unit(text: str) -> str | None:
+    """The call sign of a non-camat unit (:data:`OTHER_UNITS`: patroli, rescue, BPBD, …) among the
+    call's first words, as heard; None when it opens without one."""
+    for w in _words(text)[:OPENING_REACH + 1]:
+        for unit in OTHER_UNITS:
+            if w == unit:
+                return w
+            if len(unit) >= UNIT_LONG:
+                key, ukey = phonetic_key(w), phonetic_key(unit)
+                if (len(key) >= len(ukey) and key[:2] == ukey[:2]
+                        and Levenshtein.distance(key[:len(ukey) + 1], ukey) <= UNIT_SLACK):
+                    return w
+    return None

@@ -18,6 +18,10 @@ PROCEDURE = ("di sini", "ganti", "monitor", "roger", "delapan enam", "izin melap
 CLOSING = ("ganti", "demikian", "selesai", "over", "delapan enam", "86", "sekian", "ganti ganti")
 #: A call that opens with one of these goes on with the previous one even after a closing word.
 CONTINUATION_CUES = ("tambahan", "lanjut", "lanjutan", "melanjutkan", "ralat", "koreksi")
+#: Call signs of the other units on a regency's disaster net: a call that opens with one is that
+#: unit speaking ("Patroli satu ke Pusdalops, …"), not a camat going on with his report.
+OTHER_UNITS = ("patroli", "rescue", "bpbd", "basarnas", "tagana", "damkar", "ambulans",
+               "polsek", "polres", "koramil", "babinsa", "puskesmas", "mobil", "unit")
 #: Words that introduce the caller's own name ("camat …", "di sini …", "lapor … dari …").
 SELF_ID_CUES = ("camat", "kecamatan", "di sini", "dari")
 #: Before "kecamatan"/"camat" these make what follows a place or the one called, not the caller:
