@@ -100,6 +100,18 @@ def test_a_report_that_opens_like_a_unit_still_continues(db: Database, cfg: Conf
     assert (row(db, second).station, row(db, second).identity_source) == ("Sipoholon", "continuation")
 
 
+@pytest.mark.parametrize("text", [
+    # as whisper heard tune2 mornings: report words a sound or two off "kecamatan"/"camat"
+    "Lanjut, kecelakan motok di mesa si manumban daruh, lima belas warga luka ringan, ganti",
+    "Lanjut, musibah kemakaran di vesasi mataliari, dua puluh rumah terbakar, ganti",
+])
+def test_a_misheard_report_word_is_no_self_introduction(db: Database, cfg: Config, text: str) -> None:
+    """"kecelakan" sounds more like "kecelakaan" than "kecamatan": no caller named, so the cue
+    "Lanjut" continues the previous (closed) call."""
+    _, second = _pair(db, cfg, "Situasi aman, ganti.", text)
+    assert (row(db, second).station, row(db, second).identity_source) == ("Sipoholon", "continuation")
+
+
 def test_a_resolved_self_identification_is_that_station(db: Database, cfg: Config) -> None:
     _, second = _pair(db, cfg, "Situasi aman", "di sini camat Tarutung, situasi aman, ganti")
     assert (row(db, second).station, row(db, second).identity_source) == ("Tarutung", "voice")

@@ -11,6 +11,8 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from rapidfuzz.distance import Levenshtein
+
 from gateway.config import Station
 from gateway.identification.spoken_id import (
     CUE_REACH,
@@ -24,6 +26,7 @@ from gateway.identification.spoken_id import (
     _variants,
     _words,
 )
+from gateway.lexicon.phonetic import phonetic_key
 from gateway.lexicon.report import NOT_NAMES
 from gateway.lexicon.words import PLACE_BEFORE
 
@@ -40,6 +43,14 @@ def _name_like(norm: str) -> bool:
 NAME_CUES = ("camat", "kecamatan")
 
 
+def _report_word_more_like(norm: str, procedure: set[str]) -> bool:
+    """Whether a word heard a sound or two off "camat"/"kecamatan" sounds even more like a report
+    or procedure word: "kecelakan" is "kecelakaan", not "kecamatan"."""
+    key = phonetic_key(norm)
+    to_cue = min(Levenshtein.distance(key, phonetic_key(c)) for c in NAME_CUES)
+    return any(Levenshtein.distance(key, phonetic_key(w)) < to_cue for w in procedure if len(w) >= 5)
+
+
 def self_named(text: str, words: list[dict[str, Any]] | None, stations: Sequence[Station]) -> str | None:
     """The words where the caller names himself ("camat …", "di sini …", "lapor … dari …") and a
     name, or None: when :func:`match_station` found no station, the caller is someone unresolved."""
@@ -49,7 +60,8 @@ def self_named(text: str, words: list[dict[str, Any]] | None, stations: Sequence
     for i, norm in enumerate(norms):
         cue_end = None
         # a report word that sounds like a cue is not one: "kecelakaan" is not "kecamatan"
-        if _is_cue(norm, NAME_CUES) and (norm in NAME_CUES or norm not in procedure):
+        if _is_cue(norm, NAME_CUES) and (norm in NAME_CUES or (
+                norm not in procedure and not _report_word_more_like(norm, procedure))):
             cue_end = None if i > 0 and norms[i - 1] in PLACE_BEFORE else i  # "posisi di kecamatan …"
         elif (norm == "sini" and i > 0 and norms[i - 1] == "di") or norm == "disini":
             cue_end = i

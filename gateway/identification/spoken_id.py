@@ -165,8 +165,16 @@ def _time(v: Any) -> float | None:
 def _glued_tail(norm: str) -> int | None:
     """Where a cue word glued to the end of a word starts: "narikamikhamat" (dari kami camat),
     "jaramelapol" (the name, then "melapor"); None if it has none."""
-    found = [(min(Levenshtein.distance(phonetic_key(norm[n:]), phonetic_key(c)) for c in GLUED_TAILS), -n)
-             for n in range(GLUED_MIN, len(norm) - GLUED_TAIL_MIN + 1) if _is_cue(norm[n:], GLUED_TAILS)]
+    found = []
+    for n in range(GLUED_MIN, len(norm) - GLUED_TAIL_MIN + 1):
+        key = phonetic_key(norm[n:])
+        # exactly a cue's sound ("khamat"); "melapor" may be one sound off ("melapol" is, "malapol" is
+        # not) if it starts as the cue does: a looser tail would find a cue inside any word
+        # ("kemakaran" ends like "kamat")
+        for c in GLUED_TAILS:
+            d = Levenshtein.distance(key, phonetic_key(c))
+            if d == 0 or (d == 1 and len(c) >= 7 and norm[n] == c[0]):
+                found.append((d, -n))
     return -min(found)[1] if found else None  # the closest-sounding tail, the shortest of equals
 
 
