@@ -371,3 +371,15 @@ def test_the_callers_own_kecamatan_still_names_him(text: str, station: str,
 ])
 def test_a_name_run_into_the_cue_word(text: str, station: str, stations: tuple[Station, ...]) -> None:
     assert match_station(text, None, stations, THRESHOLD).station == station
+
+
+def test_a_cue_word_is_not_hyphen_joined_to_the_name(stations: tuple[Station, ...]) -> None:
+    """Whisper writes "jamat-panmonangan" for "camat Parmonangan" (tuning morning 108): the pieces of
+    a hyphenated word stay together ("Siborong-Rong"), but not onto a cue word."""
+    said = ["Sinin", "bupati,", "jamat-", "panmonangan,", "sira", "melapol."]
+    words = [{"word": w, "start": float(i), "end": i + 0.5, "conf": 0.5} for i, w in enumerate(said)]
+    m = match_station(" ".join(said), words, stations, THRESHOLD)
+    assert (m.station, m.phrase, m.start) == ("Parmonangan", "panmonangan", 3.0), m.reason
+    joined = [{"word": w, "start": float(i), "end": i + 0.5, "conf": 0.5}
+              for i, w in enumerate(["camat", "Siborong-", "borong,", "aman"])]
+    assert match_station("", joined, stations, THRESHOLD).phrase == "Siborong-borong"

@@ -147,7 +147,8 @@ def _tokens(text: str, words: list[dict[str, Any]] | None) -> list[_Token]:
         raw = str(w.get("word", "")).strip()
         conf = None if w.get("conf") is None else float(w["conf"])
         tok = _Token(raw, _norm(raw), _time(w.get("start")), _time(w.get("end")), conf)
-        if out and (glue or raw.startswith("-")):  # "Siburong", "-Rong": one word
+        # "Siburong", "-Rong": one word; but not onto a cue word ("jamat-panmonangan": camat Parmonangan)
+        if out and (glue or raw.startswith("-")) and not _is_cue(out[-1].norm, CUES_BEFORE):
             prev = out[-1]
             confs = [c for c in (prev.conf, tok.conf) if c is not None]
             out[-1] = _Token(prev.text + raw, prev.norm + tok.norm, prev.start, tok.end,
