@@ -63,6 +63,7 @@ class Score:
     empty_flagged: int = 0
     wrong_values: int = 0
     wrong_flagged: int = 0
+    review_items: int = 0  # entries in the review queue: what flagging costs the operator
     #: each wrong value: "flagged|UNFLAGGED kind tx value (confidence)", printed by --detail
     wrong_list: list[str] = field(default_factory=list)
 
@@ -124,6 +125,7 @@ def score_morning(truth: dict[str, Any], stored: list[Stored], report: dict[str,
     items = truth["transmissions"]
     best, covers = cuts(items, stored, sc)
     review = report.get("review") or []
+    sc.review_items = len(review)
     by_tx: dict[int, set[str]] = {}
     for r in review:
         by_tx.setdefault(int(r["transmission_id"]), set()).add(r["kind"])

@@ -247,6 +247,7 @@ def figures(sc: Score) -> list[tuple[str, str, str, bool | None]]:
         ("  of them flagged needs_listening", str(sc.empty_flagged), "", None),
         ("  unflagged", str(unflagged), "0", unflagged == 0),
         ("wrong values flagged for review", _rate(sc.wrong_flagged, sc.wrong_values), ">= 0.90", wf >= 0.9),
+        ("  review queue entries (all kinds)", str(sc.review_items), "", None),
     ]
 
 

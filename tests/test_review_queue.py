@@ -123,3 +123,19 @@ def test_filed_report_marks_unverified_values_and_ui_corrections_make_the_next_r
     csv2 = render(rev2.content, "csv").decode()
     assert "beras Rp 11.000/kg*" not in csv2 and "beras Rp 11.000/kg" in csv2
     assert render(rev1.content, "csv").decode() == csv, "a filed revision renders the same for ever"
+
+
+def test_an_incident_without_a_place_is_queued_however_sure_its_word(db: Database, cfg: Config) -> None:
+    """"kebakaran, lima rumah terbakar" said clearly, but where? The office needs the place: queued
+    with that said; the same incident said with its desa is not."""
+    from gateway.report.review import NO_PLACE
+
+    placed = tx(db, cfg, "07:05", "101", "kebakaran di desa sitampurung lima rumah terbakar ganti")
+    nowhere = tx(db, cfg, "07:10", "102", "kebakaran lima rumah terbakar ganti")
+    report = build_report(db, DAY, cfg, at("08:00"))
+    fire = {i.transmission_id: i for i in report.incidents if i.category == "kebakaran"}
+    assert fire[placed].place == "Sitampurung" and fire[nowhere].place is None
+    assert all((i.confidence or 0) >= 0.6 for i in fire.values())  # sure of the words in both
+    queued = [i for i in report.review if i.kind == "incident"]
+    assert [i.transmission_id for i in queued] == [nowhere]
+    assert queued[0].what.endswith(NO_PLACE)

@@ -12,8 +12,9 @@ Every report value (a station's situation, each incident, price and need) gets
 
 The review queue lists, in the order the report depends on them: transmissions that need listening
 (speech with no usable words: anything may be in them), transmissions with no station (they decide
-who is on the missing list), then unverified values below ``report.review_below``: situations and
-incidents first (what the bupati acts on), then prices, then needs; within each, oldest first.
+who is on the missing list), then unverified values below ``report.review_below`` and unverified incidents for which no place was
+read (however sure the incident word: the office needs to know where): situations and incidents
+first (what the bupati acts on), then prices, then needs; within each, oldest first.
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ REVIEW_BELOW = 0.6
 #: Shown after a value no operator verified, in every format, and explained under the tables.
 UNVERIFIED_MARK = "*"
 UNVERIFIED_NOTE = "* belum diverifikasi operator (hasil pengenalan suara, belum didengar ulang)."
+#: Appended to an incident queued because no place was read for it.
+NO_PLACE = " (tempat tidak terbaca)"
 REVIEW_RANK = {"listen": 0, "unknown_station": 1, "situation": 2, "incident": 2, "price": 3, "need": 4}
 REVIEW_TEXT = {
     "listen": "perlu didengar: ada suara, tetapi tidak ada kata yang dapat dibaca",
@@ -93,9 +96,9 @@ def review_queue(db: Database, report: Report, day: date, tz: Any,
                                     tx.station, tx.identity_reason or "", None, REVIEW_TEXT[kind]))
     starts = {t.transmission_id: t.start or "" for st in report.stations for t in st.transmissions}
 
-    def low(kind: str, item: Any, station: str, what: str) -> None:
+    def low(kind: str, item: Any, station: str, what: str, incomplete: bool = False) -> None:
         conf = item.confidence
-        if item.verified or conf is None or conf >= below:
+        if item.verified or ((conf is None or conf >= below) and not incomplete):
             return
         tx_id = int(item.transmission_id or 0)
         items.append(ReviewItem(kind, tx_id, starts.get(tx_id, ""), station, what, conf, REVIEW_TEXT[kind]))
@@ -105,7 +108,10 @@ def review_queue(db: Database, report: Report, day: date, tz: Any,
         if st.situation_item:
             low("situation", st.situation_item, name, st.situation_label or "")
         for inc in st.incidents:
-            low("incident", inc, name, inc.label or inc.category or "")
+            # an incident without a place is queued however sure its word was: where did it happen?
+            no_place = not inc.place and inc.category != "harga"
+            low("incident", inc, name, (inc.label or inc.category or "") + (NO_PLACE if no_place else ""),
+                incomplete=no_place)
         for p in st.prices:
             low("price", p, name, f"{p.commodity} Rp {p.rupiah_per_kg}/kg")
         for n in st.needs:
