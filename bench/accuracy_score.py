@@ -201,7 +201,8 @@ def _fields(sc: Score, items: list[dict[str, Any]], report: dict[str, Any], flag
         for ti in truth_inc:
             same = [g for g in left if g["category"] == ti["category"]]
             if not same:
-                sc.wrong_list.append(f"MISSED    incident {ti['category']} at {ti['place']!r} ({st['station']})")
+                sc.wrong_list.append(f"MISSED    incident {ti['category']} at {ti['place']!r}"
+                                     f" ({st['station']})")
                 continue
             g = next((g for g in same if _norm(g.get("place")) == _norm(ti["place"])), same[0])
             left.remove(g)

@@ -12,9 +12,10 @@ Every report value (a station's situation, each incident, price and need) gets
 
 The review queue lists, in the order the report depends on them: transmissions that need listening
 (speech with no usable words: anything may be in them), transmissions with no station (they decide
-who is on the missing list), then unverified values below ``report.review_below`` and unverified incidents for which no place was
-read (however sure the incident word: the office needs to know where): situations and incidents
-first (what the bupati acts on), then prices, then needs; within each, oldest first.
+who is on the missing list), then unverified values below ``report.review_below`` and unverified
+incidents for which no place was read (however sure the incident word: the office needs to know
+where): situations and incidents first (what the bupati acts on), then prices, then needs; within
+each, oldest first.
 """
 
 from __future__ import annotations
