@@ -29,6 +29,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from gateway.asr.base import Recognizer, Transcript, transcribe_all
+from gateway.asr.vocabulary import echoed_names
 from gateway.audio.dsp import Resampler, dbfs
 from gateway.audiostore import read_recording
 from gateway.faults import fault_point
@@ -78,11 +79,12 @@ def needs_listening(result: Transcript | None) -> bool:
 def retry_if_empty(recognizer: Recognizer, audio: np.ndarray, result: Transcript,
                    prompt_words: tuple[str, ...] = ()) -> tuple[Transcript, bool]:
     """The retry without filters for speech that came back empty: (transcript to store, flag).
-    ``audio`` is at ``recognizer.rate``. Anything that is not empty speech is returned unchanged."""
+    ``audio`` is at ``recognizer.rate``. A transcript with words is returned unchanged, but for the
+    retry without the prompt's names when it lists them (:func:`_without_echo`)."""
     if not has_speech_energy(audio, recognizer.rate):
         return result, False  # nothing that sounds like words: an empty transcript is right
     if result.words:
-        return result, needs_listening(result)  # words, but maybe too unsure to read
+        return _without_echo(recognizer, audio, result, prompt_words), needs_listening(result)
     log.warning("%.1f s of speech came back without words: retrying without the recogniser's filters",
                 len(audio) / recognizer.rate)
     again = transcribe_all(recognizer, audio, prompt_words=prompt_words, unfiltered=True)
@@ -92,6 +94,21 @@ def retry_if_empty(recognizer: Recognizer, audio: np.ndarray, result: Transcript
     if flag:
         log.warning("transmission flagged perlu didengar (no confident words after the retry)")
     return result, flag
+
+
+def _without_echo(recognizer: Recognizer, audio: np.ndarray, result: Transcript,
+                  prompt_words: tuple[str, ...]) -> Transcript:
+    """A transcript that lists names of the prompt back to back (:func:`echoed_names`: Whisper
+    writing out its prompt for a name it did not catch) is decoded again without the names in the
+    prompt; the new words are kept if there are any (``extra["retried_without_names"]``)."""
+    echo = echoed_names(result.text, prompt_words) if prompt_words else []
+    if not echo:
+        return result
+    log.info("transcript lists the prompt's names (%s): decoding again without them", ", ".join(echo))
+    again = transcribe_all(recognizer, audio)
+    if not again.words:
+        return result
+    return Transcript(again.text, again.words, {**again.extra, "retried_without_names": echo})
 
 
 def store_transcript(db: Database, tx_id: int, recognizer: Recognizer, result: Transcript | None,

@@ -11,9 +11,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from gateway.config import Station
+from gateway.lexicon.phonetic import normalise
 from gateway.lexicon.words import INCIDENTS, NUMBERS, PROCEDURE, STATUS
 
-__all__ = ["INCIDENTS", "NUMBERS", "PROCEDURE", "STATUS", "phrases", "station_words"]
+__all__ = ["INCIDENTS", "NUMBERS", "PROCEDURE", "STATUS", "echoed_names", "phrases", "station_words"]
 
 
 def station_words(stations: Iterable[Station]) -> tuple[str, ...]:
@@ -31,3 +32,36 @@ def phrases(stations: Iterable[Station]) -> list[str]:
     parts = [w for n in names for w in n.replace("-", " ").split()]
     return ([n.lower() for n in names] + [p.lower() for p in parts] + list(PROCEDURE) + list(STATUS)
             + list(INCIDENTS) + list(NUMBERS))
+
+
+#: What may stand between names Whisper copies from its prompt ("Tarutung, Siatas Barita dan Muara").
+ECHO_SEPARATORS = frozenset(("dan", "serta", "kecamatan"))
+
+
+def echoed_names(text: str, names: Iterable[str]) -> list[str]:
+    """Prompt names the transcript lists back to back (two or more different ones, only commas,
+    "dan" or "kecamatan" between): Whisper writing out its prompt ("kecamatan Tarutung, Siatas
+    Barita, Muara") instead of the name it did not catch. Empty when there is no such list."""
+    spellings: dict[tuple[str, ...], str] = {}
+    for name in names:
+        words = tuple(w for w in (normalise(x) for x in name.replace("-", " ").split()) if w)
+        if words:
+            spellings[words] = name
+            spellings[("".join(words),)] = name
+    longest = max((len(k) for k in spellings), default=0)
+    tokens = [t for t in (normalise(x) for x in text.replace("-", " ").split()) if t]
+    run: list[str] = []
+    i = 0
+    while i < len(tokens):
+        hit = next(((k, spellings[tuple(tokens[i:i + k])]) for k in range(longest, 0, -1)
+                    if tuple(tokens[i:i + k]) in spellings), None)
+        if hit is not None:
+            run.append(hit[1])
+            i += hit[0]
+            continue
+        if tokens[i] not in ECHO_SEPARATORS:
+            if len(set(run)) >= 2:
+                return list(dict.fromkeys(run))
+            run = []
+        i += 1
+    return list(dict.fromkeys(run)) if len(set(run)) >= 2 else []
