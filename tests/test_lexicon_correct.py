@@ -188,3 +188,23 @@ def test_a_price_heard_a_few_letters_off_is_read_and_queued_for_review(heard: st
 def test_no_number_is_invented(heard: str) -> None:
     r = extract(heard, correct=True)
     assert not r.prices and not any(i.counts for i in r.incidents), (r.prices, r.incidents)
+
+
+@pytest.mark.parametrize(("heard", "items"), [
+    # (item as reported, the matcher's score) for "Kami perlu bantuan X serta Y" as heard
+    ("Kami perlu bantuan terpal serta selimut.", [("terpal", 1.0), ("selimut", 1.0)]),
+    ("Kami perlu bantuan perpal serta selimut.", [("terpal", 0.833), ("selimut", 1.0)]),
+    ("Kami perlu bantuan ruang cheesy serta tenda.", [("ruang cheesy", 0.5), ("tenda", 1.0)]),
+])
+def test_need_items_are_known_corrected_or_doubted(heard: str, items: list[tuple[str, float]]) -> None:
+    """A known need item is read as it is; one a letter off is corrected (less sure); any other is
+    kept as heard but scored so low that the review queue lists it (nothing is dropped)."""
+    from gateway.report.review import REVIEW_BELOW, combine
+
+    needs = extract(heard, correct=True).needs
+    assert [(n.item, n.evidence.match) for n in needs] == items
+    for n, (_, score) in zip(needs, items, strict=True):
+        if score == 0.5:  # unknown: queued whatever the recogniser's confidence
+            assert (combine(n.evidence) or 0.0) < REVIEW_BELOW
+    said = heard.removeprefix("Kami perlu bantuan ").removesuffix(".").split(" serta ")
+    assert [n.item for n in extract(heard).needs] == said  # correction off: as heard

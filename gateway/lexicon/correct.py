@@ -174,3 +174,30 @@ def number_words(norms: list[str], known: frozenset[str],
                 fixed.pop(j, None)
         k = end
     return fixed
+
+
+@functools.cache
+def _need_items() -> tuple[tuple[str, str], ...]:
+    from gateway.lexicon.report import NEED_ITEMS
+
+    return tuple((item, normalise(item)) for item in sorted(NEED_ITEMS))
+
+
+def need_item(heard: str, correct: bool) -> tuple[str, float | None]:
+    """A need item as heard -> (the item to report, the matcher's score). With ``correct``: a known
+    item (1.0); the known item it is a few letters off (the ratio); else as heard, scored
+    ``NEED_UNKNOWN_MATCH`` so that an operator checks it. Without: as heard, no score."""
+    from gateway.lexicon.report import NEED_MIN_RATIO, NEED_UNKNOWN_MATCH
+
+    if not correct:
+        return heard, None
+    norm = normalise(heard)
+    items = _need_items()
+    if any(n == norm for _, n in items):
+        return heard, 1.0  # as heard: "obat-obatan" and "obat obatan" are both known
+    if len(norm) >= MIN_LETTERS:
+        found = process.extractOne(norm, [n for _, n in items], scorer=fuzz.ratio,
+                                   score_cutoff=NEED_MIN_RATIO)
+        if found is not None:
+            return items[found[2]][0], round(found[1] / 100.0, 3)
+    return heard, NEED_UNKNOWN_MATCH

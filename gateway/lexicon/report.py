@@ -167,6 +167,23 @@ NEED_STOP = {"ganti", "over", "roger", "monitor", "terima", "sekian", "demikian"
              "lapor", "melapor", "harga"}
 NEED_MAX_TOKENS = 15
 NEED_ITEM_MAX_WORDS = 4
+#: What a kecamatan asks the regency for after a disaster (BPBD logistics): a need item heard as one
+#: of these is read as it; one heard a few letters off is corrected to it (``lexicon.correct``); any
+#: other item is reported as heard, with the matcher's score :data:`NEED_UNKNOWN_MATCH`, so it goes
+#: to the review queue ("kebutuhan kurang yakin").
+NEED_ITEMS = frozenset((
+    "terpal", "tenda", "selimut", "tikar", "kasur", "matras", "kelambu", "beras", "makanan",
+    "makanan siap saji", "mi instan", "mie instan", "sembako", "logistik", "air bersih", "air minum",
+    "obat", "obat obatan", "obat-obatan", "pakaian", "pakaian layak pakai", "susu", "popok",
+    "perlengkapan bayi", "perahu", "perahu karet", "pelampung", "alat berat", "ekskavator", "gergaji mesin",
+    "chainsaw", "karung", "karung pasir", "bronjong", "semen", "seng", "genset", "senter", "bahan bakar",
+    "minyak goreng", "gula", "telur", "lauk pauk", "dapur umum", "tenaga medis", "ambulans",
+    "petugas", "relawan", "tangki air", "truk tangki", "jeriken", "ember", "sabun", "vaksin",
+    "disinfektan", "desinfektan", "pakan ternak", "bibit", "pupuk", "bantuan",
+))
+NEED_UNKNOWN_MATCH = 0.5
+#: A need item this close (rapidfuzz ratio) to a known one is that one ("perpal" is terpal).
+NEED_MIN_RATIO = 80.0
 
 #: Words that start a place name.
 PLACE_TRIGGERS = {"desa": "Desa", "dusun": "Dusun", "kelurahan": "Kelurahan", "kampung": "Kampung"}

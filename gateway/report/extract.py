@@ -45,7 +45,7 @@ from rapidfuzz import fuzz
 
 from gateway.asr.base import Transcript
 from gateway.lexicon import report as lx
-from gateway.lexicon.correct import Places
+from gateway.lexicon.correct import Places, need_item
 from gateway.report.model import EXTRACTOR_VERSION, Evidence, Incident, Need, Price, StationExtract
 from gateway.report.numbers_id import parse_number
 from gateway.report.quantities import Count, counts, numbers, price_trouble, prices
@@ -315,7 +315,13 @@ def _needs(doc: Doc, stops: set[int]) -> list[tuple[Need, int]]:
         if e == h.end and not names:
             continue
         ev = doc.evidence(h.start, e)
-        out += [(Need(name, ev.text, ev), h.start) for name in dict.fromkeys(names)]
+        read: dict[str, float | None] = {}
+        for name in names:
+            item, score = need_item(name, doc.correct)
+            read.setdefault(item, score)
+        for item, score in read.items():
+            match = ev.match if score is None else score if ev.match is None else min(ev.match, score)
+            out.append((Need(item, ev.text, dataclasses.replace(ev, match=match)), h.start))
     return out
 
 
