@@ -225,17 +225,16 @@ def _fields(sc: Score, items: list[dict[str, Any]], report: dict[str, Any], flag
                    f"incident #{g.get('transmission_id')} {g['category']} not said", g)
         truth_p = Counter((_norm(p["commodity"]), p["rupiah_per_kg"])
                           for t in said for p in t.get("prices", []))
-        got_p = [(_norm(p["commodity"]), int(p["rupiah_per_kg"]), p.get("transmission_id"))
-                 for p in st.get("prices") or []]
+        got_p = [(_norm(p["commodity"]), int(p["rupiah_per_kg"]), p) for p in st.get("prices") or []]
         sc.price_truth += sum(truth_p.values())
         sc.price_reported += len(got_p)
-        for c, rp, tx in got_p:
+        for c, rp, p in got_p:
+            tx = p.get("transmission_id")
             if truth_p[(c, rp)] > 0:
                 truth_p[(c, rp)] -= 1
                 sc.price_exact += 1
             else:
-                _wrong(sc, flagged(tx, "price"), f"price #{tx} {c} {rp} not said",
-                       next((p for p in st.get("prices") or [] if p.get("transmission_id") == tx), None))
+                _wrong(sc, flagged(tx, "price"), f"price #{tx} {c} {rp} not said", p)
         truth_n = Counter(_norm(n) for t in said for n in t.get("needs", []))
         sc.need_truth += sum(truth_n.values())
         for n in st.get("needs") or []:

@@ -84,7 +84,8 @@ def retry_if_empty(recognizer: Recognizer, audio: np.ndarray, result: Transcript
     if not has_speech_energy(audio, recognizer.rate):
         return result, False  # nothing that sounds like words: an empty transcript is right
     if result.words:
-        return _without_echo(recognizer, audio, result, prompt_words), needs_listening(result)
+        result = _without_echo(recognizer, audio, result, prompt_words)
+        return result, needs_listening(result)  # of the words stored: maybe too unsure to read
     log.warning("%.1f s of speech came back without words: retrying without the recogniser's filters",
                 len(audio) / recognizer.rate)
     again = transcribe_all(recognizer, audio, prompt_words=prompt_words, unfiltered=True)

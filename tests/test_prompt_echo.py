@@ -75,3 +75,12 @@ def test_no_echo_no_second_decode() -> None:
     said = Transcript("camat Pahae Julu melapor", (Word("camat", 0.0, 0.3, 0.9),))
     result, _ = retry_if_empty(rec, _speech(), said, NAMES)
     assert result is said and rec.prompts == []
+
+
+def test_the_listening_flag_is_of_the_words_kept() -> None:
+    """The echo came back unsure (it would need listening); the retry's words are sure: the stored
+    transcript is the retry's, so it is not flagged."""
+    rec = Scripted()
+    echo = Transcript("kecamatan Tarutung, Siatas Barita", (Word("Tarutung", 0.0, 0.3, 0.1),))
+    result, listen = retry_if_empty(rec, _speech(), echo, NAMES)
+    assert result.text.startswith("camat Pahae Julu") and not listen

@@ -163,6 +163,9 @@ def _time(v: Any) -> float | None:
     return None if v is None else float(v)
 
 
+_GLUED_TAIL_KEYS = tuple((c, phonetic_key(c)) for c in GLUED_TAILS)
+
+
 def _glued_tail(norm: str) -> int | None:
     """Where a cue word glued to the end of a word starts: "narikamikhamat" (dari kami camat),
     "jaramelapol" (the name, then "melapor"); None if it has none."""
@@ -172,8 +175,8 @@ def _glued_tail(norm: str) -> int | None:
         # exactly a cue's sound ("khamat"); "melapor" may be one sound off ("melapol" is, "malapol" is
         # not) if it starts as the cue does: a looser tail would find a cue inside any word
         # ("kemakaran" ends like "kamat")
-        for c in GLUED_TAILS:
-            d = Levenshtein.distance(key, phonetic_key(c))
+        for c, ckey in _GLUED_TAIL_KEYS:
+            d = Levenshtein.distance(key, ckey)
             if d == 0 or (d == 1 and len(c) >= 7 and norm[n] == c[0]):
                 found.append((d, -n))
     return -min(found)[1] if found else None  # the closest-sounding tail, the shortest of equals

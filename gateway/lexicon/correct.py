@@ -22,6 +22,7 @@ from rapidfuzz.distance import Levenshtein
 from gateway.config import Config, Station
 from gateway.lexicon import gazetteer
 from gateway.lexicon.phonetic import normalise, phonetic_key
+from gateway.lexicon.report import NEED_ITEMS, NEED_MIN_RATIO, NEED_UNKNOWN_MATCH
 
 #: A place heard this close (rapidfuzz ratio) to a gazetteer name is that name.
 PLACE_MIN_RATIO = 85.0
@@ -178,8 +179,6 @@ def number_words(norms: list[str], known: frozenset[str],
 
 @functools.cache
 def _need_items() -> tuple[tuple[str, str], ...]:
-    from gateway.lexicon.report import NEED_ITEMS
-
     return tuple((item, normalise(item)) for item in sorted(NEED_ITEMS))
 
 
@@ -187,8 +186,6 @@ def need_item(heard: str, correct: bool) -> tuple[str, float | None]:
     """A need item as heard -> (the item to report, the matcher's score). With ``correct``: a known
     item (1.0); the known item it is a few letters off (the ratio); else as heard, scored
     ``NEED_UNKNOWN_MATCH`` so that an operator checks it. Without: as heard, no score."""
-    from gateway.lexicon.report import NEED_MIN_RATIO, NEED_UNKNOWN_MATCH
-
     if not correct:
         return heard, None
     norm = normalise(heard)

@@ -59,6 +59,7 @@ def continuation_cue(text: str) -> str | None:
 #: glues it to what follows ("Paprolisatuk" = patroli satu) and blurs a sound ("Pertrolis").
 UNIT_SLACK = 2
 UNIT_LONG = 7  # letters from which a call sign may be matched by sound (shorter: spelled exactly)
+_UNIT_KEYS = {unit: phonetic_key(unit) for unit in OTHER_UNITS if len(unit) >= UNIT_LONG}
 
 
 def other_unit(text: str) -> str | None:
@@ -68,8 +69,8 @@ def other_unit(text: str) -> str | None:
         for unit in OTHER_UNITS:
             if w == unit:
                 return w
-            if len(unit) >= UNIT_LONG:
-                key, ukey = phonetic_key(w), phonetic_key(unit)
+            if (ukey := _UNIT_KEYS.get(unit)) is not None:
+                key = phonetic_key(w)
                 if (len(key) >= len(ukey) and key[:2] == ukey[:2]
                         and Levenshtein.distance(key[:len(ukey) + 1], ukey) <= UNIT_SLACK):
                     return w
