@@ -172,6 +172,18 @@ def test_a_count_heard_a_few_letters_off_is_read_as_said(said: str, heard: str,
 @pytest.mark.parametrize(("heard", "price"), [
     ("Harga daging ayam semelas ribu rupiah per kilogram", ("daging ayam", 11000)),
     ("Harga cabai merah sempilang belas rindu rupiah per kilogram", ("cabai merah", 19000)),
+    # number words run together across words, cut apart again
+    ("harga beras dura belas ribuli maratus", ("beras", 12500)),
+    ("Harga beras di pasar sekarang empat puuhenam ribuli maratus rupiah sekiloh", ("beras", 46500)),
+    ("Harga Nagi ngayam dua puuhenam Rivuli Maratus Rupia per kilogram", ("daging ayam", 26500)),
+    # the commodity right after "harga", heard a few sounds off
+    ("Harga chamai merat di pasal sekarang dua puluh tiga ribu lima ratus rupiah sekiluh",
+     ("cabai merah", 23500)),
+    ("Harga mahuang meras di pasar secara lima puluh lima ribu lima ratus ruti", ("bawang merah", 55500)),
+    ("Harga nulapasi di pasar sekarang tiga puluh ribu rupiah per kilogram", ("gula pasir", 30000)),
+    # a number whose head was heard a few letters off ("tempat puru": empat puluh)
+    ("Harga berwarang merah tempat puru tiga ribu rupiah per kilogram", ("bawang merah", 43000)),
+    ("Harga beras sekarang dua puru tiga ribu lima ratus rupiah per kilogram", ("beras", 23500)),
 ])
 def test_a_price_heard_a_few_letters_off_is_read_and_queued_for_review(heard: str,
                                                                       price: tuple[str, int]) -> None:
@@ -183,7 +195,13 @@ def test_a_price_heard_a_few_letters_off_is_read_and_queued_for_review(heard: st
 @pytest.mark.parametrize("heard", [
     "jalan putus, rindu rumah",  # known words with no number beside them
     "harga daging ayam lima putus sembilan ribu rupiah per kilogram",  # puluh or ratus? not said which
-    "harga beras dura belas ribuli maratus",  # "ribuli maratus": ribu lima ratus glued, cannot be read
+    # the head of the number is lost: "ribu lima ratus" alone is not 500
+    "harga daging ayam di gabelas ribuli maratus rupiah per kilogram",
+    # near a commodity in spelling, but not one
+    "harga barang naik lima ribu rupiah",
+    "harga bahan pokok dua puluh ribu rupiah",
+    # glued number words with no number or currency beside them are left as heard
+    "kami puuhenam warga",
 ])
 def test_no_number_is_invented(heard: str) -> None:
     r = extract(heard, correct=True)

@@ -177,6 +177,43 @@ def number_words(norms: list[str], known: frozenset[str],
     return fixed
 
 
+#: Words a glued run of number words may be cut into ("ribuli maratus" is ribu lima ratus).
+GLUED_PIECES = frozenset(NUMBER_WORDS) | {"nol"}
+GLUED_MAX_PIECE = 8
+
+
+def glued_number_words(letters: str) -> tuple[list[str], int] | None:
+    """Letters the recogniser ran across number words, cut into them: "puuhenam" -> (["puluh",
+    "enam"], 1 misheard); "ribulimaratus" -> (["ribu", "lima", "ratus"], 0). Each piece is a number
+    word, or one of 4+ letters a few letters off one (:func:`number_word`); the cut with the fewest
+    misheard pieces, then the fewest pieces, wins. None when the letters cannot be cut so, or
+    when more than one piece in two is misheard."""
+    if not letters.isalpha() or len(letters) < 6:
+        return None
+    n = len(letters)
+    best: list[tuple[int, int, list[str]] | None] = [None] * (n + 1)
+    best[0] = (0, 0, [])
+    for i in range(1, n + 1):
+        for j in range(max(0, i - GLUED_MAX_PIECE - 2), i):
+            before = best[j]
+            if before is None:
+                continue
+            piece = letters[j:i]
+            if piece in GLUED_PIECES:
+                word, miss = piece, 0
+            elif (found := number_word(piece, extra=0)) is not None:
+                word, miss = found[0], 1
+            else:
+                continue
+            cand = (before[0] + miss, before[1] + 1, [*before[2], word])
+            if best[i] is None or cand[:2] < best[i][:2]:  # type: ignore[index]
+                best[i] = cand
+    done = best[n]
+    if done is None or done[1] < 2 or 2 * done[0] > done[1]:
+        return None
+    return done[2], done[0]
+
+
 @functools.cache
 def _need_items() -> tuple[tuple[str, str], ...]:
     return tuple((item, normalise(item)) for item in sorted(NEED_ITEMS))

@@ -133,6 +133,17 @@ COMMODITIES = {
     "jagung": "jagung", "kopi": "kopi", "tomat": "tomat", "kentang": "kentang", "kol": "kol",
 }
 PRICE_WORDS = {"harga"}
+#: ``lexicon.correct``: the words right after "harga" are read as the commodity they are nearest
+#: in spelling to at this similarity, this far ahead of any other commodity; scored this factor
+#: times the similarity ("harga chamai merat" -> cabai merah, about 0.58: an operator checks it).
+COMMODITY_MIN_SIMILARITY = 0.62
+COMMODITY_MARGIN = 0.08
+COMMODITY_FACTOR = 0.8
+#: Words after "harga" that are no commodity, however near one they sound ("barang" ~ bawang).
+NOT_COMMODITIES = {"barang", "bahan", "pokok", "sembako", "kebutuhan", "pasar", "di", "stabil", "normal",
+                   "naik", "turun", "sekarang", "saat", "hari", "ini", "per", "rata", "eceran", "jual",
+                   "beli", "bensin", "solar", "pupuk", "gas", "elpiji", "minyak", "tanah", "sewa", "tiket",
+                   "obat"}
 #: Movement words after "harga": a price report without (or besides) a number.
 PRICE_TROUBLE = {"naik", "melonjak", "meningkat", "mahal", "melambung", "langka", "kelangkaan", "kenaikan",
                  "tinggi"}

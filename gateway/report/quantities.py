@@ -11,8 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TypeGuard
 
+from rapidfuzz.distance import Levenshtein
+
 from gateway.lexicon import report as lx
-from gateway.lexicon.correct import number_word, number_words
+from gateway.lexicon.correct import GLUED_SCALES, number_word, number_words
 from gateway.report.model import Evidence, Price
 from gateway.report.numbers_id import SCALES, SE_SCALES, UNITS, Number, parse_number, scan_numbers
 from gateway.report.tokens import Doc, Hit, PhraseSet
@@ -66,6 +68,8 @@ def numbers(doc: Doc) -> list[Num]:
                 norms[k] = word
                 doc.mark(seg + k, seg + k + 1, score)
         for a, b, value in scan_numbers(norms):
+            if doc.correct and a > 0 and _lost_head(norms[a - 1]):
+                continue  # "tempat puru tiga ribu": the number's head was lost, 3000 is not what was said
             a, b = a + seg, b + seg
             if doc.norm(a - 1) in lx.NUMBER_CONTEXT and not doc.toks[a - 1].clause_end:
                 continue
@@ -73,6 +77,21 @@ def numbers(doc: Doc) -> list[Num]:
             out.append(Num(a, b, value, unit.label if unit else "none", unit.end if unit else b))
         seg = i + 1
     return out
+
+
+#: Longer words before a number are names or other words, not a misheard scale word.
+LOST_HEAD_MAX_LETTERS = 6
+
+
+def _lost_head(word: str) -> bool:
+    """A word right before a number that shows the number began earlier and was lost: a scale word
+    belonging to no number ("ribu lima ratus" after a garbled head) or a short word misheard from
+    one ("puru tiga ribu": puluh)."""
+    if word in GLUED_SCALES:
+        return True
+    if word in lx.VOCAB or len(word) > LOST_HEAD_MAX_LETTERS:  # "Hutabulu tiga rumah": a place
+        return False
+    return (number_word(word, extra=1) or ("",))[0] in GLUED_SCALES
 
 
 def _house_before(doc: Doc, start: int, houses: set[int]) -> bool:
@@ -175,6 +194,8 @@ def prices(doc: Doc, nums: list[Num], used: set[int], stops: set[int]) -> list[t
     """Commodity prices per kg, with where each mention starts; ``used`` numbers are skipped (and
     the ones read here added), ``stops`` end the search for a commodity's number."""
     hits = doc.find(COMMODITY_SET)
+    if doc.correct:
+        hits = sorted([*hits, *_after_price_word(doc, hits)], key=lambda h: h.start)
     num_at = {x.start: k for k, x in enumerate(nums)}
     seen: set[str] = set()
     out: list[tuple[Price, int]] = []
@@ -218,6 +239,45 @@ def prices(doc: Doc, nums: list[Num], used: set[int], stops: set[int]) -> list[t
         seen.add(c.label)
         a = c.start - 1 if doc.norm(c.start - 1) in lx.PRICE_WORDS else c.start
         out.append((Price(c.label, x.value, doc.evidence(a, e)), a))
+    return out
+
+
+_COMMODITY_LETTERS = [(p.replace(" ", ""), label) for p, label in lx.COMMODITIES.items()]
+
+
+def _after_price_word(doc: Doc, hits: list[Hit]) -> list[Hit]:
+    """``lexicon.correct``: the one or two words right after "harga" read as the commodity they are
+    nearest in spelling to ("harga chamai merat" is cabai merah), where no listed name was found:
+    only when the nearest is at least ``COMMODITY_MIN_SIMILARITY`` and beats every other commodity
+    by ``COMMODITY_MARGIN`` (a longer name that contains it and is near enough too is preferred).
+    The hit scores ``COMMODITY_FACTOR`` times the similarity, so an operator checks it; a price is
+    reported from it only if a number stands after it."""
+    starts = {h.start for h in hits}
+    out: list[Hit] = []
+    for i, t in enumerate(doc.toks):
+        if t.norm not in lx.PRICE_WORDS or t.clause_end or {i + 1, i + 2} & starts:
+            continue
+        best: list[tuple[float, int, str]] = []
+        for m in (1, 2):
+            window = doc.toks[i + 1:i + 1 + m]
+            if (len(window) < m or any(w.clause_end for w in window[:-1])
+                    or not all(w.norm.isalpha() for w in window)
+                    or window[0].norm in lx.NOT_COMMODITIES or window[0].norm in lx.VOCAB):
+                break
+            heard = "".join(w.norm for w in window)
+            best += [(Levenshtein.normalized_similarity(heard, letters), m, label)
+                     for letters, label in _COMMODITY_LETTERS]
+        if not best:
+            continue
+        best.sort(reverse=True)
+        sim, m, label = best[0]
+        longer = [b for b in best if b[2] != label and label in b[2] and b[0] >= lx.COMMODITY_MIN_SIMILARITY]
+        if longer:  # "camai merasi": cabai merah, not cabai with a word left over
+            sim, m, label = longer[0]
+        rival = max((s for s, _, other in best if other not in label and label not in other), default=0.0)
+        if sim >= lx.COMMODITY_MIN_SIMILARITY and sim - rival >= lx.COMMODITY_MARGIN:
+            out.append(Hit(i + 1, i + 1 + m, label, label, False, round(lx.COMMODITY_FACTOR * sim, 3)))
+            doc.mark(i + 1, i + 1 + m, round(lx.COMMODITY_FACTOR * sim, 3))
     return out
 
 

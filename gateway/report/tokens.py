@@ -27,6 +27,7 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Levenshtein
 
 from gateway.lexicon import report as lx
+from gateway.lexicon.correct import NUMBER_WORDS, glued_number_words
 from gateway.lexicon.phonetic import phonetic_key
 from gateway.report.model import Evidence
 from gateway.report.numbers_id import numeral_value
@@ -40,6 +41,9 @@ PHONETIC_MIN_SPELLING = 0.6
 PHONETIC_FACTOR = 0.9
 #: Shorter words are not matched by sound ("rindu" sounds like "lindu", gempa).
 PHONETIC_MIN_LEN = 6
+#: Number words read out of letters glued across them ("ribuli maratus"): scored this, times the
+#: spelling similarity when a piece was misheard, so that an operator checks the value.
+GLUED_NUMBER_SCORE = 0.9
 
 _TRAIL = ".,;:!?…\"')]-"
 _LEAD = "\"'([-"
@@ -152,6 +156,54 @@ def tokenize(words: Sequence[SourceWord]) -> list[Tok]:
     return toks
 
 
+def _numberish(norm: str) -> bool:
+    return norm in NUMBER_WORDS or norm in lx.PRICE_CURRENCY or norm.startswith("rup")
+
+
+def unglue_numbers(toks: list[Tok]) -> tuple[list[Tok], dict[int, float]]:
+    """``lexicon.correct``: number words the recogniser ran together, cut apart ("dua puuhenam
+    ribuli maratus rupiah" -> dua puluh enam ribu lima ratus rupiah), with the score of each new
+    token. One or two words of one clause are cut only into more number words than they were
+    (:func:`gateway.lexicon.correct.glued_number_words`), and only next to a number word or a
+    currency word ("rupi..."), so no number appears where no number-like words were said."""
+    out: list[Tok] = []
+    scores: dict[int, float] = {}
+    i = 0
+    while i < len(toks):
+        for width in (2, 1):
+            window = toks[i:i + width]
+            if (len(window) < width or any(t.clause_end for t in window[:-1])
+                    or all(t.norm in NUMBER_WORDS for t in window)
+                    or any(t.norm in lx.VOCAB and t.norm not in NUMBER_WORDS for t in window)):
+                continue
+            heard = "".join(t.norm for t in window)
+            cut = glued_number_words(heard)
+            if cut is None or len(cut[0]) <= width:
+                continue
+            before = out[-1] if out and not out[-1].clause_end else None
+            after = toks[i + width] if i + width < len(toks) and not window[-1].clause_end else None
+            if not ((before and before.norm in NUMBER_WORDS) or (after and _numberish(after.norm))):
+                continue
+            words, missed = cut
+            score = GLUED_NUMBER_SCORE * (Levenshtein.normalized_similarity(heard, "".join(words))
+                                          if missed else 1.0)
+            ends = [sum(len(t.norm) for t in window[:k + 1]) for k in range(width)]
+            scale, pos = len(heard) / len("".join(words)), 0
+            for n, w in enumerate(words):  # each piece belongs to the word its letters start in
+                src = window[next(k for k in range(width) if pos * scale < ends[k] or k == width - 1)]
+                last = n == len(words) - 1
+                scores[len(out)] = round(score, 3)
+                out.append(Tok(w, src.raw, src.word, window[-1].clause_end and last,
+                               window[-1].sentence_end and last))
+                pos += len(w)
+            i += width
+            break
+        else:
+            out.append(toks[i])
+            i += 1
+    return out, scores
+
+
 class PhraseSet:
     """Phrases -> labels, matched over tokens exactly or fuzzily (see the module docstring)."""
 
@@ -262,6 +314,8 @@ class Doc:
         self.scores: dict[int, float] = {}  # token -> best match score of a phrase found over it
         self.words = source_words(text, words)
         self.toks = tokenize(self.words)
+        if correct:
+            self.toks, self.scores = unglue_numbers(self.toks)
         self.n = len(self.toks)
         self.confs = [w.conf for w in self.words]
         self.cased = any(c.isupper() for w in self.words for c in w.text)
