@@ -235,6 +235,8 @@ def _fields(sc: Score, items: list[dict[str, Any]], report: dict[str, Any], flag
                 sc.price_exact += 1
             else:
                 _wrong(sc, flagged(tx, "price"), f"price #{tx} {c} {rp} not said", p)
+        for (c, rp), left_p in truth_p.items():
+            sc.wrong_list += [f"MISSED    price {c} {rp} ({st['station']})"] * left_p
         truth_n = Counter(_norm(n) for t in said for n in t.get("needs", []))
         sc.need_truth += sum(truth_n.values())
         for n in st.get("needs") or []:

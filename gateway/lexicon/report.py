@@ -236,7 +236,10 @@ ASR_VARIANTS = {"haman": ("aman",), "amen": ("aman",), "rumat": ("rumah",), "kan
                 "tidakada": ("tidak", "ada"), "tidakana": ("tidak", "ada"),
                 "perkilo": ("per", "kilo"), "perkilonya": ("per", "kilo"), "perkilogram": ("per", "kilogram"),
                 "perkg": ("per", "kg"), "sekilo": ("per", "kilo"), "sekilonya": ("per", "kilo"),
-                "perliter": ("per", "liter"), "perkiloh": ("per", "kilo"), "kilonya": ("kilo",)}
+                "perliter": ("per", "liter"), "perkiloh": ("per", "kilo"), "kilonya": ("kilo",),
+                # b heard as m: "kamakaran" kebakaran, "rumah termakar" (for "di mesa" see extract.py)
+                "kamakaran": ("kebakaran",), "kemakaran": ("kebakaran",), "termakar": ("terbakar",),
+                "permakar": ("terbakar",), "vermakar": ("terbakar",)}
 
 _PHRASE_LISTS = (STATUS, CATEGORIES, INFRA_NOUNS, COUNT_NOUNS, UNITS_AFTER, COMMODITIES, NEED_TRIGGERS,
                  PLACE_TRIGGERS)
