@@ -73,6 +73,22 @@ def test_voice_identifies_when_there_is_no_ani(db: Database, cfg: Config) -> Non
     assert (r.station, r.identity_source) == ("Sipoholon", "voice") and r.identity_confidence >= 0.8
 
 
+def test_words_heard_before_the_write_count_only_for_the_same_transcript(db: Database, cfg: Config) -> None:
+    """``identify.hear`` runs before the write transaction (CPU work); inside it, the result is used
+    only when it is of the current transcript's text and words, so a stale one changes nothing."""
+    tx_id = add_tx(db, cfg, "07:00:00", text="Bupati, di sini camat Tarutung, situasi aman, ganti.")
+    stale = identify.hear("Bupati, di sini camat Muara, situasi aman, ganti.", [], cfg)
+    assert stale.match.station == "Muara"
+    with db.write() as s:
+        identify.reidentify(s, tx_id, cfg, stale)
+    assert row(db, tx_id).station == "Tarutung"
+    with db.read() as s:
+        cur = s.scalars(select(TranscriptRow).where(TranscriptRow.transmission_id == tx_id)).one()
+        text, words = cur.text, cur.words
+    fresh = identify.hear(text, words, cfg)
+    assert fresh.of(cur) and fresh.match.station == "Tarutung"
+
+
 def test_ani_beats_voice(db: Database, cfg: Config) -> None:
     tx = add_tx(db, cfg, "07:05:00", ani="101", text="di sini camat sipoholon ganti")
     assert (row(db, tx).station, row(db, tx).identity_source) == ("Tarutung", "ani")

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -53,6 +54,29 @@ class Identity:
         return say_all(self.reasons)
 
 
+@dataclass(frozen=True)
+class Heard:
+    """What a transcript's words say of their caller: the spoken-name match and an unresolved
+    self-introduction. CPU work over the whole text, so a caller that is about to store the
+    transcript computes it (:func:`hear`) before its write transaction and passes it in."""
+
+    text: str
+    words: Any
+    match: Any  # gateway.identification.spoken_id.Match
+    self_id: str | None
+
+    def of(self, transcript: TranscriptRow) -> bool:
+        return self.text == transcript.text and self.words == transcript.words
+
+
+def hear(text: str, words: Any, cfg: Config) -> Heard:
+    from gateway.identification.self_id import self_named
+    from gateway.identification.spoken_id import match_station
+
+    m = match_station(text, words, cfg.stations, cfg.identity.spoken_threshold)
+    return Heard(text, words, m, None if m.station is not None else self_named(text, words, cfg.stations))
+
+
 def station_by_ani(stations: tuple[Station, ...], code: str) -> Station | None:
     return next((st for st in stations if code in st.ani), None)
 
@@ -75,7 +99,9 @@ def _current_text(s: Session, tx_id: int) -> TranscriptRow | None:
                                                 TranscriptRow.current))
 
 
-def resolve(s: Session, tx: Transmission, cfg: Config) -> Identity:
+def resolve(s: Session, tx: Transmission, cfg: Config, heard: Heard | None = None) -> Identity:
+    """``heard``: :func:`hear` of the current transcript, computed before the transaction (used
+    only if it is of the current transcript's text and words)."""
     reasons: list[Reason] = []
     assigned = latest_assignment(s, tx.id)
     if assigned is not None and assigned.station:
@@ -99,14 +125,13 @@ def resolve(s: Session, tx: Transmission, cfg: Config) -> Identity:
     elif transcript.status != "done":
         reasons.append(Reason("transcription_failed"))
     else:
-        from gateway.identification.self_id import self_named
-        from gateway.identification.spoken_id import match_station
-
-        m = match_station(transcript.text, transcript.words, cfg.stations, cfg.identity.spoken_threshold)
+        if heard is None or not heard.of(transcript):
+            heard = hear(transcript.text, transcript.words, cfg)
+        m = heard.match
         if m.station is not None:
             return Identity(m.station, "voice", round(m.confidence, 3), m.reasons)
         reasons += m.reasons
-        self_id = self_named(transcript.text, transcript.words, cfg.stations)
+        self_id = heard.self_id
     prev = _previous(s, tx)
     gap_limit = cfg.identity.continuation_gap_s
     if prev is not None and prev.station and prev.ended_at is not None and gap_limit > 0:
@@ -138,9 +163,9 @@ def _against_continuation(s: Session, prev: Transmission, transcript: Transcript
     return None
 
 
-def apply(s: Session, tx: Transmission, cfg: Config) -> bool:
+def apply(s: Session, tx: Transmission, cfg: Config, heard: Heard | None = None) -> bool:
     """Store the resolved identity on the row; True if it changed."""
-    ident = resolve(s, tx, cfg)
+    ident = resolve(s, tx, cfg, heard)
     before = (tx.station, tx.identity_source, tx.identity_confidence, tx.identity_reason,
               tx.identity_reason_data)
     after = (ident.station, ident.source, ident.confidence, ident.reason, dumps(ident.reasons))
@@ -154,10 +179,11 @@ def apply(s: Session, tx: Transmission, cfg: Config) -> bool:
     return True
 
 
-def reidentify(s: Session, tx_id: int, cfg: Config) -> None:
-    """Resolve a transmission, then the ones after it whose continuation may have changed."""
+def reidentify(s: Session, tx_id: int, cfg: Config, heard: Heard | None = None) -> None:
+    """Resolve a transmission (``heard``: see :func:`resolve`), then the ones after it whose
+    continuation may have changed."""
     tx = s.get_one(Transmission, tx_id)
-    apply(s, tx, cfg)
+    apply(s, tx, cfg, heard)
     gap_limit = cfg.identity.continuation_gap_s
     while True:
         nxt = s.scalar(select(Transmission).where(

@@ -94,6 +94,7 @@ def edit_transcript(db: Database, cfg: Config, tx_id: int, text: str, base: str,
         return False
     words = realign(shown.words, text)
     extraction = extracts.prepare(db, cfg, tx_id, text, words)  # CPU work: before the write
+    heard = identify.hear(text, words, cfg)  # spoken-name matching too
     with db.write() as s:
         if s.get(Transmission, tx_id) is None:
             raise HTTPException(404, f"Transmisi {tx_id} tidak ada.")
@@ -106,7 +107,7 @@ def edit_transcript(db: Database, cfg: Config, tx_id: int, text: str, base: str,
         s.add(row)
         s.flush()
         extracts.store(s, row.id, extraction)  # what the report reads from it, stored with it
-        identify.reidentify(s, tx_id, cfg)
+        identify.reidentify(s, tx_id, cfg, heard)
         audit(s, "transcript_edit", by, f"transmission:{tx_id}", ip, before=_snapshot(cur),
               after=_snapshot(row))
     log.info("transmission %d: transcript edited by %s", tx_id, by)
