@@ -182,12 +182,14 @@ GLUED_PIECES = frozenset(NUMBER_WORDS) | {"nol"}
 GLUED_MAX_PIECE = 8
 
 
-def glued_number_words(letters: str) -> tuple[list[str], int] | None:
+def glued_number_words(letters: str, units: frozenset[str] = frozenset()) -> tuple[list[str], int] | None:
     """Letters the recogniser ran across number words, cut into them: "puuhenam" -> (["puluh",
     "enam"], 1 misheard); "ribulimaratus" -> (["ribu", "lima", "ratus"], 0). Each piece is a number
     word, or one of 4+ letters a few letters off one (:func:`number_word`); the cut with the fewest
-    misheard pieces, then the fewest pieces, wins. None when the letters cannot be cut so, or
-    when more than one piece in two is misheard."""
+    misheard pieces, then the fewest pieces, wins. The last piece may be one of ``units`` (exact, or
+    a letter off from 4 letters): "enambelasekol" -> enam belas ekor. None when the letters cannot
+    be cut so, when more than one piece in two (the unit counted) is a misheard number word, or
+    when no number word in it was heard right."""
     if not letters.isalpha() or len(letters) < 6:
         return None
     n = len(letters)
@@ -208,10 +210,25 @@ def glued_number_words(letters: str) -> tuple[list[str], int] | None:
             cand = (before[0] + miss, before[1] + 1, [*before[2], word])
             if best[i] is None or cand[:2] < best[i][:2]:  # type: ignore[index]
                 best[i] = cand
-    done = best[n]
-    if done is None or done[1] < 2 or 2 * done[0] > done[1]:
+    done, unit = best[n], None
+    if done is None and units:  # numbers, then a unit word: "belasekol", "melasoran"
+        for j in range(max(1, n - 6), n - 1):
+            head, tail = best[j], letters[j:]
+            unit = next((u for u in sorted(units) if u[0] == tail[0] and near_unit(tail, u)), None)
+            if head is None or unit is None:
+                continue
+            done = (head[0], head[1], [*head[2], unit])
+            break
+    if done is None or done[1] < (1 if unit else 2) or 2 * done[0] > done[1] + (unit is not None):
         return None
-    return done[2], done[0]
+    if done[0] == done[1]:
+        return None  # no number word heard right: "simarumat" is not (lima) rumah
+    return done[2], done[0] + (unit is not None and letters[-len(unit):] != unit)
+
+
+def near_unit(tail: str, unit: str) -> bool:
+    """A unit word as heard at the end of glued number words: exact, or one letter off from 4."""
+    return tail == unit or (len(unit) >= 4 and Levenshtein.distance(tail, unit) <= 1)
 
 
 @functools.cache

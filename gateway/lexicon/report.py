@@ -100,6 +100,8 @@ UNITS_AFTER = {
     "kilometer": "measure", "persen": "measure", "hari": "measure", "jam": "measure", "kali": "measure",
     "tahun": "measure", "bulan": "measure", "minggu": "measure",
 }
+#: Unit words the recogniser runs into the number before them ("enambela sekol": enam belas ekor).
+GLUED_UNITS = frozenset({"orang", "ekor", "unit", "jiwa", "rumah", "warga"})
 #: Words allowed between a number (and its unit) and the count noun after it.
 BEFORE_FILLERS = {"rumah", "warga", "orang", "penduduk", "babi", "ternak", "sapi", "ayam", "kerbau", "yang",
                   "korban", "bangunan", "unit", "masyarakat", "sudah", "telah", "dalam", "keadaan", "kondisi",

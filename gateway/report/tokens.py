@@ -27,7 +27,7 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Levenshtein
 
 from gateway.lexicon import report as lx
-from gateway.lexicon.correct import NUMBER_WORDS, glued_number_words
+from gateway.lexicon.correct import NUMBER_WORDS, glued_number_words, near_unit
 from gateway.lexicon.phonetic import phonetic_key
 from gateway.report.model import Evidence
 from gateway.report.numbers_id import numeral_value
@@ -165,7 +165,8 @@ def unglue_numbers(toks: list[Tok]) -> tuple[list[Tok], dict[int, float]]:
     ribuli maratus rupiah" -> dua puluh enam ribu lima ratus rupiah), with the score of each new
     token. One or two words of one clause are cut only into more number words than they were
     (:func:`gateway.lexicon.correct.glued_number_words`), and only next to a number word or a
-    currency word ("rupi..."), so no number appears where no number-like words were said."""
+    currency word ("rupi...") or when the cut ends in a unit word ("enambela sekol" -> enam belas
+    ekor), so no number appears where no number-like words were said."""
     out: list[Tok] = []
     scores: dict[int, float] = {}
     i = 0
@@ -177,12 +178,18 @@ def unglue_numbers(toks: list[Tok]) -> tuple[list[Tok], dict[int, float]]:
                     or any(t.norm in lx.VOCAB and t.norm not in NUMBER_WORDS for t in window)):
                 continue
             heard = "".join(t.norm for t in window)
-            cut = glued_number_words(heard)
-            if cut is None or len(cut[0]) <= width:
+            cut = glued_number_words(heard, lx.GLUED_UNITS)
+            if cut is None:
+                continue
+            unit = cut[0][-1] if cut[0][-1] in lx.GLUED_UNITS else None
+            shifted = unit is not None and not near_unit(window[-1].norm, unit)  # "bela sekol"
+            if len(cut[0]) <= width and not shifted:
                 continue
             before = out[-1] if out and not out[-1].clause_end else None
             after = toks[i + width] if i + width < len(toks) and not window[-1].clause_end else None
-            if not ((before and before.norm in NUMBER_WORDS) or (after and _numberish(after.norm))):
+            counted = unit is not None and len(cut[0]) >= 2  # "enambela sekol": a count
+            beside = (before and before.norm in NUMBER_WORDS) or (after and _numberish(after.norm))
+            if not (counted or beside):
                 continue
             words, missed = cut
             score = GLUED_NUMBER_SCORE * (Levenshtein.normalized_similarity(heard, "".join(words))
