@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -37,6 +37,9 @@ from sqlalchemy.orm import Session
 from gateway.config import Config, Station
 from gateway.reasons import Reason, dumps, loads, say_all
 from gateway.store.models import Assignment, TranscriptRow, Transmission
+
+if TYPE_CHECKING:  # imported where used: spoken-name matching loads its tables on first use
+    from gateway.identification.spoken_id import SpokenMatch
 
 log = logging.getLogger(__name__)
 
@@ -61,15 +64,15 @@ class Heard:
     transcript computes it (:func:`hear`) before its write transaction and passes it in."""
 
     text: str
-    words: Any
-    match: Any  # gateway.identification.spoken_id.Match
+    words: list[dict[str, Any]] | None
+    match: SpokenMatch
     self_id: str | None
 
     def of(self, transcript: TranscriptRow) -> bool:
         return self.text == transcript.text and self.words == transcript.words
 
 
-def hear(text: str, words: Any, cfg: Config) -> Heard:
+def hear(text: str, words: list[dict[str, Any]] | None, cfg: Config) -> Heard:
     from gateway.identification.self_id import self_named
     from gateway.identification.spoken_id import match_station
 

@@ -182,9 +182,9 @@ GLUED_PIECES = frozenset(NUMBER_WORDS) | {"nol"}
 GLUED_MAX_PIECE = 8
 
 
-def glued_number_words(letters: str, units: frozenset[str] = frozenset()) -> tuple[list[str], int] | None:
-    """Letters the recogniser ran across number words, cut into them: "puuhenam" -> (["puluh",
-    "enam"], 1 misheard); "ribulimaratus" -> (["ribu", "lima", "ratus"], 0). Each piece is a number
+def glued_number_words(letters: str, units: frozenset[str] = frozenset()) -> list[str] | None:
+    """Letters the recogniser ran across number words, cut into them: "puuhenam" -> ["puluh",
+    "enam"] (one piece misheard); "ribulimaratus" -> ["ribu", "lima", "ratus"]. Each piece is a number
     word, or one of 4+ letters a few letters off one (:func:`number_word`); the cut with the fewest
     misheard pieces, then the fewest pieces, wins. The last piece may be one of ``units`` (exact, or
     a letter off from 4 letters): "enambelasekol" -> enam belas ekor. None when the letters cannot
@@ -223,7 +223,7 @@ def glued_number_words(letters: str, units: frozenset[str] = frozenset()) -> tup
         return None
     if done[0] == done[1]:
         return None  # no number word heard right: "simarumat" is not (lima) rumah
-    return done[2], done[0] + (unit is not None and letters[-len(unit):] != unit)
+    return done[2]
 
 
 def near_unit(tail: str, unit: str) -> bool:

@@ -276,8 +276,9 @@ def _after_price_word(doc: Doc, hits: list[Hit]) -> list[Hit]:
             sim, m, label = longer[0]
         rival = max((s for s, _, other in best if other not in label and label not in other), default=0.0)
         if sim >= lx.COMMODITY_MIN_SIMILARITY and sim - rival >= lx.COMMODITY_MARGIN:
-            out.append(Hit(i + 1, i + 1 + m, label, label, False, round(lx.COMMODITY_FACTOR * sim, 3)))
-            doc.mark(i + 1, i + 1 + m, round(lx.COMMODITY_FACTOR * sim, 3))
+            score = round(lx.COMMODITY_FACTOR * sim, 3)
+            out.append(Hit(i + 1, i + 1 + m, label, label, False, score))
+            doc.mark(i + 1, i + 1 + m, score)
     return out
 
 

@@ -178,22 +178,20 @@ def unglue_numbers(toks: list[Tok]) -> tuple[list[Tok], dict[int, float]]:
                     or any(t.norm in lx.VOCAB and t.norm not in NUMBER_WORDS for t in window)):
                 continue
             heard = "".join(t.norm for t in window)
-            cut = glued_number_words(heard, lx.GLUED_UNITS)
-            if cut is None:
+            words = glued_number_words(heard, lx.GLUED_UNITS)
+            if words is None:
                 continue
-            unit = cut[0][-1] if cut[0][-1] in lx.GLUED_UNITS else None
+            unit = words[-1] if words[-1] in lx.GLUED_UNITS else None
             shifted = unit is not None and not near_unit(window[-1].norm, unit)  # "bela sekol"
-            if len(cut[0]) <= width and not shifted:
+            if len(words) <= width and not shifted:
                 continue
             before = out[-1] if out and not out[-1].clause_end else None
             after = toks[i + width] if i + width < len(toks) and not window[-1].clause_end else None
-            counted = unit is not None and len(cut[0]) >= 2  # "enambela sekol": a count
+            counted = unit is not None and len(words) >= 2  # "enambela sekol": a count
             beside = (before and before.norm in NUMBER_WORDS) or (after and _numberish(after.norm))
             if not (counted or beside):
                 continue
-            words, missed = cut
-            score = GLUED_NUMBER_SCORE * (Levenshtein.normalized_similarity(heard, "".join(words))
-                                          if missed else 1.0)
+            score = GLUED_NUMBER_SCORE * Levenshtein.normalized_similarity(heard, "".join(words))
             ends = [sum(len(t.norm) for t in window[:k + 1]) for k in range(width)]
             scale, pos = len(heard) / len("".join(words)), 0
             for n, w in enumerate(words):  # each piece belongs to the word its letters start in
