@@ -7,8 +7,8 @@
 Each morning is rendered with gateway.sim (espeak-ng), run through ``daemon.process_file``
 in-process with whisper-base (asr_models/whisper-base), and the day's report is built; every
 figure is printed twice: with the shipped config ("new") and with the issue-11 features turned
-off ("off": segmenter.end_at_tail, identity.strict_continuation, lexicon.correct, asr.bias all
-false; a key this build does not have yet is named "not available" and left as it is).
+off ("off": segmenter.end_at_tail, identity.strict_continuation, lexicon.correct, asr.bias,
+identity.name_check all false; a key this build does not have yet is named "not available" and left as it is).
 Transcripts are cached on disk per (audio sha256, recogniser settings), rendered mornings per
 scenario hash, so a re-run only pays for what changed. Asserts nothing; see bench/README.md.
 """
@@ -42,7 +42,7 @@ from gateway.sim.channel import write_channel  # noqa: E402
 from gateway.sim.morning import HELDOUT, TUNE, morning  # noqa: E402
 
 TOGGLES = (("segmenter", "end_at_tail"), ("identity", "strict_continuation"), ("lexicon", "correct"),
-           ("asr", "bias"))
+           ("asr", "bias"), ("identity", "name_check"))
 #: Figures the "exact words" column shows (the report fields; the rest need audio).
 TEXT_ROWS = {"status", "incident", "prices", "counts", "needs"}
 CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "ht-gateway" / "bench-accuracy"
@@ -93,6 +93,22 @@ class CachedRecognizer:
 
     def ready(self) -> None:
         self.inner.ready()
+
+    def rescore(self, audio: np.ndarray, prompt_words: tuple[str, ...], texts: list[str]) -> list[float]:
+        """The inner recogniser's scores (gateway/identification/name_check.py), cached like transcripts."""
+        audio = np.asarray(audio, dtype=np.float32)
+        said = json.dumps([self.settings, "rescore", list(prompt_words), texts])
+        key = hashlib.sha256(audio.tobytes() + said.encode()).hexdigest()
+        path = self.cache / f"{key}.json"
+        if path.is_file():
+            self.hits += 1
+            return [float(x) for x in json.loads(path.read_text())]
+        self.misses += 1
+        scores = [float(x) for x in self.inner.rescore(audio, prompt_words, texts)]
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(scores))
+        tmp.replace(path)
+        return scores
 
 
 # --- configs ---------------------------------------------------------------------------------

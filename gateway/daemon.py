@@ -33,7 +33,7 @@ from gateway.datadir import (  # noqa: F401 - re-exported: the daemon's entry po
     prepare_data_dir,
     resolve_data_dir,
 )
-from gateway.identification import identify
+from gateway.identification import identify, name_check
 from gateway.lock import DataDirLock
 from gateway.pipeline import Pipeline, PipelineStats
 from gateway.recorder import Recorder
@@ -80,7 +80,7 @@ def transcription_stage(cfg: Config, recognizer: Recognizer | None, db: Database
                               station_words(cfg.stations),
                               after_store=lambda s, tx_id: identify.reidentify(s, tx_id, cfg),
                               prepare=on_transcript(db, cfg), nice=cfg.asr.nice, claims=claims,
-                              max_attempts=cfg.worker.max_attempts).start()
+                              max_attempts=cfg.worker.max_attempts, check=name_check.checker(cfg)).start()
 
 
 @dataclass

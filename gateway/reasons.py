@@ -52,6 +52,14 @@ TEXT: dict[str, tuple[str, str]] = {
     "two_equal": ("two stations equally likely: {station} {confidence:.2f}, {other} {other_confidence:.2f}",
                   "dua stasiun sama kuat: {station} {confidence:.2f}, {other} {other_confidence:.2f}"),
     "voice": ("'{phrase}' ≈ {station} ({how}, {context})", "'{phrase}' ≈ {station} ({how}, {context})"),
+    "name_check": ("the recogniser, asked again, hears '{phrase}' as {station} "
+                   "({margin:.1f} ahead of {other})",
+                   "pengenal suara, ditanya ulang, mendengar '{phrase}' sebagai {station} "
+                   "(unggul {margin:.1f} atas {other})"),
+    "name_check_unsure": ("the recogniser, asked again, hears no station clearly in '{phrase}' "
+                          "({station} only {margin:.1f} ahead of {other})",
+                          "pengenal suara, ditanya ulang, tidak jelas mendengar stasiun dalam '{phrase}' "
+                          "({station} hanya unggul {margin:.1f} atas {other})"),
     "continues": ("continues transmission {tx} ({station}) {gap:.1f} s later",
                   "lanjutan transmisi {tx} ({station}), {gap:.1f} s kemudian"),
     "closed_by_procedure_word": (

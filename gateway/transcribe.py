@@ -46,8 +46,10 @@ from gateway.transcripts import (  # re-exported: they lived here before gateway
     SPEECH_DBFS,
     SPEECH_MIN_S,
     AfterStore,
+    Check,
     Prepare,
     _one_line,
+    check_stored,
     has_speech_energy,
     needs_listening,
     pending_query,
@@ -82,12 +84,13 @@ class TranscriptionStage:
     def __init__(self, recognizer: Recognizer, db: Database, data_dir: Path, in_rate: int = 16000,
                  queue_s: float = 120.0, prompt_words: tuple[str, ...] = (),
                  after_store: AfterStore | None = None, prepare: Prepare | None = None,
-                 nice: int = 0, claims: Claims | None = None, max_attempts: int = 3) -> None:
+                 nice: int = 0, claims: Claims | None = None, max_attempts: int = 3,
+                 check: Check | None = None) -> None:
         self.recognizer, self.db, self.data_dir = recognizer, db, data_dir
         # every job, live or from a recording, is claimed first: a worker never does it twice
         self.claims = claims or Claims(db, holder_name(DEFAULT_GATEWAY_ID, "daemon"), 60.0)
         self.max_attempts = max_attempts
-        self.after_store, self.prepare = after_store, prepare
+        self.after_store, self.prepare, self.check = after_store, prepare, check
         self.nice = nice  # asr.nice: this worker runs below the pipeline (gateway/asr/priority.py)
         self.in_rate, self.queue_s, self.prompt_words = in_rate, queue_s, prompt_words
         self._q: queue.SimpleQueue[tuple[Any, ...]] = queue.SimpleQueue()
@@ -301,6 +304,9 @@ class TranscriptionStage:
             self.claims.forget(tx_id)  # the lease runs out; the recording is transcribed later
             raise
         self.done += stored
+        if stored and result is not None and self.check is not None and not job.noise:
+            audio = np.concatenate(job.audio) if job.audio else np.zeros(0, np.float32)
+            check_stored(self.db, tx_id, self.recognizer, audio, result, self.check, self.after_store)
 
     def _catch_up_one(self) -> bool:
         """Claim the first pending job and transcribe it from its file; False when none is left."""
@@ -314,6 +320,7 @@ class TranscriptionStage:
             store_transcript(self.db, job.tx_id, self.recognizer, None, "file", error=reason,
                              claims=self.claims)
         elif transcribe_file(self.db, self.data_dir, job.tx_id, self.recognizer, self.prompt_words,
-                             after=self.after_store, prepare=self.prepare, claims=self.claims):
+                             after=self.after_store, prepare=self.prepare, claims=self.claims,
+                             check=self.check):
             self.done += 1
         return True

@@ -20,7 +20,7 @@ import logging
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import soundfile as sf
@@ -56,6 +56,10 @@ AfterStore = Callable[[Session, int], None]
 #: (transmission id, result) -> what to write with the transcript in its transaction, given the
 #: session and the new transcript row's id (e.g. gateway.report.extracts.on_transcript), or None.
 Prepare = Callable[[int, Transcript], Callable[[Session, int], None] | None]
+#: A second look at a stored transcript while its audio is at hand: (recogniser, audio at its rate,
+#: transcript) -> what to store in ``transcripts.name_check``, or None
+#: (gateway.identification.name_check.checker; run by :func:`check_stored`).
+Check = Callable[[Recognizer, np.ndarray, Transcript], dict[str, Any] | None]
 
 #: Speech energy (:func:`has_speech_energy`): at least this much audio in 20 ms frames at or above
 #: SPEECH_DBFS. A kerchunk is < 0.4 s; squelch noise between calls is not recorded.
@@ -160,11 +164,13 @@ def store_transcript(db: Database, tx_id: int, recognizer: Recognizer, result: T
 def transcribe_file(db: Database, data_dir: Path, tx_id: int, recognizer: Recognizer,
                     prompt_words: tuple[str, ...] = (), replace: bool = False,
                     after: AfterStore | None = None, prepare: Prepare | None = None,
-                    claims: Claims | None = None, by_gateway: bool = False) -> bool:
+                    claims: Claims | None = None, by_gateway: bool = False,
+                    check: Check | None = None) -> bool:
     """Transcribe a stored transmission from its recording; a failure is stored, not raised.
     ``by_gateway`` (a worker): the recording is under ``data_dir/<gateway_id>/`` when that folder
     exists (each gateway's data directory mounted there), else under ``data_dir``; when it is not
-    there (or does not match), the database copy is read (gateway/audiostore.py)."""
+    there (or does not match), the database copy is read (gateway/audiostore.py). ``check``: see
+    :data:`Check`."""
     t0 = time.monotonic()
     with db.read() as s:
         tx = s.get_one(Transmission, tx_id)
@@ -192,9 +198,45 @@ def transcribe_file(db: Database, data_dir: Path, tx_id: int, recognizer: Recogn
         log.error("transmission %d: transcription failed: %s", tx_id, e)
         return store_transcript(db, tx_id, recognizer, None, "file", error=_one_line(e), replace=replace,
                                 after=after, claims=claims)
-    return store_transcript(db, tx_id, recognizer, result, "file",
-                            processing_s=round(time.monotonic() - t0, 3), replace=replace, after=after,
-                            listen=listen, prepare=prepare, claims=claims)
+    stored = store_transcript(db, tx_id, recognizer, result, "file",
+                              processing_s=round(time.monotonic() - t0, 3), replace=replace, after=after,
+                              listen=listen, prepare=prepare, claims=claims)
+    if stored and check is not None and not noise:
+        check_stored(db, tx_id, recognizer, audio, result, check, after)
+    return stored
+
+
+#: Identity sources a second look cannot improve on (gateway/identification/identify.py).
+SURE_SOURCES = ("operator", "ani", "voice")
+
+
+def check_stored(db: Database, tx_id: int, recognizer: Recognizer, audio: np.ndarray, result: Transcript,
+                 check: Check, after: AfterStore | None = None) -> None:
+    """Run ``check`` on a transcript just stored, after its write, so the transcript's latency does
+    not wait for it: only when the transmission's station is not already known from an operator,
+    an ANI or a spoken name; outside any transaction (CPU work); its answer is stored on the same
+    transcript row, if that is still the current one with the same words, and ``after`` runs
+    (identification again) in that second short write. A failure is logged, never raised: the
+    transcript stands either way (a crash between the writes loses only the second look)."""
+    try:
+        with db.read() as s:
+            source = s.scalar(select(Transmission.identity_source).where(Transmission.id == tx_id))
+        if source in SURE_SOURCES:
+            return
+        found = check(recognizer, audio, result)
+        if found is None:
+            return
+        with db.write() as s:
+            row = s.scalar(select(TranscriptRow).where(TranscriptRow.transmission_id == tx_id,
+                                                       TranscriptRow.current))
+            if row is None or row.text != result.text:
+                return  # replaced or edited meanwhile: the check was of other words
+            row.name_check = found
+            s.flush()
+            if after is not None:
+                after(s, tx_id)
+    except Exception as e:  # the transcript is stored; only the second look is lost
+        log.warning("transmission %d: second look at the transcript failed: %s", tx_id, _one_line(e))
 
 
 def _one_line(e: BaseException) -> str:

@@ -61,6 +61,7 @@ def run_worker(cfg: Config, data_dir: Path, recognizer: Recognizer, db: Database
     """Claim and transcribe jobs until ``stop`` is set (``once``: until none is pending)."""
     from gateway.asr.vocabulary import station_words
     from gateway.identification import identify
+    from gateway.identification.name_check import checker
     from gateway.report.extracts import on_transcript
     from gateway.transcripts import store_transcript, transcribe_file
 
@@ -96,7 +97,7 @@ def run_worker(cfg: Config, data_dir: Path, recognizer: Recognizer, db: Database
                 else:
                     stored = transcribe_file(db, data_dir, tx_id, recognizer, words, prepare=prepare,
                                              after=lambda s, t: identify.reidentify(s, t, cfg), claims=claims,
-                                             by_gateway=True)
+                                             by_gateway=True, check=checker(cfg))
                 result.stored += stored
                 result.not_stored += not stored
             except STORE_ERRORS as e:  # the database is away: wait, the lease gives the job back

@@ -139,3 +139,29 @@ def test_an_incident_without_a_place_is_queued_however_sure_its_word(db: Databas
     queued = [i for i in report.review if i.kind == "incident"]
     assert [i.transmission_id for i in queued] == [nowhere]
     assert queued[0].what.endswith(NO_PLACE)
+
+
+def test_a_station_the_recogniser_heard_again_is_queued_until_an_operator_confirms(db: Database,
+                                                                                    cfg: Config) -> None:
+    """A station taken from the name check (confidence under ``report.review_below``) and the call
+    continuing it are queued "stasiun kurang yakin"; an operator's assignment takes them off."""
+    from gateway.identification.name_check import NameCheck
+
+    first = tx(db, cfg, "07:05", None, "Ilin melapol bupati darikami camat perharajar, selamat pagi. Ganti.")
+    with db.write() as s:
+        row = s.scalars(select(TranscriptRow).where(TranscriptRow.transmission_id == first)).one()
+        row.name_check = NameCheck("camat perharajar", "Pahae Jae", 6.2, "Pahae Julu").to_json()
+        s.flush()
+        identify.reidentify(s, first, cfg)
+    cont = tx(db, cfg, "07:05", None, "Tambahan, longsor di desa Silangkitang, jalan tertutup, ganti.")
+    with db.write() as s:  # 9 s after the first one's end, by the helper's clock
+        s.get_one(Transmission, cont).started_at = at("07:05") + timedelta(seconds=9)
+        s.flush()
+        identify.reidentify(s, first, cfg)
+    queue = build_report(db, DAY, cfg, at("08:00")).review
+    assert [(i.kind, i.transmission_id, i.station) for i in queue if i.kind == "station"] == [
+        ("station", first, "Pahae Jae"), ("station", cont, "Pahae Jae")]
+    assert next(i for i in queue if i.transmission_id == first).reason.startswith("stasiun kurang yakin")
+    assign_station(db, cfg, first, "Pahae Jae", "", "operator1", "127.0.0.1")
+    queue = build_report(db, DAY, cfg, at("08:00")).review
+    assert not [i for i in queue if i.kind == "station"]  # the continuation follows the operator's word

@@ -61,6 +61,17 @@ CASES = [
      "the recogniser is unsure of it (p 0.210))",
      "calon terbaik Muara 0.62 < 0.80 ('di sini camat muara', setelah 'di sini camat'; "
      "pengenal ragu akan kata itu (p 0.210))"),
+    (Reason("name_check", {"phrase": "camat perharajar", "station": "Pahae Jae", "margin": 6.2,
+                           "other": "Pahae Julu"}),
+     "the recogniser, asked again, hears 'camat perharajar' as Pahae Jae (6.2 ahead of Pahae Julu)",
+     "pengenal suara, ditanya ulang, mendengar 'camat perharajar' sebagai Pahae Jae "
+     "(unggul 6.2 atas Pahae Julu)"),
+    (Reason("name_check_unsure", {"phrase": "kamat kepada dunu", "station": "Pahae Julu", "margin": 0.2,
+                                  "other": "Tarutung"}),
+     "the recogniser, asked again, hears no station clearly in 'kamat kepada dunu' "
+     "(Pahae Julu only 0.2 ahead of Tarutung)",
+     "pengenal suara, ditanya ulang, tidak jelas mendengar stasiun dalam 'kamat kepada dunu' "
+     "(Pahae Julu hanya unggul 0.2 atas Tarutung)"),
     (Reason("two_equal", {"station": "Muara", "confidence": 0.9, "other": "Garoga",
                           "other_confidence": 0.88}),
      "two stations equally likely: Muara 0.90, Garoga 0.88",

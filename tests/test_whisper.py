@@ -360,3 +360,29 @@ def test_every_thread_whisper_uses_runs_at_the_lowered_priority(base_model: Path
     t.join()
     assert len(seen) >= 2  # the decoding thread and the engine's own
     assert set(seen.values()) == {min(19, base + 5)}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("index", [0, 2, 3], ids=["Tarutung", "Siatas-Barita", "Sipahutar"])
+def test_rescoring_prefers_the_name_that_was_said(whisper, sample_truth: dict, example_config: Config,
+                                                  index: int) -> None:
+    """``rescore`` on real audio: the text the generator spoke scores above the same text with any
+    other station's name, by the margin the name check asks (gateway/identification/name_check.py);
+    and the whole check finds the station when the name is heard garbled."""
+    from gateway.asr.base import Transcript, Word
+    from gateway.identification.name_check import MARGIN, check_name
+
+    tx = sample_truth["transmissions"][index]
+    said, station = tx["text"], tx["station"]
+    names = [s.name for s in example_config.stations]
+    prompt = tuple(names)
+    audio = _span(sample_truth, index)
+    scores = whisper.rescore(audio, prompt, [said.replace(station, n) for n in names])
+    ranked = sorted(zip(scores, names, strict=True), reverse=True)
+    assert ranked[0][1] == station, ranked[:3]
+    assert ranked[0][0] - ranked[1][0] >= MARGIN, ranked[:3]
+    # heard with the name garbled beyond the spelling matcher: "camat si kaum pandai"
+    garbled = said.replace(station, "si kaum pandai")
+    words = tuple(Word(w, i * 0.3, i * 0.3 + 0.25, 0.5) for i, w in enumerate(garbled.split()))
+    found = check_name(whisper, audio, Transcript(garbled, words), example_config.stations, prompt)
+    assert found is not None and found.station == station, found

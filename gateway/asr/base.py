@@ -6,6 +6,10 @@ own :class:`RecognizerStream` from :meth:`Recognizer.start`, is fed float32 mono
 Word times are seconds from the first sample fed (for a transmission: from the start of its
 recording, pre-roll included). Engines that cannot stream (faster-whisper) buffer in ``accept`` and
 work in ``finish``.
+
+An engine may also offer ``rescore(audio, prompt_words, texts) -> list[float]``: how well each given
+text fits the audio (faster-whisper does; Vosk and the fake do not). The name check uses it when it
+is there (:mod:`gateway.identification.name_check`, whose ``Rescorer`` protocol states it).
 """
 
 from __future__ import annotations

@@ -61,6 +61,10 @@ PAUSE_BELOW_SPEECH_DB = 15.0  # ... and this far below its 90th percentile (stea
 FRAME = 320          # 20 ms level frames
 CARRY_CHARS = 200    # the end of the text decoded so far, appended to the next window's prompt
 
+#: Rescoring hypotheses reads the first window of a call (where the caller names himself).
+RESCORE_S = 30
+RESCORE_FRAMES = 3000  # mel frames of one 30 s window
+
 #: Whisper's prompt holds at most 223 tokens; keep well under it.
 MAX_PROMPT_CHARS = 400
 
@@ -226,6 +230,35 @@ class WhisperRecognizer:
             "no_speech_prob": max((float(s.no_speech_prob) for s in segments), default=None),
         }
         return Transcript(" ".join(texts), tuple(words), extra)
+
+    def rescore(self, audio: np.ndarray, prompt_words: tuple[str, ...], texts: list[str]) -> list[float]:
+        """How well each of ``texts`` fits ``audio`` (its first 30 s) as its transcript: the summed
+        log-probability of the text's tokens, each given the audio and the tokens before it, under
+        the prompt a decode of the call has (:func:`build_prompt`). Only comparable between texts
+        of the same audio (:mod:`gateway.identification.name_check`)."""
+        if not texts:
+            return []
+        import ctranslate2
+        from faster_whisper.audio import pad_or_trim
+        from faster_whisper.tokenizer import Tokenizer
+
+        model = self.model
+        with self._lock:
+            tok = Tokenizer(model.hf_tokenizer, model.model.is_multilingual, task="transcribe",
+                            language=self.language)
+            features = model.feature_extractor(np.asarray(audio[:RESCORE_S * RATE], dtype=np.float32))
+            frames = min(features.shape[-1], RESCORE_FRAMES)
+            encoded = np.asarray(model.encode(pad_or_trim(features, RESCORE_FRAMES)))
+            prompt = tok.encode(" " + build_prompt(prompt_words).strip())[-(model.max_length // 2 - 1):]
+            start = [tok.sot_prev, *prompt, *tok.sot_sequence]
+            scores = []
+            encoded_sv = ctranslate2.StorageView.from_array(encoded)
+            for text in texts:  # one at a time: batching copies the audio per text and is slower
+                tokens = tok.encode(" " + text.strip())
+                result = model.model.align(encoded_sv, start, [tokens], frames)[0]
+                probs = np.asarray(result.text_token_probs)
+                scores.append(float(np.log(np.maximum(probs, 1e-9)).sum()))
+        return scores
 
     def _is_noise(self, seg: Any, unfiltered: bool = False) -> bool:
         if not unfiltered and seg.no_speech_prob > self.cfg.no_speech_threshold:

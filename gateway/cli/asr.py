@@ -174,6 +174,7 @@ def _transcribe(args: argparse.Namespace, cfg: Config, data_dir: Path, db: Datab
     from sqlalchemy import select
 
     from gateway.asr.vocabulary import station_words
+    from gateway.identification.name_check import checker
     from gateway.jobs import Claims, holder_name
     from gateway.report.extracts import on_transcript
     from gateway.store.models import TranscriptRow, Transmission
@@ -200,7 +201,7 @@ def _transcribe(args: argparse.Namespace, cfg: Config, data_dir: Path, db: Datab
                 held += 1
             else:
                 transcribe_file(db, data_dir, tx_id, recognizer, words, replace=explicit,
-                                prepare=extract_new, claims=claims)
+                                prepare=extract_new, claims=claims, check=checker(cfg))
                 with db.read() as s:
                     status = s.scalar(select(TranscriptRow.status).where(
                         TranscriptRow.transmission_id == tx_id, TranscriptRow.current))

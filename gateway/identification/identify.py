@@ -7,7 +7,10 @@ Precedence, strongest first:
 2. **ani** — a DTMF PTT-ID heard in the transmission that a configured station sends;
 3. **voice** — the station's name found in the current transcript
    (gateway.identification.spoken_id) with at least
-   ``identity.spoken_threshold`` confidence;
+   ``identity.spoken_threshold`` confidence; or, when the caller names himself in words the
+   matcher cannot resolve, the station the recogniser heard again in the audio
+   (gateway.identification.name_check, reason ``name_check``, confidence
+   :data:`NAME_CHECK_CONFIDENCE`: queued for an operator to confirm);
 4. **continuation** — no identity of its own, but it starts within ``identity.continuation_gap_s``
    after the previous transmission (not a kerchunk), which was identified: the same station went on.
    With ``identity.strict_continuation`` (the default) only when nothing speaks against it: not
@@ -39,9 +42,14 @@ from gateway.reasons import Reason, dumps, loads, say_all
 from gateway.store.models import Assignment, TranscriptRow, Transmission
 
 if TYPE_CHECKING:  # imported where used: spoken-name matching loads its tables on first use
+    from gateway.identification.name_check import NameCheck
     from gateway.identification.spoken_id import SpokenMatch
 
 log = logging.getLogger(__name__)
+
+#: Confidence of a station the recogniser heard again (gateway/identification/name_check.py):
+#: under ``report.review_below``, so the review queue asks an operator to confirm it.
+NAME_CHECK_CONFIDENCE = 0.5
 
 
 @dataclass(frozen=True)
@@ -135,6 +143,14 @@ def resolve(s: Session, tx: Transmission, cfg: Config, heard: Heard | None = Non
             return Identity(m.station, "voice", round(m.confidence, 3), m.reasons)
         reasons += m.reasons
         self_id = heard.self_id
+        checked = _name_heard_again(transcript, cfg)
+        if checked is not None:
+            again = Reason("name_check" if checked.station else "name_check_unsure", {
+                "phrase": checked.phrase, "station": checked.best, "margin": checked.margin,
+                "other": checked.runner_up})
+            if checked.station is not None:
+                return Identity(checked.station, "voice", NAME_CHECK_CONFIDENCE, (*m.reasons, again))
+            reasons.append(again)
     prev = _previous(s, tx)
     gap_limit = cfg.identity.continuation_gap_s
     if prev is not None and prev.station and prev.ended_at is not None and gap_limit > 0:
@@ -147,6 +163,19 @@ def resolve(s: Session, tx: Transmission, cfg: Config, heard: Heard | None = Non
                     "tx": prev.id, "station": prev.station, "gap": round(gap, 1)}),))
             reasons.append(against)
     return Identity(None, None, None, tuple(reasons))
+
+
+def _name_heard_again(transcript: TranscriptRow, cfg: Config) -> NameCheck | None:
+    """The recogniser's second hearing of the caller's name, when there is one of configured stations."""
+    if not cfg.identity.name_check:
+        return None
+    from gateway.identification.name_check import NameCheck
+
+    checked = NameCheck.from_json(transcript.name_check)
+    names = {st.name for st in cfg.stations}
+    if checked is None or checked.best not in names or checked.runner_up not in names:
+        return None  # the stations changed since: the check is of another list
+    return checked
 
 
 def _against_continuation(s: Session, prev: Transmission, transcript: TranscriptRow | None,

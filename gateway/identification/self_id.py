@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from rapidfuzz.distance import Levenshtein
@@ -21,6 +22,7 @@ from gateway.identification.spoken_id import (
     _is_cue,
     _procedure_words,
     _skippable,
+    _Token,
     _tokens,
     _unglue,
     _variants,
@@ -51,9 +53,32 @@ def _report_word_more_like(norm: str, procedure: set[str]) -> bool:
     return any(Levenshtein.distance(key, phonetic_key(w)) < to_cue for w in procedure if len(w) >= 5)
 
 
-def self_named(text: str, words: list[dict[str, Any]] | None, stations: Sequence[Station]) -> str | None:
-    """The words where the caller names himself ("camat …", "di sini …", "lapor … dari …") and a
-    name, or None: when :func:`match_station` found no station, the caller is someone unresolved."""
+@dataclass(frozen=True)
+class SelfIntro:
+    """A self-introduction in a call's tokens: ``tokens[first:name + 1]`` is "camat perharajar",
+    ``tokens[name]`` the first word of the name; ``tokens[start]`` the first word after the cue
+    that is no procedure word (before ``name`` when short pieces stand there: "camat si kaum")."""
+
+    tokens: list[_Token]
+    first: int
+    name: int
+    start: int
+    cue: str  # the cue word as heard ("camat", "kamat", "kecamatan", "sini", "dari")
+
+    @property
+    def by_title(self) -> bool:
+        """The caller says "camat …" (or "di sini …", "lapor … dari …"), not "kecamatan …", which
+        may name a place ("kami berada di kecamatan …" with "di" misheard)."""
+        return not _is_cue(self.cue, ("kecamatan",)) or _is_cue(self.cue, ("camat",))
+
+    @property
+    def phrase(self) -> str:
+        return _words(self.tokens[self.first:self.name + 1])
+
+
+def self_introduction(text: str, words: list[dict[str, Any]] | None,
+                      stations: Sequence[Station]) -> SelfIntro | None:
+    """Where the caller names himself ("camat …", "di sini …", "lapor … dari …"), or None."""
     procedure = _procedure_words(stations)
     tokens = _unglue(_tokens(text, words), _variants(stations)) if stations else _tokens(text, words)
     norms = [t.norm for t in tokens]
@@ -67,10 +92,20 @@ def self_named(text: str, words: list[dict[str, Any]] | None, stations: Sequence
             cue_end = i
         elif norm == "dari" and any(_is_cue(n, CUES_AFTER) for n in norms[max(0, i - SELF_ID_REACH):i]):
             cue_end = i
+        start = None
         for j in range(cue_end + 1, min(cue_end + 1 + CUE_REACH, len(tokens))) if cue_end is not None else ():
             if norms[j] in NOT_STATION_BEFORE:
                 break
-            if not _skippable(tokens[j], procedure) and _name_like(norms[j]):
-                first = i - 1 if norm == "sini" and i > 0 else i
-                return _words(tokens[first:j + 1])
+            if _skippable(tokens[j], procedure):
+                continue
+            start = j if start is None else start
+            if _name_like(norms[j]):
+                return SelfIntro(tokens, i - 1 if norm == "sini" and i > 0 else i, j, start, norm)
     return None
+
+
+def self_named(text: str, words: list[dict[str, Any]] | None, stations: Sequence[Station]) -> str | None:
+    """The words where the caller names himself ("camat …", "di sini …", "lapor … dari …") and a
+    name, or None: when :func:`match_station` found no station, the caller is someone unresolved."""
+    intro = self_introduction(text, words, stations)
+    return None if intro is None else intro.phrase

@@ -11,8 +11,9 @@ Every report value (a station's situation, each incident, price and need) gets
   every value that is not (:func:`mark`).
 
 The review queue lists, in the order the report depends on them: transmissions that need listening
-(speech with no usable words: anything may be in them), transmissions with no station (they decide
-who is on the missing list), then unverified values below ``report.review_below`` and unverified
+(speech with no usable words: anything may be in them), transmissions with no station or a station
+below ``report.review_below`` (the recogniser's second hearing of a name, and calls continuing it:
+they decide who is on the missing list), then unverified values below ``report.review_below`` and unverified
 incidents for which no place was read (however sure the incident word: the office needs to know
 where): situations and incidents first (what the bupati acts on), then prices, then needs; within
 each, oldest first.
@@ -38,10 +39,12 @@ UNVERIFIED_MARK = "*"
 UNVERIFIED_NOTE = "* belum diverifikasi operator (hasil pengenalan suara, belum didengar ulang)."
 #: Appended to an incident queued because no place was read for it.
 NO_PLACE = " (tempat tidak terbaca)"
-REVIEW_RANK = {"listen": 0, "unknown_station": 1, "situation": 2, "incident": 2, "price": 3, "need": 4}
+REVIEW_RANK = {"listen": 0, "unknown_station": 1, "station": 1, "situation": 2, "incident": 2, "price": 3,
+               "need": 4}
 REVIEW_TEXT = {
     "listen": "perlu didengar: ada suara, tetapi tidak ada kata yang dapat dibaca",
     "unknown_station": "stasiun belum diketahui",
+    "station": "stasiun kurang yakin: periksa siapa pemanggilnya",
     "situation": "status situasi kurang yakin",
     "incident": "kejadian kurang yakin",
     "price": "harga kurang yakin",
@@ -89,10 +92,11 @@ def review_queue(db: Database, report: Report, day: date, tz: Any,
         rows = s.scalars(select(Transmission).where(
             Transmission.started_at >= lo, Transmission.started_at < hi, Transmission.status == "complete",
             Transmission.kerchunk.is_(False), Transmission.stuck.is_(False),
-            Transmission.needs_listening.is_(True) | Transmission.station.is_(None), *on_channel(channel))
+            Transmission.needs_listening.is_(True) | Transmission.station.is_(None)
+            | (Transmission.identity_confidence < below), *on_channel(channel))
             .order_by(Transmission.started_at, Transmission.id)).all()
         for tx in rows:
-            kind = "listen" if tx.needs_listening else "unknown_station"
+            kind = "listen" if tx.needs_listening else "unknown_station" if tx.station is None else "station"
             items.append(ReviewItem(kind, tx.id, tx.started_at.astimezone(tz).isoformat(timespec="seconds"),
                                     tx.station, tx.identity_reason or "", None, REVIEW_TEXT[kind]))
     starts = {t.transmission_id: t.start or "" for st in report.stations for t in st.transmissions}

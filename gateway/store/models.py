@@ -170,6 +170,9 @@ class TranscriptRow(Base):
     origin: Mapped[str] = mapped_column(String(8))  # live (streamed while heard) | file (from the recording)
     latency_s: Mapped[float | None] = mapped_column(Float)  # squelch close → stored (live only)
     processing_s: Mapped[float | None] = mapped_column(Float)
+    # the recogniser asked again which station an unresolved self-introduction names
+    # (gateway/identification/name_check.py): {phrase, best, margin, runner_up}, or None
+    name_check: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     current: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     verified: Mapped[bool] = mapped_column(Boolean, default=False)  # an operator checked it
