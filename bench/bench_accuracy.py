@@ -277,14 +277,19 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--detail", nargs="?", const="short", default="", choices=("short", "full"),
                     help="each call: what covers it, what was heard (full: the whole transcript and "
                          "why it has its station)")
+    ap.add_argument("--name-check", action="store_true",
+                    help="identity.name_check on in the 'new' column (off in the shipped config)")
     args = ap.parse_args(argv)
     seeds = list(args.seeds or (TUNE if args.tune else HELDOUT))[: 2 if args.quick else None]
     from gateway.daemon import build_recognizer
 
     new = base_config()
+    if args.name_check:
+        new = dataclasses.replace(new, identity=dataclasses.replace(new.identity, name_check=True))
     off, turned_off, absent = toggled_off(new)
     print(f"mornings: seeds {seeds} ({'tuning' if args.tune else 'held-out'} half unless --seeds); "
-          f"whisper-base; off = {', '.join(turned_off) or 'nothing'} false")
+          f"whisper-base; off = {', '.join(turned_off) or 'nothing'} false"
+          + ("; new with identity.name_check on" if args.name_check else ""))
     if absent:
         print(f"not available in this build (left as is in 'off'): {', '.join(absent)}")
     inner = build_recognizer(new)

@@ -194,7 +194,7 @@ class IdentityConfig:
     spoken_threshold: float = 0.80
     continuation_gap_s: float = 10.0
     strict_continuation: bool = True  # no continuation across a closing word or a self-named caller
-    name_check: bool = True  # hear an unresolved self-named caller's name again (name_check.py)
+    name_check: bool = False  # hear an unresolved self-named caller's name again (name_check.py)
 
 
 @dataclass(frozen=True)

@@ -164,11 +164,15 @@ def test_stored_form_round_trips_and_rejects_anything_else() -> None:
         assert NameCheck.from_json(bad) is None
 
 
+def on(cfg: Config) -> Config:
+    """``cfg`` with ``identity.name_check`` on (off in the shipped config)."""
+    return dataclasses.replace(cfg, identity=dataclasses.replace(cfg.identity, name_check=True))
+
+
 def test_checker_follows_the_config(example_config: Config) -> None:
-    off = dataclasses.replace(example_config,
-                              identity=dataclasses.replace(example_config.identity, name_check=False))
-    assert checker(off) is None
-    check = checker(example_config)
+    assert example_config.identity.name_check is False  # opt-in
+    assert checker(example_config) is None
+    check = checker(on(example_config))
     assert check is not None
     truth, _ = said(102, 2)
     out = check(SaidScorer(truth), AUDIO, heard(CASES[0][2]))
@@ -205,7 +209,7 @@ def _store(db: Database, cfg: Config, tx_id: int, text: str, check: NameCheck | 
 
 
 def test_a_station_heard_again_is_taken_unsure_and_continued(db: Database, example_config: Config) -> None:
-    cfg = example_config
+    cfg = on(example_config)
     t0 = datetime(2026, 11, 20, 7, 0, tzinfo=WIB)
     first, cont = _tx(db, t0, 12.0), _tx(db, t0 + timedelta(seconds=15))
     r = _store(db, cfg, first, CASES[0][2], NameCheck("camat perharajar", "Pahae Jae", 5.2, "Tarutung"))
@@ -221,8 +225,7 @@ def test_a_station_heard_again_is_taken_unsure_and_continued(db: Database, examp
 
 def test_a_check_is_ignored_when_off_unsure_or_of_an_unknown_station(db: Database,
                                                                      example_config: Config) -> None:
-    cfg = example_config
-    off = dataclasses.replace(cfg, identity=dataclasses.replace(cfg.identity, name_check=False))
+    cfg, off = on(example_config), example_config
     t0 = datetime(2026, 11, 20, 8, 0, tzinfo=WIB)
     cases = [(NameCheck("camat perharajar", "Pahae Jae", 5.2, "Tarutung"), off, None),
              (NameCheck("camat perharajar", "Pahae Julu", 1.4, "Pagaran"), cfg,
@@ -254,7 +257,7 @@ def test_the_reason_reads_in_both_languages() -> None:
 
 def test_the_second_look_runs_only_where_it_can_help_and_never_fails_the_transcript(
         db: Database, example_config: Config, caplog: pytest.LogCaptureFixture) -> None:
-    cfg = example_config
+    cfg = on(example_config)
     after = lambda s, t: identify.reidentify(s, t, cfg)  # noqa: E731
     asked: list[str] = []
 

@@ -147,6 +147,7 @@ def test_a_station_the_recogniser_heard_again_is_queued_until_an_operator_confir
     continuing it are queued "stasiun kurang yakin"; an operator's assignment takes them off."""
     from gateway.identification.name_check import NameCheck
 
+    cfg = dataclasses.replace(cfg, identity=dataclasses.replace(cfg.identity, name_check=True))
     first = tx(db, cfg, "07:05", None, "Ilin melapol bupati darikami camat perharajar, selamat pagi. Ganti.")
     with db.write() as s:
         row = s.scalars(select(TranscriptRow).where(TranscriptRow.transmission_id == first)).one()

@@ -24,7 +24,8 @@ an operator, an ANI or a spoken name (gateway/transcripts.py ``check_stored``). 
 evidence next to the words heard, which are never rewritten. Identification takes its station
 with a confidence under ``report.review_below`` (``identify.NAME_CHECK_CONFIDENCE``), so an
 operator is asked to confirm it ("stasiun kurang yakin" in the review queue).
-``identity.name_check = false`` turns it off.
+``identity.name_check`` turns it on; it is off by default: on the held-out mornings it named two
+callers wrong and none right (bench/README.md, "Run of 2026-12-03").
 """
 
 from __future__ import annotations
@@ -42,8 +43,10 @@ from gateway.config import Config, Station
 log = logging.getLogger(__name__)
 
 #: The best station's text must score this many nats above every other station's. Tuned on the
-#: tuning mornings (bench/README.md): of 26 checks there, 12 right names led by 5.3-14.8 and the
-#: one wrong leader by 4.6 (whisper writing a prompt name over "Pangaribuan").
+#: tuning mornings only (bench/README.md, "Run of 2026-12-03"): over 26 checks of their
+#: transcripts, right names led by 5.3-14.8 nats, the one wrong leader by 4.6 (whisper writing a
+#: prompt name over "Pangaribuan"); in the product on that half, 3 right and 0 wrong. The held-out
+#: mornings gave 2 wrong and 0 right at this margin, hence ``identity.name_check`` off by default.
 MARGIN = 5.0
 #: How many heard words the name may replace.
 MAX_NAME_WORDS = 3
