@@ -157,8 +157,18 @@ def test_an_opening_tambahan_heard_a_little_off_is_still_the_cue(db: Database, c
     assert (row(db, second).station, row(db, second).identity_source) == ("Sipoholon", "continuation")
 
 
+@pytest.mark.parametrize("heard", ["Lantut", "Lanjur"])
+def test_an_opening_lanjut_heard_one_letter_off_is_still_the_cue(db: Database, cfg: Config,
+                                                                 heard: str) -> None:
+    """The camat said "Lanjut, …" (whisper-base wrote "Lantut" on tuning morning 105)."""
+    _first, second = _pair(db, cfg, "Situasi aman, ganti.", f"{heard}, harga beras tiga puluh ribu, ganti")
+    assert (row(db, second).station, row(db, second).identity_source) == ("Sipoholon", "continuation")
+
+
 @pytest.mark.parametrize("text", ["jalan rusak dambaran pohon tumbang, ganti",  # fuzzy only for word 1
-                                  "Tanaman padi terendam, ganti"])  # "tanaman": 3 letters off
+                                  "Tanaman padi terendam, ganti",  # "tanaman": 3 letters off
+                                  "Lancar lalu lintas di Tarutung, ganti",  # 3 letters off "lanjut"
+                                  "Rapat di kantor camat, ganti"])  # "ralat" (5 letters): exactly only
 def test_only_the_first_word_and_only_two_letters_off(db: Database, cfg: Config, text: str) -> None:
     _first, second = _pair(db, cfg, "Situasi aman, ganti.", text)
     assert row(db, second).station is None

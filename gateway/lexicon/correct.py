@@ -231,6 +231,18 @@ def near_unit(tail: str, unit: str) -> bool:
     return tail == unit or (len(unit) >= 4 and Levenshtein.distance(tail, unit) <= 1)
 
 
+def misheard_unit(word: str, units: frozenset[str], known: frozenset[str]) -> tuple[str, float] | None:
+    """A word right after a number heard one letter off a unit of ``units`` ("tiga belas rumak",
+    "enam belas ekon"): (the unit, spelling similarity). Same first letter, and never a word the
+    lexicon knows (``known``: "harga" is not "warga")."""
+    if not word.isalpha() or word in units or word in known:
+        return None
+    for unit in sorted(units):
+        if unit[0] == word[0] and near_unit(word, unit):
+            return unit, round(Levenshtein.normalized_similarity(word, unit), 3)
+    return None
+
+
 @functools.cache
 def _need_items() -> tuple[tuple[str, str], ...]:
     return tuple((item, normalise(item)) for item in sorted(NEED_ITEMS))

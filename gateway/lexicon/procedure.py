@@ -16,6 +16,16 @@ OPENING_REACH = 3
 #: hears the opening "Tambahan" as "Dambaran" or "Sambaran" (the first syllables come up with
 #: the squelch).
 OPENING_SPELLING_SLACK = 2
+#: ... and one letter off a cue of 6 or 7 ("Lantut" for "Lanjut"); shorter cues ("ralat") exactly.
+OPENING_SHORT_SLACK = 1
+OPENING_SHORT_MIN = 6
+
+
+def _opening_slack(cue: str) -> int:
+    """Letters the call's first word may be off ``cue`` (see :data:`OPENING_SPELLING_SLACK`)."""
+    if len(cue) >= 8:
+        return OPENING_SPELLING_SLACK
+    return OPENING_SHORT_SLACK if len(cue) >= OPENING_SHORT_MIN else 0
 
 
 def _words(text: str) -> list[str]:
@@ -45,13 +55,14 @@ def closing_word(text: str) -> str | None:
 
 def continuation_cue(text: str) -> str | None:
     """The continuation cue (tambahan, lanjut, ralat, koreksi) the call opens with; its first word
-    also when it is :data:`OPENING_SPELLING_SLACK` letters off a long cue."""
+    also when it is a few letters off a cue of 6 letters or more (:func:`_opening_slack`)."""
     words = _words(text)[:OPENING_REACH]
     found = _find(words, CONTINUATION_CUES)
     if found is None and words:
         first = words[0]
-        found = next((first for cue in CONTINUATION_CUES if len(cue) >= 8 and abs(len(first) - len(cue)) <= 1
-                      and Levenshtein.distance(first, cue) <= OPENING_SPELLING_SLACK), None)
+        found = next((first for cue in CONTINUATION_CUES if _opening_slack(cue)
+                      and abs(len(first) - len(cue)) <= 1
+                      and Levenshtein.distance(first, cue) <= _opening_slack(cue)), None)
     return found
 
 

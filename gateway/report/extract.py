@@ -217,9 +217,10 @@ def _incidents(doc: Doc, counts: list[Count], nouns: list[Hit],
     hits = doc.denied(doc.find(CATEGORY_SET)) + _infra(doc)
     anchors = [_Anchor(h.label, h.start, h.end) for h in hits]
     named = {a.category for a in anchors}
+    counted = {c.at for c in counts}  # a bare "mati" counts only in "ekor": then it is livestock
     for noun in nouns:
         cat = lx.IMPLIED_CATEGORY.get(noun.label)
-        if cat and cat not in named and (noun.label != "ternak_mati" or noun.phrase != "mati"):
+        if cat and cat not in named and (noun.phrase != "mati" or noun.start in counted):
             anchors.append(_Anchor(cat, noun.start, noun.end))
             named.add(cat)
     if counts and not anchors:

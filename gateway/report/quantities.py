@@ -14,7 +14,7 @@ from typing import TypeGuard
 from rapidfuzz.distance import Levenshtein
 
 from gateway.lexicon import report as lx
-from gateway.lexicon.correct import GLUED_SCALES, number_word, number_words
+from gateway.lexicon.correct import GLUED_SCALES, misheard_unit, number_word, number_words
 from gateway.report.model import Evidence, Price
 from gateway.report.numbers_id import SCALES, SE_SCALES, UNITS, Number, parse_number, scan_numbers
 from gateway.report.tokens import Doc, Hit, PhraseSet
@@ -74,9 +74,22 @@ def numbers(doc: Doc) -> list[Num]:
             if doc.norm(a - 1) in lx.NUMBER_CONTEXT and not doc.toks[a - 1].clause_end:
                 continue
             unit = units.get(b) if not doc.toks[b - 1].clause_end else None
+            if unit is None and doc.correct and b < doc.n and not doc.toks[b - 1].clause_end:
+                unit = _misheard_unit(doc, b)
             out.append(Num(a, b, value, unit.label if unit else "none", unit.end if unit else b))
         seg = i + 1
     return out
+
+
+def _misheard_unit(doc: Doc, i: int) -> Hit | None:
+    """The unit word at token ``i`` heard one letter off ("tiga belas rumak", "enam belas ekon"),
+    marked with its similarity so that an operator checks the count it gives."""
+    found = misheard_unit(doc.norm(i), lx.GLUED_UNITS, lx.NOT_NAMES)
+    if found is None:
+        return None
+    unit, score = found
+    doc.mark(i, i + 1, score)
+    return Hit(i, i + 1, lx.UNITS_AFTER[unit], unit, False, score)
 
 
 #: Longer words before a number are names or other words, not a misheard scale word.

@@ -18,6 +18,7 @@ the recogniser gave the words a confidence under :data:`FUZZY_MIN_CONF`.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -154,6 +155,43 @@ def tokenize(words: Sequence[SourceWord]) -> list[Tok]:
             last = n == len(pieces) - 1
             toks.append(Tok(p, raw, idx, clause_end and last, sentence_end and last))
     return toks
+
+
+#: Whisper unsure of what it hears may write a comma after every word ("Manjir, Pinesa, Pangga,
+#: Enam, Belas, rumah, terendam,"). In a run of at least this many one-word clauses those commas
+#: mark nothing, so (``lexicon.correct``) they do not end clauses: "enam belas rumah terendam" is
+#: read across them, each word whose comma was dropped scored :data:`SOFT_COMMA_SCORE` so that an
+#: operator checks a value read across them. Sentence ends are kept.
+WORD_COMMA_RUN = 4
+SOFT_COMMA_SCORE = 0.9
+
+
+def soften_word_commas(toks: list[Tok]) -> tuple[list[Tok], list[int]]:
+    """The tokens with the commas of each run of :data:`WORD_COMMA_RUN` or more one-word clauses
+    taken out (see there), and the indexes of the tokens that lost theirs."""
+    words: list[list[int]] = []  # token indexes per source word
+    for i, t in enumerate(toks):
+        if not words or toks[words[-1][0]].word != t.word:
+            words.append([])
+        words[-1].append(i)
+    alone = [toks[w[-1]].clause_end and not toks[w[-1]].sentence_end
+             and (k == 0 or toks[words[k - 1][-1]].clause_end) for k, w in enumerate(words)]
+    out = list(toks)
+    softened: list[int] = []
+    k = 0
+    while k < len(words):
+        if not alone[k]:
+            k += 1
+            continue
+        run = k
+        while run < len(words) and alone[run]:
+            run += 1
+        if run - k >= WORD_COMMA_RUN:
+            for w in words[k:run - 1]:
+                out[w[-1]] = dataclasses.replace(out[w[-1]], clause_end=False)
+                softened.append(w[-1])
+        k = run
+    return out, softened
 
 
 def _numberish(norm: str) -> bool:
@@ -321,6 +359,8 @@ class Doc:
         self.toks = tokenize(self.words)
         if correct:
             self.toks, self.scores = unglue_numbers(self.toks)
+            self.toks, softened = soften_word_commas(self.toks)
+            self.scores.update({i: min(SOFT_COMMA_SCORE, self.scores.get(i, 1.0)) for i in softened})
         self.n = len(self.toks)
         self.confs = [w.conf for w in self.words]
         self.cased = any(c.isupper() for w in self.words for c in w.text)
