@@ -135,7 +135,8 @@ def test_vosk_phrase_list_holds_the_lexicon_and_every_desa(example_config: Confi
     assert bias.phrases(off) == today(example_config.stations)
 
 
-@pytest.mark.parametrize("desa_heard", ["di mesa", "di besa", "di vesa", "dimesa", "dibesa"])
+@pytest.mark.parametrize("desa_heard", ["di mesa", "di besa", "di vesa", "dimesa", "dibesa", "di besah",
+                                       "dibesar"])
 def test_desa_heard_one_consonant_off_still_introduces_a_gazetteer_place(desa_heard: str) -> None:
     """'di Desa X' comes out of the recogniser as 'di mesa X' / 'dibesa X'; with correction on, the
     words after it are a place when the gazetteer knows them, and only then."""
@@ -151,6 +152,23 @@ def test_desa_heard_one_consonant_off_still_introduces_a_gazetteer_place(desa_he
     unknown = extract(f"longsor {desa_heard} Zzyzx, ganti", correct=True, places=places)
     assert unknown.incidents[0].place is None
     assert extract(f"longsor mesa {heard}, ganti", correct=True, places=places).incidents[0].place is None
+
+
+def test_a_gazetteer_name_heard_as_words_the_lexicon_knows() -> None:
+    """"kecelakaan motor di desa Hutatinggi" (tuning morning 107, Parmonangan) was heard as "di besah
+    hutan tinggi": "tinggi" is a word of the lexicon, and still part of the desa's name."""
+    with (REPO / "gateway/lexicon/data/12.02.csv").open(newline="", encoding="utf-8") as f:
+        parmonangan = [name for code, name in csv.reader(f) if code.startswith("12.02.11.")]
+    assert "Hutatinggi" in parmonangan  # the gazetteer's data, not this test's
+    places = Places((tuple(parmonangan),))
+    said = extract("Kecelakaan motor di Desa Hutatinggi, enam warga luka ringan.", correct=True,
+                   places=places)
+    heard = extract("kecelakaan motor di besah hutan tinggi, dan amuan garuka ringan.", correct=True,
+                    places=places)
+    assert heard.incidents[0].place == said.incidents[0].place == "Hutatinggi"
+    # a longer reach never trades an exact name for a worse one
+    assert extract("banjir di desa Hutatinggi rumah terendam", correct=True,
+                   places=places).incidents[0].place == "Hutatinggi"
 
 
 @pytest.mark.parametrize(("said", "heard", "count"), [
@@ -216,6 +234,8 @@ def test_a_unit_word_one_letter_off(heard: str, unit: str | None) -> None:
 @pytest.mark.parametrize(("heard", "price"), [
     ("Harga daging ayam semelas ribu rupiah per kilogram", ("daging ayam", 11000)),
     ("Harga cabai merah sempilang belas rindu rupiah per kilogram", ("cabai merah", 19000)),
+    # one letter more than the number word is a mishearing, not another word glued on
+    ("Harga Chamai Merah, Sembilang Belas Rindu Rupiah per kilogram", ("cabai merah", 19000)),
     # number words run together across words, cut apart again
     ("harga beras dura belas ribuli maratus", ("beras", 12500)),
     ("Harga beras di pasar sekarang empat puuhenam ribuli maratus rupiah sekiloh", ("beras", 46500)),
@@ -292,3 +312,14 @@ def test_commas_are_dropped_only_in_a_run_of_one_word_clauses() -> None:
         "siaga", "terendam", "ganti"]
     # a sentence end inside a run ends it
     assert ends("Satu, dua, tiga. Empat, lima.") == ["satu", "dua", "tiga", "empat", "lima"]
+
+
+@pytest.mark.parametrize(("heard", "word"), [("sembilang", "sembilan"), ("limar", "lima"), ("pelas", "belas"),
+                                             ("ribuli", None), ("limapuluh", None), ("putus", None)])
+def test_a_number_word_heard_off(heard: str, word: str | None) -> None:
+    """One letter more is a mishearing ("sembilang"); two or more is another word glued on
+    ("ribuli": ribu li(ma)); a tie between two number words ("putus": puluh or ratus) is none."""
+    from gateway.lexicon.correct import number_word
+
+    found = number_word(heard)
+    assert (found[0] if found else None) == word

@@ -126,8 +126,9 @@ def number_word(word: str, extra: int = 0) -> tuple[str, float] | None:
     d, best = near[0]
     if d > slack or (len(near) > 1 and near[1][0] == d):
         return None
-    if len(word) > len(best) and word.startswith(best):
+    if len(word) > len(best) + 1 and word.startswith(best):
         return None  # "ribuli": ribu with the next word glued on, not a mishearing of ribu
+        # (one letter more is a mishearing: "sembilang" is sembilan; no number word is one letter)
     return best, round(Levenshtein.normalized_similarity(word, best), 3)
 
 

@@ -119,12 +119,13 @@ def _status(doc: Doc) -> tuple[str | None, Evidence | None]:
 
 def _gazetteer_place(doc: Doc, start: int, places: Places) -> tuple[str, int, float] | None:
     """The gazetteer name the 1-3 words from token ``start`` are (the best, then longest match),
-    where those words end, and the match score."""
+    where those words end, and the match score. Words the lexicon knows may be part of it when the
+    gazetteer says so ("hutan tinggi": Hutatinggi); a longer match must score at least as well."""
     best: tuple[str, int, float] | None = None
     heard = ""
     for j in range(start, min(doc.n, start + lx.PLACE_MAX_WORDS)):
         t = doc.toks[j]
-        if not t.norm.isalpha() or (j > start and t.norm in lx.NOT_NAMES):
+        if not t.norm.isalpha():
             break
         heard += t.norm
         found = places.match(heard)
@@ -136,8 +137,9 @@ def _gazetteer_place(doc: Doc, start: int, places: Places) -> tuple[str, int, fl
 
 
 #: "desa" as the recogniser writes it after "di" on radio audio ("di mesa", "dibesa", "divesa"): one
-#: consonant off. With correction on, the words after it are a place only if the gazetteer knows them.
-_MISHEARD_DESA = re.compile(r"^(?:di)?[bdmnptv]esa$")
+#: consonant off, perhaps with a sound after it ("di besah", "dibesar"). With correction on, the
+#: words after it are a place only if the gazetteer knows them.
+_MISHEARD_DESA = re.compile(r"^(?:di)?[bdmnptv]esa[hr]?$")
 
 
 def _misheard_desa(doc: Doc) -> list[Hit]:
