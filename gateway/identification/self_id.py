@@ -15,19 +15,8 @@ from typing import Any
 from rapidfuzz.distance import Levenshtein
 
 from gateway.config import Station
-from gateway.identification.spoken_id import (
-    CUE_REACH,
-    CUES_AFTER,
-    NOT_STATION_BEFORE,
-    _is_cue,
-    _procedure_words,
-    _skippable,
-    _Token,
-    _tokens,
-    _unglue,
-    _variants,
-    _words,
-)
+from gateway.identification import name_tokens as nt
+from gateway.identification.name_tokens import CUE_REACH, CUES_AFTER, NOT_STATION_BEFORE
 from gateway.lexicon.phonetic import phonetic_key
 from gateway.lexicon.report import NOT_NAMES
 from gateway.lexicon.words import PLACE_BEFORE
@@ -59,7 +48,7 @@ class SelfIntro:
     ``tokens[name]`` the first word of the name; ``tokens[start]`` the first word after the cue
     that is no procedure word (before ``name`` when short pieces stand there: "camat si kaum")."""
 
-    tokens: list[_Token]
+    tokens: list[nt.Token]
     first: int
     name: int
     start: int
@@ -69,34 +58,34 @@ class SelfIntro:
     def by_title(self) -> bool:
         """The caller says "camat …" (or "di sini …", "lapor … dari …"), not "kecamatan …", which
         may name a place ("kami berada di kecamatan …" with "di" misheard)."""
-        return not _is_cue(self.cue, ("kecamatan",)) or _is_cue(self.cue, ("camat",))
+        return not nt.is_cue(self.cue, ("kecamatan",)) or nt.is_cue(self.cue, ("camat",))
 
     @property
     def phrase(self) -> str:
-        return _words(self.tokens[self.first:self.name + 1])
+        return nt.words_of(self.tokens[self.first:self.name + 1])
 
 
 def self_introduction(text: str, words: list[dict[str, Any]] | None,
                       stations: Sequence[Station]) -> SelfIntro | None:
     """Where the caller names himself ("camat …", "di sini …", "lapor … dari …"), or None."""
-    procedure = _procedure_words(stations)
-    tokens = _unglue(_tokens(text, words), _variants(stations)) if stations else _tokens(text, words)
+    procedure = nt.procedure_words(stations)
+    tokens = nt.unglue(nt.tokens(text, words), nt.variants(stations)) if stations else nt.tokens(text, words)
     norms = [t.norm for t in tokens]
     for i, norm in enumerate(norms):
         cue_end = None
         # a report word that sounds like a cue is not one: "kecelakaan" is not "kecamatan"
-        if _is_cue(norm, NAME_CUES) and (norm in NAME_CUES or (
+        if nt.is_cue(norm, NAME_CUES) and (norm in NAME_CUES or (
                 norm not in procedure and not _report_word_more_like(norm, procedure))):
             cue_end = None if i > 0 and norms[i - 1] in PLACE_BEFORE else i  # "posisi di kecamatan …"
         elif (norm == "sini" and i > 0 and norms[i - 1] == "di") or norm == "disini":
             cue_end = i
-        elif norm == "dari" and any(_is_cue(n, CUES_AFTER) for n in norms[max(0, i - SELF_ID_REACH):i]):
+        elif norm == "dari" and any(nt.is_cue(n, CUES_AFTER) for n in norms[max(0, i - SELF_ID_REACH):i]):
             cue_end = i
         start = None
         for j in range(cue_end + 1, min(cue_end + 1 + CUE_REACH, len(tokens))) if cue_end is not None else ():
             if norms[j] in NOT_STATION_BEFORE:
                 break
-            if _skippable(tokens[j], procedure):
+            if nt.skippable(tokens[j], procedure):
                 continue
             start = j if start is None else start
             if _name_like(norms[j]):

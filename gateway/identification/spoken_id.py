@@ -33,7 +33,6 @@ Everything station-specific comes from the configured :class:`~gateway.config.St
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -41,16 +40,14 @@ from typing import Any
 from rapidfuzz.distance import Levenshtein
 
 from gateway.config import Station
+from gateway.identification import name_tokens as nt
+from gateway.identification.name_tokens import CUE_REACH, CUES_AFTER, CUES_BEFORE, NOT_STATION_BEFORE
 from gateway.lexicon.phonetic import normalise, phonetic_key
-from gateway.lexicon.words import FILLERS, INCIDENTS, NUMBERS, PLACE_BEFORE, PROCEDURE, STATUS
+from gateway.lexicon.words import FILLERS, PLACE_BEFORE
 from gateway.reasons import Reason, say_all
 
 __all__ = ["FILLERS", "SpokenMatch", "match_station", "normalise", "phonetic_key"]
 
-CUES_BEFORE = ("camat", "kecamatan", "sini", "dari")  # before the caller's name; after it:
-CUES_AFTER = ("melapor", "lapor")
-#: A name right after one of these is a village or hamlet, not a kecamatan.
-NOT_STATION_BEFORE = frozenset(("desa", "dusun", "kampung", "kelurahan", "lingkungan"))
 #: What may stand between listed names ("Tarutung, Siatas Barita dan di sini camat Garoga");
 #: report words may not: "camat Tarutung, jalan ke Sipoholon putus" is no list.
 LIST_SEPARATORS = frozenset("dan serta atau di sini camat kecamatan dari".split())
@@ -71,15 +68,10 @@ LIST_SIMILARITY = 0.85
 #: have beyond the longest name.
 MAX_TOKENS = 6
 EXTRA_LETTERS = 4
-#: Shortest name part split off a glued cue word; how many tokens a cue may stand from the name.
-GLUED_MIN = 3  # "kamatkan roga": camat + "kan" (a filler word) + "roga" = Garoga
-#: Cue words split off the end of a word, and the fewest letters such a tail has.
-GLUED_TAILS = ("camat", "melapor")
-GLUED_TAIL_MIN = 5
 #: Added to a name standing between a cue before it and one after it ("camat para Garan melapor"):
 #: both sides say it is the caller's own name.
 BOTH_CUES_BONUS = 0.05
-CUE_REACH = 3
+
 
 def _similarity(a: str, b: str) -> float:
     """1 - Levenshtein distance / longer length: a wrong letter costs as much as a missing one.
@@ -106,20 +98,7 @@ class SpokenMatch:
     reasons: tuple[Reason, ...] = ()
 
 
-@dataclass(frozen=True)
-class _Token:
-    text: str
-    norm: str
-    start: float | None = None
-    end: float | None = None
-    conf: float | None = None  # the recogniser's word probability
 
-
-@dataclass(frozen=True)
-class _Variant:
-    station: str
-    compact: str  # normalised, no spaces: "siatasbarita"
-    key: str
 
 
 @dataclass
@@ -134,154 +113,42 @@ class _Hit:
     listed: bool = False
 
 
-def _norm(raw: str) -> str:
-    return "" if raw.startswith("[") and raw.endswith("]") else normalise(raw)  # Vosk's "[unk]"
 
-
-def _tokens(text: str, words: list[dict[str, Any]] | None) -> list[_Token]:
-    if not words:
-        return [_Token(t, _norm(t)) for t in text.split()]
-    out: list[_Token] = []
-    glue = False
-    for w in words:
-        raw = str(w.get("word", "")).strip()
-        conf = None if w.get("conf") is None else float(w["conf"])
-        tok = _Token(raw, _norm(raw), _time(w.get("start")), _time(w.get("end")), conf)
-        # "Siburong", "-Rong": one word; but not onto a cue word ("jamat-panmonangan": camat Parmonangan)
-        if out and (glue or raw.startswith("-")) and not _is_cue(out[-1].norm, CUES_BEFORE):
-            prev = out[-1]
-            confs = [c for c in (prev.conf, tok.conf) if c is not None]
-            out[-1] = _Token(prev.text + raw, prev.norm + tok.norm, prev.start, tok.end,
-                             sum(confs) / len(confs) if confs else None)
-        else:
-            out.append(tok)
-        glue = raw.endswith("-")
-    return out
-
-
-def _time(v: Any) -> float | None:
-    return None if v is None else float(v)
-
-
-_GLUED_TAIL_KEYS = tuple((c, phonetic_key(c)) for c in GLUED_TAILS)
-
-
-def _glued_tail(norm: str) -> int | None:
-    """Where a cue word glued to the end of a word starts: "narikamikhamat" (dari kami camat),
-    "jaramelapol" (the name, then "melapor"); None if it has none."""
-    found = []
-    for n in range(GLUED_MIN, len(norm) - GLUED_TAIL_MIN + 1):
-        key = phonetic_key(norm[n:])
-        # exactly a cue's sound ("khamat"); "melapor" may be one sound off ("melapol" is, "malapol" is
-        # not) if it starts as the cue does: a looser tail would find a cue inside any word
-        # ("kemakaran" ends like "kamat")
-        for c, ckey in _GLUED_TAIL_KEYS:
-            d = Levenshtein.distance(key, ckey)
-            if d == 0 or (d == 1 and len(c) >= 7 and norm[n] == c[0]):
-                found.append((d, -n))
-    return -min(found)[1] if found else None  # the closest-sounding tail, the shortest of equals
-
-
-def _unglue(tokens: list[_Token], variants: list[_Variant]) -> list[_Token]:
-    """Split a cue word the recogniser glued to the name: "Camathuara" -> "Camat" "huara", and one
-    glued to the end of a word: "Narikamikhamat" -> "Narikami" "khamat", "Jaramelapol" -> "Jara"
-    "melapol" (not when a station's own name could be split so)."""
-    glue_keys = {phonetic_key(w) for w in CUES_BEFORE if len(w) >= 5}
-    heads = not any(v.key.startswith(k) for v in variants for k in glue_keys)
-    tails = not any(_glued_tail(v.compact) is not None for v in variants)
-    out: list[_Token] = []
-    for tok in tokens:
-        cut = next((n for n in range(3, len(tok.norm) - GLUED_MIN + 1)
-                    if phonetic_key(tok.norm[:n]) in glue_keys), None) if heads else None
-        if cut is None and tails and not _is_cue(tok.norm, GLUED_TAILS):
-            cut = _glued_tail(tok.norm)
-        if cut is None:
-            out.append(tok)
-            continue
-        plain = tok.text[:cut].casefold() == tok.norm[:cut]  # letters only: the text splits alike
-        out += [_Token(tok.text[:cut] if plain else tok.norm[:cut], tok.norm[:cut], tok.start, tok.start,
-                       tok.conf),
-                _Token(tok.text[cut:] if plain else tok.norm[cut:], tok.norm[cut:], tok.start, tok.end,
-                       tok.conf)]
-    return out
-
-
-def _variants(stations: Sequence[Station]) -> list[_Variant]:
-    out = []
-    for st in stations:
-        for spelling in dict.fromkeys((st.name, *st.aliases)):
-            if compact := normalise(spelling):
-                out.append(_Variant(st.name, compact, phonetic_key(compact)))
-    return out
-
-
-def _procedure_words(stations: Sequence[Station]) -> set[str]:
-    """Procedure and report words, minus any word that is part of a station name."""
-    words = {normalise(w) for p in (*PROCEDURE, *STATUS, *INCIDENTS, *NUMBERS, *FILLERS) for w in p.split()}
-    in_names = {normalise(w) for st in stations for n in (st.name, *st.aliases)
-                for w in re.split(r"[\s-]+", n)}
-    return words - in_names - {""}
-
-
-def _skippable(tok: _Token, procedure: set[str]) -> bool:
-    return not tok.norm or tok.norm in procedure
-
-
-def _is_cue(norm: str, cues: Sequence[str]) -> bool:
-    """A cue word, also as misheard: "kamat", "chama", "kecemasan", "camatkan", "melakor".
-
-    Cues of five letters or more may be one sound off in the key (two from eight letters on),
-    or begin a longer token."""
-    key = phonetic_key(norm)
-    for cue in cues:
-        if norm == cue:
-            return True
-        if len(cue) >= 5:
-            ckey = phonetic_key(cue)
-            if Levenshtein.distance(key, ckey) <= (1 if len(cue) < 8 else 2) or key.startswith(ckey):
-                return True
-    return False
-
-
-def _words(tokens: list[_Token]) -> str:
-    return " ".join(t.text.strip(",.;:!?") for t in tokens).strip()
-
-
-def _context(tokens: list[_Token], hit: _Hit, procedure: set[str]) -> tuple[str, dict[str, Any]]:
+def _context(tokens: list[nt.Token], hit: _Hit, procedure: set[str]) -> tuple[str, dict[str, Any]]:
     """Where the name stands: ("cue" | "opening" | "village" | "place" | "none", the reason's context)."""
     for i in range(hit.first - 1, max(hit.first - 1 - CUE_REACH, -1), -1):
         if tokens[i].norm in NOT_STATION_BEFORE:
-            return "village", {"kind": "village", "words": _words(tokens[i:hit.first])}
-        if i > 0 and tokens[i - 1].norm in PLACE_BEFORE and _is_cue(tokens[i].norm, ("camat", "kecamatan")):
-            return "place", {"kind": "place", "words": _words(tokens[i - 1:hit.first])}
-        if _is_cue(tokens[i].norm, CUES_BEFORE):
+            return "village", {"kind": "village", "words": nt.words_of(tokens[i:hit.first])}
+        if i > 0 and tokens[i - 1].norm in PLACE_BEFORE and nt.is_cue(tokens[i].norm, ("camat", "kecamatan")):
+            return "place", {"kind": "place", "words": nt.words_of(tokens[i - 1:hit.first])}
+        if nt.is_cue(tokens[i].norm, CUES_BEFORE):
             lead = i
-            while lead > 0 and i - lead < 2 and _skippable(tokens[lead - 1], procedure):
+            while lead > 0 and i - lead < 2 and nt.skippable(tokens[lead - 1], procedure):
                 lead -= 1  # show "di sini camat", not just "camat"
-            context = {"kind": "after", "words": _words(tokens[lead:hit.first])}
+            context = {"kind": "after", "words": nt.words_of(tokens[lead:hit.first])}
             if (after := _cue_after(tokens, hit, procedure)) is not None:
                 context["then"] = after  # "camat para Garan melapor": both sides
             return "cue", context
-        if not _skippable(tokens[i], procedure):
+        if not nt.skippable(tokens[i], procedure):
             break
     if (after := _cue_after(tokens, hit, procedure)) is not None:
         return "cue", {"kind": "before", "words": after}
-    if all(_skippable(t, procedure) for t in tokens[:hit.first]):
+    if all(nt.skippable(t, procedure) for t in tokens[:hit.first]):
         return "opening", {"kind": "opening"}
     return "none", {"kind": "none"}
 
 
-def _cue_after(tokens: list[_Token], hit: _Hit, procedure: set[str]) -> str | None:
+def _cue_after(tokens: list[nt.Token], hit: _Hit, procedure: set[str]) -> str | None:
     """The words up to a cue ("melapor", "lapor") that follows the name closely, or None."""
     for i in range(hit.last + 1, min(hit.last + 1 + CUE_REACH, len(tokens))):
-        if _is_cue(tokens[i].norm, CUES_AFTER):
-            return _words(tokens[hit.last + 1:i + 1])
-        if not _skippable(tokens[i], procedure):
+        if nt.is_cue(tokens[i].norm, CUES_AFTER):
+            return nt.words_of(tokens[hit.last + 1:i + 1])
+        if not nt.skippable(tokens[i], procedure):
             break
     return None
 
 
-def _best_hits(tokens: list[_Token], variants: list[_Variant], procedure: set[str]) -> list[_Hit]:
+def _best_hits(tokens: list[nt.Token], variants: list[nt.Variant], procedure: set[str]) -> list[_Hit]:
     """For every run of tokens: the best similarity to each station (spelling or sound)."""
     hits: list[_Hit] = []
     longest = max(len(v.compact) for v in variants) + EXTRA_LETTERS
@@ -289,12 +156,12 @@ def _best_hits(tokens: list[_Token], variants: list[_Variant], procedure: set[st
         joined = ""
         for last in range(first, min(first + MAX_TOKENS, len(tokens))):
             # A name may start with what is also a common word ("di atas baritah": Siatas Barita).
-            if last > first and _skippable(tokens[last], procedure):
+            if last > first and nt.skippable(tokens[last], procedure):
                 break
             joined += tokens[last].norm
             if len(joined) > longest:
                 break
-            if len(joined) < 3 or _skippable(tokens[last], procedure):
+            if len(joined) < 3 or nt.skippable(tokens[last], procedure):
                 continue
             key = phonetic_key(joined)
             best: dict[str, _Hit] = {}
@@ -312,7 +179,7 @@ def _best_hits(tokens: list[_Token], variants: list[_Variant], procedure: set[st
     return hits
 
 
-def _mark_lists(hits: list[_Hit], tokens: list[_Token]) -> list[str]:
+def _mark_lists(hits: list[_Hit], tokens: list[nt.Token]) -> list[str]:
     """Flag names of two or more stations said back to back; returns the first such list."""
     chosen: list[_Hit] = []  # the strongest name per start, not overlapping
     for h in sorted((h for h in hits if h.similarity >= LIST_SIMILARITY), key=lambda h: (h.first, h.last)):
@@ -338,13 +205,13 @@ def _mark_lists(hits: list[_Hit], tokens: list[_Token]) -> list[str]:
     return listed
 
 
-def _word_probability(tokens: list[_Token]) -> float | None:
+def _word_probability(tokens: list[nt.Token]) -> float | None:
     """Geometric mean of the recogniser's word probabilities (None: it gave none)."""
     confs = [max(t.conf, 1e-6) for t in tokens if t.conf is not None]
     return math.exp(sum(map(math.log, confs)) / len(confs)) if confs else None
 
 
-def _phrase(tokens: list[_Token], hit: _Hit) -> str:
+def _phrase(tokens: list[nt.Token], hit: _Hit) -> str:
     return " ".join(t.text for t in tokens[hit.first:hit.last + 1]).strip(" ,.;:!?")
 
 
@@ -361,12 +228,12 @@ def match_station(text: str, words: list[dict[str, Any]] | None, stations: Seque
     ``words`` are the transcript's words as stored (``word``, ``start``, ``end``, ``conf``); when
     given they are used instead of ``text`` and the match carries the phrase's start and end.
     """
-    variants = _variants(stations)
+    variants = nt.variants(stations)
     if not variants:
         return _unknown([Reason("no_stations")], [])
-    procedure = _procedure_words(stations)
-    tokens = _unglue(_tokens(text, words), variants)
-    if all(_skippable(t, procedure) for t in tokens):
+    procedure = nt.procedure_words(stations)
+    tokens = nt.unglue(nt.tokens(text, words), variants)
+    if all(nt.skippable(t, procedure) for t in tokens):
         return _unknown([Reason("no_name" if tokens else "empty_transcript")], [])
 
     hits = _best_hits(tokens, variants, procedure)
