@@ -18,7 +18,7 @@ import pytest
 from gateway.asr.base import Transcript, Word
 from gateway.lexicon import report as lexicon
 from gateway.report.extract import Evidence, StationExtract, extract, extract_transcript
-from gateway.report.tokens import SourceWord, tokenize
+from gateway.report.tokenize import SourceWord, tokenize
 
 from conftest import DATA, REPO
 

@@ -297,7 +297,7 @@ def test_need_items_are_known_corrected_or_doubted(heard: str, items: list[tuple
 
 
 def test_commas_are_dropped_only_in_a_run_of_one_word_clauses() -> None:
-    from gateway.report.tokens import WORD_COMMA_RUN, SourceWord, soften_word_commas, tokenize
+    from gateway.report.tokenize import WORD_COMMA_RUN, SourceWord, soften_word_commas, tokenize
 
     def ends(text: str) -> list[str]:
         toks, _ = soften_word_commas(tokenize([SourceWord(w) for w in text.split()]))

@@ -49,7 +49,8 @@ from gateway.lexicon.correct import Places, need_item
 from gateway.report.model import EXTRACTOR_VERSION, Evidence, Incident, Need, Price, StationExtract
 from gateway.report.numbers_id import parse_number
 from gateway.report.quantities import Count, counts, numbers, price_trouble, prices
-from gateway.report.tokens import FUZZY_MIN_RATIO, Doc, Hit, PhraseSet, clean_word
+from gateway.report.tokenize import clean_word
+from gateway.report.tokens import FUZZY_MIN_RATIO, Doc, Hit, PhraseSet
 
 __all__ = ["EXTRACTOR_VERSION", "Evidence", "Incident", "Need", "Price", "StationExtract", "extract",
            "extract_transcript"]

@@ -42,7 +42,7 @@ log = logging.getLogger(__name__)
 
 HERE = Path(__file__).resolve().parent
 #: The files whose content decides what the extractor reads (its rules and its words).
-SOURCES = ("extract.py", "tokens.py", "quantities.py", "numbers_id.py", "model.py")
+SOURCES = ("extract.py", "tokens.py", "tokenize.py", "quantities.py", "numbers_id.py", "model.py")
 CHUNK = 500  # ids per IN (...) query
 
 
