@@ -174,6 +174,7 @@ def _transcribe(args: argparse.Namespace, cfg: Config, data_dir: Path, db: Datab
     from sqlalchemy import select
 
     from gateway.asr.vocabulary import station_words
+    from gateway.identification import identify
     from gateway.identification.name_check import checker
     from gateway.jobs import Claims, holder_name
     from gateway.report.extracts import on_transcript
@@ -201,6 +202,7 @@ def _transcribe(args: argparse.Namespace, cfg: Config, data_dir: Path, db: Datab
                 held += 1
             else:
                 transcribe_file(db, data_dir, tx_id, recognizer, words, replace=explicit,
+                                after=lambda s, t: identify.reidentify(s, t, cfg),  # as the daemon does
                                 prepare=extract_new, claims=claims, check=checker(cfg))
                 with db.read() as s:
                     status = s.scalar(select(TranscriptRow.status).where(
