@@ -1,6 +1,6 @@
 """Accuracy on generated mornings: cut, attribution, missing list, report fields, honesty flags.
 
-    python bench/bench_accuracy.py              # the 4 held-out mornings (gateway.sim.morning.HELDOUT)
+    python bench/bench_accuracy.py              # the 8 held-out mornings (gateway.sim.morning.HELDOUT)
     python bench/bench_accuracy.py --quick      # 2 held-out mornings
     python bench/bench_accuracy.py --tune       # the tuning half instead (develop on this one)
 

@@ -243,8 +243,10 @@ class Segmenter:
         """A trailing squelch-tail noise burst in the held-back frames: ``(first, end)`` indexes.
 
         Walking back from the end: first the quiet frames the squelch still counted as open (the
-        burst's last few samples, filter ringing), then the loud noise-like run. None when there
-        is no such run, or nothing but noise.
+        burst's last few samples, filter ringing), then the loud noise-like run, which ends where
+        the level falls :data:`TAIL_JUMP_DB` below the burst's (carrier hiss nearly as loud as a
+        soft voice is noise-like too, but it is not the burst). None when there is no such run, or
+        nothing but noise.
         """
         assert self.tx is not None
         if not frames:
@@ -254,9 +256,12 @@ class Segmenter:
         while cut > 0 and dbfs(frames[cut - 1][1]) < loud:
             cut -= 1
         quiet_from = cut
+        peak = -np.inf
         while cut > 0:
             f = frames[cut - 1][1]
-            if dbfs(f) >= loud and spectral_flatness(f, self.rate) >= TAIL_FLATNESS:
+            level = dbfs(f)
+            if level >= max(loud, peak - TAIL_JUMP_DB) and spectral_flatness(f, self.rate) >= TAIL_FLATNESS:
+                peak = max(peak, level)
                 cut -= 1
             else:
                 break

@@ -54,7 +54,7 @@ def feed(seg: Segmenter, plan: list[tuple[float, str, bool]]) -> float:
             t = T0 + i * FRAME_S
             i += 1
             frame = {"voice": voice(N), "floor": noise(N, -72), "hiss": noise(N, -50), "quiet": noise(N, -66),
-                     "tail": noise(N, -9)}[kind]
+                     "tail": noise(N, -9), "soft": voice(N) * 0.4, "loudhiss": noise(N, -34)}[kind]
             seg.push(frame, t, is_open)
     seg.flush()
     return T0 + i * FRAME_S
@@ -178,6 +178,18 @@ def test_without_end_at_tail_the_same_calls_merge() -> None:
     feed(seg, [(1, "floor", False), (2, "voice", True), (0.3, "hiss", True), (0.14, "tail", True),
                (0.5, "floor", False), (2, "voice", True), (0.3, "hiss", True), (2, "floor", False)])
     assert len(sink.closed) == 1
+
+
+def test_a_tail_after_hiss_nearly_as_loud_as_the_voice_still_ends_the_call() -> None:
+    """A soft-spoken station (voice about -28 dBFS) with strong carrier hiss (-34 dBFS, within 6 dB
+    of its voice) pauses before unkeying: all that is held back is hiss and the tail burst. The
+    burst is the run 10 dB above the hiss, so it still ends the call, and the call 0.8 s later is
+    its own (held-out morning 205: Siborongborong, then a patrol car, were one transmission)."""
+    seg, sink, _ = make(hang_s=1.5)
+    feed(seg, [(1, "floor", False), (2, "soft", True), (0.4, "loudhiss", True), (0.14, "tail", True),
+               (0.8, "floor", False), (2, "voice", True), (0.3, "hiss", True), (2, "floor", False)])
+    assert [round(t.duration, 2) for t in sink.closed] == [2.4, 2.3]
+    assert sink.seconds(sink.closed[0]) == pytest.approx(0.5 + 2.4)  # pre-roll and hiss kept, burst cut
 
 
 def test_loud_hiss_before_a_pause_is_not_a_tail() -> None:
