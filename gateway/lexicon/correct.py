@@ -215,7 +215,7 @@ def glued_number_words(letters: str, units: frozenset[str] = frozenset()) -> lis
     if done is None and units:  # numbers, then a unit word: "belasekol", "melasoran"
         for j in range(max(1, n - 6), n - 1):
             head, tail = best[j], letters[j:]
-            unit = next((u for u in sorted(units) if u[0] == tail[0] and near_unit(tail, u)), None)
+            unit = heard_unit(tail, units)
             if head is None or unit is None:
                 continue
             done = (head[0], head[1], [*head[2], unit])
@@ -232,16 +232,18 @@ def near_unit(tail: str, unit: str) -> bool:
     return tail == unit or (len(unit) >= 4 and Levenshtein.distance(tail, unit) <= 1)
 
 
+def heard_unit(word: str, units: frozenset[str]) -> str | None:
+    """The unit of ``units`` that ``word`` is as heard (:func:`near_unit`, same first letter)."""
+    return next((u for u in sorted(units) if word[:1] == u[0] and near_unit(word, u)), None)
+
+
 def misheard_unit(word: str, units: frozenset[str], known: frozenset[str]) -> tuple[str, float] | None:
     """A word right after a number heard one letter off a unit of ``units`` ("tiga belas rumak",
-    "enam belas ekon"): (the unit, spelling similarity). Same first letter, and never a word the
-    lexicon knows (``known``: "harga" is not "warga")."""
-    if not word.isalpha() or word in units or word in known:
+    "enam belas ekon"): (the unit, spelling similarity). Never a word the lexicon knows (``known``:
+    "harga" is not "warga")."""
+    if not word.isalpha() or word in units or word in known or (unit := heard_unit(word, units)) is None:
         return None
-    for unit in sorted(units):
-        if unit[0] == word[0] and near_unit(word, unit):
-            return unit, round(Levenshtein.normalized_similarity(word, unit), 3)
-    return None
+    return unit, round(Levenshtein.normalized_similarity(word, unit), 3)
 
 
 @functools.cache

@@ -60,9 +60,9 @@ def continuation_cue(text: str) -> str | None:
     found = _find(words, CONTINUATION_CUES)
     if found is None and words:
         first = words[0]
-        found = next((first for cue in CONTINUATION_CUES if _opening_slack(cue)
+        found = next((first for cue in CONTINUATION_CUES if (slack := _opening_slack(cue))
                       and abs(len(first) - len(cue)) <= 1
-                      and Levenshtein.distance(first, cue) <= _opening_slack(cue)), None)
+                      and Levenshtein.distance(first, cue) <= slack), None)
     return found
 
 

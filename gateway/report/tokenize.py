@@ -217,3 +217,12 @@ def unglue_numbers(toks: list[Tok]) -> tuple[list[Tok], dict[int, float]]:
             out.append(toks[i])
             i += 1
     return out, scores
+
+
+def repaired(toks: list[Tok]) -> tuple[list[Tok], dict[int, float]]:
+    """``lexicon.correct``: the tokens with glued number words cut apart (:func:`unglue_numbers`)
+    and word commas taken out (:func:`soften_word_commas`), and the score of each token changed."""
+    toks, scores = unglue_numbers(toks)
+    toks, softened = soften_word_commas(toks)
+    scores.update({i: min(SOFT_COMMA_SCORE, scores.get(i, 1.0)) for i in softened})
+    return toks, scores

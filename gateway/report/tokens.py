@@ -22,15 +22,7 @@ from rapidfuzz.distance import Levenshtein
 from gateway.lexicon import report as lx
 from gateway.lexicon.phonetic import phonetic_key
 from gateway.report.model import Evidence
-from gateway.report.tokenize import (
-    SOFT_COMMA_SCORE,
-    Tok,
-    clean_word,
-    soften_word_commas,
-    source_words,
-    tokenize,
-    unglue_numbers,
-)
+from gateway.report.tokenize import Tok, clean_word, repaired, source_words, tokenize
 
 __all__ = ["Doc", "Hit", "PhraseSet", "negated"]
 
@@ -166,9 +158,7 @@ class Doc:
         self.words = source_words(text, words)
         self.toks = tokenize(self.words)
         if correct:
-            self.toks, self.scores = unglue_numbers(self.toks)
-            self.toks, softened = soften_word_commas(self.toks)
-            self.scores.update({i: min(SOFT_COMMA_SCORE, self.scores.get(i, 1.0)) for i in softened})
+            self.toks, self.scores = repaired(self.toks)
         self.n = len(self.toks)
         self.confs = [w.conf for w in self.words]
         self.cased = any(c.isupper() for w in self.words for c in w.text)
