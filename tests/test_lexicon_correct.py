@@ -296,6 +296,43 @@ def test_need_items_are_known_corrected_or_doubted(heard: str, items: list[tuple
     assert [n.item for n in extract(heard).needs] == said  # correction off: as heard
 
 
+@pytest.mark.parametrize(("heard", "said", "read"), [
+    # whisper-base on tuning mornings; "said" is the generator's need items for that call
+    ("Mokong pantu air bersi dan beras. Ganti.", ["air bersih", "beras"], ["air bersih", "beras"]),
+    ("kami perlumen tuan selimut serta terbel, sekiran Laporan kami ganti.", ["selimut", "terpal"],
+     ["selimut", "terpal"]),
+    ("Kami perumantuan aybersi serta perpal, Sakyan Laporan Kami Ganti.", ["air bersih", "terpal"],
+     ["air bersih", "terpal"]),
+    ("Kami perluman dua makanan sempat terpel. Sekiran laporan kami, ganti.", ["makanan", "terpal"],
+     ["makanan", "terpal"]),
+    ("Kami perluman tuan selimuk selama kanan. Sekirang laporan kami ganti.", ["selimut", "makanan"],
+     ["selimut", "makanan"]),
+    # "nantenda" (dan tenda glued) is not read: fewer items, none invented
+    ("Mopong Panturan beras nantenda. Ganti.", ["beras", "tenda"], ["beras"]),
+    ("Mohong pangguang makanan darah melihat berusi, Ganti.", ["makanan", "air bersih"], ["makanan"]),
+])
+def test_a_need_phrase_heard_by_sound(heard: str, said: list[str], read: list[str]) -> None:
+    """"Mohon/perlu bantuan" as heard ("pantu", "panturan", "perluman", "perumantuan") opens a need
+    phrase, and the known items in it are read by sound; none of this without ``lexicon.correct``,
+    and what was read by sound scores under 1 (less sure than words heard as said)."""
+    needs = extract(heard, correct=True).needs
+    assert [n.item for n in needs] == read
+    assert set(read) <= set(said)
+    assert all(n.evidence.match is not None and n.evidence.match < 1.0 for n in needs)
+    assert [n.item for n in extract(heard).needs] != read
+
+
+@pytest.mark.parametrize(("heard", "read"), [
+    ("Situasi dalam pemantauan petugas. Ganti.", []),  # "pemantauan" is not "bantuan"
+    ("Mohon bantuan terpal enam belas lembar. Ganti.", ["terpal"]),  # "belas" is a number, not beras
+    ("Mantuan sudah kami terima, ganti.", []),  # a cue heard by sound gives known items only
+    ("Pohon tumbang di Desa Lumban Siagian, ganti.", []),
+    ("Kami butuh petunjuk. Ganti.", ["petunjuk"]),  # a trigger said as said: the item as heard
+])
+def test_need_phrases_by_sound_invent_nothing(heard: str, read: list[str]) -> None:
+    assert [n.item for n in extract(heard, correct=True).needs] == read
+
+
 def test_commas_are_dropped_only_in_a_run_of_one_word_clauses() -> None:
     from gateway.report.tokenize import WORD_COMMA_RUN, SourceWord, soften_word_commas, tokenize
 

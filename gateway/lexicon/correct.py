@@ -22,7 +22,14 @@ from rapidfuzz.distance import Levenshtein
 from gateway.config import Config, Station
 from gateway.lexicon import gazetteer
 from gateway.lexicon.phonetic import normalise, phonetic_key
-from gateway.lexicon.report import NEED_ITEMS, NEED_MIN_RATIO, NEED_UNKNOWN_MATCH
+from gateway.lexicon.report import (
+    NEED_ITEMS,
+    NEED_MIN_RATIO,
+    NEED_MIN_SPELLING,
+    NEED_SOUND_RATIO,
+    NEED_SOUND_WORDS,
+    NEED_UNKNOWN_MATCH,
+)
 
 #: A place heard this close (rapidfuzz ratio) to a gazetteer name is that name.
 PLACE_MIN_RATIO = 85.0
@@ -180,6 +187,8 @@ def number_words(norms: list[str], known: frozenset[str],
 
 #: Words a glued run of number words may be cut into ("ribuli maratus" is ribu lima ratus).
 GLUED_PIECES = frozenset(NUMBER_WORDS) | {"nol"}
+#: Number words and scales: never read as anything else ("enam belas" is not beras).
+NUMBER_PIECES = GLUED_PIECES | frozenset(GLUED_SCALES)
 GLUED_MAX_PIECE = 8
 
 
@@ -267,3 +276,71 @@ def need_item(heard: str, correct: bool) -> tuple[str, float | None]:
         if found is not None:
             return items[found[2]][0], round(found[1] / 100.0, 3)
     return heard, NEED_UNKNOWN_MATCH
+
+
+_BANTUAN = phonetic_key("bantuan")
+
+
+def need_cue(word: str, triggers: frozenset[str], known: frozenset[str]) -> float | None:
+    """The score of a word not on the trigger list read as opening a need phrase, or None: "bantuan"
+    by sound, alone or with what was said before it glued on ("pantu", "panturan", "mantuan",
+    "perumantuan"; the key ratio times ``PHONETIC_FACTOR``), or a trigger of 5+ letters with more
+    glued on ("perluman" for perlu bantuan; ``PHONETIC_FACTOR``). Never a word the lexicon knows
+    (``known``). What such a cue opens gives only known items (:func:`heard_needs`)."""
+    if not word.isalpha() or word in known or word in triggers:
+        return None
+    if any(len(t) >= MIN_LETTERS and word.startswith(t) for t in triggers):
+        return PHONETIC_FACTOR
+    key = phonetic_key(word)
+    ratio = max(fuzz.ratio(key, _BANTUAN), fuzz.ratio(key[-len(_BANTUAN):], _BANTUAN))
+    return round(PHONETIC_FACTOR * ratio / 100.0, 3) if ratio >= NEED_SOUND_RATIO else None
+
+
+@functools.cache
+def _need_keys() -> tuple[tuple[str, str, str], ...]:
+    return tuple((item, n, phonetic_key(n)) for item, n in _need_items())
+
+
+def _heard_as_need(letters: str) -> tuple[str, float] | None:
+    """The known need item ``letters`` (one or more words, run together) is by sound, and its score:
+    1.0 spelled so; else sound keys ``NEED_SOUND_RATIO`` close and spelling ``NEED_MIN_SPELLING``,
+    scored like a sound-alike report word (the mean of the two, times ``PHONETIC_FACTOR``)."""
+    if len(letters) < 4:
+        return None
+    key, best = phonetic_key(letters), None
+    for item, n, item_key in _need_keys():
+        if n == letters:
+            return item, 1.0
+        sound = fuzz.ratio(key, item_key)
+        spelling = Levenshtein.normalized_similarity(letters, n)
+        if sound >= NEED_SOUND_RATIO and spelling >= NEED_MIN_SPELLING:
+            score = round(PHONETIC_FACTOR * (sound / 100.0 + spelling) / 2, 3)
+            if best is None or score > best[1]:
+                best = (item, score)
+    return best
+
+
+def heard_needs(words: list[str], skip: frozenset[str] = frozenset()) -> list[tuple[str, float]]:
+    """Known need items heard in a need phrase's words, in order, each from one to
+    ``NEED_SOUND_WORDS`` words (the best reading at each word; words used once): "tuan selimut" is
+    selimut, "dua makanan sempat terpel" makanan and terpal. Words in ``skip`` (number words: "enam
+    belas" is not beras) are never part of an item."""
+    norms = [normalise(w) for w in words]
+    out: list[tuple[str, float]] = []
+    i = 0
+    while i < len(norms):
+        found = None
+        for k in range(1, NEED_SOUND_WORDS + 1):
+            span = norms[i:i + k]
+            if len(span) < k or any(w in skip or not w for w in span):
+                break
+            heard = _heard_as_need("".join(span))
+            if heard is not None and (found is None or heard[1] > found[0][1]):
+                found = (heard, k)
+        if found is None:
+            i += 1
+            continue
+        if found[0][0] not in {item for item, _ in out}:
+            out.append(found[0])
+        i += found[1]
+    return out

@@ -197,6 +197,13 @@ NEED_ITEMS = frozenset((
 NEED_UNKNOWN_MATCH = 0.5
 #: A need item this close (rapidfuzz ratio) to a known one is that one ("perpal" is terpal).
 NEED_MIN_RATIO = 80.0
+#: Inside a need phrase (``lexicon.correct``), one to :data:`NEED_SOUND_WORDS` words whose sound key
+#: is this close (ratio) to a known item's are that item ("aybersi" is air bersih, "terbel" terpal),
+#: and so is a word whose sound key is this close to "bantuan"'s where a need phrase opens.
+NEED_SOUND_RATIO = 80.0
+NEED_SOUND_WORDS = 3
+#: ... and whose letters are this similar (normalised Levenshtein): "bersi" is not beras (0.6).
+NEED_MIN_SPELLING = 0.65
 
 #: Words that start a place name.
 PLACE_TRIGGERS = {"desa": "Desa", "dusun": "Dusun", "kelurahan": "Kelurahan", "kampung": "Kampung"}
@@ -229,6 +236,7 @@ STOPWORDS = {
     "dusun", "desa", "kelurahan", "kampung", "rt", "rw", "sementara", "saat", "kini", "sekarang",
     "harga", "stok", "rp", "rupiah", "per", "orang", "jiwa", "kk", "unit", "ekor", "korban", "pemuda",
     "petugas", "polisi", "pelaku", "tim", "posko", "puskesmas", "pukul", "jam",
+    "pemantauan", "pantauan", "dipantau", "memantau",  # "dalam pemantauan": not "bantuan" by sound
 }
 #: Real words within fuzzy reach of a keyword that must not match it.
 CONFUSABLE = {"banjar", "bilang", "diminta", "dimintai", "siapa", "memilukan", "terkenal", "kerusakan"}

@@ -30,7 +30,10 @@ commodity; words the recogniser garbled give nothing rather than a guess. The ru
   without a number makes a "harga" incident with no counts.
 * **needs** -- after butuh/membutuhkan/mohon/perlu/memerlukan/minta (not "mohon izin", "perlu kami
   sampaikan"), up to the end of the sentence: the items split on "dan"/commas, "bantuan" and
-  "berupa" dropped; each item keeps the whole phrase as its evidence.
+  "berupa" dropped; each item keeps the whole phrase as its evidence. With ``lexicon.correct`` an
+  item that is not a known one is read as the known items heard in it by sound ("tuan selimut",
+  "aybersi"), and "bantuan" as heard ("panturan", "perumantuan") also opens a need phrase, which
+  then gives known items only (:func:`gateway.lexicon.correct.need_cue`, ``heard_needs``).
 """
 
 from __future__ import annotations
@@ -45,7 +48,7 @@ from rapidfuzz import fuzz
 
 from gateway.asr.base import Transcript
 from gateway.lexicon import report as lx
-from gateway.lexicon.correct import Places, need_item
+from gateway.lexicon.correct import NUMBER_PIECES, Places, heard_needs, need_cue, need_item
 from gateway.report.model import EXTRACTOR_VERSION, Evidence, Incident, Need, Price, StationExtract
 from gateway.report.numbers_id import parse_number
 from gateway.report.quantities import Count, counts, numbers, price_trouble, prices
@@ -61,6 +64,7 @@ INFRA_SET = PhraseSet(lx.INFRA_NOUNS)
 DAMAGE_SET = PhraseSet(lx.INFRA_DAMAGE)
 COUNT_SET = PhraseSet(lx.COUNT_NOUNS)
 NEED_SET = PhraseSet(lx.NEED_TRIGGERS)
+NEED_TRIGGER_WORDS = frozenset(t for t in lx.NEED_TRIGGERS if " " not in t)
 PLACE_SET = PhraseSet(lx.PLACE_TRIGGERS)
 _VERB_LIKE = re.compile(r"^(me|di|ter|ber)[a-z]{3,}$|^[a-z]{3,}(kan|nya)$")
 
@@ -280,10 +284,27 @@ def _is_leading(word: str) -> bool:
     return word in lx.NEED_LEADING or _is_bantuan(word)
 
 
+def _need_openings(doc: Doc) -> list[tuple[Hit, bool]]:
+    """Where need phrases open, in order: the trigger words, and with ``lexicon.correct`` the cues
+    heard by sound (:func:`gateway.lexicon.correct.need_cue`); (hit, by sound)."""
+    hits = doc.find(NEED_SET)
+    by_sound: set[int] = set()
+    if doc.correct:
+        taken = {j for h in hits for j in range(h.start, h.end)}
+        for i in range(doc.n):
+            score = None if i in taken else need_cue(doc.norm(i), NEED_TRIGGER_WORDS, lx.NOT_NAMES)
+            if score is not None:
+                hits.append(Hit(i, i + 1, "need", doc.norm(i), False, score))
+                doc.mark(i, i + 1, score)
+                by_sound.add(i)
+        hits.sort(key=lambda h: h.start)
+    return [(h, h.start in by_sound) for h in doc.denied(hits)]
+
+
 def _needs(doc: Doc, stops: set[int]) -> list[tuple[Need, int]]:
     out: list[tuple[Need, int]] = []
     end_of_last = -1
-    for h in doc.denied(doc.find(NEED_SET)):
+    for h, by_sound in _need_openings(doc):
         if h.start < end_of_last or doc.norm(h.end) in lx.NEED_SKIP or doc.breaks_after(h.end - 1):
             continue
         e = h.end
@@ -304,7 +325,7 @@ def _needs(doc: Doc, stops: set[int]) -> list[tuple[Need, int]]:
                 items[-1].append(t.norm)
             if t.clause_end:
                 items.append([])
-        names = []
+        read: dict[str, float | None] = {}
         for words in items:
             cut = next((k for k, w in enumerate(words) if w in lx.NEED_ITEM_END), len(words))
             words = words[:cut]
@@ -312,17 +333,22 @@ def _needs(doc: Doc, stops: set[int]) -> list[tuple[Need, int]]:
                 words = words[1:]
             while words and _is_leading(words[-1]):
                 words = words[:-1]
-            if words:
-                names.append(" ".join(words[:lx.NEED_ITEM_MAX_WORDS]))
-        if not names and any(_is_bantuan(doc.norm(j)) for j in range(h.start, e)):
-            names = ["bantuan"]  # "mohon bantuan, ganti": help, unspecified
-        if e == h.end and not names:
+            if not words:
+                continue
+            item, score = need_item(" ".join(words[:lx.NEED_ITEM_MAX_WORDS]), doc.correct)
+            if doc.correct and score == lx.NEED_UNKNOWN_MATCH:
+                # not a known item as a whole: the known items in it, by sound ("tuan selimut")
+                found = heard_needs(words, NUMBER_PIECES)
+                for known, by_ear in found:
+                    read.setdefault(known, by_ear)
+                if found or by_sound:
+                    continue  # a cue heard by sound gives known items only
+            read.setdefault(item, score)
+        if not read and not by_sound and any(_is_bantuan(doc.norm(j)) for j in range(h.start, e)):
+            read = dict([need_item("bantuan", doc.correct)])  # "mohon bantuan, ganti": help, unspecified
+        if not read:
             continue
         ev = doc.evidence(h.start, e)
-        read: dict[str, float | None] = {}
-        for name in names:
-            item, score = need_item(name, doc.correct)
-            read.setdefault(item, score)
         for item, score in read.items():
             match = ev.match if score is None else score if ev.match is None else min(ev.match, score)
             out.append((Need(item, ev.text, dataclasses.replace(ev, match=match)), h.start))
