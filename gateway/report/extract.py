@@ -287,7 +287,7 @@ def _is_leading(word: str) -> bool:
 def _need_openings(doc: Doc) -> list[tuple[Hit, bool]]:
     """Where need phrases open, in order: the trigger words, and with ``lexicon.correct`` the cues
     heard by sound (:func:`gateway.lexicon.correct.need_cue`); (hit, by sound)."""
-    hits = doc.find(NEED_SET)
+    hits = list(doc.find(NEED_SET))  # a copy: Doc keeps the found list
     by_sound: set[int] = set()
     if doc.correct:
         taken = {j for h in hits for j in range(h.start, h.end)}
