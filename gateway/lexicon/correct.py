@@ -187,8 +187,6 @@ def number_words(norms: list[str], known: frozenset[str],
 
 #: Words a glued run of number words may be cut into ("ribuli maratus" is ribu lima ratus).
 GLUED_PIECES = frozenset(NUMBER_WORDS) | {"nol"}
-#: Number words and scales: never read as anything else ("enam belas" is not beras).
-NUMBER_PIECES = GLUED_PIECES | frozenset(GLUED_SCALES)
 GLUED_MAX_PIECE = 8
 
 
@@ -320,11 +318,11 @@ def _heard_as_need(letters: str) -> tuple[str, float] | None:
     return best
 
 
-def heard_needs(words: list[str], skip: frozenset[str] = frozenset()) -> list[tuple[str, float]]:
+def heard_needs(words: list[str]) -> list[tuple[str, float]]:
     """Known need items heard in a need phrase's words, in order, each from one to
     ``NEED_SOUND_WORDS`` words (the best reading at each word; words used once): "tuan selimut" is
-    selimut, "dua makanan sempat terpel" makanan and terpal. Words in ``skip`` (number words: "enam
-    belas" is not beras) are never part of an item."""
+    selimut, "dua makanan sempat terpel" makanan and terpal. Number words (``GLUED_PIECES``) are
+    never part of an item: "enam belas" is not beras."""
     norms = [normalise(w) for w in words]
     out: list[tuple[str, float]] = []
     i = 0
@@ -332,7 +330,7 @@ def heard_needs(words: list[str], skip: frozenset[str] = frozenset()) -> list[tu
         found = None
         for k in range(1, NEED_SOUND_WORDS + 1):
             span = norms[i:i + k]
-            if len(span) < k or any(w in skip or not w for w in span):
+            if len(span) < k or any(w in GLUED_PIECES or not w for w in span):
                 break
             heard = _heard_as_need("".join(span))
             if heard is not None and (found is None or heard[1] > found[0][1]):

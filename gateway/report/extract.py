@@ -48,7 +48,7 @@ from rapidfuzz import fuzz
 
 from gateway.asr.base import Transcript
 from gateway.lexicon import report as lx
-from gateway.lexicon.correct import NUMBER_PIECES, Places, heard_needs, need_cue, need_item
+from gateway.lexicon.correct import Places, heard_needs, need_cue, need_item
 from gateway.report.model import EXTRACTOR_VERSION, Evidence, Incident, Need, Price, StationExtract
 from gateway.report.numbers_id import parse_number
 from gateway.report.quantities import Count, counts, numbers, price_trouble, prices
@@ -338,7 +338,7 @@ def _needs(doc: Doc, stops: set[int]) -> list[tuple[Need, int]]:
             item, score = need_item(" ".join(words[:lx.NEED_ITEM_MAX_WORDS]), doc.correct)
             if doc.correct and score == lx.NEED_UNKNOWN_MATCH:
                 # not a known item as a whole: the known items in it, by sound ("tuan selimut")
-                found = heard_needs(words, NUMBER_PIECES)
+                found = heard_needs(words)
                 for known, by_ear in found:
                     read.setdefault(known, by_ear)
                 if found or by_sound:
