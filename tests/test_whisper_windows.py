@@ -147,3 +147,16 @@ def test_window_s_comes_from_the_config_and_defaults_to_one_decode() -> None:
     assert len(seen) == 1 and 6.5 * RATE < seen[0] < 7.0 * RATE  # cut in the pause, while live
     stream.finish()
     assert sum(seen) == len(audio) and len(seen) == 2
+
+
+def test_one_sampled_window_marks_the_call_sampled() -> None:
+    class Sampling(Stub):
+        def transcribe(self, audio: np.ndarray, prompt: str, unfiltered: bool = False) -> Transcript:
+            t = super().transcribe(audio, prompt, unfiltered)
+            return Transcript(t.text, t.words, {**t.extra, "sampled": len(self.windows) == 2})
+
+    audio = np.concatenate([speech(5.5, 0.1), pause(0.5), speech(3, 0.2)])
+    t = transcribe_all(Sampling(), audio)  # type: ignore[arg-type]
+    assert len(t.extra["windows"]) == 2 and t.extra["sampled"] is True
+    t = transcribe_all(Stub(), audio)  # type: ignore[arg-type]
+    assert len(t.extra["windows"]) == 2 and t.extra["sampled"] is False

@@ -203,6 +203,7 @@ class WhisperRecognizer:
         texts: list[str] = []
         words: list[Word] = []
         dropped = 0
+        sampled = False
         for seg in segments:
             if self._is_noise(seg, unfiltered):
                 dropped += 1
@@ -213,6 +214,7 @@ class WhisperRecognizer:
             text = seg.text.strip()
             if text:
                 texts.append(text)
+            sampled = sampled or (seg.temperature or 0.0) > 0.0
             for w in seg.words or ():
                 token = w.word.strip()
                 if not token:
@@ -228,6 +230,9 @@ class WhisperRecognizer:
             "dropped_segments": dropped,
             # None: Whisper gave no segment at all (VAD found no speech, or it skipped the window itself)
             "no_speech_prob": max((float(s.no_speech_prob) for s in segments), default=None),
+            # True: a kept segment came from Whisper's temperature fallback (the greedy decode looked
+            # bad, so it sampled): its words can differ from one decode of the same audio to the next
+            "sampled": sampled,
         }
         return Transcript(" ".join(texts), tuple(words), extra)
 
@@ -311,7 +316,8 @@ def join(parts: list[tuple[float, float, Transcript]]) -> Transcript:
     extra.update(
         segments=sum(t.extra.get("segments", 0) for _, _, t in parts),
         dropped_segments=sum(t.extra.get("dropped_segments", 0) for _, _, t in parts),
-        no_speech_prob=max(known) if known else None)
+        no_speech_prob=max(known) if known else None,
+        sampled=any(t.extra.get("sampled", False) for _, _, t in parts))
     extra["windows"] = [{"start": round(off, 3), "end": round(off + dur, 3), "words": len(t.words),
                          "no_speech_prob": t.extra.get("no_speech_prob"),
                          "dropped_segments": t.extra.get("dropped_segments", 0)} for off, dur, t in parts]
