@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any, TypeVar
 
 #: Bumped when the rules change what they read, so stored extracts can be told apart.
-EXTRACTOR_VERSION = 5
+EXTRACTOR_VERSION = 6
 
 
 P = TypeVar("P", bound="Part")

@@ -68,7 +68,7 @@ def numbers(doc: Doc) -> list[Num]:
                 norms[k] = word
                 doc.mark(seg + k, seg + k + 1, score)
         for a, b, value in scan_numbers(norms):
-            if doc.correct and a > 0 and _lost_head(norms[a - 1]):
+            if doc.correct and a > 0 and _lost_head(norms[a - 1], norms[a - 2] if a > 1 else ""):
                 continue  # "tempat puru tiga ribu": the number's head was lost, 3000 is not what was said
             a, b = a + seg, b + seg
             if doc.norm(a - 1) in lx.NUMBER_CONTEXT and not doc.toks[a - 1].clause_end:
@@ -96,11 +96,15 @@ def _misheard_unit(doc: Doc, i: int) -> Hit | None:
 LOST_HEAD_MAX_LETTERS = 6
 
 
-def _lost_head(word: str) -> bool:
-    """A word right before a number that shows the number began earlier and was lost: a scale word
-    belonging to no number ("ribu lima ratus" after a garbled head) or a short word misheard from
-    one ("puru tiga ribu": puluh)."""
+def _lost_head(word: str, before: str = "") -> bool:
+    """Whether the word right before a number (``word``, and the one before it) shows the number
+    began earlier and was lost: a scale word belonging to no number ("ribu lima ratus" after a
+    garbled head), a short word misheard from one ("puru tiga ribu": puluh), or a word that holds a
+    number word run into it, right before or one word back ("ngempat kurut satu ribu": empat
+    puluh satu ribu, not 1000)."""
     if word in GLUED_SCALES:
+        return True
+    if any(w not in lx.VOCAB and lx.held_number_words(w) for w in (word, before) if w):
         return True
     if word in lx.VOCAB or len(word) > LOST_HEAD_MAX_LETTERS:  # "Hutabulu tiga rumah": a place
         return False

@@ -5,7 +5,9 @@ ignored, so a split word ("long sor") or a merged one ("putingbeliung") still ma
 fewer than :data:`FUZZY_MIN_LEN` letters must match exactly; a longer one matches at rapidfuzz
 ``ratio`` >= :data:`FUZZY_MIN_RATIO` (one wrong letter in six, "terendem"; three in twenty), unless
 the heard word is itself a known word (a real word such as "banjar" is never read as "banjir") or
-the recogniser gave the words a confidence under :data:`FUZZY_MIN_CONF`.
+the recogniser gave the words a confidence under :data:`FUZZY_MIN_CONF`, or, next to number words,
+the heard word holds a whole number word the phrase does not (``HELD_NUMBER_WORDS``: "ngempat
+kurut satu ribu" is empat run into a neighbour, not "gempa").
 
 :class:`Doc` holds one transcript being read and turns token ranges into :class:`Evidence`.
 """
@@ -98,16 +100,17 @@ class PhraseSet:
                     cands.append((-len(joined), 0.0, i, i + m, label, phrase))
             if not fuzzy or not heard.isalpha() or not self._window_ok(toks[i:i + m], confs):
                 continue
+            held = lx.held_number_words(heard) if _near_numbers(toks, i, i + m) else []
             for joined, score, k in process.extract(heard, self.joined, scorer=fuzz.ratio, limit=None,
                                                     score_cutoff=FUZZY_MIN_RATIO):
                 words, _, label, phrase = self.entries[k]
                 if (score < 100.0 and abs(words - m) <= 1 and len(joined) >= FUZZY_MIN_LEN
-                        and abs(len(heard) - len(joined)) <= 3):
+                        and abs(len(heard) - len(joined)) <= 3 and all(n in joined for n in held)):
                     cands.append((-len(joined), 100.0 - score, i, i + m, label, phrase))
             if phonetic and len(heard) >= PHONETIC_MIN_LEN:
                 for k, score in self._sound_alikes(heard):
                     words, joined, label, phrase = self.entries[k]
-                    if joined != heard and abs(words - m) <= 1:
+                    if joined != heard and abs(words - m) <= 1 and all(n in joined for n in held):
                         cands.append((-len(joined), 100.0 * (1.0 - score), i, i + m, label, phrase))
         chosen: list[Hit] = []
         taken: set[int] = set()
@@ -127,6 +130,13 @@ class PhraseSet:
             if known and sum(known) / len(known) < FUZZY_MIN_CONF:
                 return False
         return True
+
+
+def _near_numbers(toks: Sequence[Tok], a: int, b: int) -> bool:
+    """Whether a number word (or "rupiah") is within ``NUMBER_NEIGHBOUR_SPAN`` tokens of [a, b)."""
+    span = lx.NUMBER_NEIGHBOUR_SPAN
+    near = [*range(max(0, a - span), a), *range(b, min(len(toks), b + span))]
+    return any(toks[k].norm in lx.NUMBER_NEIGHBOURS for k in near)
 
 
 def negated(toks: Sequence[Tok], start: int, end: int, negated_ends: Iterable[int] = ()) -> bool:
