@@ -12,6 +12,8 @@ from collections import Counter
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from gateway.report.review import unattributed_calls
+
 OVERLAP_S = 0.2  # a stored transmission "covers" a truth item when they overlap this long
 
 
@@ -44,6 +46,10 @@ class Score:
     mornings: int = 0
     missing_exact: int = 0
     missing_diff: list[str] = field(default_factory=list)
+    #: mornings whose missing list names a kecamatan that did call, and says it is not sure ("belum
+    #: pasti": calls with no station are on the review queue, gateway.report.review.unattributed_calls)
+    missing_wrong: int = 0
+    missing_caveat: int = 0
     inc_truth: int = 0
     inc_reported: int = 0
     inc_matched: int = 0
@@ -163,6 +169,9 @@ def score_morning(truth: dict[str, Any], stored: list[Stored], report: dict[str,
     # the missing list
     want, got = sorted(truth["missing"]), sorted(report["summary"]["missing"])
     sc.missing_exact += want == got
+    if set(got) - set(want):
+        sc.missing_wrong += 1
+        sc.missing_caveat += unattributed_calls(review) > 0
     if want != got:
         sc.missing_diff += [f"seed {truth['seed']}: missing wrongly {sorted(set(got) - set(want))}, "
                             f"not missing wrongly {sorted(set(want) - set(got))}"]

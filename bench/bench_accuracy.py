@@ -255,6 +255,7 @@ def figures(sc: Score) -> list[tuple[str, str, str, bool | None]]:
          sc.other_attributed == 0),
         ("missing list exact (mornings)", _rate(sc.missing_exact, sc.mornings), "all",
          sc.missing_exact == sc.mornings),
+        ("  wrongly missing, marked 'belum pasti'", _rate(sc.missing_caveat, sc.missing_wrong), "", None),
         ("status exact", _rate(sc.status_exact, sc.status_total), "", None),
         ("incident category precision", _rate(sc.inc_matched, sc.inc_reported), ">= 0.95", p >= 0.95),
         ("incident category recall", _rate(sc.inc_matched, sc.inc_truth), ">= 0.9", r >= 0.9),

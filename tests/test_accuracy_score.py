@@ -62,7 +62,22 @@ def test_a_merge_a_split_and_a_wrong_station_are_counted() -> None:
     assert (sc.merges, sc.merges_no_end_mark, sc.splits, sc.cut_right) == (1, 0, 1, 0)
     assert (sc.other_attributed, sc.wrong_values, sc.wrong_flagged) == (1, 1, 0)
     assert sc.missing_exact == 0 and "Muara" in sc.missing_diff[0]
+    assert (sc.missing_wrong, sc.missing_caveat) == (0, 0)  # Muara, missing, is not listed: no caveat
     assert (sc.empty_speech, sc.empty_flagged) == (1, 1)  # the patrol's best cover (id 4) is empty
+
+
+def test_a_kecamatan_wrongly_missing_and_whether_the_report_said_it_was_unsure() -> None:
+    stored = _stored()
+    stored[1] = Stored(2, 13.0, 17.0, None, "...", False, False)  # Tarutung's second call: no station
+    rep = _report()
+    rep["summary"]["missing"] = ["Muara", "Tarutung"]  # as if Tarutung's calls were all unknown
+    sc = score_morning(TRUTH, stored, rep)
+    assert (sc.missing_exact, sc.missing_wrong, sc.missing_caveat) == (0, 1, 0)
+    rep["review"] = [{"kind": "unknown_station", "transmission_id": 2, "station": None}]
+    sc = score_morning(TRUTH, stored, rep)
+    assert (sc.missing_exact, sc.missing_wrong, sc.missing_caveat) == (0, 1, 1)
+    rep["review"] = [{"kind": "station", "transmission_id": 1, "station": "Tarutung"}]  # not unknown
+    assert score_morning(TRUTH, stored, rep).missing_caveat == 0
 
 
 def test_a_merge_after_a_radio_without_tail_or_eot_is_told_apart() -> None:

@@ -103,6 +103,10 @@ def test_filed_report_marks_unverified_values_and_ui_corrections_make_the_next_r
     csv = render(rev1.content, "csv").decode()
     assert "beras Rp 11.000/kg*" in csv and "Banjir* (Desa Sitampurung)" in csv
     assert c in {i["transmission_id"] for i in rev1.content["review"]}
+    # c was Pahae Jae, listed as missing: the missing list says it is not sure while c is unknown
+    html1 = " ".join(render(rev1.content, "html").decode().split())
+    assert "Pahae Jae" in rev1.content["summary"]["missing"]
+    assert "(belum pasti: 1 panggilan belum dikenali stasiunnya)" in html1
 
     with db.read() as s:
         base_b = str(s.scalar(select(TranscriptRow.id).where(TranscriptRow.transmission_id == b,
@@ -120,6 +124,7 @@ def test_filed_report_marks_unverified_values_and_ui_corrections_make_the_next_r
     assert banjir["counts"] == {"rumah_terendam": 8} and banjir["verified"] is True
     assert "Pahae Jae" not in rev2.content["summary"]["missing"]
     assert rev2.content["review"] == []
+    assert "belum pasti" not in render(rev2.content, "html").decode()
     csv2 = render(rev2.content, "csv").decode()
     assert "beras Rp 11.000/kg*" not in csv2 and "beras Rp 11.000/kg" in csv2
     assert render(rev1.content, "csv").decode() == csv, "a filed revision renders the same for ever"

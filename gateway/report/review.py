@@ -21,6 +21,7 @@ each, oldest first.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
@@ -123,6 +124,15 @@ def review_queue(db: Database, report: Report, day: date, tz: Any,
             low("need", n, name, n.item or "")
     items.sort(key=lambda i: (REVIEW_RANK[i.kind], i.start, i.transmission_id))
     return tuple(items)
+
+
+def unattributed_calls(review: Iterable[Any]) -> int:
+    """Calls on the review queue (:class:`ReviewItem` or its dict) with no station: while there are
+    any, the missing list is not sure (any kecamatan on it may have made one of them)."""
+    rows = [r if isinstance(r, dict) else {"transmission_id": r.transmission_id, "station": r.station,
+                                           "kind": r.kind} for r in review]
+    return len({r.get("transmission_id") for r in rows
+                if r.get("station") is None and r.get("kind") in ("unknown_station", "listen")})
 
 
 def percent(conf: float | None) -> str:

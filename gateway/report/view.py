@@ -26,7 +26,7 @@ from gateway.report.document import (
     TxRef,
 )
 from gateway.report.model import Evidence
-from gateway.report.review import UNVERIFIED_NOTE, mark
+from gateway.report.review import UNVERIFIED_NOTE, mark, unattributed_calls
 from gateway.timeutil import DAYS, MONTHS
 
 REASON_ID = {"scheduled": "terjadwal", "late_report": "laporan terlambat", "correction": "koreksi"}
@@ -212,7 +212,8 @@ def view(report: Report) -> View:
     levels = Counter(st.situation for st in report.stations)
     summary = [
         *((k, f"{len(names)} — {', '.join(names)}" if names else "0") for k, names in (
-            ("Tepat waktu", s.on_time), ("Terlambat", s.late), ("Tidak lapor", s.missing))),
+            ("Tepat waktu", s.on_time), ("Terlambat", s.late))),
+        ("Tidak lapor", missing_text(report)),
         ("Kejadian", f"{s.incidents} kejadian dilaporkan"),
         ("Situasi", ", ".join(f"{k.capitalize()} {levels[k]} kecamatan" for k in SITUATION_COLOURS
                               if levels[k]) or "tidak disebutkan"),
@@ -237,6 +238,19 @@ def view(report: Report) -> View:
                    sig.title or "", sig.name or ""),
         footer=f"{TITLE} Kab. {report.kabupaten} · {date_text(day)} · {revision_text(report)}"
         + (f" · sidik isi {report.content_sha256[:16]}" if report.content_sha256 else ""))
+
+
+def missing_text(report: Report) -> str:
+    """The missing list, and when calls of the day are still unattributed (in the review queue with
+    no station) a caveat: any of the "missing" may have been one of them."""
+    names = report.summary.missing
+    if not names:
+        return "0"
+    text = f"{len(names)} — {', '.join(names)}"
+    unknown = unattributed_calls(report.review)
+    if unknown:
+        text += f" (belum pasti: {unknown} panggilan belum dikenali stasiunnya)"
+    return text
 
 
 def _period(report: Report) -> str:
