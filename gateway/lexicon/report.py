@@ -128,6 +128,8 @@ NUMBER_NEIGHBOUR_SPAN = 2
 def held_number_words(heard: str) -> list[str]:
     """The :data:`HELD_NUMBER_WORDS` inside ``heard`` when it is not itself one ("ngempat": empat)."""
     return [n for n in HELD_NUMBER_WORDS if n in heard and n != heard]
+
+
 #: Phrases that contain number words but are not numbers ("delapan enam" = roger).
 NOT_NUMBERS = ("delapan enam", "salah satu", "satu satunya", "satu-satunya", "satu per satu", "satu jalur",
                "satu arah", "satu lagi")
