@@ -30,6 +30,7 @@ from gateway.lexicon.report import (
     NEED_SOUND_WORDS,
     NEED_UNKNOWN_MATCH,
 )
+from gateway.report.numbers_id import SCALES, SE_SCALES, UNITS
 
 #: A place heard this close (rapidfuzz ratio) to a gazetteer name is that name.
 PLACE_MIN_RATIO = 85.0
@@ -187,7 +188,19 @@ def number_words(norms: list[str], known: frozenset[str],
 
 #: Words a glued run of number words may be cut into ("ribuli maratus" is ribu lima ratus).
 GLUED_PIECES = frozenset(NUMBER_WORDS) | {"nol"}
+#: Number words a heard word may hold whole, run into a neighbour ("ngempat": empat): next to a
+#: number word or "rupiah" (:data:`NUMBER_NEIGHBOURS`, two words either side) such a word is not read
+#: as a misheard phrase that does not hold it ("ngempat kurut satu ribu" is no "gempa"; "gempat
+#: rasa" is still gempa terasa). Five letters or more: shorter ones ("lima") sit in ordinary words.
+HELD_NUMBER_WORDS = tuple(sorted(w for w in {*NUMBER_WORDS, *SE_SCALES} if len(w) >= 5))
+NUMBER_NEIGHBOURS = frozenset({*GLUED_PIECES, *UNITS, *SCALES, *SE_SCALES, "rupiah"})
+NUMBER_NEIGHBOUR_SPAN = 2
 GLUED_MAX_PIECE = 8
+
+
+def held_number_words(heard: str) -> list[str]:
+    """The :data:`HELD_NUMBER_WORDS` inside ``heard`` when it is not itself one ("ngempat": empat)."""
+    return [n for n in HELD_NUMBER_WORDS if n in heard and n != heard]
 
 
 def glued_number_words(letters: str, units: frozenset[str] = frozenset()) -> list[str] | None:

@@ -115,21 +115,6 @@ GROUP_JOINERS = {"atau", "dan", "dengan", "sekitar", "serta", "yaitu", "terdiri"
 #: A number right after one of these is a time, date or address, never a count or price.
 NUMBER_CONTEXT = {"pukul", "jam", "tanggal", "tahun", "rt", "rw", "nomor", "no", "km", "kilometer", "lantai",
                   "siaga", "kode", "ani", "ke", "hari", "kelas"}
-#: Number words a heard word may hold whole, run into a neighbour ("ngempat": empat): next to a
-#: number word or "rupiah" (:data:`NUMBER_NEIGHBOURS`, two words either side) such a word is not read
-#: as a misheard phrase that does not hold it ("ngempat kurut satu ribu" is no "gempa"; "gempat
-#: rasa" is still gempa terasa). Five letters or more: shorter ones ("lima") sit in ordinary words.
-HELD_NUMBER_WORDS = tuple(sorted(w for w in (*UNITS, *SE_SCALES, "belas", "puluh", "ratus") if len(w) >= 5))
-NUMBER_NEIGHBOURS = frozenset({*UNITS, *SCALES, *SE_SCALES, "belas", "puluh", "ratus", "seratus", "sepuluh",
-                               "sebelas", "rupiah"})
-NUMBER_NEIGHBOUR_SPAN = 2
-
-
-def held_number_words(heard: str) -> list[str]:
-    """The :data:`HELD_NUMBER_WORDS` inside ``heard`` when it is not itself one ("ngempat": empat)."""
-    return [n for n in HELD_NUMBER_WORDS if n in heard and n != heard]
-
-
 #: Phrases that contain number words but are not numbers ("delapan enam" = roger).
 NOT_NUMBERS = ("delapan enam", "salah satu", "satu satunya", "satu-satunya", "satu per satu", "satu jalur",
                "satu arah", "satu lagi")

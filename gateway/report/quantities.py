@@ -14,7 +14,7 @@ from typing import TypeGuard
 from rapidfuzz.distance import Levenshtein
 
 from gateway.lexicon import report as lx
-from gateway.lexicon.correct import GLUED_SCALES, misheard_unit, number_word, number_words
+from gateway.lexicon.correct import GLUED_SCALES, held_number_words, misheard_unit, number_word, number_words
 from gateway.report.model import Evidence, Price
 from gateway.report.numbers_id import SCALES, SE_SCALES, UNITS, Number, parse_number, scan_numbers
 from gateway.report.tokens import Doc, Hit, PhraseSet
@@ -104,7 +104,7 @@ def _lost_head(word: str, before: str = "") -> bool:
     puluh satu ribu, not 1000)."""
     if word in GLUED_SCALES:
         return True
-    if any(w not in lx.VOCAB and lx.held_number_words(w) for w in (word, before) if w):
+    if any(w not in lx.VOCAB and held_number_words(w) for w in (word, before) if w):
         return True
     if word in lx.VOCAB or len(word) > LOST_HEAD_MAX_LETTERS:  # "Hutabulu tiga rumah": a place
         return False

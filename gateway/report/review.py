@@ -129,10 +129,11 @@ def review_queue(db: Database, report: Report, day: date, tz: Any,
 def unattributed_calls(review: Iterable[Any]) -> int:
     """Calls on the review queue (:class:`ReviewItem` or its dict) with no station: while there are
     any, the missing list is not sure (any kecamatan on it may have made one of them)."""
-    rows = [r if isinstance(r, dict) else {"transmission_id": r.transmission_id, "station": r.station,
-                                           "kind": r.kind} for r in review]
-    return len({r.get("transmission_id") for r in rows
-                if r.get("station") is None and r.get("kind") in ("unknown_station", "listen")})
+    def get(item: Any, key: str) -> Any:
+        return item.get(key) if isinstance(item, dict) else getattr(item, key)
+
+    return len({get(r, "transmission_id") for r in review
+                if get(r, "station") is None and get(r, "kind") in ("unknown_station", "listen")})
 
 
 def percent(conf: float | None) -> str:

@@ -22,6 +22,7 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Levenshtein
 
 from gateway.lexicon import report as lx
+from gateway.lexicon.correct import NUMBER_NEIGHBOUR_SPAN, NUMBER_NEIGHBOURS, held_number_words
 from gateway.lexicon.phonetic import phonetic_key
 from gateway.report.model import Evidence
 from gateway.report.tokenize import Tok, clean_word, repaired, source_words, tokenize
@@ -100,7 +101,9 @@ class PhraseSet:
                     cands.append((-len(joined), 0.0, i, i + m, label, phrase))
             if not fuzzy or not heard.isalpha() or not self._window_ok(toks[i:i + m], confs):
                 continue
-            held = lx.held_number_words(heard) if _near_numbers(toks, i, i + m) else []
+            held = held_number_words(heard)
+            if held and not _near_numbers(toks, i, i + m):
+                held = []
             for joined, score, k in process.extract(heard, self.joined, scorer=fuzz.ratio, limit=None,
                                                     score_cutoff=FUZZY_MIN_RATIO):
                 words, _, label, phrase = self.entries[k]
@@ -134,9 +137,9 @@ class PhraseSet:
 
 def _near_numbers(toks: Sequence[Tok], a: int, b: int) -> bool:
     """Whether a number word (or "rupiah") is within ``NUMBER_NEIGHBOUR_SPAN`` tokens of [a, b)."""
-    span = lx.NUMBER_NEIGHBOUR_SPAN
+    span = NUMBER_NEIGHBOUR_SPAN
     near = [*range(max(0, a - span), a), *range(b, min(len(toks), b + span))]
-    return any(toks[k].norm in lx.NUMBER_NEIGHBOURS for k in near)
+    return any(toks[k].norm in NUMBER_NEIGHBOURS for k in near)
 
 
 def negated(toks: Sequence[Tok], start: int, end: int, negated_ends: Iterable[int] = ()) -> bool:
