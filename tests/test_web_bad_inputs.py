@@ -15,6 +15,7 @@ import dataclasses
 import json
 import logging
 import re
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from urllib.parse import quote
 
 import httpx
 import pytest
+from anyio.from_thread import BlockingPortal, start_blocking_portal
 from argon2 import PasswordHasher
 from sqlalchemy import select
 from starlette.routing import Route
@@ -49,8 +51,8 @@ def _kind(param: str) -> str:
 
 
 class Run:
-    def __init__(self, app: Any, db: Database, tx_id: int) -> None:
-        self.app, self.db, self.tx_id = app, db, tx_id
+    def __init__(self, app: Any, db: Database, tx_id: int, portal: BlockingPortal) -> None:
+        self.app, self.db, self.tx_id, self.portal = app, db, tx_id, portal
         self.failures: list[str] = []
         self.count = 0
         self.unsendable = 0
@@ -60,8 +62,10 @@ class Run:
 
     def client(self) -> TestClient:
         self.n += 1
-        return TestClient(self.app, client=(f"10.7.{self.n // 250}.{self.n % 250}", 50000),
-                          follow_redirects=False, raise_server_exceptions=False)  # type: ignore[arg-type]
+        c = TestClient(self.app, client=(f"10.7.{self.n // 250}.{self.n % 250}", 50000),
+                       follow_redirects=False, raise_server_exceptions=False)  # type: ignore[arg-type]
+        c.portal = self.portal  # one event loop thread for the run, not a new one per request
+        return c
 
     def login(self) -> TestClient:
         c = self.client()
@@ -126,7 +130,8 @@ def _routes(app: Any) -> list[Route]:
 
 
 @pytest.fixture
-def run(sqlite_db: Database, tmp_path: Path, example_config: Config, monkeypatch: pytest.MonkeyPatch) -> Run:
+def run(sqlite_db: Database, tmp_path: Path, example_config: Config,
+        monkeypatch: pytest.MonkeyPatch) -> Iterator[Run]:
     # argon2 at its cheapest here: hundreds of logins are checked, the hashing is tested elsewhere
     monkeypatch.setattr(users, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
     monkeypatch.setattr(users, "_dummy_hash", None)
@@ -134,7 +139,8 @@ def run(sqlite_db: Database, tmp_path: Path, example_config: Config, monkeypatch
     web = make_web(sqlite_db, tmp_path, cfg)
     web.app.state.sse_lifetime_s = 0.0  # type: ignore[attr-defined]
     tx_id = add_tx(web, datetime(2026, 11, 20, 7, 30, tzinfo=WIB), "Sipoholon")
-    return Run(web.app, sqlite_db, tx_id)
+    with start_blocking_portal() as portal:
+        yield Run(web.app, sqlite_db, tx_id, portal)
 
 
 def test_every_route_survives_the_corpus(run: Run, caplog: pytest.LogCaptureFixture) -> None:
