@@ -17,4 +17,6 @@ fi
 
 .venv/bin/ruff check gateway tests bench
 .venv/bin/mypy gateway  # strict: settings in pyproject.toml [tool.mypy]
-exec .venv/bin/python -m pytest -q "$@"
+# Two workers (pytest-xdist): the suite waits on subprocesses, sockets and real-time audio much of
+# the time, so two share the 2 cores well. Extra arguments come later and win (-n 0: one process).
+exec .venv/bin/python -m pytest -q -n 2 "$@"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import gc
 import random
 import re
 import threading
@@ -171,14 +172,19 @@ def test_a_5000_word_edit_holds_the_write_lock_briefly(sqlite_db: Database, tmp_
     heard = _calls_under_lock(monkeypatch, watch, identify, "hear")
     watch.holds.clear()
     watch.cpu.clear()
-    r = client.post(f"/tx/{tx_id}/transcript",
-                    data={"csrf": token, "base": str(base), "text": " ".join(edited)})
+    gc.collect()
+    gc.disable()  # a collection of the test's own garbage is not work the code put under the lock
+    try:
+        r = client.post(f"/tx/{tx_id}/transcript",
+                        data={"csrf": token, "base": str(base), "text": " ".join(edited)})
+    finally:
+        gc.enable()
     assert r.status_code == 303, r.text
     assert realigned == [False]  # aligned once, outside the lock
     assert heard == [False]  # the spoken-name matching too (~0.15 s CPU for 5,000 words)
-    # the write itself: new row, FTS index, the identity stored (~0.04 s CPU); it was ~30 s with the
-    # quadratic alignment inside, and ~0.18 s with the spoken-name matching inside
-    assert watch.cpu and max(watch.cpu) < 0.1, (watch.cpu, watch.holds)
+    # the write itself: new row, FTS index, the identity stored (0.05-0.08 s CPU, also with both cores
+    # busy); it was ~30 s with the quadratic alignment inside, ~0.2 s with the spoken-name matching
+    assert watch.cpu and max(watch.cpu) < 0.12, (watch.cpu, watch.holds)
     assert max(watch.holds) < 1.0, watch.holds
     with sqlite_db.read() as s:
         row = s.scalars(select(TranscriptRow).where(TranscriptRow.current)).one()
