@@ -3,6 +3,7 @@
     python bench/bench_accuracy.py              # the 8 held-out mornings (gateway.sim.morning.HELDOUT)
     python bench/bench_accuracy.py --quick      # 2 held-out mornings
     python bench/bench_accuracy.py --tune       # the tuning half instead (develop on this one)
+    python bench/bench_accuracy.py --heldout2   # the second held-out half (HELDOUT2, other phrasings)
 
 Each morning is rendered with gateway.sim (espeak-ng), run through ``daemon.process_file``
 in-process with whisper-base (asr_models/whisper-base), and the day's report is built; every
@@ -39,7 +40,7 @@ from accuracy_score import Score, Stored, cuts, score_fields, score_morning  # n
 from gateway import config as config_mod  # noqa: E402
 from gateway.asr.base import Transcript, Word  # noqa: E402
 from gateway.sim.channel import write_channel  # noqa: E402
-from gateway.sim.morning import HELDOUT, TUNE, morning  # noqa: E402
+from gateway.sim.morning import HELDOUT, HELDOUT2, TUNE, morning  # noqa: E402
 
 TOGGLES = (("segmenter", "end_at_tail"), ("identity", "strict_continuation"), ("lexicon", "correct"),
            ("asr", "bias"), ("identity", "name_check"))
@@ -277,6 +278,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="2 mornings")
     ap.add_argument("--tune", action="store_true", help=f"the tuning half (seeds {TUNE})")
+    ap.add_argument("--heldout2", action="store_true",
+                    help=f"the second held-out half (seeds {HELDOUT2}, template set heldout2)")
     ap.add_argument("--seeds", type=int, nargs="*", help="these seeds instead")
     ap.add_argument("--cache", type=Path, default=CACHE, help=f"cache directory ({CACHE})")
     ap.add_argument("--json", type=Path, help="write the scores here too")
@@ -286,14 +289,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--name-check", action="store_true",
                     help="identity.name_check on in the 'new' column (off in the shipped config)")
     args = ap.parse_args(argv)
-    seeds = list(args.seeds or (TUNE if args.tune else HELDOUT))[: 2 if args.quick else None]
+    half = "tuning" if args.tune else "second held-out" if args.heldout2 else "held-out"
+    seeds = list(args.seeds or (TUNE if args.tune else HELDOUT2 if args.heldout2 else HELDOUT))
+    seeds = seeds[: 2 if args.quick else None]
     from gateway.daemon import build_recognizer
 
     new = base_config()
     if args.name_check:
         new = dataclasses.replace(new, identity=dataclasses.replace(new.identity, name_check=True))
     off, turned_off, absent = toggled_off(new)
-    print(f"mornings: seeds {seeds} ({'tuning' if args.tune else 'held-out'} half unless --seeds); "
+    print(f"mornings: seeds {seeds} ({half} half unless --seeds); "
           f"whisper-base; off = {', '.join(turned_off) or 'nothing'} false"
           + ("; new with identity.name_check on" if args.name_check else ""))
     if absent:

@@ -17,7 +17,8 @@ is said), ``incidents`` ([{category, place, counts}]), ``prices`` ([{commodity, 
 Two disjoint halves: ``TUNE`` (seeds 101-104 with template set "tune", 105-108 with "tune2") for
 developing the rules and ``HELDOUT`` (seeds 201-208, template set "heldout": other phrasings of the
 same facts) for the figures; no sentence pattern is shared between the tuning sets and the held-out
-one.
+one. ``HELDOUT2`` (seeds 301-308, template set "heldout2", written on 2026-12-03 after the first
+held-out half had been run many times) is a second, fresh held-out half, phrased as none of the others.
 """
 
 from __future__ import annotations
@@ -33,9 +34,11 @@ from gateway.lexicon.gazetteer import load as load_gazetteer
 TUNE = (101, 102, 103, 104, 105, 106, 107, 108)
 #: 205-208 were added on 2026-12-03, after 201-204 had been run with the rules of the time.
 HELDOUT = (201, 202, 203, 204, 205, 206, 207, 208)
-#: Template set of each seed: the held-out half "heldout"; the tuning half "tune", then "tune2".
+#: A second held-out half (2026-12-03, night): new seeds and new phrasings, for figures no rule has seen.
+HELDOUT2 = (301, 302, 303, 304, 305, 306, 307, 308)
+#: Template set of each seed: the held-out halves "heldout", "heldout2"; the tuning half "tune", "tune2".
 TEMPLATE_OF = {**{s: "tune" for s in TUNE[:4]}, **{s: "tune2" for s in TUNE[4:]},
-               **{s: "heldout" for s in HELDOUT}}
+               **{s: "heldout" for s in HELDOUT}, **{s: "heldout2" for s in HELDOUT2}}
 CONFIG = Path(__file__).resolve().parents[2] / "config" / "tapanuli-utara.toml"
 HANG_S = 1.5  # segmenter.hang_s of the shipped config: pauses inside a call stay below it
 VOICES = ("id", "id+m1", "id+m2", "id+m3", "id+m4", "id+m5", "id+f1", "id+f2", "id+f3", "id+f4")
@@ -106,6 +109,28 @@ TEMPLATES: dict[str, dict[str, Any]] = {
         "need": "Kami perlu bantuan {a} serta {b}.",
         "close": "Sekian laporan kami, ganti.", "hold": "Mohon tunggu sebentar.", "cue": "Lanjut.",
         "patrol": ["Unit patroli dua, kami berada di Kecamatan {kec}, lalu lintas normal. Ganti."],
+    },
+    # The second held-out set (seeds HELDOUT2), written after every rule of the time: words a camat
+    # might use that no other set uses ("pantauan harga", "izin tambahan"); the counted things are
+    # still said as the generator's count keys name them ("rumah terendam", not "tergenang").
+    "heldout2": {
+        "open": ["Pusdalops, ini Camat {st}, mohon izin melapor.",
+                 "Monitor Bapak Bupati, Camat {st} di sini."],
+        "mid": ["Sesuai arahan Bapak Bupati, kami Camat {st} menyampaikan laporan."],
+        "status": {"aman": ["Secara umum wilayah kami aman."], "waspada": ["Saat ini wilayah kami waspada."],
+                   "siaga": ["Kami tetapkan status siaga."]},
+        "incident": {
+            "banjir": "Desa {desa} dilanda banjir, {n} rumah terendam.",
+            "longsor": "Terjadi longsor di Desa {desa}, jalan belum bisa dilalui.",
+            "kebakaran": "Kebakaran melanda Desa {desa}, sebanyak {n} rumah terbakar.",
+            "pohon_tumbang": "Pohon tumbang di jalan Desa {desa}, sedang dibersihkan.",
+            "kecelakaan": "Kecelakaan tunggal di Desa {desa}, {n} orang mengalami luka ringan.",
+            "penyakit": "Ternak babi terserang penyakit di Desa {desa}, {n} ekor sudah mati.",
+        },
+        "price": "Pantauan harga, {c} {p} rupiah per kilogram.",
+        "need": "Kami mohon dikirimkan {a} dan {b}.",
+        "close": "Laporan selesai, ganti.", "hold": "Sebentar, Pak.", "cue": "Izin tambahan.",
+        "patrol": ["Polsek memonitor, kami sedang di Kecamatan {kec}, jalan lancar. Ganti."],
     },
 }
 
