@@ -310,15 +310,16 @@ def spoken_text(item: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m gateway.sim.morning OUTDIR [SEED ...]``: render mornings (default: all eight) to
-    OUTDIR/morning-SEED.flac with morning-SEED.truth.json beside each."""
+    """``python -m gateway.sim.morning OUTDIR [SEED ...]``: render mornings to
+    OUTDIR/morning-SEED.flac with morning-SEED.truth.json beside each (default: every seed of the
+    tuning half and of both held-out halves)."""
     import argparse
 
     from gateway.sim.channel import write_channel
 
     ap = argparse.ArgumentParser(prog="python -m gateway.sim.morning", description=main.__doc__)
     ap.add_argument("outdir", type=Path)
-    ap.add_argument("seeds", type=int, nargs="*", default=[*TUNE, *HELDOUT])
+    ap.add_argument("seeds", type=int, nargs="*", default=[*TUNE, *HELDOUT, *HELDOUT2])
     args = ap.parse_args(argv)
     for seed in args.seeds:
         truth = write_channel(morning(seed), args.outdir / f"morning-{seed}.flac")
