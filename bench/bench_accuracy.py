@@ -277,9 +277,10 @@ def figures(sc: Score) -> list[tuple[str, str, str, bool | None]]:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="2 mornings")
-    ap.add_argument("--tune", action="store_true", help=f"the tuning half (seeds {TUNE})")
-    ap.add_argument("--heldout2", action="store_true",
-                    help=f"the second held-out half (seeds {HELDOUT2}, template set heldout2)")
+    half_of = ap.add_mutually_exclusive_group()  # one half at a time: the figures name which
+    half_of.add_argument("--tune", action="store_true", help=f"the tuning half (seeds {TUNE})")
+    half_of.add_argument("--heldout2", action="store_true",
+                         help=f"the second held-out half (seeds {HELDOUT2}, template set heldout2)")
     ap.add_argument("--seeds", type=int, nargs="*", help="these seeds instead")
     ap.add_argument("--cache", type=Path, default=CACHE, help=f"cache directory ({CACHE})")
     ap.add_argument("--json", type=Path, help="write the scores here too")
