@@ -77,6 +77,11 @@ TEXT: dict[str, tuple[str, str]] = {
         "configured station",
         "bukan lanjutan transmisi {tx} ({station}): pemanggil menyebut dirinya ('{phrase}'), bukan stasiun "
         "yang terdaftar"),
+    "names_other_station": (
+        "no continuation of transmission {tx} ({station}): the call says another station's name "
+        "('{phrase}': {other}) and opens with no continuation cue",
+        "bukan lanjutan transmisi {tx} ({station}): panggilan menyebut nama stasiun lain "
+        "('{phrase}': {other}) dan tidak dibuka dengan kata lanjutan"),
     "legacy": ("{text}", "{text}"),
 }
 #: How a name stands in the call (spoken_id's context), and the recogniser's doubt about it.

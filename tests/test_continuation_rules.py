@@ -4,6 +4,7 @@ Truth: the rule's own statement. "The previous call ended with ganti and the new
 unknown with reason closed_by_procedure_word"; "... opens with tambahan -> continuation";
 "the new call names a caller the matcher cannot resolve -> unknown with reason unresolved_self_id";
 "the new call opens with another unit's call sign (patroli, rescue, ...) -> unknown, other_unit";
+"the new call clearly says another station's name, with no cue -> unknown, names_other_station";
 the same calls with the setting off -> continuation (today's rule). Real SQLite, the real identifier.
 """
 
@@ -112,6 +113,38 @@ def test_a_misheard_report_word_is_no_self_introduction(db: Database, cfg: Confi
     assert (row(db, second).station, row(db, second).identity_source) == ("Sipoholon", "continuation")
 
 
+@pytest.mark.parametrize("text", [
+    # the second held-out half's 301/10 as whisper heard "Sesuai arahan Bapak Bupati, kami Camat
+    # Pahae Julu ...": the name came through, its cue did not
+    "Susu dan yang dan, Papa, Pahae Julu, Pahae. Kami Koma, Papa, Pahae Nullu",
+    "Warga gotong royong bersama Tarutung membersihkan jalan",
+])
+def test_another_station_named_without_a_cue_is_nobodys_continuation(db: Database, cfg: Config,
+                                                                      text: str) -> None:
+    """Sipoholon's call did not close; the next one says another kecamatan's name clearly but
+    without "camat"/"di sini" before it: not Sipoholon going on, and not that station either
+    (a report may name another place), so unknown with the reason."""
+    first, second = _pair(db, cfg, "Situasi aman, harga beras", text)
+    r = row(db, second)
+    assert r.station is None, text
+    reason = loads(r.identity_reason_data)[-1]
+    assert reason.code == "names_other_station" and reason.params["tx"] == first
+    assert reason.params["other"] in ("Pahae Julu", "Tarutung") and reason.params["phrase"] in text
+    assert reason.params["other"] in text
+
+
+@pytest.mark.parametrize("text", [
+    "Tambahan, warga gotong royong bersama Tarutung",  # a cue: the same caller goes on
+    "Longsor di desa Tarutung, jalan tertutup",  # a village of that name, not the station
+    "Warga gotong royong bersama Sipoholon",  # the previous caller's own name
+    "Warga bersama Tarutung Siatas Barita Adian Koting",  # a list: the recogniser echoing its prompt
+])
+def test_a_station_name_that_says_nothing_of_the_caller_keeps_the_continuation(
+        db: Database, cfg: Config, text: str) -> None:
+    _, second = _pair(db, cfg, "Situasi aman, harga beras", text)
+    assert (row(db, second).station, row(db, second).identity_source) == ("Sipoholon", "continuation"), text
+
+
 def test_a_resolved_self_identification_is_that_station(db: Database, cfg: Config) -> None:
     _, second = _pair(db, cfg, "Situasi aman", "di sini camat Tarutung, situasi aman, ganti")
     assert (row(db, second).station, row(db, second).identity_source) == ("Tarutung", "voice")
@@ -124,6 +157,9 @@ def test_setting_off_is_the_old_rule(db: Database, cfg: Config) -> None:
     add_tx(db, loose, "07:20:00", seconds=8, ani="104", text="situasi aman")
     named = add_tx(db, loose, "07:20:11", seconds=5, text="di sini camat Hutabarat, aman")
     assert row(db, named).station == "Sipoholon"
+    add_tx(db, loose, "07:25:00", seconds=8, ani="104", text="situasi aman")
+    other = add_tx(db, loose, "07:25:11", seconds=5, text="Papa, Pahae Julu, situasi aman")
+    assert row(db, other).station == "Sipoholon"
 
 
 def test_the_previous_call_transcribed_later_breaks_the_continuation(db: Database, cfg: Config) -> None:

@@ -96,6 +96,12 @@ CASES = [
      "no continuation of transmission 12 (Tarutung): the call opens with another unit's call sign "
      "('patroli')",
      "bukan lanjutan transmisi 12 (Tarutung): panggilan dibuka dengan tanda panggil unit lain ('patroli')"),
+    (Reason("names_other_station", {"tx": 12, "station": "Sipoholon", "other": "Pahae Julu",
+                                    "phrase": "Pahae Julu"}),
+     "no continuation of transmission 12 (Sipoholon): the call says another station's name "
+     "('Pahae Julu': Pahae Julu) and opens with no continuation cue",
+     "bukan lanjutan transmisi 12 (Sipoholon): panggilan menyebut nama stasiun lain "
+     "('Pahae Julu': Pahae Julu) dan tidak dibuka dengan kata lanjutan"),
     (Reason("legacy", {"text": "no ANI; something old"}), "no ANI; something old", "no ANI; something old"),
 ]
 

@@ -19,7 +19,9 @@ Precedence, strongest first:
    ``closed_by_procedure_word`` — and not when this call names its caller ("camat …", "di sini …",
    "lapor … dari …") with a name the matcher cannot resolve — reason ``unresolved_self_id`` — and
    not when it opens with another unit's call sign ("Patroli satu …", "Mobil rescue …") — reason
-   ``other_unit``.
+   ``other_unit`` — and not when, opening with no continuation cue, it clearly says another
+   station's name, though without a cue word that would make it the caller's ("…, Pahae Julu,
+   …" after Sipoholon's call) — reason ``names_other_station``.
 
 Otherwise the station stays unknown and the reasons say why: codes with parameters
 (:mod:`gateway.reasons`), stored as JSON in ``identity_reason_data`` and, in English, in
@@ -131,6 +133,7 @@ def resolve(s: Session, tx: Transmission, cfg: Config, heard: Heard | None = Non
         return Identity(None, None, None, tuple(reasons))
     transcript = _current_text(s, tx.id)
     self_id = None
+    said: tuple[tuple[str, str], ...] = ()
     if transcript is None:
         reasons.append(Reason("not_transcribed"))
     elif transcript.status != "done":
@@ -142,7 +145,7 @@ def resolve(s: Session, tx: Transmission, cfg: Config, heard: Heard | None = Non
         if m.station is not None:
             return Identity(m.station, "voice", round(m.confidence, 3), m.reasons)
         reasons += m.reasons
-        self_id = heard.self_id
+        self_id, said = heard.self_id, m.said
         checked = _name_heard_again(transcript, cfg)
         if checked is not None:
             again = Reason("name_check" if checked.station else "name_check_unsure", {
@@ -157,7 +160,7 @@ def resolve(s: Session, tx: Transmission, cfg: Config, heard: Heard | None = Non
         gap = (tx.started_at - prev.ended_at).total_seconds()
         if gap <= gap_limit:
             strict = cfg.identity.strict_continuation
-            against = _against_continuation(s, prev, transcript, self_id) if strict else None
+            against = _against_continuation(s, prev, transcript, self_id, said) if strict else None
             if against is None:
                 return Identity(prev.station, "continuation", prev.identity_confidence, (Reason("continues", {
                     "tx": prev.id, "station": prev.station, "gap": round(gap, 1)}),))
@@ -179,8 +182,9 @@ def _name_heard_again(transcript: TranscriptRow, cfg: Config) -> NameCheck | Non
 
 
 def _against_continuation(s: Session, prev: Transmission, transcript: TranscriptRow | None,
-                          self_id: str | None) -> Reason | None:
-    """Why this call is not the continuation of ``prev`` (strict rule), or None."""
+                          self_id: str | None, said: tuple[tuple[str, str], ...] = ()) -> Reason | None:
+    """Why this call is not the continuation of ``prev`` (strict rule), or None. ``said``: station
+    names said clearly in it without a cue (:attr:`SpokenMatch.said`)."""
     from gateway.lexicon.procedure import closing_word, continuation_cue, other_unit
 
     text = transcript.text if transcript is not None and transcript.status == "done" else ""
@@ -188,10 +192,15 @@ def _against_continuation(s: Session, prev: Transmission, transcript: Transcript
         return Reason("unresolved_self_id", {"tx": prev.id, "station": prev.station, "phrase": self_id})
     if (unit := other_unit(text)) is not None:
         return Reason("other_unit", {"tx": prev.id, "station": prev.station, "words": unit})
+    cue = continuation_cue(text)
     before = _current_text(s, prev.id)
     closed = closing_word(before.text) if before is not None and before.status == "done" else None
-    if closed is not None and continuation_cue(text) is None:
+    if closed is not None and cue is None:
         return Reason("closed_by_procedure_word", {"tx": prev.id, "station": prev.station, "word": closed})
+    if said and cue is None and prev.station not in {st for st, _ in said}:
+        other, phrase = said[0]
+        return Reason("names_other_station", {"tx": prev.id, "station": prev.station, "other": other,
+                                              "phrase": phrase})
     return None
 
 

@@ -68,6 +68,9 @@ LIST_SIMILARITY = 0.85
 #: have beyond the longest name.
 MAX_TOKENS = 6
 EXTRA_LETTERS = 4
+#: A name this similar to a station's (spelling or sound, before context) is "said" even where it
+#: cannot identify the caller (:attr:`SpokenMatch.said`).
+SAID_SIMILARITY = 0.90
 #: Added to a name standing between a cue before it and one after it ("camat para Garan melapor"):
 #: both sides say it is the caller's own name.
 BOTH_CUES_BONUS = 0.05
@@ -96,6 +99,11 @@ class SpokenMatch:
     reason: str  # ``reasons`` in English
     candidates: list[tuple[str, float]] = field(default_factory=list)
     reasons: tuple[Reason, ...] = ()
+    #: When unknown: station names said clearly (:data:`SAID_SIMILARITY`) where they count for no
+    #: caller (no cue word), not as a village, place or list, nor words the recogniser doubts, as
+    #: (station, phrase), strongest first. They cannot identify the call, but they speak against
+    #: its being the previous caller's continuation (:mod:`gateway.identification.identify`).
+    said: tuple[tuple[str, str], ...] = ()
 
 
 
@@ -216,9 +224,16 @@ def _phrase(tokens: list[nt.Token], hit: _Hit) -> str:
 
 
 def _unknown(reasons: list[Reason], candidates: list[tuple[str, float]],
-             confidence: float = 0.0) -> SpokenMatch:
+             confidence: float = 0.0, said: tuple[tuple[str, str], ...] = ()) -> SpokenMatch:
     return SpokenMatch(None, round(confidence, 3), "", None, None, say_all(reasons), candidates,
-                       tuple(reasons))
+                       tuple(reasons), said)
+
+
+def _said(ranked: list[_Hit], tokens: list[nt.Token]) -> tuple[tuple[str, str], ...]:
+    """Station names said clearly but without standing (:attr:`SpokenMatch.said`)."""
+    return tuple((h.station, _phrase(tokens, h)) for h in ranked
+                 if h.similarity >= SAID_SIMILARITY and h.context.get("kind") in ("none", "opening")
+                 and "unsure_p" not in h.context)
 
 
 def match_station(text: str, words: list[dict[str, Any]] | None, stations: Sequence[Station],
@@ -267,11 +282,13 @@ def match_station(text: str, words: list[dict[str, Any]] | None, stations: Seque
     if top.confidence < threshold:
         return _unknown([Reason("below_threshold", {
             "station": top.station, "confidence": round(top.confidence, 3), "threshold": threshold,
-            "phrase": _phrase(tokens, top), "context": top.context}), *ignored], candidates, top.confidence)
+            "phrase": _phrase(tokens, top), "context": top.context}), *ignored], candidates, top.confidence,
+            _said(ranked, tokens))
     if len(ranked) > 1 and top.confidence - ranked[1].confidence < MARGIN:
         return _unknown([Reason("two_equal", {
             "station": top.station, "confidence": round(top.confidence, 3), "other": ranked[1].station,
-            "other_confidence": round(ranked[1].confidence, 3)})], candidates, top.confidence)
+            "other_confidence": round(ranked[1].confidence, 3)})], candidates, top.confidence,
+            _said(ranked, tokens))
     phrase = _phrase(tokens, top)
     reasons = [Reason("voice", {"phrase": phrase, "station": top.station, "how": top.how,
                                 "similarity": round(top.similarity, 3), "context": top.context}), *ignored]
