@@ -281,6 +281,13 @@ def test_prices(text: str, prices: dict[str, int]) -> None:
      ["makanan siap saji", "air bersih", "selimut"]),
     ("mohon bantuan terpal dan beras ganti", ["terpal", "beras"]),
     ("membutuhkan alat berat segera. Situasi siaga.", ["alat berat"]),
+    # a verb of sending between the request and the item, also heard in two pieces
+    ("Kami mohon dikirimkan terpal dan selimut. Laporan selesai, ganti.", ["terpal", "selimut"]),
+    ("mohon di kirimkan tenda dan air bersih, ganti", ["tenda", "air bersih"]),
+    ("Mohon kirim beras.", ["beras"]), ("Minta disalurkan makanan siap saji.", ["makanan siap saji"]),
+    # the full stop before the closing words lost: they end the need, they are no item
+    ("kami mohon dikirimkan tenda dan selimut laporan selesai ganti", ["tenda", "selimut"]),
+    ("mohon bantuan terpal izin tambahan harga beras dua belas ribu", ["terpal"]),
 ])
 def test_needs(text: str, needs: list[str]) -> None:
     assert [n.item for n in extract(text).needs] == needs

@@ -164,8 +164,13 @@ NEED_TRIGGERS = {"butuh", "membutuhkan", "dibutuhkan", "kebutuhan", "mohon", "me
                  "mohon bantuan", "butuh bantuan"}
 #: A trigger followed by one of these is procedure or politeness, not a need ("mohon izin melapor").
 NEED_SKIP = {"izin", "ijin", "maaf", "kami", "saya", "kita", "dilaporkan", "disampaikan", "diketahui",
-             "dicatat", "dimonitor", "diinformasikan", "doa", "dimaklumi", "diterima", "waktu", "kirim",
+             "dicatat", "dimonitor", "diinformasikan", "doa", "dimaklumi", "diterima", "waktu",
              "tunggu", "ditunggu", "menunggu", "sebentar", "monitor"}  # "mohon tunggu sebentar": procedure
+#: Verbs of sending or giving between the trigger and the item: dropped from its front ("mohon
+#: dikirimkan terpal" -> "terpal"), also with the prefix heard apart ("mohon di kirimkan terpal").
+NEED_SENDING = {"kirim", "kirimkan", "dikirim", "dikirimkan", "mengirim", "mengirimkan", "salurkan",
+                "disalurkan", "menyalurkan", "berikan", "diberikan", "memberikan", "beri", "diberi",
+                "antar", "antarkan", "diantar", "diantarkan", "drop", "didrop", "datangkan", "didatangkan"}
 #: Words dropped from the front (and back) of a need item.
 NEED_LEADING = {"bantuan", "berupa", "segera", "kiriman", "pengiriman", "dukungan", "tambahan", "adanya",
                 "secepatnya", "mohon", "kami", "sangat", "perlu", "butuh", "untuk", "juga", "lagi",
@@ -177,7 +182,7 @@ NEED_ITEM_END = {"untuk", "bagi", "ke", "di", "kepada", "dari", "karena", "agar"
                  "nanti", "sekarang", "besok", "hari"}
 #: Words that end a need phrase (procedure words and the start of the next topic).
 NEED_STOP = {"ganti", "over", "roger", "monitor", "terima", "sekian", "demikian", "situasi", "selamat",
-             "lapor", "melapor", "harga"}
+             "lapor", "melapor", "harga", "laporan", "selesai", "izin", "ijin"}
 NEED_MAX_TOKENS = 15
 NEED_ITEM_MAX_WORDS = 4
 #: What a kecamatan asks the regency for after a disaster (BPBD logistics): a need item heard as one

@@ -284,6 +284,14 @@ def _is_leading(word: str) -> bool:
     return word in lx.NEED_LEADING or _is_bantuan(word)
 
 
+def _without_sending(words: list[str]) -> list[str]:
+    """An item without the verb of sending before it: "dikirimkan terpal", "di kirimkan terpal"."""
+    while words and (words[0] in lx.NEED_SENDING
+                     or (words[0] == "di" and len(words) > 1 and "di" + words[1] in lx.NEED_SENDING)):
+        words = words[2:] if words[0] == "di" else words[1:]
+    return words
+
+
 def _need_openings(doc: Doc) -> list[tuple[Hit, bool]]:
     """Where need phrases open, in order: the trigger words, and with ``lexicon.correct`` the cues
     heard by sound (:func:`gateway.lexicon.correct.need_cue`); (hit, by sound)."""
@@ -327,6 +335,7 @@ def _needs(doc: Doc, stops: set[int]) -> list[tuple[Need, int]]:
                 items.append([])
         read: dict[str, float | None] = {}
         for words in items:
+            words = _without_sending(words)
             cut = next((k for k, w in enumerate(words) if w in lx.NEED_ITEM_END), len(words))
             words = words[:cut]
             while words and _is_leading(words[0]):
