@@ -4,6 +4,7 @@
     python bench/bench_accuracy.py --quick      # 2 held-out mornings
     python bench/bench_accuracy.py --tune       # the tuning half instead (develop on this one)
     python bench/bench_accuracy.py --heldout2   # the second held-out half (HELDOUT2, other phrasings)
+    python bench/bench_accuracy.py --heldout3   # the third held-out half (HELDOUT3, other phrasings again)
 
 Each morning is rendered with gateway.sim (espeak-ng), run through ``daemon.process_file``
 in-process with whisper-base (asr_models/whisper-base), and the day's report is built; every
@@ -40,7 +41,7 @@ from accuracy_score import Score, Stored, cuts, score_fields, score_morning  # n
 from gateway import config as config_mod  # noqa: E402
 from gateway.asr.base import Transcript, Word  # noqa: E402
 from gateway.sim.channel import write_channel  # noqa: E402
-from gateway.sim.morning import HELDOUT, HELDOUT2, TUNE, morning  # noqa: E402
+from gateway.sim.morning import HELDOUT, HELDOUT2, HELDOUT3, TUNE, morning  # noqa: E402
 
 TOGGLES = (("segmenter", "end_at_tail"), ("identity", "strict_continuation"), ("lexicon", "correct"),
            ("asr", "bias"), ("identity", "name_check"))
@@ -281,6 +282,8 @@ def main(argv: list[str] | None = None) -> int:
     half_of.add_argument("--tune", action="store_true", help=f"the tuning half (seeds {TUNE})")
     half_of.add_argument("--heldout2", action="store_true",
                          help=f"the second held-out half (seeds {HELDOUT2}, template set heldout2)")
+    half_of.add_argument("--heldout3", action="store_true",
+                         help=f"the third held-out half (seeds {HELDOUT3}, template set heldout3)")
     ap.add_argument("--seeds", type=int, nargs="*", help="these seeds instead")
     ap.add_argument("--cache", type=Path, default=CACHE, help=f"cache directory ({CACHE})")
     ap.add_argument("--json", type=Path, help="write the scores here too")
@@ -290,8 +293,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--name-check", action="store_true",
                     help="identity.name_check on in the 'new' column (off in the shipped config)")
     args = ap.parse_args(argv)
-    half = "tuning" if args.tune else "second held-out" if args.heldout2 else "held-out"
-    seeds = list(args.seeds or (TUNE if args.tune else HELDOUT2 if args.heldout2 else HELDOUT))
+    half = ("tuning" if args.tune else "second held-out" if args.heldout2
+            else "third held-out" if args.heldout3 else "held-out")
+    seeds = list(args.seeds or (TUNE if args.tune else HELDOUT2 if args.heldout2
+                                else HELDOUT3 if args.heldout3 else HELDOUT))
     seeds = seeds[: 2 if args.quick else None]
     from gateway.daemon import build_recognizer
 

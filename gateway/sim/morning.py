@@ -19,6 +19,8 @@ developing the rules and ``HELDOUT`` (seeds 201-208, template set "heldout": oth
 same facts) for the figures; no sentence pattern is shared between the tuning sets and the held-out
 one. ``HELDOUT2`` (seeds 301-308, template set "heldout2", written on 2026-12-03 after the first
 held-out half had been run many times) is a second, fresh held-out half, phrased as none of the others.
+``HELDOUT3`` (seeds 401-408, template set "heldout3", written later that day after rules were made
+from what the second half showed, before it was rendered) is a third, for those rules.
 """
 
 from __future__ import annotations
@@ -36,9 +38,13 @@ TUNE = (101, 102, 103, 104, 105, 106, 107, 108)
 HELDOUT = (201, 202, 203, 204, 205, 206, 207, 208)
 #: A second held-out half (2026-12-03, night): new seeds and new phrasings, for figures no rule has seen.
 HELDOUT2 = (301, 302, 303, 304, 305, 306, 307, 308)
-#: Template set of each seed: the held-out halves "heldout", "heldout2"; the tuning half "tune", "tune2".
+#: A third held-out half (2026-12-03, evening), for the rules made after the second was run once.
+HELDOUT3 = (401, 402, 403, 404, 405, 406, 407, 408)
+#: Template set of each seed: the held-out halves "heldout", "heldout2", "heldout3"; the tuning half
+#: "tune", "tune2".
 TEMPLATE_OF = {**{s: "tune" for s in TUNE[:4]}, **{s: "tune2" for s in TUNE[4:]},
-               **{s: "heldout" for s in HELDOUT}, **{s: "heldout2" for s in HELDOUT2}}
+               **{s: "heldout" for s in HELDOUT}, **{s: "heldout2" for s in HELDOUT2},
+               **{s: "heldout3" for s in HELDOUT3}}
 CONFIG = Path(__file__).resolve().parents[2] / "config" / "tapanuli-utara.toml"
 HANG_S = 1.5  # segmenter.hang_s of the shipped config: pauses inside a call stay below it
 VOICES = ("id", "id+m1", "id+m2", "id+m3", "id+m4", "id+m5", "id+f1", "id+f2", "id+f3", "id+f4")
@@ -50,8 +56,8 @@ _ROMAN = re.compile(r"^[IVX]+$")
 KINDS = {"banjir": "rumah_terendam", "longsor": None, "kebakaran": "rumah_terbakar",
          "pohon_tumbang": None, "kecelakaan": "luka_ringan", "penyakit": "ternak_mati"}
 
-#: The two template sets. {st} station, {kec} kecamatan, {desa} place, {n} a count, {c} commodity,
-#: {p} price, {a}/{b} needed items. Both sets say the same facts in different words.
+#: The template sets. {st} station, {kec} kecamatan, {desa} place, {n} a count, {c} commodity,
+#: {p} price, {a}/{b} needed items. Every set says the same facts in different words.
 TEMPLATES: dict[str, dict[str, Any]] = {
     "tune": {
         "open": ["Bupati, di sini Camat {st}.", "Pusdalops, Camat {st} melapor."],
@@ -131,6 +137,32 @@ TEMPLATES: dict[str, dict[str, Any]] = {
         "need": "Kami mohon dikirimkan {a} dan {b}.",
         "close": "Laporan selesai, ganti.", "hold": "Sebentar, Pak.", "cue": "Izin tambahan.",
         "patrol": ["Polsek memonitor, kami sedang di Kecamatan {kec}, jalan lancar. Ganti."],
+    },
+    # The third held-out set (seeds HELDOUT3), written on 2026-12-03 (evening) before any of it was
+    # rendered or run, after the rules made from what the second held-out half showed: other words
+    # again ("menyampaikan laporan harian", "air sungai meluap", "harganya", "memerlukan", "cukup
+    # sekian"), a patrol whose call sign no list holds ("Truk tangki air PDAM").
+    "heldout3": {
+        "open": ["Pusdalops, Camat {st} menyampaikan laporan harian.",
+                 "Bapak Bupati, salam sejahtera, Camat {st} hadir."],
+        "mid": ["Izin Bapak, saya Camat {st} melaporkan situasi pagi ini."],
+        "status": {"aman": ["Kondisi di wilayah kami aman dan tertib."],
+                   "waspada": ["Wilayah kami masih waspada."],
+                   "siaga": ["Kami naikkan status menjadi siaga."]},
+        "incident": {
+            "banjir": "Air sungai meluap di Desa {desa}, {n} rumah terendam.",
+            "longsor": "Ada longsor kecil di Desa {desa}, jalan setapak tertimbun.",
+            "kebakaran": "Kebakaran rumah warga di Desa {desa}, {n} rumah terbakar.",
+            "pohon_tumbang": "Pohon besar tumbang di Desa {desa}, jalan sempat tertutup.",
+            "kecelakaan": "Ada kecelakaan di Desa {desa}, {n} orang luka ringan dan sudah dirawat.",
+            "penyakit": "Di Desa {desa} penyakit ternak menyerang, {n} ekor babi mati.",
+        },
+        "price": "Untuk {c}, harganya {p} rupiah per kilogram.",
+        "need": "Warga memerlukan {a} dan {b}.",
+        "close": "Cukup sekian, ganti.", "hold": "Sebentar, masih ada.", "cue": "Ada tambahan, Pak.",
+        "patrol": ["Pusdalops, Babinsa Koramil memonitor, kami di wilayah Kecamatan {kec}, "
+                   "arus jalan lancar. Ganti.",
+                   "Truk tangki air PDAM, kami melintas di Kecamatan {kec}, perjalanan normal. Ganti."],
     },
 }
 
@@ -312,14 +344,14 @@ def spoken_text(item: dict[str, Any]) -> str:
 def main(argv: list[str] | None = None) -> int:
     """``python -m gateway.sim.morning OUTDIR [SEED ...]``: render mornings to
     OUTDIR/morning-SEED.flac with morning-SEED.truth.json beside each (default: every seed of the
-    tuning half and of both held-out halves)."""
+    tuning half and of the three held-out halves)."""
     import argparse
 
     from gateway.sim.channel import write_channel
 
     ap = argparse.ArgumentParser(prog="python -m gateway.sim.morning", description=main.__doc__)
     ap.add_argument("outdir", type=Path)
-    ap.add_argument("seeds", type=int, nargs="*", default=[*TUNE, *HELDOUT, *HELDOUT2])
+    ap.add_argument("seeds", type=int, nargs="*", default=[*TUNE, *HELDOUT, *HELDOUT2, *HELDOUT3])
     args = ap.parse_args(argv)
     for seed in args.seeds:
         truth = write_channel(morning(seed), args.outdir / f"morning-{seed}.flac")
