@@ -94,6 +94,7 @@ CONTEXT: dict[str, tuple[str, str]] = {
     "none": ("no cue word", "tanpa kata penanda"),
 }
 THEN = (" and before '{words}'", " dan sebelum '{words}'")  # a name between two cues
+REST = ("; part of the name only: '{words}' follows", "; hanya sebagian nama: diikuti '{words}'")
 UNSURE = ("; the recogniser is unsure of it (p {p:.3f})", "; pengenal ragu akan kata itu (p {p:.3f})")
 HOW = {"exact": ("exact", "persis"), "spelling": ("spelling", "ejaan"), "phonetic": ("phonetic", "bunyi")}
 
@@ -102,6 +103,8 @@ def _context(ctx: Mapping[str, Any], lang: int) -> str:
     text = CONTEXT[ctx["kind"]][lang].format(words=ctx.get("words", ""))
     if ctx.get("then"):
         text += THEN[lang].format(words=ctx["then"])
+    if ctx.get("rest"):
+        text += REST[lang].format(words=ctx["rest"])
     if ctx.get("unsure_p") is not None:
         text += UNSURE[lang].format(p=ctx["unsure_p"])
     return text

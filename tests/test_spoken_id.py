@@ -178,6 +178,10 @@ def test_corpus_summary_and_speed(stations: tuple[Station, ...]) -> None:
     ("Sipoholon, situasi aman, ganti", "Sipoholon", "Sipoholon"),  # opens the call, no cue
     ("di sini camat Tarutung, jalan ke Sipoholon putus, ganti", "Tarutung", "Tarutung"),
     ("Di sini camat Muara, banjir di muara sungai", "Muara", "Muara"),
+    # "memanggil" (calling) after the name, the tune2 opening as whisper heard it on morning 108
+    ("Kusnalok, kusnalok, kamer siatasbarita memanggil. Kami nalam katuswaspaga.", "Siatas Barita",
+     "siatasbarita"),
+    ("Pusdalops, Pusdalops, Camat Sipahutar memanggil", "Sipahutar", "Sipahutar"),
 ])
 def test_spoken_names(text: str, station: str, phrase: str, stations: tuple[Station, ...]) -> None:
     m = match_station(text, None, stations, THRESHOLD)
@@ -199,6 +203,32 @@ def test_a_name_between_a_cue_before_and_one_after_counts_a_little_more(
     assert both.confidence == pytest.approx(one.confidence + BOTH_CUES_BONUS, abs=1e-3)
     assert "after 'camat' and before 'Malapol'" in both.reason
     assert "setelah 'camat' dan sebelum 'Malapol'" in say_all(both.reasons, "id")
+
+
+def test_an_inexact_name_that_leaves_a_word_before_the_cue_is_part_of_a_longer_name(
+        stations: tuple[Station, ...]) -> None:
+    """Tuning morning 107: Camat Pahae Julu's "jamat paharan ujusif melapol". 'paharan' alone is
+    one letter from Pagaran (0.86), but the name between "camat" and "melapor" was longer; the same
+    word with nothing left over still names Pagaran."""
+    from gateway.identification.spoken_id import PART_PENALTY
+    from gateway.reasons import say_all
+
+    part = match_station("Inin bupati, jamat paharan ujusif melapol. Wira kami", None, stations, THRESHOLD)
+    whole = match_station("Inin bupati, jamat paharan melapol. Wira kami", None, stations, THRESHOLD)
+    assert part.station is None and whole.station == "Pagaran"
+    assert "part of the name only: 'ujusif melapol' follows" in part.reason
+    assert "hanya sebagian nama: diikuti 'ujusif melapol'" in say_all(part.reasons, "id")
+    alone = match_station("Inin bupati, jamat paharan. Wira kami", None, stations, THRESHOLD)
+    assert part.confidence == pytest.approx(alone.confidence - PART_PENALTY, abs=1e-3)
+    exact = match_station("camat Sipahutar ujusif melapor", None, stations, THRESHOLD)
+    assert exact.station == "Sipahutar"  # a name heard exactly keeps its score
+
+
+@pytest.mark.parametrize("text", ["Tarutung memang aman, harga beras naik", "camat Sipoholon memang melapor"])
+def test_a_short_word_like_memanggil_is_no_cue(text: str, stations: tuple[Station, ...]) -> None:
+    """"memang" (indeed) is two sounds from "memanggil" but no cue after a name."""
+    m = match_station(text, None, stations, THRESHOLD)
+    assert "memang'" not in m.reason, m.reason
 
 
 @pytest.mark.parametrize(("text", "why"), [

@@ -124,7 +124,10 @@ def test_context_kinds_in_both_languages() -> None:
     for ctx, en, id_ in [({"kind": "opening"}, "opens the call, no cue word",
                           "membuka panggilan, tanpa kata penanda"),
                          ({"kind": "none"}, "no cue word", "tanpa kata penanda"),
-                         ({"kind": "village", "words": "desa"}, "after 'desa'", "setelah 'desa'")]:
+                         ({"kind": "village", "words": "desa"}, "after 'desa'", "setelah 'desa'"),
+                         ({"kind": "after", "words": "camat", "rest": "ujusif melapol"},
+                          "after 'camat'; part of the name only: 'ujusif melapol' follows",
+                          "setelah 'camat'; hanya sebagian nama: diikuti 'ujusif melapol'")]:
         assert say(voice(ctx), "en") == f"'x' ≈ S (exact, {en})"
         assert say(voice(ctx), "id") == f"'x' ≈ S (persis, {id_})"
 

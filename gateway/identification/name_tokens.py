@@ -23,6 +23,10 @@ from gateway.lexicon.words import FILLERS, INCIDENTS, NUMBERS, PROCEDURE, STATUS
 
 CUES_BEFORE = ("camat", "kecamatan", "sini", "dari")  # before the caller's name; after it:
 CUES_AFTER = ("melapor", "lapor")
+#: ... and "memanggil" ("Camat Siatas Barita memanggil": calling), of 7 letters or more as heard
+#: (a shorter word one or two sounds off it is another word: "memang").
+CALLING = "memanggil"
+CALLING_MIN = 7
 #: A name right after one of these is a village or hamlet, not a kecamatan.
 NOT_STATION_BEFORE = frozenset(("desa", "dusun", "kampung", "kelurahan", "lingkungan"))
 
@@ -162,6 +166,11 @@ def is_cue(norm: str, cues: Sequence[str]) -> bool:
             if Levenshtein.distance(key, ckey) <= (1 if len(cue) < 8 else 2) or key.startswith(ckey):
                 return True
     return False
+
+
+def is_cue_after(norm: str) -> bool:
+    """A cue that follows the caller's name: "melapor", "lapor", "memanggil" (also as misheard)."""
+    return is_cue(norm, CUES_AFTER) or (len(norm) >= CALLING_MIN and is_cue(norm, (CALLING,)))
 
 
 def words_of(tokens: list[Token]) -> str:

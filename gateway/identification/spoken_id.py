@@ -16,7 +16,8 @@ does not know ("camat si poforong", "kecematan siada sarita", "Siburong-Rong-Ron
 3. weighs the context (:data:`PENALTY`): a name right after a cue ("camat", "kecamatan",
    "di sini", "dari"; procedure words in between skipped; misheard cues such as "kamat",
    "kecemasan" count) or right before "melapor"/"lapor" keeps its score (between both it gains
-   :data:`BOTH_CUES_BONUS`); a name that opens the call
+   :data:`BOTH_CUES_BONUS`; a name heard inexactly that leaves a word over before that cue is only
+   part of the name said and loses :data:`PART_PENALTY`); a name that opens the call
    loses a little; a name anywhere else loses so much that it cannot pass on its own (reports
    mention other places: "jalan ke Sipoholon putus"); after "desa"/"dusun" it is a village, and
    after "posisi di kecamatan", "ke camat" (:data:`~gateway.lexicon.words.PLACE_BEFORE`) it is
@@ -41,7 +42,7 @@ from rapidfuzz.distance import Levenshtein
 
 from gateway.config import Station
 from gateway.identification import name_tokens as nt
-from gateway.identification.name_tokens import CUE_REACH, CUES_AFTER, CUES_BEFORE, NOT_STATION_BEFORE
+from gateway.identification.name_tokens import CUE_REACH, CUES_BEFORE, NOT_STATION_BEFORE
 from gateway.lexicon.phonetic import normalise, phonetic_key
 from gateway.lexicon.words import FILLERS, PLACE_BEFORE
 from gateway.reasons import Reason, say_all
@@ -68,6 +69,9 @@ LIST_SIMILARITY = 0.85
 #: have beyond the longest name.
 MAX_TOKENS = 6
 EXTRA_LETTERS = 4
+#: Subtracted from a name heard inexactly that leaves words over before the cue after it (part of
+#: a longer name: :func:`_left_over`).
+PART_PENALTY = 0.10
 #: A name this similar to a station's (spelling or sound, before context) is "said" even where it
 #: cannot identify the caller (:attr:`SpokenMatch.said`).
 SAID_SIMILARITY = 0.90
@@ -136,6 +140,8 @@ def _context(tokens: list[nt.Token], hit: _Hit, procedure: set[str]) -> tuple[st
             context = {"kind": "after", "words": nt.words_of(tokens[lead:hit.first])}
             if (after := _cue_after(tokens, hit, procedure)) is not None:
                 context["then"] = after  # "camat para Garan melapor": both sides
+            elif (rest := _left_over(tokens, hit, procedure)) is not None:
+                context["rest"] = rest  # "camat paharan ujusif melapol": more name than matched
             return "cue", context
         if not nt.skippable(tokens[i], procedure):
             break
@@ -147,12 +153,25 @@ def _context(tokens: list[nt.Token], hit: _Hit, procedure: set[str]) -> tuple[st
 
 
 def _cue_after(tokens: list[nt.Token], hit: _Hit, procedure: set[str]) -> str | None:
-    """The words up to a cue ("melapor", "lapor") that follows the name closely, or None."""
+    """The words up to a cue ("melapor", "lapor", "memanggil") that follows the name closely, or None."""
     for i in range(hit.last + 1, min(hit.last + 1 + CUE_REACH, len(tokens))):
-        if nt.is_cue(tokens[i].norm, CUES_AFTER):
+        if nt.is_cue_after(tokens[i].norm):
             return nt.words_of(tokens[hit.last + 1:i + 1])
         if not nt.skippable(tokens[i], procedure):
             break
+    return None
+
+
+def _left_over(tokens: list[nt.Token], hit: _Hit, procedure: set[str]) -> str | None:
+    """The words up to a cue after the name when one of them is no procedure word: the caller's
+    name fills the slot between "camat" and "melapor", so a match that leaves a word of it over is
+    of part of the name only ("jamat paharan ujusif melapol": 'paharan' alone is one letter from
+    Pagaran, but the name said was longer). None when nothing is left over or no cue follows."""
+    for i in range(hit.last + 1, min(hit.last + 1 + CUE_REACH, len(tokens))):
+        if nt.is_cue_after(tokens[i].norm):
+            between = tokens[hit.last + 1:i]
+            return nt.words_of(tokens[hit.last + 1:i + 1]) if any(
+                not nt.skippable(t, procedure) for t in between) else None
     return None
 
 
@@ -256,6 +275,8 @@ def match_station(text: str, words: list[dict[str, Any]] | None, stations: Seque
     for h in hits:
         kind, h.context = _context(tokens, h, procedure)
         h.confidence = h.similarity - PENALTY[kind] + (BOTH_CUES_BONUS if "then" in h.context else 0.0)
+        if "rest" in h.context and h.how != "exact":
+            h.confidence -= PART_PENALTY
         p = _word_probability(tokens[h.first:h.last + 1])
         if p is not None and p < UNSURE_WORD_CONF:
             h.confidence -= UNSURE_PENALTY
