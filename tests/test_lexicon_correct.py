@@ -248,6 +248,9 @@ def test_a_unit_word_one_letter_off(heard: str, unit: str | None) -> None:
     # a number whose head was heard a few letters off ("tempat puru": empat puluh)
     ("Harga berwarang merah tempat puru tiga ribu rupiah per kilogram", ("bawang merah", 43000)),
     ("Harga beras sekarang dua puru tiga ribu lima ratus rupiah per kilogram", ("beras", 23500)),
+    # "ribu rupiah" run together and misheard, after the number (tuning mornings 101 and 105)
+    ("Harga nagging ayam tujuh belas rinurupian per kilogram. Ganti.", ("daging ayam", 17000)),
+    ("Harga mamang merat di pasal sekaran empat belasrivuru piat sekilo.", ("bawang merah", 14000)),
 ])
 def test_a_price_heard_a_few_letters_off_is_read_and_queued_for_review(heard: str,
                                                                       price: tuple[str, int]) -> None:
@@ -273,6 +276,8 @@ def test_a_price_heard_a_few_letters_off_is_read_and_queued_for_review(heard: st
     "camat simangumban, saratu simarumat terrendam, ganti",
     # words that end like a unit but hold no number
     "banjir, kami perlu bantuan selimut untuk sekolah dan pelaporan warga",
+    # "ribu rupiah" glued, but no number word before it: no price
+    "harga daging ayam naik, rinurupian per kilogram",
 ])
 def test_no_number_is_invented(heard: str) -> None:
     r = extract(heard, correct=True)

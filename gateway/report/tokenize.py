@@ -176,7 +176,8 @@ def unglue_numbers(toks: list[Tok]) -> tuple[list[Tok], dict[int, float]]:
     token. One or two words of one clause are cut only into more number words than they were
     (:func:`gateway.lexicon.correct.glued_number_words`), and only next to a number word or a
     currency word ("rupi...") or when the cut ends in a unit word ("enambela sekol" -> enam belas
-    ekor), so no number appears where no number-like words were said."""
+    ekor; "belas rinurupian" -> belas ribu rupiah), so no number appears where no number-like words
+    were said."""
     out: list[Tok] = []
     scores: dict[int, float] = {}
     i = 0
@@ -188,16 +189,16 @@ def unglue_numbers(toks: list[Tok]) -> tuple[list[Tok], dict[int, float]]:
                     or any(t.norm in lx.VOCAB and t.norm not in NUMBER_WORDS for t in window)):
                 continue
             heard = "".join(t.norm for t in window)
-            words = glued_number_words(heard, lx.GLUED_UNITS)
+            words = glued_number_words(heard, lx.GLUED_TAILS)
             if words is None:
                 continue
-            unit = words[-1] if words[-1] in lx.GLUED_UNITS else None
+            unit = words[-1] if words[-1] in lx.GLUED_TAILS else None
             shifted = unit is not None and not near_unit(window[-1].norm, unit)  # "bela sekol"
             if len(words) <= width and not shifted:
                 continue
             before = out[-1] if out and not out[-1].clause_end else None
             after = toks[i + width] if i + width < len(toks) and not window[-1].clause_end else None
-            counted = unit is not None and len(words) >= 2  # "enambela sekol": a count
+            counted = unit in lx.GLUED_UNITS and len(words) >= 2  # "enambela sekol": a count
             beside = (before and before.norm in NUMBER_WORDS) or (after and _numberish(after.norm))
             if not (counted or beside):
                 continue
