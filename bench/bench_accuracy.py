@@ -53,23 +53,26 @@ CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "ht-gat
 # --- transcripts cached per (audio, settings) ----------------------------------------------
 
 class _CachedStream:
-    def __init__(self, rec: CachedRecognizer, prompt: tuple[str, ...], unfiltered: bool) -> None:
+    def __init__(self, rec: CachedRecognizer, prompt: tuple[str, ...], unfiltered: bool,
+                 plain: bool = False) -> None:
         self.rec, self.prompt, self.unfiltered, self.parts = rec, prompt, unfiltered, []
+        self.plain = plain
 
     def accept(self, samples: np.ndarray) -> None:
         self.parts.append(np.asarray(samples, dtype=np.float32).copy())
 
     def finish(self) -> Transcript:
         audio = np.concatenate(self.parts) if self.parts else np.zeros(0, np.float32)
-        key = hashlib.sha256(audio.tobytes() + json.dumps([self.rec.settings, self.prompt, self.unfiltered])
-                             .encode()).hexdigest()
+        said = [self.rec.settings, self.prompt, self.unfiltered] + (["plain"] if self.plain else [])
+        key = hashlib.sha256(audio.tobytes() + json.dumps(said).encode()).hexdigest()
         path = self.rec.cache / f"{key}.json"
         if path.is_file():
             self.rec.hits += 1
             d = json.loads(path.read_text())
             return Transcript(d["text"], tuple(Word(**w) for w in d["words"]), d.get("extra", {}))
         self.rec.misses += 1
-        stream = (self.rec.inner.start(self.prompt, unfiltered=True) if self.unfiltered
+        stream = (self.rec.inner.start(self.prompt, plain=True) if self.plain
+                  else self.rec.inner.start(self.prompt, unfiltered=True) if self.unfiltered
                   else self.rec.inner.start(self.prompt))
         for i in range(0, len(audio), 16000):
             stream.accept(audio[i:i + 16000])
@@ -87,11 +90,13 @@ class CachedRecognizer:
     def __init__(self, inner: Any, cache: Path, settings: str) -> None:
         self.inner, self.cache, self.settings = inner, cache, settings
         self.engine, self.model_id, self.rate = inner.engine, inner.model_id, inner.rate
+        self.report_phrases = getattr(inner, "report_phrases", ())
         self.hits = self.misses = 0
         cache.mkdir(parents=True, exist_ok=True)
 
-    def start(self, prompt_words: tuple[str, ...] = (), *, unfiltered: bool = False) -> _CachedStream:
-        return _CachedStream(self, tuple(prompt_words), unfiltered)
+    def start(self, prompt_words: tuple[str, ...] = (), *, unfiltered: bool = False,
+              plain: bool = False) -> _CachedStream:
+        return _CachedStream(self, tuple(prompt_words), unfiltered, plain)
 
     def ready(self) -> None:
         self.inner.ready()

@@ -29,7 +29,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from gateway.asr.base import Recognizer, Transcript, transcribe_all
-from gateway.asr.vocabulary import echoed_names
+from gateway.asr.vocabulary import echoed_names, echoed_report
 from gateway.audio.dsp import Resampler, dbfs
 from gateway.audiostore import read_recording
 from gateway.faults import fault_point
@@ -105,15 +105,27 @@ def _without_echo(recognizer: Recognizer, audio: np.ndarray, result: Transcript,
                   prompt_words: tuple[str, ...]) -> Transcript:
     """A transcript that lists names of the prompt back to back (:func:`echoed_names`: Whisper
     writing out its prompt for a name it did not catch) is decoded again without the names in the
-    prompt; the new words are kept if there are any (``extra["retried_without_names"]``)."""
+    prompt; the new words are kept if there are any (``extra["retried_without_names"]``). One that
+    lists the report words of an engine's prompt (``recognizer.report_phrases``,
+    :func:`echoed_report`: "Banjir, pohon tumbang, rumah terendam" for words it did not catch) is
+    decoded again with the names but without those words (``plain``), kept likewise
+    (``extra["retried_without_report"]``)."""
     echo = echoed_names(result.text, prompt_words) if prompt_words else []
-    if not echo:
+    if echo:
+        log.info("transcript lists the prompt's names (%s): decoding again without them", ", ".join(echo))
+        again = transcribe_all(recognizer, audio)
+        if not again.words:
+            return result
+        return Transcript(again.text, again.words, {**again.extra, "retried_without_names": echo})
+    said = echoed_report(result.text, getattr(recognizer, "report_phrases", ()))
+    if not said:
         return result
-    log.info("transcript lists the prompt's names (%s): decoding again without them", ", ".join(echo))
-    again = transcribe_all(recognizer, audio)
+    log.info("transcript lists the prompt's report words (%s): decoding again without them",
+             ", ".join(said))
+    again = transcribe_all(recognizer, audio, prompt_words=prompt_words, plain=True)
     if not again.words:
         return result
-    return Transcript(again.text, again.words, {**again.extra, "retried_without_names": echo})
+    return Transcript(again.text, again.words, {**again.extra, "retried_without_report": said})
 
 
 def store_transcript(db: Database, tx_id: int, recognizer: Recognizer, result: Transcript | None,

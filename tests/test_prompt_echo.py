@@ -84,3 +84,68 @@ def test_the_listening_flag_is_of_the_words_kept() -> None:
     echo = Transcript("kecamatan Tarutung, Siatas Barita", (Word("Tarutung", 0.0, 0.3, 0.1),))
     result, listen = retry_if_empty(rec, _speech(), echo, NAMES)
     assert result.text.startswith("camat Pahae Julu") and not listen
+
+
+# --- the prompt's report words written out ------------------------------------------------------
+
+def test_the_report_phrases_are_the_prompts_in_its_order() -> None:
+    from gateway.asr.whisper_engine import REPORT_PHRASES, REPORT_SENTENCES, build_prompt
+    from gateway.lexicon.phonetic import normalise
+
+    said = " ".join(normalise(w) for w in REPORT_SENTENCES.split())
+    places = [said.find(p) for p in REPORT_PHRASES]
+    assert -1 not in places and places == sorted(places)
+    with_report, plain = build_prompt(NAMES), build_prompt(NAMES, report=False)
+    assert with_report == plain + REPORT_SENTENCES and "Tarutung" in plain and "Banjir" not in plain
+
+
+@pytest.mark.parametrize(("text", "listed"), [
+    # the second held-out half's 304/03 and the tuning half's 101/01, as whisper-base wrote them
+    ("Situasi aman kondusif. Banjir, pohon tumbang, rumah terendam.",
+     ["situasi aman kondusif", "banjir", "pohon tumbang", "rumah terendam"]),
+    ("Panggir di mesa pohon tumbang, rumah terendam, harga mahuang", ["pohon tumbang", "rumah terendam"]),
+    ("banjir dan tanah longsor", ["banjir", "tanah longsor"]),  # a list, said or not: decoded again
+    ("Banjir di desa Hutauruk, pohon tumbang di desa Lobu", []),  # words between: no list
+    ("Situasi aman kondusif. Ganti.", []),  # one phrase is no list
+    ("rumah terendam, banjir", []),  # not in the prompt's order
+])
+def test_report_words_listed_back_to_back(text: str, listed: list[str]) -> None:
+    from gateway.asr.vocabulary import echoed_report
+    from gateway.asr.whisper_engine import REPORT_PHRASES
+
+    assert echoed_report(text, REPORT_PHRASES) == listed
+
+
+class ScriptedReport(Scripted):
+    """An engine whose prompt says a report's words: it writes them out unless asked ``plain``."""
+
+    report_phrases = ("situasi aman kondusif", "banjir", "pohon tumbang", "rumah terendam")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.plain: list[bool] = []
+
+    def start(self, prompt_words: tuple[str, ...] = (), *, unfiltered: bool = False,
+              plain: bool = False) -> Scripted:
+        self.prompts.append(tuple(prompt_words))
+        self.plain.append(plain)
+        self._text = ("camat Pahae Julu melapor, kebakaran di desa Hutauruk" if plain
+                      else "camat Pahae Julu melapor, situasi aman kondusif. Banjir, pohon tumbang.")
+        return self
+
+
+def test_a_report_echo_is_decoded_again_without_the_report_words_but_with_the_names() -> None:
+    rec = ScriptedReport()
+    first = rec.start(NAMES).finish()
+    result, listen = retry_if_empty(rec, _speech(), first, NAMES)
+    assert result.text == "camat Pahae Julu melapor, kebakaran di desa Hutauruk"
+    assert result.extra["retried_without_report"] == ["situasi aman kondusif", "banjir", "pohon tumbang"]
+    assert rec.plain == [False, True] and rec.prompts[-1] == NAMES and not listen
+
+
+def test_an_engine_without_report_words_is_never_asked_plain() -> None:
+    """Vosk and the fake have no prompt of report words: the same text is kept, no second decode."""
+    rec = Scripted()
+    said = Transcript("situasi aman kondusif. Banjir, pohon tumbang.", (Word("banjir", 0.0, 0.3, 0.9),))
+    result, _ = retry_if_empty(rec, _speech(), said, ())
+    assert result is said and rec.prompts == []

@@ -10,6 +10,10 @@ work in ``finish``.
 An engine may also offer ``rescore(audio, prompt_words, texts) -> list[float]``: how well each given
 text fits the audio (faster-whisper does; Vosk and the fake do not). The name check uses it when it
 is there (:mod:`gateway.identification.name_check`, whose ``Rescorer`` protocol states it).
+
+An engine whose prompt says the words of a report (faster-whisper) names them in
+``report_phrases`` and takes ``start(..., plain=True)`` for a prompt without them: a transcript that
+lists them back to back is decoded again so (:mod:`gateway.transcripts`).
 """
 
 from __future__ import annotations
@@ -77,9 +81,16 @@ class Recognizer(Protocol):
 
 
 def transcribe_all(recognizer: Recognizer, audio: np.ndarray, chunk: int = 4000,
-                   prompt_words: tuple[str, ...] = (), unfiltered: bool = False) -> Transcript:
-    """Run one whole buffer through a fresh stream in chunks, as the live pipeline would."""
-    stream = recognizer.start(prompt_words, unfiltered=True) if unfiltered else recognizer.start(prompt_words)
+                   prompt_words: tuple[str, ...] = (), unfiltered: bool = False,
+                   plain: bool = False) -> Transcript:
+    """Run one whole buffer through a fresh stream in chunks, as the live pipeline would.
+    ``plain``: the engine's prompt without a report's words (only engines with ``report_phrases``)."""
+    if plain:
+        stream = recognizer.start(prompt_words, plain=True)  # type: ignore[call-arg]
+    elif unfiltered:
+        stream = recognizer.start(prompt_words, unfiltered=True)
+    else:
+        stream = recognizer.start(prompt_words)
     for i in range(0, len(audio), chunk):
         stream.accept(audio[i:i + chunk])
     return stream.finish()

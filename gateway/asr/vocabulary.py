@@ -14,7 +14,8 @@ from gateway.config import Station
 from gateway.lexicon.phonetic import normalise
 from gateway.lexicon.words import INCIDENTS, NUMBERS, PROCEDURE, STATUS
 
-__all__ = ["INCIDENTS", "NUMBERS", "PROCEDURE", "STATUS", "echoed_names", "phrases", "station_words"]
+__all__ = ["INCIDENTS", "NUMBERS", "PROCEDURE", "STATUS", "echoed_names", "echoed_report", "phrases",
+           "station_words"]
 
 
 def station_words(stations: Iterable[Station]) -> tuple[str, ...]:
@@ -65,3 +66,30 @@ def echoed_names(text: str, names: Iterable[str]) -> list[str]:
             run = []
         i += 1
     return list(dict.fromkeys(run)) if len(set(run)) >= 2 else []
+
+
+def echoed_report(text: str, phrases: tuple[str, ...]) -> list[str]:
+    """The prompt's report phrases (``phrases``, in the prompt's order) the transcript lists back to
+    back: two or more different ones, each later in the prompt than the one before, nothing but
+    commas, full stops or "dan" between ("Situasi aman kondusif. Banjir, pohon tumbang, rumah
+    terendam."): Whisper writing its prompt out over words it did not catch. A report that says
+    one incident and then another with words between ("banjir di desa X, pohon tumbang di desa Y")
+    is no such list. Empty when there is none."""
+    keys = [tuple(normalise(w) for w in p.split()) for p in phrases]
+    tokens = [t for t in (normalise(x) for x in text.replace("-", " ").split()) if t]
+    run: list[int] = []
+    best: list[int] = []
+    i = 0
+    while i < len(tokens):
+        hit = next((k for k, key in enumerate(keys) if tuple(tokens[i:i + len(key)]) == key), None)
+        if hit is not None:
+            if run and hit <= run[-1]:  # back in the prompt's order: a new list starts here
+                best, run = max(best, run, key=len), []
+            run.append(hit)
+            i += len(keys[hit])
+            continue
+        if tokens[i] not in ECHO_SEPARATORS:
+            best, run = max(best, run, key=len), []
+        i += 1
+    best = max(best, run, key=len)
+    return [phrases[k] for k in best] if len(best) >= 2 else []

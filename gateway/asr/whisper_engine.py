@@ -122,11 +122,16 @@ def find_whisper_models(models_dir: Path) -> list[Path]:
 #: terendam", "harga beras" where base otherwise hears "Panggit", "Tujuhumat" (sample channel).
 REPORT_SENTENCES = (" Situasi aman kondusif. Banjir, tanah longsor, pohon tumbang, rumah terendam,"
                     " warga dievakuasi. Harga beras per kilogram. Ganti.")
+#: The report phrases of :data:`REPORT_SENTENCES`, in its order: a transcript that lists two or more
+#: of them back to back is Whisper writing its prompt out (gateway/transcripts.py decodes it again
+#: with ``plain``: a prompt without them).
+REPORT_PHRASES = ("situasi aman kondusif", "banjir", "tanah longsor", "pohon tumbang", "rumah terendam",
+                  "warga dievakuasi", "harga beras per kilogram")
 
 
-def build_prompt(prompt_words: tuple[str, ...]) -> str:
-    """A short Indonesian prompt that names the stations, then the words of a report, biasing
-    Whisper towards their spelling.
+def build_prompt(prompt_words: tuple[str, ...], report: bool = True) -> str:
+    """A short Indonesian prompt that names the stations, then (``report``) the words of a report,
+    biasing Whisper towards their spelling.
 
     A sentence, not a bare list: after "Laporan camat: A, B, C." Whisper tends to go on listing
     the names instead of transcribing (seen on the sample recording).
@@ -141,10 +146,11 @@ def build_prompt(prompt_words: tuple[str, ...]) -> str:
         if sum(len(k) + 2 for k in kept) + len(name) > MAX_PROMPT_CHARS:
             break
         kept.append(name)
+    tail = REPORT_SENTENCES if report else ""
     if not kept:
-        return "Laporan camat kepada bupati." + REPORT_SENTENCES
+        return "Laporan camat kepada bupati." + tail
     listed = kept[0] if len(kept) == 1 else ", ".join(kept[:-1]) + " dan " + kept[-1]
-    return f"Laporan camat kepada bupati dari kecamatan {listed}." + REPORT_SENTENCES
+    return f"Laporan camat kepada bupati dari kecamatan {listed}." + tail
 
 
 class WhisperRecognizer:
@@ -152,6 +158,7 @@ class WhisperRecognizer:
 
     engine = "whisper"
     rate = RATE
+    report_phrases = REPORT_PHRASES  # what its prompt says of a report (see :meth:`start`)
 
     def __init__(self, model_dir: Path, cfg: WhisperConfig, language: str = "id", nice: int = 0) -> None:
         model_dir = Path(model_dir)
@@ -180,8 +187,12 @@ class WhisperRecognizer:
         log.info("loaded %s (%s, %d thread(s), language %s)", self.model_id, cfg.compute_type,
                  cfg.cpu_threads, language)
 
-    def start(self, prompt_words: tuple[str, ...] = (), *, unfiltered: bool = False) -> WhisperStream:
-        return WhisperStream(self, build_prompt(tuple(prompt_words)), unfiltered, self.cfg.window_s)
+    def start(self, prompt_words: tuple[str, ...] = (), *, unfiltered: bool = False,
+              plain: bool = False) -> WhisperStream:
+        """``plain``: a prompt without the report's words (:data:`REPORT_PHRASES`), for the retry
+        of a transcript that wrote them out."""
+        return WhisperStream(self, build_prompt(tuple(prompt_words), report=not plain), unfiltered,
+                             self.cfg.window_s)
 
     def ready(self) -> None:
         """Loaded in the constructor already."""
