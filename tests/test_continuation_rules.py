@@ -193,6 +193,18 @@ def test_an_opening_tambahan_heard_a_little_off_is_still_the_cue(db: Database, c
     assert (row(db, second).station, row(db, second).identity_source) == ("Sipoholon", "continuation")
 
 
+@pytest.mark.parametrize(("text", "continues"), [
+    # "Ada tambahan, Pak" as whisper-base wrote it on the third held-out half (seen after its run)
+    ("Anatambahan, Pak, kecelakaan di desa Hutauruk, ganti", True),
+    ("Pertambahan penduduk di desa Hutauruk, ganti", False),  # "per-": another word, no cue
+])
+def test_a_cue_glued_to_the_opening_word(db: Database, cfg: Config, text: str, continues: bool) -> None:
+    _first, second = _pair(db, cfg, "Situasi aman, ganti.", text)
+    assert (row(db, second).identity_source == "continuation") == continues
+    if not continues:
+        assert codes(db, second)[-1] == "closed_by_procedure_word"
+
+
 @pytest.mark.parametrize("heard", ["Lantut", "Lanjur"])
 def test_an_opening_lanjut_heard_one_letter_off_is_still_the_cue(db: Database, cfg: Config,
                                                                  heard: str) -> None:

@@ -274,6 +274,21 @@ def test_prices(text: str, prices: dict[str, int]) -> None:
     assert {p.commodity: p.rupiah_per_kg for p in extract(text).prices} == prices
 
 
+@pytest.mark.parametrize(("text", "incidents"), [
+    # a word inside the phrase (the third held-out half's wording, seen after its one run)
+    ("Pohon besar tumbang di Desa Sangkaran, jalan sempat tertutup.", [("pohon_tumbang", "Sangkaran")]),
+    ("Kebakaran rumah warga di Desa Pagur Dotan, dua rumah terbakar. Pohon besar tumbang di Desa Simasom.",
+     [("kebakaran", "Pagur Dotan"), ("pohon_tumbang", "Simasom")]),
+    ("pohon kelapa yang tumbang", [("pohon_tumbang", None)]),
+    # no incident: negated, or the words in two clauses, or too far apart
+    ("pohon tidak tumbang", []), ("tidak ada pohon besar tumbang", []), ("pohon, besar tumbang", []),
+    ("pohon di tepi jalan desa itu tumbang", []),
+])
+def test_an_incident_said_with_a_word_inside_its_phrase(text: str,
+                                                      incidents: list[tuple[str, str | None]]) -> None:
+    assert [(i.category, i.place) for i in extract(text).incidents] == incidents
+
+
 @pytest.mark.parametrize(("text", "needs"), [
     ("Mohon izin melapor, situasi aman.", []), ("Perlu kami sampaikan situasi aman.", []),
     ("Tidak perlu bantuan.", []), ("Warga diminta mengungsi.", []), ("Mohon bantuan, ganti.", ["bantuan"]),

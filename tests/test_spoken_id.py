@@ -371,6 +371,12 @@ def test_held_out_accuracy(stations: tuple[Station, ...]) -> None:
     ("Patroli satu ke Pusdalops, posisi di kecamatan Sipoholon, arus lalu lintas lancar, ganti", "Sipoholon"),
     ("Pusdalops ke camat Tarutung, mohon dimonitor, ganti", "Tarutung"),
     ("Mobil rescue menuju ke kecamatan Garoga, jalan licin", "Garoga"),
+    # the third held-out half's patrols as whisper-base wrote them (seen after its one run):
+    # "melintasi", "di wilayah" heard a letter off, and "wilayah" lost between "di" and the cue
+    ("Ruk sangki lain 3, kami melintati kecamatan garoga, berjalanan normal. Ganti.", "Garoga"),
+    ("Pusnalos, mamin sakro ramil memonitol, kami di wilayat kecamatan Siborong-borong, lancar",
+     "Siborongborong"),
+    ("Kusnalok, ravinsa ke kamin bemonikor, kami di miraya kecamatan Sipoholon, Ganti.", "Sipoholon"),
 ])
 def test_a_kecamatan_named_as_a_place_or_the_one_called_is_not_the_caller(
         text: str, named: str, stations: tuple[Station, ...]) -> None:
@@ -389,6 +395,10 @@ def test_a_kecamatan_named_as_a_place_or_the_one_called_is_not_the_caller(
     ("Bupati, di sini kecamatan Sipoholon, situasi aman, ganti", "Sipoholon"),
     ("Izin melapor Bupati, dari kecamatan Tarutung, aman", "Tarutung"),
     ("Pusdalops, camat Garoga melapor, situasi siaga", "Garoga"),
+    # a place word two before the cue counts only with no punctuation and no "di sini" between
+    ("Laporan pagi di Pusdalops, camat Sipoholon melapor", "Sipoholon"),
+    ("Bupati di sini kecamatan Sipahutar, situasi aman", "Sipahutar"),
+    ("Ilin melapur di silik kecamatan Pagaran, situasi aman", "Pagaran"),  # "di sini" as heard
 ])
 def test_the_callers_own_kecamatan_still_names_him(text: str, station: str,
                                                    stations: tuple[Station, ...]) -> None:

@@ -19,7 +19,7 @@ from rapidfuzz.distance import Levenshtein
 
 from gateway.config import Station
 from gateway.lexicon.phonetic import normalise, phonetic_key
-from gateway.lexicon.words import FILLERS, INCIDENTS, NUMBERS, PROCEDURE, STATUS
+from gateway.lexicon.words import FILLERS, INCIDENTS, NUMBERS, PLACE_BEFORE, PROCEDURE, STATUS
 
 CUES_BEFORE = ("camat", "kecamatan", "sini", "dari")  # before the caller's name; after it:
 CUES_AFTER = ("melapor", "lapor")
@@ -166,6 +166,33 @@ def is_cue(norm: str, cues: Sequence[str]) -> bool:
             if Levenshtein.distance(key, ckey) <= (1 if len(cue) < 8 else 2) or key.startswith(ckey):
                 return True
     return False
+
+
+#: A place word of this many letters or more may be heard one letter off ("wilayat", "melintati").
+PLACE_FUZZY_MIN = 6
+#: A word this many letters off "sini" or fewer may be it ("silik"): "di silik kecamatan" is the cue.
+SINI_SLACK = 2
+
+
+def _place_word(norm: str) -> bool:
+    return norm in PLACE_BEFORE or (len(norm) >= PLACE_FUZZY_MIN and any(
+        len(p) >= PLACE_FUZZY_MIN and Levenshtein.distance(norm, p) <= 1 for p in PLACE_BEFORE))
+
+
+def place_word_before(tokens: Sequence[Token], i: int) -> int | None:
+    """Where the word stands that makes the "camat"/"kecamatan" at ``i`` a place or the one called,
+    not the caller ("posisi di kecamatan …", "kami di wilayat kecamatan …", "melintati kecamatan …"):
+    right before it, or two before it with one word between and no punctuation ("kami di miraya
+    kecamatan": "wilayah" lost), but not "di sini" (the caller's cue), also as heard ("di silik
+    kecamatan"). None when there is none."""
+    if i > 0 and _place_word(tokens[i - 1].norm):
+        return i - 1
+    between = tokens[i - 1].norm if i > 0 else ""
+    if (i > 1 and _place_word(tokens[i - 2].norm) and Levenshtein.distance(between, "sini") > SINI_SLACK
+            and not is_cue(between, CUES_BEFORE)
+            and not any(t.text.rstrip()[-1:] in ",.;:!?" for t in tokens[i - 2:i])):
+        return i - 2
+    return None
 
 
 def is_cue_after(norm: str) -> bool:

@@ -44,7 +44,7 @@ from gateway.config import Station
 from gateway.identification import name_tokens as nt
 from gateway.identification.name_tokens import CUE_REACH, CUES_BEFORE, NOT_STATION_BEFORE
 from gateway.lexicon.phonetic import normalise, phonetic_key
-from gateway.lexicon.words import FILLERS, PLACE_BEFORE
+from gateway.lexicon.words import FILLERS
 from gateway.reasons import Reason, say_all
 
 __all__ = ["FILLERS", "SpokenMatch", "match_station", "normalise", "phonetic_key"]
@@ -131,8 +131,9 @@ def _context(tokens: list[nt.Token], hit: _Hit, procedure: set[str]) -> tuple[st
     for i in range(hit.first - 1, max(hit.first - 1 - CUE_REACH, -1), -1):
         if tokens[i].norm in NOT_STATION_BEFORE:
             return "village", {"kind": "village", "words": nt.words_of(tokens[i:hit.first])}
-        if i > 0 and tokens[i - 1].norm in PLACE_BEFORE and nt.is_cue(tokens[i].norm, ("camat", "kecamatan")):
-            return "place", {"kind": "place", "words": nt.words_of(tokens[i - 1:hit.first])}
+        if (nt.is_cue(tokens[i].norm, ("camat", "kecamatan"))
+                and (k := nt.place_word_before(tokens, i)) is not None):
+            return "place", {"kind": "place", "words": nt.words_of(tokens[k:hit.first])}
         if nt.is_cue(tokens[i].norm, CUES_BEFORE):
             lead = i
             while lead > 0 and i - lead < 2 and nt.skippable(tokens[lead - 1], procedure):

@@ -55,9 +55,14 @@ def closing_word(text: str) -> str | None:
 
 def continuation_cue(text: str) -> str | None:
     """The continuation cue (tambahan, lanjut, ralat, koreksi) the call opens with; its first word
-    also when it is a few letters off a cue of 6 letters or more (:func:`_opening_slack`)."""
+    also when it is a few letters off a cue of 6 letters or more (:func:`_opening_slack`), and an
+    opening word that ends with a cue of :data:`GLUED_CUE_MIN` letters or more ("Anatambahan")."""
     words = _words(text)[:OPENING_REACH]
     found = _find(words, CONTINUATION_CUES)
+    if found is None:  # glued to the word before ("Ada tambahan" heard "Anatambahan")
+        found = next((w for w in words for cue in CONTINUATION_CUES
+                      if len(cue) >= GLUED_CUE_MIN and w.endswith(cue) and len(w) > len(cue)
+                      and w[:-len(cue)] not in AFFIXES), None)
     if found is None and words:
         first = words[0]
         found = next((first for cue in CONTINUATION_CUES if (slack := _opening_slack(cue))
@@ -66,6 +71,10 @@ def continuation_cue(text: str) -> str | None:
     return found
 
 
+#: A cue this long may be glued to the end of an opening word ("anatambahan": ada tambahan).
+GLUED_CUE_MIN = 8
+#: ... but not after an affix, which makes another word of it ("pertambahan": growth).
+AFFIXES = frozenset(("per", "ber", "pe", "pen", "pem", "peng", "ke", "di", "se", "me", "ter"))
 #: How far (in sound-key letters) a long call sign may be off where it opens a word: the recogniser
 #: glues it to what follows ("Paprolisatuk" = patroli satu) and blurs a sound ("Pertrolis").
 UNIT_SLACK = 2

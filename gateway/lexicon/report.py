@@ -51,6 +51,10 @@ CATEGORIES = {
     "pembunuhan": "kamtibmas", "narkoba": "kamtibmas", "perjudian": "kamtibmas", "judi": "kamtibmas",
     "penipuan": "kamtibmas", "unjuk rasa": "kamtibmas",
 }
+#: An incident said with a word inside its phrase ("pohon besar tumbang", "pohon kelapa roboh"):
+#: the first word, then within :data:`SPLIT_GAP` words of the same clause one of the last words.
+SPLIT_CATEGORIES = {"pohon": (frozenset({"tumbang", "roboh"}), "pohon_tumbang")}
+SPLIT_GAP = 2
 #: Infrastructure: one of these nouns, then (within a few words) one of the damage words.
 INFRA_NOUNS = {"jalan": "jalan", "jembatan": "jembatan", "tanggul": "tanggul",
                "gorong gorong": "gorong-gorong", "gorong-gorong": "gorong-gorong", "irigasi": "irigasi",

@@ -27,7 +27,7 @@ SELF_ID_CUES = ("camat", "kecamatan", "di sini", "dari")
 #: Before "kecamatan"/"camat" these make what follows a place or the one called, not the caller:
 #: "posisi di kecamatan …", "menuju ke kecamatan …", "Pusdalops ke camat …" ("di sini" is a cue).
 PLACE_BEFORE = frozenset(("di", "ke", "menuju", "posisi", "lokasi", "wilayah", "daerah", "sekitar",
-                          "dekat", "arah", "perbatasan", "antara"))
+                          "dekat", "arah", "perbatasan", "antara", "melintasi", "melewati", "memasuki"))
 STATUS = ("aman", "kondusif", "terkendali", "nihil", "waspada", "siaga", "awas", "darurat", "situasi")
 INCIDENTS = ("banjir", "longsor", "tanah longsor", "kebakaran", "kecelakaan", "angin puting beliung",
              "pohon tumbang", "gempa", "penyakit", "wabah", "babi", "jalan", "jembatan", "rusak", "putus",

@@ -190,6 +190,24 @@ def _places(doc: Doc, places: Places) -> list[tuple[str, int, int, float | None]
     return out
 
 
+def _split_categories(doc: Doc) -> list[Hit]:
+    """Incidents said with a word inside the phrase ("pohon besar tumbang"), spelled exactly
+    (:data:`~gateway.lexicon.report.SPLIT_CATEGORIES`); the phrase said whole is CATEGORY_SET's."""
+    out = []
+    for i in range(doc.n):
+        if (split := lx.SPLIT_CATEGORIES.get(doc.norm(i))) is None or doc.toks[i].clause_end:
+            continue
+        ends, category = split
+        for j in range(i + 1, min(doc.n, i + 2 + lx.SPLIT_GAP)):
+            if doc.norm(j) in ends:
+                if j > i + 1:  # "pohon tumbang" whole is CATEGORY_SET's
+                    out.append(Hit(i, j + 1, category, f"{doc.norm(i)} … {doc.norm(j)}", True))
+                break
+            if doc.toks[j].clause_end or doc.norm(j) in lx.NEGATORS:
+                break  # "pohon tidak tumbang": no incident
+    return out
+
+
 def _infra(doc: Doc) -> list[Hit]:
     """Road/bridge nouns followed, in the same clause and within a few words, by a damage word."""
     damage = doc.denied(doc.find(DAMAGE_SET))
@@ -221,7 +239,10 @@ def _nearest(anchors: list[_Anchor], pos: int, sent: list[int]) -> _Anchor:
 
 def _incidents(doc: Doc, counts: list[Count], nouns: list[Hit],
                places: Places) -> list[tuple[Incident, int]]:
-    hits = doc.denied(doc.find(CATEGORY_SET)) + _infra(doc)
+    whole = doc.find(CATEGORY_SET)
+    taken = {j for h in whole for j in range(h.start, h.end)}
+    hits = doc.denied(whole + [h for h in _split_categories(doc)
+                               if not taken & set(range(h.start, h.end))]) + _infra(doc)
     anchors = [_Anchor(h.label, h.start, h.end) for h in hits]
     named = {a.category for a in anchors}
     counted = {c.at for c in counts}  # a bare "mati" counts only in "ekor": then it is livestock
