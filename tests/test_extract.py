@@ -283,6 +283,9 @@ def test_prices(text: str, prices: dict[str, int]) -> None:
     # no incident: negated, or the words in two clauses, or too far apart
     ("pohon tidak tumbang", []), ("tidak ada pohon besar tumbang", []), ("pohon, besar tumbang", []),
     ("pohon di tepi jalan desa itu tumbang", []),
+    # a real word a letter from a keyword is not it: "masing" is not "maling" (the third held-out
+    # half's "Wilayah kami masih waspada" heard "Wilayat kami masing-waspana")
+    ("Wilayat kami masing-waspana. Longsor kecil di desa Sitampurung", [("longsor", "Sitampurung")]),
 ])
 def test_an_incident_said_with_a_word_inside_its_phrase(text: str,
                                                       incidents: list[tuple[str, str | None]]) -> None:

@@ -250,7 +250,8 @@ STOPWORDS = {
     "pemantauan", "pantauan", "dipantau", "memantau",  # "dalam pemantauan": not "bantuan" by sound
 }
 #: Real words within fuzzy reach of a keyword that must not match it.
-CONFUSABLE = {"banjar", "bilang", "diminta", "dimintai", "siapa", "memilukan", "terkenal", "kerusakan"}
+CONFUSABLE = {"banjar", "bilang", "diminta", "dimintai", "siapa", "memilukan", "terkenal", "kerusakan",
+               "masing", "malang"}  # "masing(-masing)", "malang": words, a letter from "maling"
 #: Mishearings beyond fuzzy reach, seen from faster-whisper on espeak-ng radio audio: word -> words.
 ASR_VARIANTS = {"haman": ("aman",), "amen": ("aman",), "rumat": ("rumah",), "kanti": ("ganti",),
                 "rupia": ("rupiah",), "rufia": ("rupiah",), "pupia": ("rupiah",),
