@@ -19,6 +19,10 @@ OPENING_SPELLING_SLACK = 2
 #: ... and one letter off a cue of 6 or 7 ("Lantut" for "Lanjut"); shorter cues ("ralat") exactly.
 OPENING_SHORT_SLACK = 1
 OPENING_SHORT_MIN = 6
+#: A cue this long may be glued to the end of an opening word ("anatambahan": ada tambahan).
+GLUED_CUE_MIN = 8
+#: ... but not after an affix, which makes another word of it ("pertambahan": growth).
+AFFIXES = frozenset(("per", "ber", "pe", "pen", "pem", "peng", "ke", "di", "se", "me", "ter"))
 
 
 def _opening_slack(cue: str) -> int:
@@ -71,10 +75,6 @@ def continuation_cue(text: str) -> str | None:
     return found
 
 
-#: A cue this long may be glued to the end of an opening word ("anatambahan": ada tambahan).
-GLUED_CUE_MIN = 8
-#: ... but not after an affix, which makes another word of it ("pertambahan": growth).
-AFFIXES = frozenset(("per", "ber", "pe", "pen", "pem", "peng", "ke", "di", "se", "me", "ter"))
 #: How far (in sound-key letters) a long call sign may be off where it opens a word: the recogniser
 #: glues it to what follows ("Paprolisatuk" = patroli satu) and blurs a sound ("Pertrolis").
 UNIT_SLACK = 2

@@ -49,6 +49,7 @@ from rapidfuzz import fuzz
 from gateway.asr.base import Transcript
 from gateway.lexicon import report as lx
 from gateway.lexicon.correct import Places, heard_needs, need_cue, need_item
+from gateway.report.categories import CATEGORY_SET, category_hits
 from gateway.report.model import EXTRACTOR_VERSION, Evidence, Incident, Need, Price, StationExtract
 from gateway.report.numbers_id import parse_number
 from gateway.report.quantities import Count, counts, numbers, price_trouble, prices
@@ -59,9 +60,6 @@ __all__ = ["EXTRACTOR_VERSION", "Evidence", "Incident", "Need", "Price", "Statio
            "extract_transcript"]
 
 STATUS_SET = PhraseSet(lx.STATUS)
-CATEGORY_SET = PhraseSet(lx.CATEGORIES)
-INFRA_SET = PhraseSet(lx.INFRA_NOUNS)
-DAMAGE_SET = PhraseSet(lx.INFRA_DAMAGE)
 COUNT_SET = PhraseSet(lx.COUNT_NOUNS)
 NEED_SET = PhraseSet(lx.NEED_TRIGGERS)
 NEED_TRIGGER_WORDS = frozenset(t for t in lx.NEED_TRIGGERS if " " not in t)
@@ -190,42 +188,6 @@ def _places(doc: Doc, places: Places) -> list[tuple[str, int, int, float | None]
     return out
 
 
-def _split_categories(doc: Doc) -> list[Hit]:
-    """Incidents said with a word inside the phrase ("pohon besar tumbang"), spelled exactly
-    (:data:`~gateway.lexicon.report.SPLIT_CATEGORIES`); the phrase said whole is CATEGORY_SET's."""
-    out = []
-    for i in range(doc.n):
-        if (split := lx.SPLIT_CATEGORIES.get(doc.norm(i))) is None or doc.toks[i].clause_end:
-            continue
-        ends, category = split
-        for j in range(i + 1, min(doc.n, i + 2 + lx.SPLIT_GAP)):
-            if doc.norm(j) in ends:
-                if j > i + 1:  # "pohon tumbang" whole is CATEGORY_SET's
-                    out.append(Hit(i, j + 1, category, f"{doc.norm(i)} … {doc.norm(j)}", True))
-                break
-            if doc.toks[j].clause_end or doc.norm(j) in lx.NEGATORS:
-                break  # "pohon tidak tumbang": no incident
-    return out
-
-
-def _infra(doc: Doc) -> list[Hit]:
-    """Road/bridge nouns followed, in the same clause and within a few words, by a damage word."""
-    damage = doc.denied(doc.find(DAMAGE_SET))
-    out = []
-    for noun in doc.find(INFRA_SET):
-        for d in damage:
-            between = range(noun.end, d.start)
-            if not 0 <= d.start - noun.end <= lx.INFRA_GAP:
-                continue
-            if any(doc.toks[j].clause_end for j in range(noun.start, d.start)):
-                continue
-            if any(doc.norm(j) in ("rumah", "bangunan") or doc.norm(j)[:1].isdigit() for j in between):
-                continue  # "jalan ... dua rumah rusak": the houses are damaged, not the road
-            out.append(Hit(noun.start, d.end, "infrastruktur", noun.phrase, True))
-            break
-    return out
-
-
 def _nearest(anchors: list[_Anchor], pos: int, sent: list[int]) -> _Anchor:
     """The incident a place or count at ``pos`` belongs to: the nearest before it in its sentence,
     else the nearest after it in its sentence, else the nearest before it, else the first."""
@@ -239,10 +201,7 @@ def _nearest(anchors: list[_Anchor], pos: int, sent: list[int]) -> _Anchor:
 
 def _incidents(doc: Doc, counts: list[Count], nouns: list[Hit],
                places: Places) -> list[tuple[Incident, int]]:
-    whole = doc.find(CATEGORY_SET)
-    taken = {j for h in whole for j in range(h.start, h.end)}
-    hits = doc.denied(whole + [h for h in _split_categories(doc)
-                               if not taken & set(range(h.start, h.end))]) + _infra(doc)
+    hits = category_hits(doc)
     anchors = [_Anchor(h.label, h.start, h.end) for h in hits]
     named = {a.category for a in anchors}
     counted = {c.at for c in counts}  # a bare "mati" counts only in "ekor": then it is livestock
