@@ -15,7 +15,7 @@ does not know ("camat si poforong", "kecematan siada sarita", "Siburong-Rong-Ron
    delapan enam, bupati, situasi, ...) end a run, so they never make a name on their own;
 3. weighs the context (:data:`PENALTY`): a name right after a cue ("camat", "kecamatan",
    "di sini", "dari"; procedure words in between skipped; misheard cues such as "kamat",
-   "kecemasan" count) or right before "melapor"/"lapor" keeps its score (between both it gains
+   "kecemasan" count) or right before "melapor"/"lapor"/"memanggil" keeps its score (between both it gains
    :data:`BOTH_CUES_BONUS`; a name heard inexactly that leaves a word over before that cue is only
    part of the name said and loses :data:`PART_PENALTY`); a name that opens the call
    loses a little; a name anywhere else loses so much that it cannot pass on its own (reports
@@ -70,7 +70,7 @@ LIST_SIMILARITY = 0.85
 MAX_TOKENS = 6
 EXTRA_LETTERS = 4
 #: Subtracted from a name heard inexactly that leaves words over before the cue after it (part of
-#: a longer name: :func:`_left_over`).
+#: a longer name: :func:`_cue_after`).
 PART_PENALTY = 0.10
 #: A name this similar to a station's (spelling or sound, before context) is "said" even where it
 #: cannot identify the caller (:attr:`SpokenMatch.said`).
@@ -140,39 +140,29 @@ def _context(tokens: list[nt.Token], hit: _Hit, procedure: set[str]) -> tuple[st
                 lead -= 1  # show "di sini camat", not just "camat"
             context = {"kind": "after", "words": nt.words_of(tokens[lead:hit.first])}
             if (after := _cue_after(tokens, hit, procedure)) is not None:
-                context["then"] = after  # "camat para Garan melapor": both sides
-            elif (rest := _left_over(tokens, hit, procedure)) is not None:
-                context["rest"] = rest  # "camat paharan ujusif melapol": more name than matched
+                # "camat para Garan melapor": both sides; "camat paharan ujusif melapol": more
+                # name than was matched
+                context["then" if after[1] else "rest"] = after[0]
             return "cue", context
         if not nt.skippable(tokens[i], procedure):
             break
-    if (after := _cue_after(tokens, hit, procedure)) is not None:
-        return "cue", {"kind": "before", "words": after}
+    if (after := _cue_after(tokens, hit, procedure)) is not None and after[1]:
+        return "cue", {"kind": "before", "words": after[0]}
     if all(nt.skippable(t, procedure) for t in tokens[:hit.first]):
         return "opening", {"kind": "opening"}
     return "none", {"kind": "none"}
 
 
-def _cue_after(tokens: list[nt.Token], hit: _Hit, procedure: set[str]) -> str | None:
-    """The words up to a cue ("melapor", "lapor", "memanggil") that follows the name closely, or None."""
+def _cue_after(tokens: list[nt.Token], hit: _Hit, procedure: set[str]) -> tuple[str, bool] | None:
+    """The words up to a cue ("melapor", "lapor", "memanggil") within reach after the name, and
+    whether only procedure words stand between (the cue then says the name is the caller's); when
+    another word stands there, the match is of part of the name only: the caller's name fills the
+    slot between "camat" and "melapor" ("jamat paharan ujusif melapol": 'paharan' alone is one
+    letter from Pagaran, but the name said was longer). None when no cue follows."""
     for i in range(hit.last + 1, min(hit.last + 1 + CUE_REACH, len(tokens))):
         if nt.is_cue_after(tokens[i].norm):
-            return nt.words_of(tokens[hit.last + 1:i + 1])
-        if not nt.skippable(tokens[i], procedure):
-            break
-    return None
-
-
-def _left_over(tokens: list[nt.Token], hit: _Hit, procedure: set[str]) -> str | None:
-    """The words up to a cue after the name when one of them is no procedure word: the caller's
-    name fills the slot between "camat" and "melapor", so a match that leaves a word of it over is
-    of part of the name only ("jamat paharan ujusif melapol": 'paharan' alone is one letter from
-    Pagaran, but the name said was longer). None when nothing is left over or no cue follows."""
-    for i in range(hit.last + 1, min(hit.last + 1 + CUE_REACH, len(tokens))):
-        if nt.is_cue_after(tokens[i].norm):
-            between = tokens[hit.last + 1:i]
-            return nt.words_of(tokens[hit.last + 1:i + 1]) if any(
-                not nt.skippable(t, procedure) for t in between) else None
+            clean = all(nt.skippable(t, procedure) for t in tokens[hit.last + 1:i])
+            return nt.words_of(tokens[hit.last + 1:i + 1]), clean
     return None
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from rapidfuzz.distance import Levenshtein
 
 from gateway.lexicon.phonetic import normalise, phonetic_key
-from gateway.lexicon.words import CLOSING, CONTINUATION_CUES, OTHER_UNITS
+from gateway.lexicon.words import CLOSING, CONTINUATION_CUES, OTHER_UNITS, PREFIXES
 
 #: A closing word counts among the call's last this many words ("… demikian laporan kami, ganti").
 CLOSING_REACH = 6
@@ -21,8 +21,8 @@ OPENING_SHORT_SLACK = 1
 OPENING_SHORT_MIN = 6
 #: A cue this long may be glued to the end of an opening word ("anatambahan": ada tambahan).
 GLUED_CUE_MIN = 8
-#: ... but not after an affix, which makes another word of it ("pertambahan": growth).
-AFFIXES = frozenset(("per", "ber", "pe", "pen", "pem", "peng", "ke", "di", "se", "me", "ter"))
+#: ... but not after a prefix, which makes another word of it ("pertambahan": growth).
+AFFIXES = frozenset(pre for pre, _ in PREFIXES)
 
 
 def _opening_slack(cue: str) -> int:

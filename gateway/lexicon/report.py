@@ -107,7 +107,7 @@ UNITS_AFTER = {
 #: Unit words the recogniser runs into the number before them ("enambela sekol": enam belas ekor).
 GLUED_UNITS = frozenset({"orang", "ekor", "unit", "jiwa", "rumah", "warga"})
 #: ... and the currency of a price ("tujuh belas rinurupian": tujuh belas ribu rupiah).
-GLUED_TAILS = GLUED_UNITS | {"rupiah"}
+GLUED_NUMBER_TAILS = GLUED_UNITS | {"rupiah"}
 #: Words allowed between a number (and its unit) and the count noun after it.
 BEFORE_FILLERS = {"rumah", "warga", "orang", "penduduk", "babi", "ternak", "sapi", "ayam", "kerbau", "yang",
                   "korban", "bangunan", "unit", "masyarakat", "sudah", "telah", "dalam", "keadaan", "kondisi",

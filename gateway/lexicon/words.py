@@ -24,6 +24,15 @@ OTHER_UNITS = ("patroli", "rescue", "bpbd", "basarnas", "tagana", "damkar", "amb
                "polsek", "polres", "koramil", "babinsa", "puskesmas", "mobil", "unit")
 #: Words that introduce the caller's own name ("camat …", "di sini …", "lapor … dari …").
 SELF_ID_CUES = ("camat", "kecamatan", "di sini", "dari")
+#: Indonesian prefixes -> letters that may have been dropped from the stem's start (me+tebang ->
+#: menebang): stemming for search (gateway/report/terms.py), and where a cue glued to a word is
+#: another word ("pertambahan", gateway/lexicon/procedure.py).
+PREFIXES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("meng", ("k", "")), ("meny", ("s",)), ("mem", ("", "p")), ("men", ("", "t")), ("me", ("",)),
+    ("peng", ("k", "")), ("peny", ("s",)), ("pem", ("", "p")), ("pen", ("", "t")),
+    ("ter", ("", "r")), ("ber", ("", "r")), ("per", ("",)), ("te", ("r",)), ("be", ("r",)),
+    ("pe", ("",)), ("di", ("",)), ("ke", ("",)), ("se", ("",)),
+)
 #: Before "kecamatan"/"camat" these make what follows a place or the one called, not the caller:
 #: "posisi di kecamatan …", "menuju ke kecamatan …", "Pusdalops ke camat …" ("di sini" is a cue).
 PLACE_BEFORE = frozenset(("di", "ke", "menuju", "posisi", "lokasi", "wilayah", "daerah", "sekitar",

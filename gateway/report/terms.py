@@ -15,18 +15,12 @@ import re
 from datetime import date
 from typing import Any
 
+from gateway.lexicon.words import PREFIXES
 from gateway.report.document import Report
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 MIN_STEM = 3
 SUFFIXES = ("nya", "lah", "kah", "kan", "an", "i")
-# prefix -> letters that may have been dropped from the stem's start (me+tebang -> menebang)
-PREFIXES: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("meng", ("k", "")), ("meny", ("s",)), ("mem", ("", "p")), ("men", ("", "t")), ("me", ("",)),
-    ("peng", ("k", "")), ("peny", ("s",)), ("pem", ("", "p")), ("pen", ("", "t")),
-    ("ter", ("", "r")), ("ber", ("", "r")), ("per", ("",)), ("te", ("r",)), ("be", ("r",)),
-    ("pe", ("",)), ("di", ("",)), ("ke", ("",)), ("se", ("",)),
-)
 #: words never stemmed (place names and category keys that only look affixed)
 KEEP = frozenset({"banjir", "bantuan", "beras", "bensin", "terpal", "desa", "kecamatan", "selimut",
                   "pangan", "makanan", "mengungsi", "tenda", "pakaian", "siaga", "awas", "aman",

@@ -189,10 +189,10 @@ def unglue_numbers(toks: list[Tok]) -> tuple[list[Tok], dict[int, float]]:
                     or any(t.norm in lx.VOCAB and t.norm not in NUMBER_WORDS for t in window)):
                 continue
             heard = "".join(t.norm for t in window)
-            words = glued_number_words(heard, lx.GLUED_TAILS)
+            words = glued_number_words(heard, lx.GLUED_NUMBER_TAILS)
             if words is None:
                 continue
-            unit = words[-1] if words[-1] in lx.GLUED_TAILS else None
+            unit = words[-1] if words[-1] in lx.GLUED_NUMBER_TAILS else None
             shifted = unit is not None and not near_unit(window[-1].norm, unit)  # "bela sekol"
             if len(words) <= width and not shifted:
                 continue
