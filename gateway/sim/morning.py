@@ -21,6 +21,8 @@ one. ``HELDOUT2`` (seeds 301-308, template set "heldout2", written on 2026-12-03
 held-out half had been run many times) is a second, fresh held-out half, phrased as none of the others.
 ``HELDOUT3`` (seeds 401-408, template set "heldout3", written later that day after rules were made
 from what the second half showed, before it was rendered) is a third, for those rules.
+``HELDOUT4`` (seeds 501-509 but 506, template set "heldout4", written on 2026-12-03 (late) before it was
+rendered, after the rules made from what the third half showed) is a fourth, for those.
 """
 
 from __future__ import annotations
@@ -40,11 +42,15 @@ HELDOUT = (201, 202, 203, 204, 205, 206, 207, 208)
 HELDOUT2 = (301, 302, 303, 304, 305, 306, 307, 308)
 #: A third held-out half (2026-12-03, evening), for the rules made after the second was run once.
 HELDOUT3 = (401, 402, 403, 404, 405, 406, 407, 408)
-#: Template set of each seed: the held-out halves "heldout", "heldout2", "heldout3"; the tuning half
-#: "tune", "tune2".
+#: A fourth held-out half (2026-12-03, late), for the rules made after the third was run once. Seed
+#: 506 draws no back-to-back call, which every morning must have (tests/test_accuracy_corpus.py), so
+#: 509 stands in for it: chosen by that alone, before anything was rendered or decoded.
+HELDOUT4 = (501, 502, 503, 504, 505, 507, 508, 509)
+#: Template set of each seed: the held-out halves "heldout", "heldout2", "heldout3", "heldout4"; the
+#: tuning half "tune", "tune2".
 TEMPLATE_OF = {**{s: "tune" for s in TUNE[:4]}, **{s: "tune2" for s in TUNE[4:]},
                **{s: "heldout" for s in HELDOUT}, **{s: "heldout2" for s in HELDOUT2},
-               **{s: "heldout3" for s in HELDOUT3}}
+               **{s: "heldout3" for s in HELDOUT3}, **{s: "heldout4" for s in HELDOUT4}}
 CONFIG = Path(__file__).resolve().parents[2] / "config" / "tapanuli-utara.toml"
 HANG_S = 1.5  # segmenter.hang_s of the shipped config: pauses inside a call stay below it
 VOICES = ("id", "id+m1", "id+m2", "id+m3", "id+m4", "id+m5", "id+f1", "id+f2", "id+f3", "id+f4")
@@ -163,6 +169,31 @@ TEMPLATES: dict[str, dict[str, Any]] = {
         "patrol": ["Pusdalops, Babinsa Koramil memonitor, kami di wilayah Kecamatan {kec}, "
                    "arus jalan lancar. Ganti.",
                    "Truk tangki air PDAM, kami melintas di Kecamatan {kec}, perjalanan normal. Ganti."],
+    },
+    # The fourth held-out set (seeds HELDOUT4), written on 2026-12-03 (late) before any of it was
+    # rendered or run, after the rules made from what the third half showed: other words again (a
+    # price said with "naik, sekarang", "butuh", "terima kasih, ganti", a cue "Lanjutan laporan",
+    # a first call left open with "Masih ada lagi", an ambulance and a fire engine on the channel).
+    "heldout4": {
+        "open": ["Pusdalops, Camat {st} izin masuk.",
+                 "Selamat pagi Pusdalops, Camat {st} siap memberikan laporan."],
+        "mid": ["Melapor kepada Bapak Bupati, saya Camat {st}, situasi sebagai berikut."],
+        "status": {"aman": ["Wilayah kami aman, tidak ada kejadian menonjol."],
+                   "waspada": ["Untuk hari ini kami waspada."],
+                   "siaga": ["Sejak semalam wilayah kami siaga."]},
+        "incident": {
+            "banjir": "Hujan deras semalam, banjir di Desa {desa}, {n} rumah terendam.",
+            "longsor": "Tebing longsor di Desa {desa}, jalan tertutup material.",
+            "kebakaran": "Telah terjadi kebakaran di Desa {desa}, {n} rumah terbakar habis.",
+            "pohon_tumbang": "Angin kencang, pohon tumbang di Desa {desa}.",
+            "kecelakaan": "Di Desa {desa} terjadi kecelakaan lalu lintas, {n} orang luka ringan.",
+            "penyakit": "Ternak warga Desa {desa} terkena penyakit, {n} ekor babi mati.",
+        },
+        "price": "Harga {c} naik, sekarang {p} rupiah per kilogram.",
+        "need": "Kami butuh bantuan {a} dan {b} secepatnya.",
+        "close": "Terima kasih, ganti.", "hold": "Masih ada lagi.", "cue": "Lanjutan laporan, Pak.",
+        "patrol": ["Ambulans Puskesmas memonitor, kami menuju Kecamatan {kec}, kondisi jalan baik. Ganti.",
+                   "Unit Damkar di Kecamatan {kec}, kami kembali ke pos. Ganti."],
     },
 }
 
@@ -351,7 +382,7 @@ def main(argv: list[str] | None = None) -> int:
 
     ap = argparse.ArgumentParser(prog="python -m gateway.sim.morning", description=main.__doc__)
     ap.add_argument("outdir", type=Path)
-    ap.add_argument("seeds", type=int, nargs="*", default=[*TUNE, *HELDOUT, *HELDOUT2, *HELDOUT3])
+    ap.add_argument("seeds", type=int, nargs="*", default=[*TUNE, *HELDOUT, *HELDOUT2, *HELDOUT3, *HELDOUT4])
     args = ap.parse_args(argv)
     for seed in args.seeds:
         truth = write_channel(morning(seed), args.outdir / f"morning-{seed}.flac")
