@@ -292,6 +292,19 @@ def test_an_incident_said_with_a_word_inside_its_phrase(text: str,
     assert [(i.category, i.place) for i in extract(text).incidents] == incidents
 
 
+@pytest.mark.parametrize("correct", [False, True])
+@pytest.mark.parametrize(("text", "incidents"), [
+    # a theft said as what befell the house ("kemalingan", "kecurian"), not only as the act
+    ("Rumah warga kemalingan tadi malam di Desa Hutabarat.", [("kamtibmas", "Hutabarat")]),
+    ("Toko di Desa Hutabarat kecurian, pelaku belum tertangkap.", [("kamtibmas", "Hutabarat")]),
+    # "kemalangan" (a death in the family, a letter from "kemalingan") is no theft
+    ("Ada kemalangan di Desa Hutabarat, warga berduka.", []),
+])
+def test_a_theft_said_as_what_befell_someone(text: str, incidents: list[tuple[str, str]],
+                                            correct: bool) -> None:
+    assert [(i.category, i.place) for i in extract(text, correct=correct).incidents] == incidents
+
+
 @pytest.mark.parametrize(("text", "needs"), [
     ("Mohon izin melapor, situasi aman.", []), ("Perlu kami sampaikan situasi aman.", []),
     ("Tidak perlu bantuan.", []), ("Warga diminta mengungsi.", []), ("Mohon bantuan, ganti.", ["bantuan"]),

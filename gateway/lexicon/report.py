@@ -45,6 +45,7 @@ CATEGORIES = {
     "antraks": "penyakit", "anthrax": "penyakit", "pmk": "penyakit", "penyakit mulut dan kuku": "penyakit",
     "rabies": "penyakit", "flu burung": "penyakit", "campak": "penyakit", "kejadian luar biasa": "penyakit",
     "pencurian": "kamtibmas", "pencuri": "kamtibmas", "curanmor": "kamtibmas", "maling": "kamtibmas",
+    "kemalingan": "kamtibmas", "kecurian": "kamtibmas",
     "perampokan": "kamtibmas", "penjambretan": "kamtibmas", "begal": "kamtibmas", "perkelahian": "kamtibmas",
     "berkelahi": "kamtibmas", "pengeroyokan": "kamtibmas", "penganiayaan": "kamtibmas",
     "keributan": "kamtibmas", "tawuran": "kamtibmas", "bentrok": "kamtibmas", "bentrokan": "kamtibmas",
@@ -251,7 +252,8 @@ STOPWORDS = {
 }
 #: Real words within fuzzy reach of a keyword that must not match it.
 CONFUSABLE = {"banjar", "bilang", "diminta", "dimintai", "siapa", "memilukan", "terkenal", "kerusakan",
-               "masing", "malang"}  # "masing(-masing)", "malang": words, a letter from "maling"
+               "masing", "malang",  # "masing(-masing)", "malang": words, a letter from "maling"
+               "kemalangan"}  # a death in the family ("ada kemalangan"), a letter from "kemalingan"
 #: Mishearings beyond fuzzy reach, seen from faster-whisper on espeak-ng radio audio: word -> words.
 ASR_VARIANTS = {"haman": ("aman",), "amen": ("aman",), "rumat": ("rumah",), "kanti": ("ganti",),
                 "rupia": ("rupiah",), "rufia": ("rupiah",), "pupia": ("rupiah",),
