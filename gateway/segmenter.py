@@ -12,8 +12,8 @@ It turns the squelch's open/closed answers into transmissions and streams their 
 - **end at the tail** (``end_at_tail``): when the squelch closes right after such a burst (the
   carrier dropped), or right after a DTMF end-of-transmission ANI (asked of the sink, see
   :class:`EotProbe`), or when a radio without a tail (squelch-tail elimination) unkeys and the
-  audio falls ``CARRIER_DROP_DB`` below the call's own carrier hiss to the closed channel's floor
-  for ``END_CONFIRM_S``, the transmission ends then instead of after the whole hang time, so a
+  audio falls ``CARRIER_DROP_DB`` below the call's own carrier hiss (or hum) to the closed
+  channel's floor for ``END_CONFIRM_S``, the transmission ends then instead of after the whole hang time, so a
   second call 0.5 s later is a second transmission; a pause with none of these (a speaker drawing
   breath: the carrier and its hiss go on) still waits out ``hang_s``, and so does the end of a
   call whose hiss is too close to the floor to tell the two apart;
@@ -52,6 +52,9 @@ TAIL_JUMP_DB = 10.0  # above the quietest held-back frame before it: a carrier d
 # mutes, so the audio falls from steady carrier hiss to the closed channel's own floor.
 CARRIER_DROP_DB = 10.0  # the hiss before the drop: at least this far above the idle floor ...
 HISS_BELOW_SPEECH_DB = 10.0  # ... this far below the call's speech (p90), so it is not a word ...
+HISS_AT_PAUSE_DB = 2.0  # ... or no louder than the call's own pauses (p10), where they lie
+PAUSE_BELOW_SPEECH_DB = 4.0  # this far under its speech: mains hum keyed with a weak voice sits
+PAUSE_PERCENTILE = 10  # within 10 dB of it, and is the carrier's floor all the same
 HISS_SPREAD_DB = 6.0  # ... and steady (max - min over HISS_S), as hiss is and breath is not
 HISS_S = 0.3  # 0.1 s split the gateway's own hiss-free speech at a fricative before a pause
 FLOOR_MARGIN_DB = 4.0  # after it, END_CONFIRM_S of frames within this of the idle floor
@@ -223,9 +226,9 @@ class Segmenter:
         return self._probe.eot_seen(self.tx)
 
     def _carrier_dropped(self) -> bool:
-        """In a pause: did steady carrier hiss (well above the idle floor, well below speech) just
-        fall to the idle floor and stay there for ``END_CONFIRM_S``? Then the carrier is gone, not
-        paused. A station whose hiss is too close to the floor, or a call that stops on a word,
+        """In a pause: did steady carrier hiss (well above the idle floor; well below speech, or no
+        louder than the call's own pauses, as the mains hum of a weak station is) just fall to the
+        idle floor and stay there for ``END_CONFIRM_S``? Then the carrier is gone, not paused. A station whose hiss is too close to the floor, or a call that stops on a word,
         shows no such drop and waits out the hang time."""
         assert self.tx is not None
         n, m = max(1, round(END_CONFIRM_S / self.frame_s)), max(1, round(HISS_S / self.frame_s))
@@ -237,7 +240,11 @@ class Segmenter:
         if not (max(after) <= floor + FLOOR_MARGIN_DB and min(hiss) >= floor + CARRIER_DROP_DB
                 and max(hiss) - min(hiss) <= HISS_SPREAD_DB):
             return False  # the cheap tests first: the percentile below runs only at a real fall
-        return max(hiss) <= float(np.percentile(self.tx.levels, 90)) - HISS_BELOW_SPEECH_DB
+        speech, pauses = (float(x) for x in np.percentile(self.tx.levels, [90, PAUSE_PERCENTILE]))
+        if max(hiss) <= speech - HISS_BELOW_SPEECH_DB:
+            return True
+        # a call with pauses (not one steady sound) whose pauses hold this same hiss or hum
+        return pauses <= speech - PAUSE_BELOW_SPEECH_DB and max(hiss) <= pauses + HISS_AT_PAUSE_DB
 
     def _find_tail(self, frames: list[tuple[float, np.ndarray]]) -> tuple[int, int] | None:
         """A trailing squelch-tail noise burst in the held-back frames: ``(first, end)`` indexes.

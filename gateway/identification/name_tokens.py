@@ -2,8 +2,8 @@
 
 Shared by :mod:`gateway.identification.spoken_id` (which station's name is said) and
 :mod:`gateway.identification.self_id` (does the caller introduce himself): the recogniser's words
-with their times and probabilities (hyphen-joined pieces kept together, a cue word glued to a name
-split off: "Camathuara" -> "Camat" "huara", "Narikamikhamat" -> "Narikami" "khamat"), each
+with their times and probabilities (hyphen-joined pieces kept together unless one is a cue word:
+"Saya-cama" is two; a cue word glued to a name split off: "Camathuara" -> "Camat" "huara", "Narikamikhamat" -> "Narikami" "khamat"), each
 station's spellings with their Indonesian sound keys, and the words that are never part of a name
 (procedure and report words).
 """
@@ -63,17 +63,29 @@ def _norm(raw: str) -> str:
     return "" if raw.startswith("[") and raw.endswith("]") else normalise(raw)  # Vosk's "[unk]"
 
 
+def _pieces(raw: str) -> list[str]:
+    """A word the recogniser hyphenated across a cue word, in its pieces ("Saya-cama": saya, camat);
+    any other word whole ("Siborong-borong", "kepaka-paka")."""
+    parts = [p for p in raw.split("-") if p]
+    if len(parts) > 1 and any(is_cue(_norm(p), CUES_BEFORE) for p in parts):
+        return parts
+    return [raw]
+
+
 def tokens(text: str, words: list[dict[str, Any]] | None) -> list[Token]:
     if not words:
-        return [Token(t, _norm(t)) for t in text.split()]
+        return [Token(p, _norm(p)) for t in text.split() for p in _pieces(t)]
     out: list[Token] = []
     glue = False
     for w in words:
         raw = str(w.get("word", "")).strip()
         conf = None if w.get("conf") is None else float(w["conf"])
+        *first, raw = _pieces(raw) if raw.strip("-") else [raw]
+        out += [Token(p, _norm(p), _time(w.get("start")), _time(w.get("start")), conf) for p in first]
         tok = Token(raw, _norm(raw), _time(w.get("start")), _time(w.get("end")), conf)
         # "Siburong", "-Rong": one word; but not onto a cue word ("jamat-panmonangan": camat Parmonangan)
-        if out and (glue or raw.startswith("-")) and not is_cue(out[-1].norm, CUES_BEFORE):
+        if (out and (glue or raw.startswith("-")) and not is_cue(out[-1].norm, CUES_BEFORE)
+                and not is_cue(tok.norm, CUES_BEFORE)):
             prev = out[-1]
             confs = [c for c in (prev.conf, tok.conf) if c is not None]
             out[-1] = Token(prev.text + raw, prev.norm + tok.norm, prev.start, tok.end,
