@@ -67,37 +67,58 @@ SPEECH_MIN_S = 0.6
 SPEECH_DBFS = -40.0
 #: A transcript whose mean word confidence is below this, after the unfiltered retry, needs listening.
 LISTEN_CONFIDENCE = 0.35
+#: Too few words for the speech: under this many per second of speech energy, from SPARSE_MIN_S of
+#: it. People speak 2-3 words a second (so does espeak-ng at 130-175 wpm); whisper writing one
+#: greeting, or a closing, for 30 s of report ("Assalamualaikum warahmatullahi wabarakatuh") has
+#: lost the call as surely as an empty transcript. Hum counted as speech energy halves the rate at
+#: worst, still well above this.
+SPARSE_WORDS_PER_S = 0.5
+SPARSE_MIN_S = 6.0
+
+
+def speech_seconds(audio: np.ndarray, rate: int) -> float:
+    """A cheap voice-activity measure: the seconds of loud 20 ms frames."""
+    n = max(1, rate // 50)
+    loud = sum(1 for i in range(0, len(audio) - n + 1, n) if dbfs(audio[i:i + n]) >= SPEECH_DBFS)
+    return loud * n / rate
 
 
 def has_speech_energy(audio: np.ndarray, rate: int) -> bool:
-    """A cheap voice-activity test: enough loud 20 ms frames to hold words."""
-    n = max(1, rate // 50)
-    loud = sum(1 for i in range(0, len(audio) - n + 1, n) if dbfs(audio[i:i + n]) >= SPEECH_DBFS)
-    return loud * n / rate >= SPEECH_MIN_S
+    """Enough loud 20 ms frames to hold words."""
+    return speech_seconds(audio, rate) >= SPEECH_MIN_S
 
 
-def needs_listening(result: Transcript | None) -> bool:
-    return result is not None and (not result.words or (result.confidence or 0.0) < LISTEN_CONFIDENCE)
+def too_few_words(result: Transcript, speech_s: float) -> bool:
+    """Far fewer words than ``speech_s`` of speech holds (:data:`SPARSE_WORDS_PER_S`)."""
+    return speech_s >= SPARSE_MIN_S and len(result.words) < SPARSE_WORDS_PER_S * speech_s
+
+
+def needs_listening(result: Transcript | None, speech_s: float = 0.0) -> bool:
+    return result is not None and (not result.words or (result.confidence or 0.0) < LISTEN_CONFIDENCE
+                                   or too_few_words(result, speech_s))
 
 
 def retry_if_empty(recognizer: Recognizer, audio: np.ndarray, result: Transcript,
                    prompt_words: tuple[str, ...] = ()) -> tuple[Transcript, bool]:
-    """The retry without filters for speech that came back empty: (transcript to store, flag).
-    ``audio`` is at ``recognizer.rate``. A transcript with words is returned unchanged, but for the
-    retry without the prompt's names when it lists them (:func:`_without_echo`)."""
-    if not has_speech_energy(audio, recognizer.rate):
+    """The retry without filters for speech that came back empty, or with far too few words for
+    it (:func:`too_few_words`): (transcript to store, flag). ``audio`` is at ``recognizer.rate``.
+    The retry's words are kept when there are more of them. A transcript with enough words is
+    returned unchanged, but for the retry without the prompt's names when it lists them
+    (:func:`_without_echo`)."""
+    speech_s = speech_seconds(audio, recognizer.rate)
+    if speech_s < SPEECH_MIN_S:
         return result, False  # nothing that sounds like words: an empty transcript is right
-    if result.words:
+    if result.words and not too_few_words(result, speech_s):
         result = _without_echo(recognizer, audio, result, prompt_words)
-        return result, needs_listening(result)  # of the words stored: maybe too unsure to read
-    log.warning("%.1f s of speech came back without words: retrying without the recogniser's filters",
-                len(audio) / recognizer.rate)
+        return result, needs_listening(result, speech_s)  # of the words stored: maybe too unsure
+    log.warning("%.1f s of speech came back with %d words: retrying without the recogniser's filters",
+                speech_s, len(result.words))
     again = transcribe_all(recognizer, audio, prompt_words=prompt_words, unfiltered=True)
-    if again.words:
+    if len(again.words) > len(result.words):
         result = Transcript(again.text, again.words, {**again.extra, "retried_unfiltered": True})
-    flag = needs_listening(result)
+    flag = needs_listening(result, speech_s)
     if flag:
-        log.warning("transmission flagged perlu didengar (no confident words after the retry)")
+        log.warning("transmission flagged perlu didengar (too few confident words after the retry)")
     return result, flag
 
 
