@@ -22,7 +22,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
 import tarfile
 import time
 from collections.abc import Iterable, Iterator
@@ -30,7 +29,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, cast
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Connection
@@ -141,7 +140,11 @@ def _audio(data_dir: Path, rows: Iterable[dict[str, Any]]) -> tuple[list[tuple[s
 
 def make_backup(db: Database, data_dir: Path, day: date, tz: ZoneInfo, out: Path,
                 gateways: Iterable[str] = ()) -> BackupResult:
-    """Write the archive to ``out`` (a temporary name beside it, renamed when complete)."""
+    """Write the archive to ``out`` as every ``--out`` is written (gateway.cli.common.out_file: a
+    temporary name beside it, renamed when complete; a FIFO or device written through). The tar is
+    written as a stream (``w|``): a FIFO cannot seek."""
+    from gateway.cli.common import out_file
+
     with snapshot(db) as conn:
         rows = dayrows.collect(conn, day, tz, gateways)
         revision = conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
@@ -151,37 +154,36 @@ def make_backup(db: Database, data_dir: Path, day: date, tz: ZoneInfo, out: Path
         if report_dir.is_dir() else []
     members: dict[str, dict[str, Any]] = {}
     now = time.time()
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-    try:
-        with tarfile.open(tmp, "w:gz") if gzipped(out) else tarfile.open(tmp, "w") as tar:
-            payload = [(f"rows/{t}.jsonl", _jsonl(t, rows.rows[t])) for t in dayrows.TABLES]
-            for name, data in payload:
-                members[name] = {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
-            for name, path, digest in audio:
-                members[name] = {"sha256": digest, "size": path.stat().st_size}
-            for p in reports:
-                members[f"reports/{day.isoformat()}/{p.name}"] = {"sha256": sha256_file(p),
-                                                                  "size": p.stat().st_size}
-            manifest = json.dumps({
-                "format": FORMAT, "version": VERSION, "date": day.isoformat(), "timezone": str(tz),
-                "created_at": datetime.now(UTC).isoformat(timespec="seconds"), "schema_revision": revision,
-                "gateway_ids": sorted({r["gateway_id"] for r in rows.rows["transmissions"]}),
-                "counts": rows.counts(), "audio_purged": purged, "members": members,
-            }, indent=1, sort_keys=True).encode("utf-8")
-            _add(tar, MANIFEST, manifest, now)
-            _add(tar, MANIFEST_SUM, hashlib.sha256(manifest).hexdigest().encode() + b"\n", now)
-            for name, data in payload:
-                _add(tar, name, data, now)
-            for name, path, _digest in audio + [(f"reports/{day.isoformat()}/{p.name}", p, "")
-                                               for p in reports]:
-                _add_file(tar, name, path, members[name]["sha256"])
-        with tmp.open("rb") as f:
-            os.fsync(f.fileno())
-        os.replace(tmp, out)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return BackupResult(out, rows.counts(), len(audio), purged, len(reports), out.stat().st_size)
+    with out_file(out) as f, _tar_stream(cast(IO[bytes], f), out) as tar:
+        payload = [(f"rows/{t}.jsonl", _jsonl(t, rows.rows[t])) for t in dayrows.TABLES]
+        for name, data in payload:
+            members[name] = {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
+        for name, path, digest in audio:
+            members[name] = {"sha256": digest, "size": path.stat().st_size}
+        for p in reports:
+            members[f"reports/{day.isoformat()}/{p.name}"] = {"sha256": sha256_file(p),
+                                                              "size": p.stat().st_size}
+        manifest = json.dumps({
+            "format": FORMAT, "version": VERSION, "date": day.isoformat(), "timezone": str(tz),
+            "created_at": datetime.now(UTC).isoformat(timespec="seconds"), "schema_revision": revision,
+            "gateway_ids": sorted({r["gateway_id"] for r in rows.rows["transmissions"]}),
+            "counts": rows.counts(), "audio_purged": purged, "members": members,
+        }, indent=1, sort_keys=True).encode("utf-8")
+        _add(tar, MANIFEST, manifest, now)
+        _add(tar, MANIFEST_SUM, hashlib.sha256(manifest).hexdigest().encode() + b"\n", now)
+        for name, data in payload:
+            _add(tar, name, data, now)
+        for name, path, _digest in audio + [(f"reports/{day.isoformat()}/{p.name}", p, "")
+                                           for p in reports]:
+            _add_file(tar, name, path, members[name]["sha256"])
+    return BackupResult(out, rows.counts(), len(audio), purged, len(reports), f.size)
+
+
+def _tar_stream(f: IO[bytes], out: Path) -> tarfile.TarFile:
+    """A tar written front to back (a FIFO cannot seek), gzip-compressed as the name says."""
+    if gzipped(out):
+        return tarfile.open(out.name, "w|gz", fileobj=f)
+    return tarfile.open(out.name, "w|", fileobj=f)
 
 
 def _add_file(tar: tarfile.TarFile, name: str, path: Path, digest: str) -> None:

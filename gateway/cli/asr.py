@@ -123,6 +123,8 @@ def queue(args: argparse.Namespace, cfg: Config, data_dir: Path) -> int:
 
 def transcribe(args: argparse.Namespace, cfg: Config, data_dir: Path) -> int:
     # the imports are here: building the parser must not import the database layer
+    if args.date_from and args.date_to and args.date_to < args.date_from:  # as compliance refuses it
+        raise ConfigError(f"--to {args.date_to} is before --from {args.date_from}")
     if args.queue:
         if args.engine or args.model:
             raise ConfigError("transcribe --queue: --engine/--model do not apply (each worker uses its own "

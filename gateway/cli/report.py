@@ -15,6 +15,10 @@ if TYPE_CHECKING:
     from gateway.store.db import Database
 
 
+#: A follow-up's states, in order (gateway.store.models.FollowUp).
+STATUSES = ("baru", "diproses", "selesai")
+
+
 def add_parsers(cmd: CommandAdder) -> None:
     p = cmd("report", "the daily situation report: the latest filed revision, a draft, or file one now")
     p.add_argument("--date", required=True, type=iso_date, metavar="YYYY-MM-DD")
@@ -30,11 +34,14 @@ def add_parsers(cmd: CommandAdder) -> None:
                        help="the day's filed revisions and their mail delivery (delivered, or pending "
                             "with attempts and the last error)")
     p = cmd("followups", "what camats asked for: list, or set status / OPD")
-    p.add_argument("action", choices=["list", "set"])
-    p.add_argument("id", nargs="?", type=record_id)
-    p.add_argument("--status", choices=["baru", "diproses", "selesai"])
-    p.add_argument("--opd")
-    p.add_argument("--all", action="store_true", help="list closed ones too")
+    p.add_argument("action", choices=["list", "set"],
+                   help="list: the open ones (narrowed by --status/--opd); set ID: its --status and/or --opd")
+    p.add_argument("id", nargs="?", type=record_id, help="the follow-up to set (an id from list)")
+    p.add_argument("--status", choices=STATUSES,
+                   help="list: only those with this status (selesai ones too); set: the new status")
+    p.add_argument("--opd", metavar="OPD",
+                   help="list: only those assigned to this OPD; set: assign it (one of report.opd)")
+    p.add_argument("--all", action="store_true", help="list closed (selesai) ones too")
 
 
 def dispatch(args: argparse.Namespace, cfg: Config, data_dir: Path) -> int:
@@ -127,8 +134,12 @@ def _followups(args: argparse.Namespace, cfg: Config, db: Database) -> int:
         return 0
     with db.read() as s:
         q = select(FollowUp).order_by(FollowUp.id)
-        if not args.all:
+        if args.status is not None:  # asking for a status shows it, closed or not
+            q = q.where(FollowUp.status == args.status)
+        elif not args.all:
             q = q.where(FollowUp.status != "selesai")
+        if args.opd is not None:
+            q = q.where(FollowUp.opd == args.opd)
         rows = s.scalars(q).all()
     for f in rows:
         print(f"{f.id}\t{f.day}\t{f.station}\t{f.status}\t{f.opd or '-'}\t{f.item}\t«{f.phrase}»")

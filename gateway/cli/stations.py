@@ -31,7 +31,7 @@ def dispatch(args: argparse.Namespace, cfg: Config) -> int:
                 raise ConfigError("stations gazetteer: --wilayah WHEEL_OR_CSV is required")
             text = gazetteer.extract(args.wilayah, args.kabupaten)
         else:
-            text = gazetteer.stations_toml(gazetteer.load(args.wilayah, args.kabupaten))
+            text = gazetteer.stations_toml(gazetteer.load(args.wilayah, args.kabupaten), args.wilayah)
     except gazetteer.GazetteerError as e:
         raise ConfigError(str(e)) from None
     if args.out is None:

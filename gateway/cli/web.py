@@ -2,7 +2,7 @@
 
 There is no default user: create the first admin with ``ht-gateway user add NAME --role admin``. The
 password is asked twice on the terminal, or read from standard input with ``--password-stdin`` (one
-line) for scripts; at least 10 characters.
+line of UTF-8 text) for scripts; at least 10 characters.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from gateway.store.db import Database
 
 log = logging.getLogger(__name__)
+NOT_UTF8 = "the password is not valid UTF-8 text; nothing changed"
 
 
 def add_parsers(cmd: CommandAdder) -> None:
@@ -41,9 +42,14 @@ def _actor() -> str:
 
 
 def read_password(from_stdin: bool) -> str:
+    """The password, one line; refused unless it is UTF-8 text (it is hashed as UTF-8)."""
     if from_stdin:
-        line = sys.stdin.readline()
-        return line[:-1] if line.endswith("\n") else line
+        raw = getattr(sys.stdin, "buffer", None)  # bytes: the locale's decoding would hide bad ones
+        try:
+            line = raw.readline().decode("utf-8") if raw is not None else sys.stdin.readline()
+        except UnicodeDecodeError:
+            raise ConfigError(NOT_UTF8) from None
+        return _utf8(line[:-1] if line.endswith("\n") else line)
     if not sys.stdin.isatty():
         raise ConfigError("no terminal to ask the password on: use --password-stdin")
     try:
@@ -52,7 +58,15 @@ def read_password(from_stdin: bool) -> str:
         raise ConfigError("cancelled; nothing changed") from None
     if first != again:
         raise ConfigError("the two passwords differ; nothing changed")
-    return first
+    return _utf8(first)
+
+
+def _utf8(password: str) -> str:
+    try:
+        password.encode("utf-8")
+    except UnicodeEncodeError:  # undecodable bytes, carried as surrogates (surrogateescape)
+        raise ConfigError(NOT_UTF8) from None
+    return password
 
 
 def dispatch(args: argparse.Namespace, cfg: Config, data_dir: Path) -> int:

