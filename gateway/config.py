@@ -21,14 +21,17 @@ from datetime import time
 from pathlib import Path
 from typing import Any
 
-from gateway import config_radio
+from gateway import config_radio, config_transmit
 from gateway.config_checks import (
     CONTROL,
     INT_RANGE,
+    gazetteer_problem,
     list_problem,
+    mail_problem,
     read_config_text,
     short_repr,
     station_problem,
+    store_url_problem,
 )
 from gateway.config_model import (  # re-exported: ``from gateway.config import Config, ...`` keeps working
     ID_PATTERN,
@@ -324,7 +327,9 @@ def validate(cfg: Config, where: str = "config") -> Config:
     problem = config_radio.problem(cfg) or station_problem(cfg.stations) or letter.problem(cfg) \
         or list_problem("report.opd", cfg.report.opd) \
         or list_problem("report.email.to", cfg.report.email.to) \
-        or list_problem("alerts.recipients", cfg.alerts.recipients)
+        or list_problem("alerts.recipients", cfg.alerts.recipients) \
+        or mail_problem(cfg.report.email, cfg.alerts.recipients) \
+        or config_transmit.problem(cfg) or store_url_problem(cfg.store.url) or gazetteer_problem(cfg)
     if problem:
         raise ConfigError(f"{where}: {problem}")
     return cfg

@@ -5,6 +5,7 @@ one-line message after the file name (``"stations[2].ani = '101': already used b
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,21 @@ INT_RANGE = (-(2**63), 2**63 - 1)
 #: cells and log lines; NUL in a path is an error deep inside the OS layer). Tab is allowed.
 CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 ANI = re.compile(r"[0-9A-D*#]{3,5}")
+#: A bare mail address (``name@host.example``): what SMTP's envelope and the From/To headers take.
+_ATOM = r"[^\s@<>()\[\],;:\\\"]+"
+MAIL_ADDRESS = re.compile(rf"{_ATOM}@[^\s@<>()\[\],;:\\\".]+(\.[^\s@<>()\[\],;:\\\".]+)*")
+#: A host name: labels of letters, digits and '-' (an IPv4 address is one too).
+HOST = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*\.?")
+#: Gazetteer files are a kabupaten's rows or the whole base.csv (a few MB) or its wheel.
+MAX_GAZETTEER_BYTES = 64 << 20
+
+
+def _is_host(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return HOST.fullmatch(text) is not None
+    return True
 
 
 def short_repr(value: Any, limit: int = 60) -> str:
@@ -73,6 +89,70 @@ def list_problem(key: str, values: tuple[str, ...]) -> str | None:
         if v.casefold() in seen:
             return f"{key} = {v!r}: listed twice"
         seen.add(v.casefold())
+    return None
+
+
+def mail_problem(email: Any, recipients: tuple[str, ...]) -> str | None:
+    """``report.email``'s addresses and server, and ``alerts.recipients``: bare addresses
+    (``bpbd@taput.example``, no display name), a host name or address without scheme or port."""
+    for key, values in (("report.email.to", email.to), ("alerts.recipients", recipients),
+                        ("report.email.sender", (email.sender,) if email.sender else ())):
+        for v in values:
+            if not MAIL_ADDRESS.fullmatch(v):
+                return f"{key} = {short_repr(v)}: not a mail address; expected e.g. 'bpbd@taput.example'"
+    if email.smtp_host and not _is_host(email.smtp_host):
+        return (f"report.email.smtp_host = {short_repr(email.smtp_host)}: not a host name or address; "
+                "expected e.g. 'mail.taput.example' (the port is report.email.smtp_port)")
+    return None
+
+
+def store_url_problem(url: str) -> str | None:
+    """``store.url``: a database URL SQLAlchemy can read, of a database it knows (the driver
+    package itself is needed only when it connects)."""
+    if not url:
+        return None
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+    shown = short_repr(re.sub(r"(//[^/@:]*:)[^/@]*@", r"\1***@", url))  # never the password
+    expected = "expected e.g. 'postgresql+psycopg://user:password@host/dbname' (empty: SQLite)"
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):
+        return f"store.url = {shown}: not a database URL; {expected}"
+    try:
+        parsed.get_dialect()
+    except NoSuchModuleError:
+        return f"store.url = {shown}: unknown database {parsed.drivername!r}; {expected}"
+    except ImportError as e:  # a dialect module that needs a package not installed
+        return f"store.url = {shown}: {parsed.drivername!r} needs a package not installed ({e.name})"
+    return None
+
+
+def gazetteer_problem(cfg: Any) -> str | None:
+    """``lexicon.gazetteer``: a file holding the rows of the kabupaten the stations' codes name
+    (gateway/lexicon/gazetteer.py reads it), or empty."""
+    if not cfg.lexicon.gazetteer:
+        return None
+    from gateway.lexicon import gazetteer
+
+    value = short_repr(cfg.lexicon.gazetteer)
+    path = cfg.resolve_path(cfg.lexicon.gazetteer)
+    code = gazetteer.kabupaten_of([st.code for st in cfg.stations])
+    if code is None:
+        return (f"lexicon.gazetteer = {value}: the stations' codes name no one kabupaten to read from it "
+                "(set stations[].code, e.g. '12.02.01', or leave lexicon.gazetteer empty)")
+    try:
+        if not path.is_file():
+            return f"lexicon.gazetteer = {value}: {path}: " + (
+                "not a file" if path.exists() else "no such file")
+        if path.stat().st_size > MAX_GAZETTEER_BYTES:
+            return f"lexicon.gazetteer = {value}: {path}: larger than {MAX_GAZETTEER_BYTES >> 20} MiB"
+        gazetteer.load(path, code)
+    except gazetteer.GazetteerError as e:
+        return f"lexicon.gazetteer = {value}: {str(e).splitlines()[0] if str(e) else e.__class__.__name__}"
+    except (OSError, ValueError) as e:
+        return f"lexicon.gazetteer = {value}: cannot read {path}: {e.__class__.__name__}"
     return None
 
 

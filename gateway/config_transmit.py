@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 _HHMM = re.compile(r"([01]\d|2[0-3]):[0-5]\d")
 
@@ -61,3 +62,22 @@ class TransmitConfig:
                "0..720 min")
         _check(self.summary_at == "" or bool(_HHMM.fullmatch(self.summary_at)), "summary_at",
                self.summary_at, "a time of day HH:MM, or '' for none")
+
+
+def problem(cfg: Any) -> str | None:
+    """The stations ``ack_stations`` and ``ack_skip`` name must be configured ``[[stations]]``,
+    by name exactly as written there, each once (``cfg`` is a gateway.config.Config)."""
+    names = {st.name for st in cfg.stations}
+    folded = {st.name.casefold(): st.name for st in cfg.stations}
+    for key in ("ack_stations", "ack_skip"):
+        seen: set[str] = set()
+        for name in getattr(cfg.transmit, key):
+            if name in seen:
+                return f"transmit.{key} = {name!r}: listed twice"
+            seen.add(name)
+            if name in names:
+                continue
+            hint = (f"did you mean {folded[name.casefold()]!r}?" if name.casefold() in folded
+                    else "names must be as in [[stations]]")
+            return f"transmit.{key} = {name!r}: not a configured station ({hint})"
+    return None

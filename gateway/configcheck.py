@@ -2,7 +2,7 @@
 it cannot.
 
 It prints each resolved path, the stations, the speech engine and model, the audio input, the
-squelch input, the database and the web address; then one line per problem (``key = value
+squelch input, the transmit output, the database and the web address; then one line per problem (``key = value
 (resolved path): what``) and exits 2 when there is any. Nothing is created or written.
 
 :func:`asr_problems` is also what the daemon uses at start (gateway/asr/factory.py), so a missing
@@ -133,6 +133,26 @@ def _audio(cfg: Config) -> tuple[str, list[Problem]]:
     return f"{dev.name!r} (PortAudio input {dev.index}, accepts {rates} Hz)", []
 
 
+def _transmit(cfg: Config) -> tuple[str, list[Problem]]:
+    """The output ``transmit.enabled`` will play on, found as the daemon finds it (like
+    ``audio.device``: devices come and go, so this is checked here and when the daemon starts,
+    not whenever the file is read)."""
+    if not cfg.transmit.enabled:
+        return "off (transmit.enabled = false)", []
+    from gateway.audio.source import AudioSourceError
+    from gateway.transmit.player import PyAudioPlayer
+
+    device = cfg.transmit.device
+    try:
+        player = PyAudioPlayer(device, cfg.transmit.rate)
+    except AudioSourceError as e:
+        what = str(e).split(": ", 1)[1] if str(e).startswith("transmit.device = ") else str(e)
+        return "", [Problem("transmit.device", device, "", what)]
+    where = repr(device) if device else "the default output"
+    return f"{where} (PortAudio output {player.index if player.index is not None else 'default'}, " \
+           f"{player.rate} Hz)", []
+
+
 def _squelch(cfg: Config) -> tuple[str, list[Problem]]:
     if cfg.squelch.type == "vox":
         return "vox (on the received audio)", []
@@ -176,7 +196,7 @@ def check(cfg: Config, cli_data_dir: str | None) -> tuple[list[tuple[str, str]],
 
     facts.append(("models directory", f"{models_dir(cfg)} (asr.models_dir)"))
     for label, part in (("speech recognition", asr_problems), ("audio input", _audio),
-                        ("squelch", _squelch)):
+                        ("squelch", _squelch), ("transmit output", _transmit)):
         text, found = part(cfg)
         facts.append((label, text or "unusable (see below)"))
         problems += found

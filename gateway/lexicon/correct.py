@@ -12,6 +12,7 @@ heard (with no score), so nothing is reported that no words support.
 from __future__ import annotations
 
 import functools
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,8 @@ from gateway.lexicon.report import (
     NEED_UNKNOWN_MATCH,
 )
 from gateway.report.numbers_id import SCALES, SE_SCALES, UNITS
+
+log = logging.getLogger(__name__)
 
 #: A place heard this close (rapidfuzz ratio) to a gazetteer name is that name.
 PLACE_MIN_RATIO = 85.0
@@ -87,9 +90,14 @@ class Places:
 
 @functools.lru_cache(maxsize=8)
 def _kabupaten(path: str, code: str) -> gazetteer.Kabupaten | None:
+    """The kabupaten's desa, or None (and one warning: cached, so once) when the gazetteer cannot
+    be read. The configured file was checked when the config was loaded; this is a file removed or
+    changed since, or a kabupaten with no shipped gazetteer."""
     try:
         return gazetteer.load(Path(path) if path else None, code)
-    except gazetteer.GazetteerError:
+    except (gazetteer.GazetteerError, OSError, ValueError) as e:
+        log.warning("lexicon.gazetteer = %r: %s; desa names are not corrected", path,
+                    str(e).splitlines()[0] if str(e) else e.__class__.__name__)
         return None
 
 
