@@ -228,8 +228,9 @@ class Segmenter:
     def _carrier_dropped(self) -> bool:
         """In a pause: did steady carrier hiss (well above the idle floor; well below speech, or no
         louder than the call's own pauses, as the mains hum of a weak station is) just fall to the
-        idle floor and stay there for ``END_CONFIRM_S``? Then the carrier is gone, not paused. A station whose hiss is too close to the floor, or a call that stops on a word,
-        shows no such drop and waits out the hang time."""
+        idle floor and stay there for ``END_CONFIRM_S``? Then the carrier is gone, not paused. A
+        station whose hiss is too close to the floor, or a call that stops on a word, shows no such
+        drop and waits out the hang time."""
         assert self.tx is not None
         n, m = max(1, round(END_CONFIRM_S / self.frame_s)), max(1, round(HISS_S / self.frame_s))
         recent = list(self._recent)

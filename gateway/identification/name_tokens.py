@@ -3,9 +3,9 @@
 Shared by :mod:`gateway.identification.spoken_id` (which station's name is said) and
 :mod:`gateway.identification.self_id` (does the caller introduce himself): the recogniser's words
 with their times and probabilities (hyphen-joined pieces kept together unless one is a cue word:
-"Saya-cama" is two; a cue word glued to a name split off: "Camathuara" -> "Camat" "huara", "Narikamikhamat" -> "Narikami" "khamat"), each
-station's spellings with their Indonesian sound keys, and the words that are never part of a name
-(procedure and report words).
+"Saya-cama" is two; a cue word glued to a name split off: "Camathuara" -> "Camat" "huara",
+"Narikamikhamat" -> "Narikami" "khamat"), each station's spellings with their Indonesian sound
+keys, and the words that are never part of a name (procedure and report words).
 """
 
 from __future__ import annotations
