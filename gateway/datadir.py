@@ -28,8 +28,22 @@ def resolve_data_dir(cli_value: str | None, cfg: Config) -> Path:
     return Path(value).expanduser().resolve()
 
 
+def check_data_dir(path: Path) -> Path:
+    """One line when ``path`` cannot be a data directory: it, or the nearest part of it that exists,
+    is a file (worded as ``config check`` words it). Nothing is created: reading commands create
+    nothing."""
+    try:
+        there = next((p for p in (path, *path.parents) if p.exists()), None)
+    except OSError as e:
+        raise DataDirError(f"data directory {path}: {e.strerror or e}") from None
+    if there is not None and not there.is_dir():
+        raise DataDirError(f"data directory {path}: not writable ({there} is not a directory)")
+    return path
+
+
 def prepare_data_dir(path: Path) -> Path:
     """Create the data directory if needed and prove it is writable, or fail with one line."""
+    check_data_dir(path)
     try:
         path.mkdir(parents=True, exist_ok=True)
         probe = path / f".write-test-{os.getpid()}"

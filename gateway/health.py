@@ -13,6 +13,7 @@ reopening a vanished input), so a hung capture gets the service restarted.
 from __future__ import annotations
 
 import json
+import math
 import os
 import threading
 import time
@@ -163,7 +164,11 @@ def status(data_dir: Path, as_json: bool = False, now: float | None = None) -> t
         return 3, f"not running: no {path} (the daemon writes it every {WRITE_EVERY_S:g} s)"
     except (OSError, ValueError) as e:
         return 3, f"not running: {path} unreadable ({e})"
-    age = (now or time.time()) - float(data.get("written_epoch", 0))
+    now = now or time.time()
+    why = _not_ours(data, now)
+    if why is not None:  # replaced or hand-edited: nothing in it can be believed
+        return 3, f"not running (or unknown): {path} is not what the daemon writes ({why})"
+    age = now - float(data["written_epoch"])
     if as_json:
         text = json.dumps({**data, "age_s": round(age, 1), "stale": age > STALE_S}, indent=1)
     else:
@@ -173,6 +178,62 @@ def status(data_dir: Path, as_json: bool = False, now: float | None = None) -> t
                           "not running or hung")
     cap, sq = data.get("capture", {}), data.get("squelch", {})
     return (1 if cap.get("state") == "down" or sq.get("state") == "down" else 0), text
+
+
+_NUM: tuple[type, ...] = (int, float)
+_TEXT: tuple[type, ...] = (str, type(None))
+#: What :meth:`Health.snapshot` writes, part by part: key -> (required, the types its value may have).
+#: ``status`` and the web page read exactly these, so any other shape is "unknown", not a crash.
+_SHAPE: dict[str, dict[str, tuple[bool, tuple[type, ...]]]] = {
+    "": {"written_epoch": (True, _NUM), "written_at": (False, _TEXT), "pid": (True, (int,)),
+         "capture": (True, (dict,)), "squelch": (True, (dict,)), "workers": (False, (dict,)),
+         "transcription": (False, (dict,)), "database": (False, (dict,)), "reports": (False, (dict,))},
+    "capture": {"state": (True, (str,)), "since": (False, _TEXT), "reason": (False, _TEXT),
+                "source": (False, _TEXT), "outages": (False, (int,)), "last_frame": (False, _TEXT),
+                "last_frame_age_s": (False, (*_NUM, type(None)))},
+    "squelch": {"state": (True, (str,)), "since": (False, _TEXT), "reason": (False, _TEXT),
+                "outages": (False, (int,)), "stuck_since": (False, _TEXT)},
+    "transcription": {"queued_s": (False, _NUM), "restarts": (False, (int,)),
+                      "pending": (False, (int, type(None)))},
+    "database": {"state": (True, (str,)), "reason": (False, _TEXT)},
+    "reports": {"last_filed": (False, _TEXT), "last_filed_day": (False, _TEXT),
+                "last_emailed": (False, _TEXT)},
+    "workers.*": {"state": (False, (str,)), "restarts": (False, (int,)), "last_error": (False, _TEXT),
+                  "last_error_at": (False, (*_NUM, type(None)))},
+}
+
+_PARTS = ("capture", "squelch", "transcription", "database", "reports")
+
+
+def _not_ours(data: Any, now: float) -> str | None:
+    """Why ``data`` is not a health record the daemon wrote (one phrase), or None when it is."""
+    if not isinstance(data, dict):
+        return f"a JSON {type(data).__name__}, not an object"
+    parts = [(data, "", ""), *((data[key], key, f"{key}.") for key in _PARTS if key in data)]
+    for part, shape, prefix in parts:  # the top level first: below it, each part is known to be a dict
+        if (why := _check(part, shape, prefix)) is not None:
+            return why
+    for name, worker in data.get("workers", {}).items():
+        if (why := _check(worker, "workers.*", f"workers.{name}.")) is not None:
+            return why
+    if float(data["written_epoch"]) > now + STALE_S:
+        return f"written_epoch {data['written_epoch']} is in the future"
+    return None
+
+
+def _check(part: Any, shape: str, prefix: str) -> str | None:
+    if not isinstance(part, dict):
+        return f"{prefix.rstrip('.')} is not an object"
+    for key, (required, types) in _SHAPE[shape].items():
+        if key not in part:
+            if required:
+                return f"no {prefix}{key}"
+            continue
+        value = part[key]
+        if isinstance(value, bool) or not isinstance(value, types) \
+                or (isinstance(value, float) and not math.isfinite(value)):
+            return f"{prefix}{key} = {json.dumps(value)[:40]}"
+    return None
 
 
 def _text(d: dict[str, Any], age: float) -> str:

@@ -71,7 +71,7 @@ def holder_of(data_dir: Path) -> str | None:
     path = data_dir / LOCK_NAME
     try:
         fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):  # no lock file, or no directory: nobody holds it
         return None
     try:
         try:

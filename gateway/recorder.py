@@ -140,16 +140,39 @@ class NamedFile:
     temp: bool
 
 
+#: The years a recording's time may fall in: the command line's (``gateway.cli.common.MIN_DATE`` ..
+#: ``MAX_DATE``). A name outside them was not written by a gateway, and its time plus a duration
+#: could overflow ``datetime`` or give rows retention cannot date.
+FIRST_YEAR, LAST_YEAR = 2000, 2099
+
+
+def check_time(t: datetime, what: str) -> datetime:
+    """``t`` if its year is one a recording can have, else ValueError naming ``what``."""
+    if not FIRST_YEAR <= t.year <= LAST_YEAR:
+        raise ValueError(f"{what} {t.isoformat()} is outside the years {FIRST_YEAR}-{LAST_YEAR}")
+    return t
+
+
 def parse_name(name: str, tz: ZoneInfo) -> NamedFile | None:
-    """Read a recording's file name (current or older layout); None if it is not one of ours."""
+    """Read a recording's file name (current or older layout); None if it is not one of ours.
+    ValueError (one line) for a name of our form whose time is impossible (``20261399T999999``) or
+    outside :data:`FIRST_YEAR`..:data:`LAST_YEAR`: recovery skips such a file rather than stop."""
     if m := _NAME.match(name):
-        t = datetime.strptime(m[1] + m[3], "%Y%m%dT%H%M%S%z") + timedelta(milliseconds=int(m[2]))
-        return NamedFile(m[4], t, bool(m[5]))
+        t = _name_time(m[1] + m[3], "%Y%m%dT%H%M%S%z", None)
+        return NamedFile(m[4], t + timedelta(milliseconds=int(m[2])), bool(m[5]))
     if m := _OLD_FINAL.match(name):
-        return NamedFile(None, datetime.strptime(m[1], "%Y%m%dT%H%M%S").replace(tzinfo=tz), False)
+        return NamedFile(None, _name_time(m[1], "%Y%m%dT%H%M%S", tz), False)
     if m := _OLD_TEMP.match(name):
         return NamedFile(m[1], None, True)
     return None
+
+
+def _name_time(text: str, fmt: str, tz: ZoneInfo | None) -> datetime:
+    try:
+        t = datetime.strptime(text, fmt)
+    except ValueError:
+        raise ValueError(f"the name's time {text!r} is not a valid time") from None
+    return check_time(t if tz is None else t.replace(tzinfo=tz), "the name's time")
 
 
 @dataclass(frozen=True)

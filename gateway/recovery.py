@@ -46,7 +46,16 @@ from gateway.config import Config
 from gateway.faults import fault_point
 from gateway.logutil import RateLimitedLog
 from gateway.pending import PendingRows
-from gateway.recorder import TEMP_SUFFIX, Decoded, Recorder, decode, fsync_dir, parse_name
+from gateway.recorder import (
+    TEMP_SUFFIX,
+    Decoded,
+    NamedFile,
+    Recorder,
+    check_time,
+    decode,
+    fsync_dir,
+    parse_name,
+)
 from gateway.store.db import Database, StoreError
 from gateway.store.models import Event, Transmission, utcnow
 
@@ -181,7 +190,7 @@ def _adopt_unlisted(db: Database, data_dir: Path, cfg: Config, live: set[str],
         (p for d in dirs if d.is_dir() for p in d.glob("*.ogg*"))
     files = [p for p in found if "orphans" not in p.relative_to(root).parts
              and (p.name.endswith(".ogg") or p.name.endswith(TEMP_SUFFIX))]
-    named = [(p, n) for p in files if (n := parse_name(p.name, cfg.tz)) is not None]
+    named = [(p, n) for p in files if (n := _parse(p, data_dir, cfg)) is not None]
     uids = {n.uid for _, n in named if n.uid}
     rels = {str(p.relative_to(data_dir)) for p, n in named if n.uid is None}
     known_uids: set[str] = set()
@@ -207,8 +216,11 @@ def _adopt_unlisted(db: Database, data_dir: Path, cfg: Config, live: set[str],
                 log.error("%s: recording without a row does not decode; left as it is", rel)
             continue
         uid = name.uid or hashlib.sha256(rel.encode()).hexdigest()[:32]
-        duration = len(d.audio) / d.rate
-        start = name.audio_start or datetime.fromtimestamp(path.stat().st_mtime - duration, UTC)
+        try:
+            start = name.audio_start or _start_from_mtime(path, len(d.audio) / d.rate)
+        except ValueError as e:
+            log.error("%s: recording not adopted: %s; left as it is", rel, e)
+            continue
         final = path
         if name.temp:
             final = recorder.paths_for(uid, start.timestamp())[1]
@@ -220,6 +232,25 @@ def _adopt_unlisted(db: Database, data_dir: Path, cfg: Config, live: set[str],
             known_uids.add(uid)
             adopted.append(tx_id)
     return adopted
+
+
+def _parse(path: Path, data_dir: Path, cfg: Config) -> NamedFile | None:
+    """What the file's name says; None (and one log line) for a name of ours with an impossible
+    time: one odd file must not keep the gateway from starting."""
+    try:
+        return parse_name(path.name, cfg.tz)
+    except ValueError as e:
+        log.error("%s: recording not adopted: %s; left as it is", path.relative_to(data_dir), e)
+        return None
+
+
+def _start_from_mtime(path: Path, duration: float) -> datetime:
+    """An old temporary name has no time in it: its first sample is the file's mtime less its audio."""
+    try:
+        start = datetime.fromtimestamp(path.stat().st_mtime - duration, UTC)
+    except (OverflowError, OSError, ValueError) as e:
+        raise ValueError(f"its modification time is not a usable date ({e})") from None
+    return check_time(start, "the start its modification time gives,")
 
 
 def _adopt(db: Database, cfg: Config, data_dir: Path, uid: str, start: datetime, path: Path,

@@ -89,3 +89,52 @@ def test_unlisted_files_are_adopted_with_their_ani(sqlite_db, tmp_path: Path) ->
         assert hashlib.sha256(path.read_bytes()).hexdigest() == r.sha256
     assert not empty.exists() and not list(data.rglob("*.part"))
     assert recover_interrupted(sqlite_db, data, cfg) == []  # a second pass finds nothing to do
+
+
+@pytest.mark.parametrize("name", [
+    "20261399T999999.000+0700_" + "c" * 32 + ".ogg",  # month 13, hour 99: no such time
+    "99991231T235959.999+1400_" + "d" * 32 + ".ogg",  # a time datetime cannot add a duration to
+    "00010101T000000.000+0000_" + "e" * 32 + ".ogg",  # a year no day's bounds reach
+    "99991231T235959_abcdef12.ogg",  # the older layout
+])
+def test_a_name_with_an_impossible_time_is_skipped_not_fatal(sqlite_db, tmp_path: Path, caplog,
+                                                             name: str) -> None:
+    """One odd file in the recordings tree must not stop the start: it is left as it is with one
+    log line, and the good recording beside it is still adopted."""
+    data = Path(sqlite_db.url.removeprefix("sqlite:///")).parent
+    cfg = Config()
+    day = data / "recordings" / "2026" / "12" / "04"
+    odd = day / name
+    _write(odd, dtmf("104"))  # audio that decodes: only the name is wrong
+    good, _ = Recorder(data / "recordings", 16000, cfg.recorder, TZ).paths_for(
+        "f" * 32, datetime(2026, 12, 4, 7, 0, 0, tzinfo=TZ).timestamp())
+    _write(good, dtmf("112"))
+    before = odd.read_bytes()
+
+    ids = recover_interrupted(sqlite_db, data, cfg)
+
+    with sqlite_db.read() as s:
+        rows = list(s.scalars(select(Transmission)))
+    assert len(ids) == 1 and [(r.uid, r.ani) for r in rows] == [("f" * 32, "112")]
+    assert odd.read_bytes() == before  # left where it was, untouched
+    lines = [r for r in caplog.records if name in r.getMessage()]
+    assert len(lines) == 1 and "left as it is" in lines[0].getMessage()
+
+
+def test_an_old_temporary_name_with_an_absurd_mtime_is_skipped(sqlite_db, caplog) -> None:
+    data = Path(sqlite_db.url.removeprefix("sqlite:///")).parent
+    old_temp = data / "recordings" / "2026" / "11" / "20" / f".{'c' * 32}.ogg.part"
+    _write(old_temp, dtmf("109"))
+    os.utime(old_temp, (0, 0))  # 1970: no gateway recorded then
+    assert recover_interrupted(sqlite_db, data, Config()) == []
+    assert old_temp.is_file()
+    assert any("left as it is" in r.getMessage() for r in caplog.records)
+
+
+def test_parse_name_refuses_impossible_times() -> None:
+    with pytest.raises(ValueError, match="not a valid time"):
+        parse_name("20261399T999999.000+0700_" + "c" * 32 + ".ogg", TZ)
+    with pytest.raises(ValueError, match="outside the years 2000-2099"):
+        parse_name("99991231T235959.999+1400_" + "d" * 32 + ".ogg", TZ)
+    n = parse_name("20991231T235959.999+0700_" + "d" * 32 + ".ogg", TZ)
+    assert n is not None and n.audio_start == datetime(2099, 12, 31, 23, 59, 59, 999000, TZ)

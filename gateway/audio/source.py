@@ -15,7 +15,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Literal, Protocol
 
 import numpy as np
 import soundfile as sf
@@ -83,6 +83,9 @@ class FileSource:
             )
         self.rate = int(info.samplerate)
         self.frames = int(info.frames)
+        # libsndfile reads a WAV cut short up to its end without an error (it shortens info.frames
+        # to what is there); a FLAC cut short raises. The header's own count tells them apart.
+        self.declared_frames = wav_declared_frames(self.path) if info.format in _RIFF_FORMATS else None
         self.duration_s = self.frames / self.rate
         self.block = max(1, self.rate * block_ms // 1000)
         self.position = 0  # samples delivered so far (for progress bars)
@@ -103,9 +106,47 @@ class FileSource:
                     yield block
         except sf.LibsndfileError as e:
             raise AudioSourceError(f"{self.path}: read error at {self.position} ({_short(e)})") from None
+        if self.declared_frames is not None and self.position < self.declared_frames:
+            # as a truncated FLAC: the pipeline closes what is open as cut short, then this is the error
+            raise AudioSourceError(
+                f"{self.path}: truncated: ends after {self.position / self.rate:.1f} s, its header says "
+                f"{self.declared_frames / self.rate:.1f} s")
 
     def close(self) -> None:
         pass
+
+
+_RIFF_FORMATS = ("WAV", "WAVEX")
+#: data chunk sizes a writer that could not seek back (a pipe, a recorder still running) leaves
+_UNKNOWN_SIZES = (0, 0xFFFFFFFF)
+
+
+def wav_declared_frames(path: Path) -> int | None:
+    """The sample frames a RIFF WAV's header says its ``data`` chunk holds; None when it does not
+    say (a streamed WAV's 0 or 0xFFFFFFFF) or the header cannot be walked."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(12)
+            if len(head) < 12 or head[:4] not in (b"RIFF", b"RIFX") or head[8:12] != b"WAVE":
+                return None
+            order: Literal["little", "big"] = "little" if head[:4] == b"RIFF" else "big"
+            block_align = 0
+            for _ in range(64):  # fmt, fact, LIST, ... before data
+                chunk = f.read(8)
+                if len(chunk) < 8:
+                    return None
+                size = int.from_bytes(chunk[4:], order)
+                if chunk[:4] == b"data":
+                    if size in _UNKNOWN_SIZES or block_align <= 0:
+                        return None
+                    return size // block_align
+                body = f.read(min(size, 64)) if chunk[:4] == b"fmt " else b""
+                if chunk[:4] == b"fmt " and len(body) >= 14:
+                    block_align = int.from_bytes(body[12:14], order)
+                f.seek(size + (size & 1) - len(body), 1)
+    except OSError:
+        return None
+    return None
 
 
 def _short(e: BaseException) -> str:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gateway import __version__, logutil
-from gateway.cli.common import iso_date
+from gateway.cli.common import MAX_DATE, MIN_DATE, iso_date
 from gateway.config import ConfigError, load
 
 if TYPE_CHECKING:
@@ -92,19 +92,46 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def parse_start(text: str | None, tz: tzinfo, path: Path) -> datetime:
+    """``process --start``, or without it the file's time less its duration; either within the
+    dates every other command takes (MIN_DATE..MAX_DATE), so that the rows it stores can be dated,
+    exported and purged like any other."""
     if text is None:
         import soundfile as sf
 
         try:
             dur = sf.info(str(path)).duration
-            return datetime.fromtimestamp(path.stat().st_mtime - dur, tz)
+            dt = datetime.fromtimestamp(path.stat().st_mtime - dur, tz)
         except Exception:  # the source reports unreadable files properly
             return datetime.now(tz)
+        if not MIN_DATE <= dt.date() <= MAX_DATE:
+            raise ConfigError(f"{path}: its modification time less its duration ({dt.isoformat()}) is not "
+                              f"a date from {MIN_DATE} to {MAX_DATE}; give --start")
+        return dt
     try:
         dt = datetime.fromisoformat(text)
     except ValueError:
         raise ConfigError(f"--start {text!r}: expected ISO 8601, e.g. 2026-11-23T06:58:00+07:00") from None
+    if not MIN_DATE <= dt.date() <= MAX_DATE:
+        raise ConfigError(f"--start {text!r}: expected a time from {MIN_DATE} to {MAX_DATE}")
     return dt if dt.tzinfo else dt.replace(tzinfo=tz)
+
+
+def _check_input(path: Path) -> None:
+    """``process FILE``: one line saying what FILE is when it is not a regular file."""
+    import stat
+
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: file not found") from None
+    except OSError as e:
+        raise ConfigError(f"{path}: cannot read ({e.strerror or e})") from None
+    if stat.S_ISDIR(mode):
+        raise ConfigError(f"{path}: is a directory, not an audio file")
+    if not stat.S_ISREG(mode):
+        kind = ("a FIFO" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode)
+                else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "not a file")
+        raise ConfigError(f"{path}: is not a regular file ({kind}); expected a WAV/FLAC/Ogg file")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -123,6 +150,8 @@ def main(argv: list[str] | None = None) -> int:
             return 2
     if args.command in ("process", "run"):
         _prefetch_model(args.config, cfg)
+    from sqlalchemy.exc import DatabaseError
+
     from gateway.asr.base import RecognizerError
     from gateway.asr.models import ModelError
     from gateway.audio.source import AudioSourceError
@@ -130,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
     from gateway.lock import DataDirBusy
     from gateway.ptt.base import PttError
     from gateway.squelch.serial_pin import SerialSquelchError
-    from gateway.store.db import StoreError
+    from gateway.store.db import StoreError, unreadable
 
     try:
         return _dispatch(args, early, cfg)
@@ -141,6 +170,23 @@ def main(argv: list[str] | None = None) -> int:
     except StoreError as e:
         print(f"ht-gateway: error: {e}", file=sys.stderr)
         return 1
+    except DatabaseError as e:  # one the command did not expect: e.g. a file damaged past its header
+        why = unreadable(e, _db_url(args, cfg)) or \
+            f"database: {(str(e.orig or e).splitlines() or [type(e).__name__])[0][:200]}"
+        print(f"ht-gateway: error: {why}", file=sys.stderr)
+        return 1
+
+
+def _db_url(args: argparse.Namespace, cfg: Config | None) -> str | None:
+    """The database the command used (for an error line), as _dispatch found it."""
+    from gateway.datadir import resolve_data_dir
+    from gateway.store.db import default_url
+
+    try:
+        cfg = cfg or load(args.config)
+        return cfg.store.url or default_url(resolve_data_dir(args.data_dir, cfg))
+    except Exception:  # only to name the file
+        return None
 
 
 def entry() -> None:
@@ -190,7 +236,7 @@ def _prefetch_model(config: str | None, cfg: Config | None = None) -> None:
 def _dispatch(args: argparse.Namespace, early: tuple[Any, Any] | None = None,
               cfg: Config | None = None) -> int:
     from gateway import daemon
-    from gateway.datadir import resolve_data_dir
+    from gateway.datadir import check_data_dir, resolve_data_dir
 
     cfg = cfg or load(args.config)
     if args.command == "config":
@@ -221,7 +267,7 @@ def _dispatch(args: argparse.Namespace, early: tuple[Any, Any] | None = None,
         from gateway.cli import asr as cli_asr
 
         return cli_asr.models(args, cfg)
-    data_dir = resolve_data_dir(args.data_dir, cfg)
+    data_dir = check_data_dir(resolve_data_dir(args.data_dir, cfg))
     if args.command == "db":
         from gateway.cli import db as cli_db
 
@@ -293,8 +339,7 @@ def _stop_on_signals() -> threading.Event:
 def _process(args: argparse.Namespace, cfg: Config, data_dir: Path) -> int:
     from gateway import daemon
 
-    if not args.file.is_file():
-        raise ConfigError(f"{args.file}: file not found")
+    _check_input(args.file)
     start = parse_start(args.start, cfg.tz, args.file)
     bar = None
     if sys.stderr.isatty() and not args.no_progress:

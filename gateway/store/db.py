@@ -26,7 +26,7 @@ from typing import Any
 from sqlalchemy import create_engine, event, inspect, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.engine.interfaces import DBAPIConnection
-from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, DatabaseError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 log = logging.getLogger(__name__)
@@ -44,6 +44,32 @@ class NoDatabase(StoreError):
 
 class SchemaBehind(StoreError):
     """The database's schema is older than this program's (``ht-gateway db upgrade``)."""
+
+
+class Unreadable(StoreError):
+    """The database file is there but SQLite cannot read it (not a database, or damaged)."""
+
+
+#: SQLite's primary result codes for a file that is not, or no longer, a database it can read
+_SQLITE_CORRUPT, _SQLITE_NOTADB = 11, 26
+
+
+def unreadable(e: BaseException, url: str | None) -> Unreadable | None:
+    """The one line for a database file SQLite cannot read (``e``: SQLAlchemy's error or sqlite3's),
+    pointing at the way back; None for any other error. Nothing is changed or moved: what is in the
+    file may still be saved by hand. Restore before the next start: a restore leaves alone the rows
+    that start would adopt from the recordings, so their transcripts would not come back."""
+    orig = getattr(e, "orig", None) or e
+    code = getattr(orig, "sqlite_errorcode", None)
+    if code is None or code & 0xFF not in (_SQLITE_CORRUPT, _SQLITE_NOTADB):
+        return None
+    from sqlalchemy.engine import make_url
+
+    where = (make_url(url).database or _safe(url)) if url else "the database file"
+    return Unreadable(f"{where}: not a readable database ({orig}); left as it is. Move it aside "
+                      "(keep it), then `ht-gateway db upgrade` and `ht-gateway restore` the days backed "
+                      "up (docs/operations.md#restoring); the next start adopts the recordings on disk "
+                      "that have no row")
 
 
 _REVISION = re.compile(r"^revision\s*=\s*['\"]([^'\"]+)['\"]", re.M)
@@ -116,8 +142,9 @@ class Database:
                 if ids is not None:
                     cfg.attributes["gateway_id"], cfg.attributes["channel_id"] = ids
                 command.upgrade(cfg, target)
-        except OperationalError as e:
-            raise StoreError(f"store.url = {_safe(self.url)!r}: {str(e.orig).splitlines()[0]}") from None
+        except DatabaseError as e:
+            raise unreadable(e, self.url) or StoreError(
+                f"store.url = {_safe(self.url)!r}: {str(e.orig).splitlines()[0]}") from None
         except CommandError as e:  # e.g. a revision written by a newer version
             raise StoreError(f"store.url = {_safe(self.url)!r}: cannot upgrade the schema: "
                              f"{' '.join(str(e).split())}") from None
@@ -138,8 +165,9 @@ class Database:
                 if not inspect(conn).has_table("alembic_version"):
                     return None
                 return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
-        except OperationalError as e:
-            raise StoreError(f"store.url = {_safe(self.url)!r}: {str(e.orig).splitlines()[0]}") from None
+        except DatabaseError as e:  # OperationalError among them: the server away, a locked file
+            raise unreadable(e, self.url) or StoreError(
+                f"store.url = {_safe(self.url)!r}: {str(e.orig).splitlines()[0]}") from None
 
     def check_schema(self) -> None:
         """Raise :class:`NoDatabase` or :class:`SchemaBehind` (one line each) unless the schema is
