@@ -114,7 +114,9 @@ def store_url_problem(url: str) -> str | None:
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
-    shown = short_repr(re.sub(r"(//[^/@:]*:)[^/@]*@", r"\1***@", url))  # never the password
+    from gateway.store.db import safe_url
+
+    shown = short_repr(safe_url(url))  # never the password
     expected = "expected e.g. 'postgresql+psycopg://user:password@host/dbname' (empty: SQLite)"
     try:
         parsed = make_url(url)

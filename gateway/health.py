@@ -156,7 +156,8 @@ def write_atomic(path: Path, data: dict[str, Any]) -> None:
 
 def status(data_dir: Path, as_json: bool = False, now: float | None = None) -> tuple[int, str]:
     """``ht-gateway status``: (exit code, text). 0 running and capturing (or idle), 1 capture or the
-    squelch port down, 3 not running (no file, or a file not rewritten for ``STALE_S``)."""
+    squelch port down, 3 not running (no file, a file not rewritten for ``STALE_S``, or one not
+    shaped as the daemon writes it)."""
     path = data_dir / FILE
     try:
         data = json.loads(path.read_text(encoding="utf-8"))

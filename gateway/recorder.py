@@ -37,6 +37,7 @@ from gateway.audio.dsp import Resampler
 from gateway.audio.ogg import compact
 from gateway.config import RecorderConfig
 from gateway.faults import fault_point
+from gateway.timeutil import MAX_DATE, MIN_DATE
 
 log = logging.getLogger(__name__)
 
@@ -140,23 +141,21 @@ class NamedFile:
     temp: bool
 
 
-#: The years a recording's time may fall in: the command line's (``gateway.cli.common.MIN_DATE`` ..
-#: ``MAX_DATE``). A name outside them was not written by a gateway, and its time plus a duration
-#: could overflow ``datetime`` or give rows retention cannot date.
-FIRST_YEAR, LAST_YEAR = 2000, 2099
-
-
 def check_time(t: datetime, what: str) -> datetime:
-    """``t`` if its year is one a recording can have, else ValueError naming ``what``."""
-    if not FIRST_YEAR <= t.year <= LAST_YEAR:
-        raise ValueError(f"{what} {t.isoformat()} is outside the years {FIRST_YEAR}-{LAST_YEAR}")
+    """``t`` if its day is one a recording can have (:data:`gateway.timeutil.MIN_DATE` ..
+    ``MAX_DATE``, the command line's: a name outside them was not written by a gateway, and its time
+    plus a duration could overflow ``datetime`` or give rows retention cannot date), else
+    ValueError naming ``what``."""
+    if not MIN_DATE <= t.date() <= MAX_DATE:
+        raise ValueError(f"{what} {t.isoformat()} is outside {MIN_DATE}..{MAX_DATE}")
     return t
 
 
 def parse_name(name: str, tz: ZoneInfo) -> NamedFile | None:
     """Read a recording's file name (current or older layout); None if it is not one of ours.
     ValueError (one line) for a name of our form whose time is impossible (``20261399T999999``) or
-    outside :data:`FIRST_YEAR`..:data:`LAST_YEAR`: recovery skips such a file rather than stop."""
+    outside the days a recording can have (:func:`check_time`): recovery skips such a file rather
+    than stop."""
     if m := _NAME.match(name):
         t = _name_time(m[1] + m[3], "%Y%m%dT%H%M%S%z", None)
         return NamedFile(m[4], t + timedelta(milliseconds=int(m[2])), bool(m[5]))

@@ -5,8 +5,13 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+#: The days a gateway's rows and recordings can have, and the command line takes: a day's bounds in
+#: any time zone, the day before and after, stay inside ``datetime``, and retention can date them.
+MIN_DATE = date(2000, 1, 1)
+MAX_DATE = date(2099, 12, 31)
+
 #: Days whose bounds are computable in every zone (UTC offsets stay inside datetime's range);
-#: the command line takes 2000-01-01..2099-12-31 (``gateway.cli.common.iso_date``).
+#: the command line takes MIN_DATE..MAX_DATE (``gateway.cli.common.iso_date``).
 FIRST_DAY, LAST_DAY = date(1, 1, 2), date(9999, 12, 30)
 
 

@@ -12,9 +12,10 @@ after ``asr.engine`` was first configured. A failure is stored as a ``failed`` t
 transmission (retry with ``ht-gateway transcribe --failed``) and the worker goes on.
 
 No silent loss of speech: a transmission with speech energy (:func:`has_speech_energy`; never a
-kerchunk or a stuck squelch) whose transcript comes back without words is transcribed once more with
-the recogniser's voice-activity and no-speech filters off (``Recognizer.start(unfiltered=True)``).
-If that is still empty, or its mean word confidence is below :data:`LISTEN_CONFIDENCE`, the
+kerchunk or a stuck squelch) whose transcript comes back without words, or with far too few for its
+speech (:func:`gateway.transcripts.too_few_words`), is transcribed once more with the recogniser's
+voice-activity and no-speech filters off (``Recognizer.start(unfiltered=True)``).
+If that is still empty or that sparse, or its mean word confidence is below :data:`LISTEN_CONFIDENCE`, the
 transmission is flagged ``needs_listening`` ("perlu didengar") in the same transaction as the
 transcript; a later transcript with confident words clears the flag.
 """

@@ -26,7 +26,7 @@ from gateway.config import Config, ConfigError
 from gateway.jobs import Claims, given_up, holder_name
 from gateway.logutil import RateLimitedLog
 from gateway.recovery import STORE_ERRORS
-from gateway.store.db import Database, _safe
+from gateway.store.db import Database, safe_url
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +42,7 @@ def open_worker_db(cfg: Config) -> Database:
     """The shared PostgreSQL database, at the schema this version needs; one line otherwise."""
     db = Database(cfg.store.url) if cfg.store.url else None
     if db is None or db.dialect != "postgresql":
-        shown = _safe(cfg.store.url) if cfg.store.url else ""
+        shown = safe_url(cfg.store.url) if cfg.store.url else ""
         if db is not None:
             db.close()
         raise ConfigError(f"ht-gateway worker needs PostgreSQL: store.url = {shown!r} (empty: SQLite, "

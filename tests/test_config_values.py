@@ -59,6 +59,9 @@ def _config_check(tmp_path: Path, text: str) -> tuple[int, str, list[str]]:
     ("not a url", "store.url = 'not a url': not a database URL"),
     ("foo://host/db", "store.url = 'foo://host/db': unknown database 'foo'"),
     ("postgresql+psycopg://u:s3cret@h:port/db", "store.url = 'postgresql+psycopg://u:***@h:port/db'"),
+    # a password holding "/" or "@" in a URL that does not parse: hidden all the same
+    ("postgresql+psycopg://u:s3/cret@h:port/db", "store.url = 'postgresql+psycopg://u:***@h:port/db'"),
+    ("postgresql+psycopg://u:s3cret@x@h:port/db", "store.url = 'postgresql+psycopg://u:***@h:port/db'"),
 ])
 def test_a_malformed_store_url_is_one_line(tmp_path: Path, url: str, needle: str) -> None:
     msg = _refused(f'[store]\nurl = "{url}"\n', tmp_path / "g.toml", needle)

@@ -26,12 +26,11 @@ from datetime import date
 from pathlib import Path
 
 from gateway.config import ConfigError
+from gateway.timeutil import MAX_DATE, MIN_DATE
 
 #: ``cmd(name, help)`` from gateway.cli.main: adds one subcommand's parser (with the global options).
 CommandAdder = Callable[[str, str], argparse.ArgumentParser]
 
-MIN_DATE = date(2000, 1, 1)
-MAX_DATE = date(2099, 12, 31)
 MAX_ID = 2**63 - 1
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _ID = re.compile(r"[0-9]{1,19}")

@@ -82,14 +82,14 @@ def refuse_if_held(data_dir: Path, what: str) -> None:
 
 def dispatch(args: argparse.Namespace, cfg: Config, data_dir: Path) -> int:
     from gateway.lock import DataDirBusy, DataDirLock, holder_of
-    from gateway.store.db import Database, StoreError, _safe, default_url, head_revision
+    from gateway.store.db import Database, StoreError, default_url, head_revision, safe_url
 
     db = Database(cfg.store.url or default_url(data_dir))
     try:
         if args.action == "status":
             current, head = db.current_revision(), head_revision()
             holder = holder_of(data_dir)
-            print(f"database: {_safe(db.url)}")
+            print(f"database: {safe_url(db.url)}")
             print(f"schema: {current or 'none (no database yet)'}; this version needs {head}"
                   + ("" if current == head else ": run `ht-gateway db upgrade` (stop the daemon first)"))
             print(f"data directory {data_dir}: " + (f"in use by {holder}" if holder else "not in use"))

@@ -65,7 +65,7 @@ def unreadable(e: BaseException, url: str | None) -> Unreadable | None:
         return None
     from sqlalchemy.engine import make_url
 
-    where = (make_url(url).database or _safe(url)) if url else "the database file"
+    where = (make_url(url).database or safe_url(url)) if url else "the database file"
     return Unreadable(f"{where}: not a readable database ({orig}); left as it is. Move it aside "
                       "(keep it), then `ht-gateway db upgrade` and `ht-gateway restore` the days backed "
                       "up (docs/operations.md#restoring); the next start adopts the recordings on disk "
@@ -116,7 +116,7 @@ class Database:
         try:
             self.engine: Engine = create_engine(url, future=True, **_engine_options(url))
         except (SQLAlchemyError, ImportError, ValueError) as e:
-            raise StoreError(f"store.url = {_safe(url)!r}: {str(e).splitlines()[0]}") from None
+            raise StoreError(f"store.url = {safe_url(url)!r}: {str(e).splitlines()[0]}") from None
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
@@ -144,9 +144,9 @@ class Database:
                 command.upgrade(cfg, target)
         except DatabaseError as e:
             raise unreadable(e, self.url) or StoreError(
-                f"store.url = {_safe(self.url)!r}: {str(e.orig).splitlines()[0]}") from None
+                f"store.url = {safe_url(self.url)!r}: {str(e.orig).splitlines()[0]}") from None
         except CommandError as e:  # e.g. a revision written by a newer version
-            raise StoreError(f"store.url = {_safe(self.url)!r}: cannot upgrade the schema: "
+            raise StoreError(f"store.url = {safe_url(self.url)!r}: cannot upgrade the schema: "
                              f"{' '.join(str(e).split())}") from None
 
     def exists(self) -> bool:
@@ -167,12 +167,12 @@ class Database:
                 return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
         except DatabaseError as e:  # OperationalError among them: the server away, a locked file
             raise unreadable(e, self.url) or StoreError(
-                f"store.url = {_safe(self.url)!r}: {str(e.orig).splitlines()[0]}") from None
+                f"store.url = {safe_url(self.url)!r}: {str(e.orig).splitlines()[0]}") from None
 
     def check_schema(self) -> None:
         """Raise :class:`NoDatabase` or :class:`SchemaBehind` (one line each) unless the schema is
         the head revision. Never creates or changes anything."""
-        where = _safe(self.url)
+        where = safe_url(self.url)
         current = self.current_revision()
         if current is None:
             raise NoDatabase(f"no database yet at {where}: nothing has been recorded "
@@ -245,11 +245,15 @@ def _engine_options(url: str) -> dict[str, Any]:
     return options
 
 
-def _safe(url: str) -> str:
-    """The URL without its password, for error messages."""
+def safe_url(url: str) -> str:
+    """The URL without its password, for error messages; in one that does not parse, everything
+    from the first ":" after the user to the last "@" (a password may hold "/", ":" or "@")."""
     try:
         from sqlalchemy.engine import make_url
 
         return make_url(url).render_as_string(hide_password=True)
     except Exception:  # only for display
-        return url
+        head, sep, rest = url.partition("://")
+        userinfo, at, host = rest.rpartition("@")
+        user, colon, _ = userinfo.partition(":")
+        return f"{head}{sep}{user}:***@{host}" if sep and at and colon else url
