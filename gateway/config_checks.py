@@ -44,7 +44,8 @@ def short_repr(value: Any, limit: int = 60) -> str:
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
-def _spoken(text: str) -> str:
+def spoken_form(text: str) -> str:
+    """A name as identification hears it: case and spacing do not tell two names apart."""
     return " ".join(text.casefold().split())
 
 
@@ -74,7 +75,7 @@ def station_problem(stations: tuple[Any, ...]) -> str | None:
             if not alias.strip():
                 return f"stations[{i}].aliases = {alias!r}: must not be empty"
         for alias in (st.name, *st.aliases):
-            owner = spoken.setdefault(_spoken(alias), st.name)
+            owner = spoken.setdefault(spoken_form(alias), st.name)
             if owner != st.name:
                 return f"stations[{i}].aliases = {alias!r}: already the name or an alias of {owner}"
     return None

@@ -102,11 +102,11 @@ def asr_problems(cfg: Config) -> tuple[str, list[Problem]]:
 
 def _data_dir_problem(data_dir: Path, key: str, value: str) -> Problem | None:
     """Writable as the daemon needs it (it creates a missing directory); nothing is left behind."""
-    p = data_dir
-    while not p.exists() and p != p.parent:
-        p = p.parent
-    if not p.is_dir():
-        return Problem(key, value, str(data_dir), f"not writable ({p} is not a directory)")
+    from gateway.datadir import file_in_the_way
+
+    if (there := file_in_the_way(data_dir)) is not None:
+        return Problem(key, value, str(data_dir), f"not writable ({there} is not a directory)")
+    p = next((q for q in (data_dir, *data_dir.parents) if q.exists()), data_dir)
     try:
         if p != data_dir:  # the daemon will create it: a directory must be creatable in p
             tempfile.TemporaryDirectory(dir=p, prefix=".config-check-").cleanup()

@@ -28,15 +28,21 @@ def resolve_data_dir(cli_value: str | None, cfg: Config) -> Path:
     return Path(value).expanduser().resolve()
 
 
+def file_in_the_way(path: Path) -> Path | None:
+    """The nearest part of ``path`` that exists, when it is not a directory (no data directory can be
+    made there; ``config check`` and every command say so alike), else None. OSError passes."""
+    there = next((p for p in (path, *path.parents) if p.exists()), None)
+    return there if there is not None and not there.is_dir() else None
+
+
 def check_data_dir(path: Path) -> Path:
-    """One line when ``path`` cannot be a data directory: it, or the nearest part of it that exists,
-    is a file (worded as ``config check`` words it). Nothing is created: reading commands create
-    nothing."""
+    """One line when ``path`` cannot be a data directory (:func:`file_in_the_way`). Nothing is
+    created: reading commands create nothing."""
     try:
-        there = next((p for p in (path, *path.parents) if p.exists()), None)
+        there = file_in_the_way(path)
     except OSError as e:
         raise DataDirError(f"data directory {path}: {e.strerror or e}") from None
-    if there is not None and not there.is_dir():
+    if there is not None:
         raise DataDirError(f"data directory {path}: not writable ({there} is not a directory)")
     return path
 

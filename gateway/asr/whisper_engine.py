@@ -159,6 +159,7 @@ class WhisperRecognizer:
     engine = "whisper"
     rate = RATE
     report_phrases = REPORT_PHRASES  # what its prompt says of a report (see :meth:`start`)
+    report_sentences = REPORT_SENTENCES
 
     def __init__(self, model_dir: Path, cfg: WhisperConfig, language: str = "id", nice: int = 0) -> None:
         model_dir = Path(model_dir)

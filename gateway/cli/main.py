@@ -16,8 +16,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gateway import __version__, logutil
-from gateway.cli.common import MAX_DATE, MIN_DATE, iso_date
+from gateway.cli.common import iso_date
 from gateway.config import ConfigError, load
+from gateway.timeutil import MAX_DATE, MIN_DATE
 
 if TYPE_CHECKING:
     import threading

@@ -10,13 +10,11 @@ from typing import TYPE_CHECKING
 
 from gateway.cli.common import CommandAdder, check_out, iso_date, record_id, write_out
 from gateway.config import Config, ConfigError
+from gateway.report.model import FOLLOWUP_STATUSES as STATUSES
 
 if TYPE_CHECKING:
     from gateway.store.db import Database
 
-
-#: A follow-up's states, in order (gateway.store.models.FollowUp).
-STATUSES = ("baru", "diproses", "selesai")
 
 
 def add_parsers(cmd: CommandAdder) -> None:

@@ -139,15 +139,12 @@ def _toml_str(s: str) -> str:
     return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-#: What no name written into the TOML may hold (as gateway.config_checks.CONTROL: a line break
-#: would end the string, or the comment, and leave a file the config loader refuses).
-CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
-
-
 def station_problem(kab: Kabupaten) -> str | None:
     """Why the kecamatan cannot be written as ``[[stations]]`` (None: they can): a name that is empty,
     holds a control character, or is spoken like another's name or alias (the config check would
-    refuse the block: identification could not tell them apart)."""
+    refuse the block: identification could not tell them apart), by the config check's own rules
+    (:data:`gateway.config_checks.CONTROL`, :func:`~gateway.config_checks.spoken_form`)."""
+    from gateway.config_checks import CONTROL, spoken_form
     if CONTROL.search(kab.name):
         return f"kabupaten {kab.code}: name {kab.name[:60]!r} holds a line break or control character"
     spoken: dict[str, str] = {}
@@ -157,7 +154,7 @@ def station_problem(kab: Kabupaten) -> str | None:
         if CONTROL.search(k.name):
             return f"kecamatan {k.code}: name {k.name[:60]!r} holds a line break or control character"
         for said in (k.name, *spoken_aliases(k.name)):
-            owner = spoken.setdefault(" ".join(said.casefold().split()), k.code)
+            owner = spoken.setdefault(spoken_form(said), k.code)
             if owner != k.code:
                 return f"kecamatan {k.code}: name {k.name[:60]!r} is also kecamatan {owner}'s name or alias"
     return None

@@ -33,6 +33,7 @@ from gateway.faults import fault_point
 from gateway.report.build import build_report
 from gateway.report.delivery import enqueue
 from gateway.report.document import Report, as_report
+from gateway.report.model import FOLLOWUP_STATUSES
 from gateway.report.terms import store_terms
 from gateway.store.db import Database
 from gateway.store.models import FollowUp, ReportRevision, utcnow
@@ -146,7 +147,7 @@ def file_due(db: Database, cfg: Config, now: datetime) -> list[ReportRevision]:
 
 def set_followup(db: Database, followup_id: int, status: str | None = None, opd: str | None = None,
                  cfg: Config | None = None) -> FollowUp:
-    if status is not None and status not in ("baru", "diproses", "selesai"):
+    if status is not None and status not in FOLLOWUP_STATUSES:
         raise ValueError(f"status {status!r}: expected baru, diproses or selesai")
     if opd is not None and cfg is not None and cfg.report.opd and opd not in cfg.report.opd:
         raise ValueError(f"opd {opd!r} is not in report.opd ({', '.join(cfg.report.opd)})")

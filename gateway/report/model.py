@@ -15,6 +15,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any, TypeVar
 
+#: A follow-up's states, in order (gateway.store.models.FollowUp.status): the CLI's, the web UI's
+#: and filing's one list.
+FOLLOWUP_STATUSES = ("baru", "diproses", "selesai")
+
 #: Bumped when the rules change what they read, so stored extracts can be told apart.
 EXTRACTOR_VERSION = 6
 

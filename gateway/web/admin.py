@@ -25,6 +25,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from gateway.report.document import Report
+from gateway.report.model import FOLLOWUP_STATUSES as STATUSES
 from gateway.store.models import AuditEntry, FollowUp, ReportRevision, WebUser, utcnow
 from gateway.web import params, users
 from gateway.web.auth import checked_form, client_ip, current_user, require
@@ -32,7 +33,6 @@ from gateway.web.fmt import AUDIT_KINDS
 from gateway.web.report_diff import diff_reports
 from gateway.web.views import page
 
-STATUSES = ("baru", "diproses", "selesai")
 AUDIT_PAGE = 100
 MAX_NOTE = 1000
 OK = {"fu": "Tindak lanjut disimpan.", "add": "Pengguna ditambahkan.", "disable": "Pengguna dinonaktifkan.",
