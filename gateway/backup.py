@@ -140,10 +140,10 @@ def _audio(data_dir: Path, rows: Iterable[dict[str, Any]]) -> tuple[list[tuple[s
 
 def make_backup(db: Database, data_dir: Path, day: date, tz: ZoneInfo, out: Path,
                 gateways: Iterable[str] = ()) -> BackupResult:
-    """Write the archive to ``out`` as every ``--out`` is written (gateway.cli.common.out_file: a
+    """Write the archive to ``out`` as every ``--out`` is written (gateway.outfile.out_file: a
     temporary name beside it, renamed when complete; a FIFO or device written through). The tar is
     written as a stream (``w|``): a FIFO cannot seek."""
-    from gateway.cli.common import out_file
+    from gateway.outfile import out_file
 
     with snapshot(db) as conn:
         rows = dayrows.collect(conn, day, tz, gateways)
