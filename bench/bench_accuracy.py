@@ -53,6 +53,12 @@ CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "ht-gat
 
 # --- transcripts cached per (audio, settings) ----------------------------------------------
 
+#: The report words of whisper's prompt the cache's first transcripts were decoded with; keys of
+#: transcripts decoded with other ones (``WhisperRecognizer.report_sentences``) name them.
+FIRST_REPORT_SENTENCES = (" Situasi aman kondusif. Banjir, tanah longsor, pohon tumbang, rumah terendam,"
+                          " warga dievakuasi. Harga beras per kilogram. Ganti.")
+
+
 class _CachedStream:
     def __init__(self, rec: CachedRecognizer, prompt: tuple[str, ...], unfiltered: bool,
                  plain: bool = False) -> None:
@@ -65,6 +71,8 @@ class _CachedStream:
     def finish(self) -> Transcript:
         audio = np.concatenate(self.parts) if self.parts else np.zeros(0, np.float32)
         said = [self.rec.settings, self.prompt, self.unfiltered] + (["plain"] if self.plain else [])
+        if not self.plain and self.rec.report_sentences != FIRST_REPORT_SENTENCES:
+            said.append(self.rec.report_sentences)  # the prompt's report words changed: decode again
         key = hashlib.sha256(audio.tobytes() + json.dumps(said).encode()).hexdigest()
         path = self.rec.cache / f"{key}.json"
         if path.is_file():
@@ -92,6 +100,7 @@ class CachedRecognizer:
         self.inner, self.cache, self.settings = inner, cache, settings
         self.engine, self.model_id, self.rate = inner.engine, inner.model_id, inner.rate
         self.report_phrases = getattr(inner, "report_phrases", ())
+        self.report_sentences = getattr(inner, "report_sentences", FIRST_REPORT_SENTENCES)
         self.hits = self.misses = 0
         cache.mkdir(parents=True, exist_ok=True)
 
