@@ -280,18 +280,11 @@ def run_services(cfg: Config, data_dir: Path, source: AudioSource | None, squelc
         import uvicorn
 
         from gateway.web.app import create_app
-        from gateway.web.listen import bind_retrying
+        from gateway.web.listen import bind_for
 
-        def failed(why: str, delay: float) -> None:  # one line each time, the supervisor's record kept
-            w = sup.workers["web"]
-            w.state, w.restarts, w.last_error, w.last_error_at = "backoff", w.restarts + 1, why, time.time()
-            log.error("web UI: cannot listen on %s:%d (%s); retrying in %.0f s", cfg.web.host, cfg.web.port,
-                      why, delay)
-
-        socks = bind_retrying(cfg.web.host, cfg.web.port, stop_evt, failed)  # None: stopped meanwhile
+        socks = bind_for(sup.workers["web"], cfg.web.host, cfg.web.port, stop_evt)  # None: stopped
         if socks is None:
             return
-        sup.workers["web"].state = "running"
         server = uvicorn.Server(uvicorn.Config(create_app(cfg, db, data_dir), host=cfg.web.host,
                                                port=cfg.web.port, log_level="warning", server_header=False,
                                                proxy_headers=False))  # X-Forwarded-For: see web/auth.py

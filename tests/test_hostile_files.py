@@ -255,6 +255,7 @@ def test_status_reports_a_foreign_health_file_as_unknown(sqlite_db, tmp_path: Pa
         assert code == 3, bad
         page = web.get("/status")
         assert page.status_code == 200 and "is not what the daemon writes" in page.text, bad
+        assert "berkas statusnya tidak terbaca" in page.text  # said in Indonesian, not only "not running"
     write_atomic(tmp_path / "health.json", Health().snapshot())  # what the daemon writes: still read
     code, out = status(tmp_path)
     assert code == 0 and "capture: starting" in out

@@ -7,9 +7,15 @@ into one line per attempt while it waits for the port (gateway/daemon.py).
 
 from __future__ import annotations
 
+import logging
 import socket
 import threading
+import time
 from collections.abc import Callable
+
+from gateway.supervisor import WorkerState
+
+log = logging.getLogger("gateway.daemon")
 
 
 def bind(host: str, port: int) -> list[socket.socket]:
@@ -48,3 +54,18 @@ def bind_retrying(host: str, port: int, stop: threading.Event, failed: Callable[
             break
         delay = min(delay * 2, max_s)
     return None
+
+
+def bind_for(worker: WorkerState, host: str, port: int, stop: threading.Event) -> list[socket.socket] | None:
+    """:func:`bind_retrying` for the daemon's web worker: each failure is one log line and the
+    supervisor's record of the worker (backoff, restarts, last error: ``health.json``); running
+    once bound."""
+    def failed(why: str, delay: float) -> None:
+        worker.state, worker.restarts = "backoff", worker.restarts + 1
+        worker.last_error, worker.last_error_at = why, time.time()
+        log.error("web UI: cannot listen on %s:%d (%s); retrying in %.0f s", host, port, why, delay)
+
+    socks = bind_retrying(host, port, stop, failed)
+    if socks is not None:
+        worker.state = "running"
+    return socks
