@@ -47,6 +47,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "prompt_echo": ("only a list of station names ({names}): the recogniser echoing its prompt, not a caller",
                     "hanya deretan nama stasiun ({names}): gema dari petunjuk pengenal, bukan pemanggil"),
     "ignored_list": ("ignored a list of names ({names})", "deretan nama diabaikan ({names})"),
+    "name_repeated": ("{station} said {times} times in a row: the one called, or the recogniser repeating "
+                      "itself, not the caller",
+                      "{station} disebut {times} kali berturut-turut: yang dipanggil, atau pengenal "
+                      "mengulang-ulang, bukan pemanggil"),
     "below_threshold": ("best candidate {station} {confidence:.2f} < {threshold:.2f} ('{phrase}', {context})",
                         "calon terbaik {station} {confidence:.2f} < {threshold:.2f} ('{phrase}', {context})"),
     "two_equal": ("two stations equally likely: {station} {confidence:.2f}, {other} {other_confidence:.2f}",

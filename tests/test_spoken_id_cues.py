@@ -94,3 +94,25 @@ def test_a_cue_word_hyphenated_onto_the_word_before_is_still_a_cue(said: list[st
     # the name alone, with no cue, stays under the threshold: the cue is what the hyphen hid
     alone = match_station("Melapol kepaka, Sipoholon, Situasi aman.", None, stations, THRESHOLD)
     assert alone.station is None
+
+
+@pytest.mark.parametrize("text", [
+    # whisper repeating itself over Camat Siborongborong's name (fourth held-out morning 509, seen
+    # after its one run; the transcript as written)
+    "Salamat pagi Tushalok, Khamat Sipoholon, Sipoholon, Sipoholon, Memerikan Laporan, Tushalini",
+    "Tarutung, Tarutung, Tarutung, ini Pusdalops, ganti",  # the office calling a camat
+])
+def test_one_name_three_times_in_a_row_is_not_the_caller(text: str, stations: tuple[Station, ...]) -> None:
+    m = match_station(text, None, stations, THRESHOLD)
+    assert m.station is None
+    assert any(r.code == "name_repeated" and r.params["times"] == 3 for r in m.reasons), m.reason
+
+
+@pytest.mark.parametrize(("text", "station"), [
+    ("Pusdalops, Pusdalops, camat Garoga melapor", "Garoga"),  # the one called, twice: the usual call
+    ("di sini camat Sipoholon, Sipoholon, situasi aman", "Sipoholon"),  # twice is no loop
+    ("camat Sipoholon melapor, Sipoholon aman, Sipoholon siaga", "Sipoholon"),  # words between
+])
+def test_a_name_said_again_is_still_the_callers(text: str, station: str,
+                                                stations: tuple[Station, ...]) -> None:
+    assert match_station(text, None, stations, THRESHOLD).station == station

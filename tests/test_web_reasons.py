@@ -55,6 +55,10 @@ CASES = [
      "hanya deretan nama stasiun (Tarutung, Garoga): gema dari petunjuk pengenal, bukan pemanggil"),
     (Reason("ignored_list", {"names": ["Garoga"]}), "ignored a list of names (Garoga)",
      "deretan nama diabaikan (Garoga)"),
+    (Reason("name_repeated", {"station": "Sipoholon", "times": 3}),
+     "Sipoholon said 3 times in a row: the one called, or the recogniser repeating itself, not the caller",
+     "Sipoholon disebut 3 kali berturut-turut: yang dipanggil, atau pengenal mengulang-ulang, "
+     "bukan pemanggil"),
     (Reason("below_threshold", {"station": "Muara", "confidence": 0.62, "threshold": 0.8,
                                 "phrase": "di sini camat muara", "context": {**CTX, "unsure_p": 0.21}}),
      "best candidate Muara 0.62 < 0.80 ('di sini camat muara', after 'di sini camat'; "

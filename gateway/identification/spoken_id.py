@@ -65,6 +65,10 @@ MARGIN = 0.05
 FLOOR = 0.50
 #: Names this similar (before context) count towards a list.
 LIST_SIMILARITY = 0.85
+#: One station's name this many times back to back is no caller's: the office calling that station
+#: ("Tarutung, Tarutung, Tarutung, ini Pusdalops"), or the recogniser repeating itself ("Khamat
+#: Sipoholon, Sipoholon, Sipoholon" for Camat Siborongborong, fourth held-out morning 509).
+REPEATED_MIN = 3
 #: Longest run of tokens tried as one name ("Si a tas ba ri ta"), and how many letters it may
 #: have beyond the longest name.
 MAX_TOKENS = 6
@@ -197,8 +201,10 @@ def _best_hits(tokens: list[nt.Token], variants: list[nt.Variant], procedure: se
     return hits
 
 
-def _mark_lists(hits: list[_Hit], tokens: list[nt.Token]) -> list[str]:
-    """Flag names of two or more stations said back to back; returns the first such list."""
+def _mark_lists(hits: list[_Hit], tokens: list[nt.Token]) -> tuple[list[str], tuple[str, int] | None]:
+    """Flag names of two or more stations said back to back, and one station's name said
+    :data:`REPEATED_MIN` times or more back to back; returns the first such list and the first
+    such repeated name (station, times)."""
     chosen: list[_Hit] = []  # the strongest name per start, not overlapping
     for h in sorted((h for h in hits if h.similarity >= LIST_SIMILARITY), key=lambda h: (h.first, h.last)):
         if chosen and h.first <= chosen[-1].last:
@@ -214,13 +220,17 @@ def _mark_lists(hits: list[_Hit], tokens: list[nt.Token]) -> list[str]:
         else:
             runs.append([h])
     listed: list[str] = []
+    repeated: tuple[str, int] | None = None
     for run in runs:
         names = list(dict.fromkeys(h.station for h in run))
-        if len(names) >= 2:
+        if len(names) >= 2 or len(run) >= REPEATED_MIN:
             for h in hits:
                 h.listed = h.listed or (run[0].first <= h.first and h.last <= run[-1].last)
+        if len(names) >= 2:
             listed = listed or names
-    return listed
+        elif len(run) >= REPEATED_MIN:
+            repeated = repeated or (names[0], len(run))
+    return listed, repeated
 
 
 def _word_probability(tokens: list[nt.Token]) -> float | None:
@@ -262,7 +272,7 @@ def match_station(text: str, words: list[dict[str, Any]] | None, stations: Seque
         return _unknown([Reason("no_name" if tokens else "empty_transcript")], [])
 
     hits = _best_hits(tokens, variants, procedure)
-    listed = _mark_lists(hits, tokens)
+    listed, repeated = _mark_lists(hits, tokens)
     for h in hits:
         kind, h.context = _context(tokens, h, procedure)
         h.confidence = h.similarity - PENALTY[kind] + (BOTH_CUES_BONUS if "then" in h.context else 0.0)
@@ -284,6 +294,9 @@ def match_station(text: str, words: list[dict[str, Any]] | None, stations: Seque
     if not ranked or ranked[0].confidence < FLOOR:
         if listed:
             return _unknown([Reason("prompt_echo", {"names": listed})], candidates)
+        if repeated:
+            return _unknown([Reason("name_repeated", {"station": repeated[0], "times": repeated[1]})],
+                            candidates)
         if not ranked:
             return _unknown([Reason("no_name")], candidates)
         return _unknown([Reason("no_name_closest", {"station": ranked[0].station,
@@ -291,6 +304,8 @@ def match_station(text: str, words: list[dict[str, Any]] | None, stations: Seque
                         candidates, ranked[0].confidence)
     top = ranked[0]
     ignored = [Reason("ignored_list", {"names": listed})] if listed else []
+    if repeated:
+        ignored.append(Reason("name_repeated", {"station": repeated[0], "times": repeated[1]}))
     if top.confidence < threshold:
         return _unknown([Reason("below_threshold", {
             "station": top.station, "confidence": round(top.confidence, 3), "threshold": threshold,
