@@ -2,8 +2,10 @@
 
 1. **Verify** everything before touching anything: the manifest's own sha256, every member's sha256
    and size against the manifest, no member missing or extra, row counts, every row readable with
-   this schema's columns, every recording's bytes equal to its row's sha256, the archive's schema
-   revision equal to the database's. Any failure is one line and nothing has changed.
+   this schema's columns and holding values this version can hold (gateway/restore_rows.py: types,
+   ids, uids, statuses, times inside the archive's day, the rows it points to in the archive), every
+   recording's bytes equal to its row's sha256, the archive's schema revision equal to the
+   database's. Any failure is one line and nothing has changed.
 2. **Plan** (reads only): a transmission whose ``uid`` is already in the database is left as it is,
    with everything keyed by it (transcripts, extracts, assignments, its events and report terms);
    the others are restored with theirs. Report revisions are matched by (day, revision) and must
@@ -38,7 +40,7 @@ from sqlalchemy import select, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
-from gateway import dayrows
+from gateway import dayrows, restore_rows
 from gateway.backup import FORMAT, MANIFEST, MANIFEST_SUM, VERSION, open_read, safe_rel
 from gateway.recorder import fsync_dir, sha256_file
 from gateway.store.db import Database
@@ -123,12 +125,17 @@ def _verify(path: Path) -> Archive:
         if seen[name] != (want["sha256"], want["size"]):
             raise RestoreError(f"{bad}: {name}: sha256 or size does not match the manifest; nothing restored")
     rows: dict[str, list[dict[str, Any]]] = {}
-    for t in dayrows.TABLES:
-        lines = kept[f"rows/{t}.jsonl"].decode("utf-8").splitlines()
-        rows[t] = [dayrows.from_json(t, json.loads(ln)) for ln in lines]
-        if len(rows[t]) != man["counts"][t]:
-            raise RestoreError(f"{bad}: rows/{t}.jsonl has {len(rows[t])} rows, the manifest says "
-                               f"{man['counts'][t]}; nothing restored")
+    try:
+        day, tz = restore_rows.archive_day(man.get("date"), man.get("timezone"))
+        for t in dayrows.TABLES:
+            lines = kept[f"rows/{t}.jsonl"].decode("utf-8").splitlines()
+            if len(lines) != man["counts"][t]:
+                raise RestoreError(f"{bad}: rows/{t}.jsonl has {len(lines)} rows, the manifest says "
+                                   f"{man['counts'][t]}; nothing restored")
+            rows[t] = [restore_rows.parse_line(t, ln, i) for i, ln in enumerate(lines, 1)]
+        restore_rows.check_day(rows, day, tz)
+    except restore_rows.RowError as e:
+        raise RestoreError(f"{bad}: {e}; nothing restored") from None
     for r in rows["transmissions"]:
         if r["audio_path"]:
             got = members.get(f"audio/{r['audio_path']}")
@@ -138,7 +145,7 @@ def _verify(path: Path) -> Archive:
             if r["sha256"] and got["sha256"] != r["sha256"]:
                 raise RestoreError(f"{bad}: transmission {r['uid']}: the recording's sha256 is not "
                                    "the row's; nothing restored")
-    return Archive(path, man, rows, date.fromisoformat(man["date"]))
+    return Archive(path, man, rows, day)
 
 
 def restore(db: Database, data_dir: Path, path: Path, verified: Archive | None = None) -> RestoreResult:
@@ -149,6 +156,11 @@ def restore(db: Database, data_dir: Path, path: Path, verified: Archive | None =
     if arc.manifest["schema_revision"] != current:
         raise RestoreError(f"{path}: made with schema revision {arc.manifest['schema_revision']}, this "
                            f"database is at {current}; restore it with the matching ht-gateway version")
+    if db.dialect == "postgresql":
+        try:
+            restore_rows.pg_int4(arc.rows)
+        except restore_rows.RowError as e:
+            raise RestoreError(f"{path}: does not fit this database: {e}; nothing restored") from None
     files = _plan_files(db, data_dir, arc)
     temps = _stage(arc, files)
     try:
