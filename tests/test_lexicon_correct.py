@@ -154,6 +154,46 @@ def test_desa_heard_one_consonant_off_still_introduces_a_gazetteer_place(desa_he
     assert extract(f"longsor mesa {heard}, ganti", correct=True, places=places).incidents[0].place is None
 
 
+def kecamatan_desa(code: str) -> tuple[str, ...]:
+    """The gazetteer's desa of one kecamatan (12.02.NN), from the shipped data."""
+    with (REPO / "gateway/lexicon/data/12.02.csv").open(newline="", encoding="utf-8") as f:
+        return tuple(name for c, name in csv.reader(f) if c.startswith(code + "."))
+
+
+@pytest.mark.parametrize(("code", "said", "heard", "desa"), [
+    # the generator's words (said, tuning mornings 102-107) and what whisper-base wrote for them:
+    # "di Desa" glued into one word, and the name's first letters glued onto it
+    ("12.02.06", "Tambahan. Longsor di Desa Silangkitang, jalan tertutup. Ganti.",
+     "Tambahan, longsor dibesasi langkitan, jalan tertutup, ganti.", "Silangkitang"),
+    ("12.02.10", "Tambahan. Kebakaran di Desa Hasibuan, enam belas rumah terbakar. Ganti.",
+     "Dambaran, kemakaran di vesaha Situan, enam belas rumah termakar. Ganti.", "Hasibuan"),
+    ("12.02.02", "Tanah longsor menimpa jalan di Desa Pansur Napitu.",
+     "Tanah longsor menimpah nalan di vesapansur napitu.", "Pansur Napitu"),
+    ("12.02.08", "Tanah longsor menimpa jalan di Desa Sitolu Bahal.",
+     "Tanah longsor menimpah nalam di mesasi tolu mahal.", "Sitolu Bahal"),
+    ("12.02.05", "Lanjut. Musibah kebakaran di Desa Simataniari, dua puluh rumah habis terbakar.",
+     "Lanjut, musimah kemakaran jimesasi mataliari dua puuh rumah hamister makar.", "Simataniari"),
+])
+def test_a_name_glued_onto_a_misheard_desa_is_read_from_its_letters(code: str, said: str, heard: str,
+                                                                    desa: str) -> None:
+    own = kecamatan_desa(code)
+    assert desa in own  # the gazetteer's data, not this test's
+    places = Places((own,))
+    assert extract(said, correct=True, places=places).incidents[0].place == desa
+    assert extract(heard, correct=True, places=places).incidents[0].place == desa
+    assert extract(heard).incidents[0].place is None  # correction off: no place read from "vesaha"
+
+
+@pytest.mark.parametrize("heard", [
+    "longsor dibesasi zzyzx, jalan tertutup",  # letters and words no desa has
+    "kebakaran kami dipesan makanan, ganti",  # a real word of that shape ("dipesan": ordered)
+    "banjir vesapansur napitu, ganti",  # no "di" before "vesa..." and none glued on
+])
+def test_a_glued_desa_cue_gives_no_place_the_gazetteer_does_not_confirm(heard: str) -> None:
+    places = Places((kecamatan_desa("12.02.02"), kecamatan_desa("12.02.06")))
+    assert extract(heard, correct=True, places=places).incidents[0].place is None
+
+
 def test_a_gazetteer_name_heard_as_words_the_lexicon_knows() -> None:
     """"kecelakaan motor di desa Hutatinggi" (tuning morning 107, Parmonangan) was heard as "di besah
     hutan tinggi": "tinggi" is a word of the lexicon, and still part of the desa's name."""

@@ -120,15 +120,19 @@ def _status(doc: Doc) -> tuple[str | None, Evidence | None]:
 
 # --- places and incidents -------------------------------------------------------------------
 
-def _gazetteer_place(doc: Doc, start: int, places: Places) -> tuple[str, int, float] | None:
+def _gazetteer_place(doc: Doc, start: int, places: Places, head: str = "") -> tuple[str, int, float] | None:
     """The gazetteer name the 1-3 words from token ``start`` are (the best, then longest match),
     where those words end, and the match score. Words the lexicon knows may be part of it when the
-    gazetteer says so ("hutan tinggi": Hutatinggi); a longer match must score at least as well."""
+    gazetteer says so ("hutan tinggi": Hutatinggi); a longer match must score at least as well.
+    ``head``: letters of the name the recogniser glued onto the word before ``start`` ("dibesasi
+    langkitan": "si"); the name is then those letters and the words after them."""
     best: tuple[str, int, float] | None = None
-    heard = ""
-    for j in range(start, min(doc.n, start + lx.PLACE_MAX_WORDS)):
+    heard = head
+    if head and (found := places.match(head)) is not None:
+        best = (found[0], start, found[1])
+    for j in range(start, min(doc.n, start + lx.PLACE_MAX_WORDS - bool(head))):
         t = doc.toks[j]
-        if not t.norm.isalpha():
+        if not t.norm.isalpha() or (head and doc.toks[start - 1].clause_end):
             break
         heard += t.norm
         found = places.match(heard)
@@ -139,26 +143,30 @@ def _gazetteer_place(doc: Doc, start: int, places: Places) -> tuple[str, int, fl
     return best
 
 
-#: "desa" as the recogniser writes it after "di" on radio audio ("di mesa", "dibesa", "divesa"): one
-#: consonant off, perhaps with a sound after it ("di besah", "dibesar"). With correction on, the
-#: words after it are a place only if the gazetteer knows them.
-_MISHEARD_DESA = re.compile(r"^(?:di)?[bdmnptv]esa[hr]?$")
+#: "desa" as the recogniser writes it after "di" on radio audio ("di mesa", "dibesa", "divesa",
+#: "vivesa", "pimesa"): one consonant off, perhaps with a sound after it ("di besah", "dibesar"),
+#: and "di" itself one consonant off when glued on. The place name's first letters may be glued on
+#: too ("dibesasi langkitan": Silangkitang; "vesapansur napitu": Pansur Napitu; group ``head``).
+#: With correction on, the letters and words after it are a place only if the gazetteer knows them.
+_MISHEARD_DESA = re.compile(r"^(?P<di>[bdjpv]i)?[bdmnptv]esa(?:[hr](?![aeiou]))?(?P<head>[a-z]*)$")
 
 
-def _misheard_desa(doc: Doc) -> list[Hit]:
+def _misheard_desa(doc: Doc) -> list[tuple[Hit, str]]:
+    """Misheard "desa" cues, each with the letters of the name glued onto it ("" for none)."""
     out = []
     for i, t in enumerate(doc.toks):
-        if t.norm == "desa" or t.clause_end or not _MISHEARD_DESA.match(t.norm):
+        m = _MISHEARD_DESA.match(t.norm)
+        if t.norm == "desa" or m is None or (t.clause_end and not m["head"]):
             continue
-        if t.norm.startswith("di") or (i > 0 and doc.norm(i - 1) == "di" and not doc.toks[i - 1].clause_end):
-            out.append(Hit(i, i + 1, "desa", t.norm, True))
+        if m["di"] or (i > 0 and doc.norm(i - 1) == "di" and not doc.toks[i - 1].clause_end):
+            out.append((Hit(i, i + 1, "desa", t.norm, True), m["head"]))
     return out
 
 
 def _places(doc: Doc, places: Places) -> list[tuple[str, int, int, float | None]]:
     out: list[tuple[str, int, int, float | None]] = []
-    for h in _misheard_desa(doc) if places else ():
-        if (known := _gazetteer_place(doc, h.end, places)) is not None:
+    for h, head in _misheard_desa(doc) if places else ():
+        if (known := _gazetteer_place(doc, h.end, places, head)) is not None:
             out.append((known[0], h.start, known[1], known[2]))
     for h in doc.find(PLACE_SET, fuzzy=False):
         if doc.toks[h.end - 1].clause_end:
