@@ -6,6 +6,7 @@
     python bench/bench_accuracy.py --heldout2   # the second held-out half (HELDOUT2, other phrasings)
     python bench/bench_accuracy.py --heldout3   # the third held-out half (HELDOUT3, other phrasings again)
     python bench/bench_accuracy.py --heldout4   # the fourth held-out half (HELDOUT4, other phrasings again)
+    python bench/bench_accuracy.py --heldout5   # the fifth held-out half (HELDOUT5, other phrasings again)
 
 Each morning is rendered with gateway.sim (espeak-ng), run through ``daemon.process_file``
 in-process with whisper-base (asr_models/whisper-base), and the day's report is built; every
@@ -42,7 +43,7 @@ from accuracy_score import Score, Stored, cuts, score_fields, score_morning  # n
 from gateway import config as config_mod  # noqa: E402
 from gateway.asr.base import Transcript, Word  # noqa: E402
 from gateway.sim.channel import write_channel  # noqa: E402
-from gateway.sim.morning import HELDOUT, HELDOUT2, HELDOUT3, HELDOUT4, TUNE, morning  # noqa: E402
+from gateway.sim.morning import HELDOUT, HELDOUT2, HELDOUT3, HELDOUT4, HELDOUT5, TUNE, morning  # noqa: E402
 
 TOGGLES = (("segmenter", "end_at_tail"), ("identity", "strict_continuation"), ("lexicon", "correct"),
            ("asr", "bias"), ("identity", "name_check"))
@@ -301,6 +302,8 @@ def main(argv: list[str] | None = None) -> int:
                          help=f"the third held-out half (seeds {HELDOUT3}, template set heldout3)")
     half_of.add_argument("--heldout4", action="store_true",
                          help=f"the fourth held-out half (seeds {HELDOUT4}, template set heldout4)")
+    half_of.add_argument("--heldout5", action="store_true",
+                         help=f"the fifth held-out half (seeds {HELDOUT5}, template set heldout5)")
     ap.add_argument("--seeds", type=int, nargs="*", help="these seeds instead")
     ap.add_argument("--cache", type=Path, default=CACHE, help=f"cache directory ({CACHE})")
     ap.add_argument("--json", type=Path, help="write the scores here too")
@@ -311,9 +314,11 @@ def main(argv: list[str] | None = None) -> int:
                     help="identity.name_check on in the 'new' column (off in the shipped config)")
     args = ap.parse_args(argv)
     half = ("tuning" if args.tune else "second held-out" if args.heldout2
-            else "third held-out" if args.heldout3 else "fourth held-out" if args.heldout4 else "held-out")
+            else "third held-out" if args.heldout3 else "fourth held-out" if args.heldout4
+            else "fifth held-out" if args.heldout5 else "held-out")
     seeds = list(args.seeds or (TUNE if args.tune else HELDOUT2 if args.heldout2
-                                else HELDOUT3 if args.heldout3 else HELDOUT4 if args.heldout4 else HELDOUT))
+                                else HELDOUT3 if args.heldout3 else HELDOUT4 if args.heldout4
+                                else HELDOUT5 if args.heldout5 else HELDOUT))
     seeds = seeds[: 2 if args.quick else None]
     from gateway.daemon import build_recognizer
 

@@ -19,7 +19,7 @@ from gateway.sim.channel import HISS_DBFS, render, validate
 
 from conftest import REPO
 
-ALL = m.TUNE + m.HELDOUT + m.HELDOUT2 + m.HELDOUT3 + m.HELDOUT4
+ALL = m.TUNE + m.HELDOUT + m.HELDOUT2 + m.HELDOUT3 + m.HELDOUT4 + m.HELDOUT5
 
 
 @pytest.fixture(scope="module")
@@ -59,6 +59,7 @@ def test_tune_and_heldout_share_no_seed_and_no_sentence_pattern(mornings: dict[i
     assert len(ALL) >= 8 and not set(m.TUNE) & set(m.HELDOUT) and not set(m.HELDOUT2) & {*m.TUNE, *m.HELDOUT}
     assert not set(m.HELDOUT3) & {*m.TUNE, *m.HELDOUT, *m.HELDOUT2}
     assert not set(m.HELDOUT4) & {*m.TUNE, *m.HELDOUT, *m.HELDOUT2, *m.HELDOUT3}
+    assert not set(m.HELDOUT5) & {*m.TUNE, *m.HELDOUT, *m.HELDOUT2, *m.HELDOUT3, *m.HELDOUT4}
     held = m.TEMPLATES["heldout"]
 
     def patterns(t: dict) -> set[str]:
@@ -76,10 +77,13 @@ def test_tune_and_heldout_share_no_seed_and_no_sentence_pattern(mornings: dict[i
         assert not patterns(m.TEMPLATES[name]) & patterns(m.TEMPLATES["heldout3"]), name
     for name in ("tune", "tune2", "heldout", "heldout2", "heldout3"):  # nor the fourth
         assert not patterns(m.TEMPLATES[name]) & patterns(m.TEMPLATES["heldout4"]), name
+    for name in ("tune", "tune2", "heldout", "heldout2", "heldout3", "heldout4"):  # nor the fifth
+        assert not patterns(m.TEMPLATES[name]) & patterns(m.TEMPLATES["heldout5"]), name
     for seed, mo in mornings.items():
         assert mo["templates"] == ("heldout" if seed in m.HELDOUT else "heldout2" if seed in m.HELDOUT2
                                    else "heldout3" if seed in m.HELDOUT3
                                    else "heldout4" if seed in m.HELDOUT4
+                                   else "heldout5" if seed in m.HELDOUT5
                                    else "tune2" if seed >= 105 else "tune")
 
 
