@@ -50,6 +50,8 @@ from gateway import dayrows
 from gateway.report.model import FOLLOWUP_STATUSES
 from gateway.store.models import UTCDateTime
 from gateway.timeutil import MAX_DATE, MIN_DATE, day_bounds
+from gateway.transcripts import TRANSCRIPT_STATUSES
+from gateway.transmit.queue import TRANSMIT_STATUSES
 
 INT_MIN, INT_MAX = -(2 ** 63), 2 ** 63 - 1  # SQLite's INTEGER; PostgreSQL's INTEGER: see pg_int4
 PG_INT_MAX = 2 ** 31 - 1
@@ -59,10 +61,9 @@ SHA256 = re.compile(r"[0-9a-f]{64}")
 #: The statuses the code sets, per table (a day's transmissions are the complete ones: dayrows).
 STATUSES: dict[str, tuple[str, ...]] = {
     "transmissions": ("complete",),
-    "transcripts": ("done", "failed"),  # gateway/transcripts.py, gateway/web/actions.py
+    "transcripts": TRANSCRIPT_STATUSES,
     "followups": FOLLOWUP_STATUSES,
-    # gateway/transmit: queue.enqueue, worker._finish with the transmitter's outcomes
-    "transmit_queue": ("pending", "sent", "failed", "expired", "timeout", "stopped", "skipped", "disabled"),
+    "transmit_queue": TRANSMIT_STATUSES,
 }
 
 

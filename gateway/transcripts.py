@@ -20,7 +20,7 @@ import logging
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 import numpy as np
 import soundfile as sf
@@ -40,6 +40,12 @@ if TYPE_CHECKING:
     from gateway.jobs import Claims
 
 log = logging.getLogger("gateway.transcribe")
+
+#: A transcript's ``status``: ``done`` (a recogniser's text, here, or an operator's edit:
+#: gateway/web/actions.py) or ``failed`` (``error`` says why). The only ones the code sets
+#: (tests/test_restore_rows.py scans it); restore accepts no other.
+TranscriptStatus = Literal["done", "failed"]
+TRANSCRIPT_STATUSES: tuple[TranscriptStatus, ...] = get_args(TranscriptStatus)
 
 
 def pending_query(exclude_uids: set[str] | None = None) -> Select[int]:
@@ -177,8 +183,9 @@ def store_transcript(db: Database, tx_id: int, recognizer: Recognizer, result: T
         fault_point("transcript_store")
         s.execute(update(TranscriptRow).where(TranscriptRow.transmission_id == tx_id)
                   .values(current=False))
+        status: TranscriptStatus = "failed" if error else "done"
         row = TranscriptRow(
-            transmission_id=tx_id, status="failed" if error else "done", engine=recognizer.engine,
+            transmission_id=tx_id, status=status, engine=recognizer.engine,
             model=recognizer.model_id, text=result.text if result else "",
             words=result.words_json() if result else [], confidence=result.confidence if result else None,
             error=error, origin=origin, latency_s=latency_s, processing_s=processing_s, current=True)

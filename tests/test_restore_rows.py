@@ -6,6 +6,7 @@ know, still restore. SQLite and a real PostgreSQL."""
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import hashlib
 import io
@@ -24,6 +25,8 @@ from gateway.cli.main import main
 from gateway.config import Config
 from gateway.restore import RestoreError, restore
 from gateway.store.db import Database, default_url
+from gateway.transcripts import TRANSCRIPT_STATUSES
+from gateway.transmit.queue import TRANSMIT_STATUSES
 
 Rows = list[dict[str, Any]]
 REPO = Path(__file__).resolve().parent.parent
@@ -107,6 +110,7 @@ BAD = [  # table, edit, the column the one line names
     ("transcripts", setter("current", 1), "current"),
     ("events", free_event_at("2026-11-20T17:30:00+00:00"), "at"),
     ("followups", setter("status", "weird"), "status"),
+    ("transmit_queue", setter("status", "stopped"), "status"),  # a stopped send is left pending
     ("report_revisions", setter("day", "2026-11-21"), "day"),
 ]
 
@@ -205,3 +209,90 @@ def test_an_id_beyond_postgresql_integer_is_refused_there(pg_url: str, archive: 
         assert sum(counts(db).values()) == 0 and files(tmp_path / "data") == []
     finally:
         db.close()
+
+
+# -- the statuses restore accepts are the ones the code sets -----------------------------------
+
+#: Per table: its model, its statuses, the modules that set them, and what those set but never store.
+WRITERS = {
+    "transmit_queue": ("TransmitMessage", TRANSMIT_STATUSES,
+                       ("gateway/transmit/queue.py", "gateway/transmit/worker.py",
+                        "gateway/transmit/transmitter.py"),
+                       {"stopped"}),  # the transmitter's: the worker then leaves the message pending
+    "transcripts": ("TranscriptRow", TRANSCRIPT_STATUSES,
+                    ("gateway/transcripts.py", "gateway/web/actions.py"), set()),
+}
+
+
+def _callee(call: ast.Call) -> str:
+    return call.func.attr if isinstance(call.func, ast.Attribute) else getattr(call.func, "id", "")
+
+
+def _statuses_set(path: Path) -> set[str]:
+    """The strings a module sets as a ``status``: ``status=`` arguments and parameter defaults,
+    ``status = ...`` and ``x.status = ...`` (also inside a tuple), an argument given by position to a
+    ``status`` parameter or field of the module's own functions and dataclasses, and what its own
+    function returns when that is set as a status; through ``a if c else b``."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    defs = {d.name: d for d in ast.walk(tree) if isinstance(d, ast.FunctionDef | ast.ClassDef)}
+
+    def params(d: ast.FunctionDef | ast.ClassDef) -> list[str]:  # positional, or a dataclass's fields
+        if isinstance(d, ast.ClassDef):
+            return [f.target.id for f in d.body
+                    if isinstance(f, ast.AnnAssign) and isinstance(f.target, ast.Name)]
+        return [a.arg for a in d.args.args if a.arg != "self"]
+
+    def values(node: ast.expr | None) -> set[str]:
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            return {node.value}
+        if isinstance(node, ast.IfExp):
+            return values(node.body) | values(node.orelse)
+        if isinstance(node, ast.Call) and isinstance(fn := defs.get(_callee(node)), ast.FunctionDef):
+            return set().union(*(values(r.value) for r in ast.walk(fn) if isinstance(r, ast.Return)))
+        return set()
+
+    def named_status(target: ast.expr) -> bool:
+        return (target.id if isinstance(target, ast.Name) else getattr(target, "attr", None)) == "status"
+
+    out: set[str] = set()
+    for n in ast.walk(tree):
+        if isinstance(n, ast.Call):
+            out |= set().union(*(values(k.value) for k in n.keywords if k.arg == "status"))
+            if (d := defs.get(_callee(n))) is not None and "status" in params(d):
+                i = params(d).index("status")
+                out |= values(n.args[i]) if i < len(n.args) else set()
+        elif isinstance(n, ast.FunctionDef):
+            args = [*n.args.posonlyargs, *n.args.args]
+            pairs = [*zip(args[len(args) - len(n.args.defaults):], n.args.defaults, strict=True),
+                     *zip(n.args.kwonlyargs, n.args.kw_defaults, strict=True)]
+            out |= set().union(*(values(v) for a, v in pairs if a.arg == "status"))
+        elif isinstance(n, ast.Assign | ast.AnnAssign):
+            for target in n.targets if isinstance(n, ast.Assign) else [n.target]:
+                if isinstance(target, ast.Tuple) and isinstance(n.value, ast.Tuple):
+                    out |= set().union(*(values(v) for t, v in zip(target.elts, n.value.elts, strict=True)
+                                         if named_status(t)))
+                elif named_status(target):
+                    out |= values(n.value)
+    return out
+
+
+def _makes(node: ast.AST, model: str) -> bool:
+    """``Model(...)``, or ``update(Model)....values(status=...)``."""
+    if not isinstance(node, ast.Call):
+        return False
+    return _callee(node) == model or (_callee(node) == "values" and f"update({model})" in ast.unparse(node)
+                                      and any(k.arg == "status" for k in node.keywords))
+
+
+@pytest.mark.parametrize("table", WRITERS)
+def test_the_statuses_restore_accepts_are_exactly_the_ones_the_code_sets(table: str) -> None:
+    from gateway.restore_rows import STATUSES
+
+    model, statuses, modules, never_stored = WRITERS[table]
+    assert STATUSES[table] is statuses  # restore's are the constant
+    found = set().union(*(_statuses_set(REPO / m) for m in modules))
+    assert found - never_stored == set(statuses), "a status set that is not in the constant, or the reverse"
+    # every module that makes the table's rows, or sets their status in an update(), is scanned
+    makers = {str(p.relative_to(REPO)) for p in (REPO / "gateway").rglob("*.py")
+              if any(_makes(c, model) for c in ast.walk(ast.parse(p.read_text(encoding="utf-8"))))}
+    assert makers <= set(modules), makers - set(modules)

@@ -159,7 +159,7 @@ class TranscriptRow(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     transmission_id: Mapped[int] = mapped_column(ForeignKey("transmissions.id"), index=True)
-    status: Mapped[str] = mapped_column(String(16))  # done | failed
+    status: Mapped[str] = mapped_column(String(16))  # gateway/transcripts.py TRANSCRIPT_STATUSES
     engine: Mapped[str] = mapped_column(String(32))
     model: Mapped[str] = mapped_column(String(200))
     text: Mapped[str] = mapped_column(Text, default="")
@@ -315,7 +315,7 @@ class TransmitMessage(Base):
     parts: Mapped[list[list[str]]] = mapped_column(JSON, default=list)  # [[kind, value]]: phrase/station/text
     by: Mapped[str] = mapped_column(String(100), default="gateway")
     station: Mapped[str | None] = mapped_column(String(100))  # an acknowledgement's station
-    # pending | sent | failed | expired | timeout | stopped | skipped
+    # gateway/transmit/queue.py TRANSMIT_STATUSES
     status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
     keyed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     unkeyed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from typing import Literal, get_args
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -21,10 +22,18 @@ OWN_STATION = "gateway"  # the station the gateway's own transmissions are assig
 CATCH_UP_MIN = 10  # a scheduled call missed by less than this (daemon down, busy) is still made
 IDENTIFIED = ("ani", "voice", "operator")
 
+#: A queued message's ``status``: ``pending`` until the worker takes it, ``skipped`` for an
+#: acknowledgement not said (:func:`enqueue_acks`), else what became of it (worker.py): the
+#: transmitter's outcome (``sent``, ``timeout``, ``expired``, ``disabled``; a send ``stopped`` by
+#: shutdown stays pending), ``expired`` when queued too long, ``failed`` when not rendered or sent.
+#: The only ones the code sets (tests/test_restore_rows.py scans it); restore accepts no other.
+TransmitStatus = Literal["pending", "skipped", "sent", "timeout", "expired", "disabled", "failed"]
+TRANSMIT_STATUSES: tuple[TransmitStatus, ...] = get_args(TransmitStatus)
+
 
 def enqueue(db: Database, kind: str, parts: list[messages.Part], by: str = "gateway",
             dedupe: str | None = None, station: str | None = None,
-            status: str = "pending") -> int | None:
+            status: TransmitStatus = "pending") -> int | None:
     """Queue a message; None if one with the same ``dedupe`` key exists already."""
     try:
         with db.write() as s:

@@ -22,6 +22,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
@@ -29,6 +30,13 @@ from gateway.config_transmit import TransmitConfig
 from gateway.ptt.base import Ptt
 from gateway.segmenter import TxInfo
 from gateway.transmit.player import Player
+
+if TYPE_CHECKING:  # types only: the transmitter needs no database code
+    from gateway.transmit.queue import TransmitStatus
+
+    #: What became of a send: the message's status (the worker stores it), or ``stopped``: the
+    #: daemon is stopping and the message stays pending.
+    Sent = TransmitStatus | Literal["stopped"]
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +102,7 @@ class ChannelWatch:
 
 @dataclass
 class Outcome:
-    status: str  # sent | timeout | expired | stopped | disabled
+    status: Sent  # sent | timeout | expired | disabled | stopped
     keyed_at: float | None = None  # epoch seconds
     unkeyed_at: float | None = None
     keyed_s: float = 0.0
@@ -135,7 +143,7 @@ class Transmitter:
                 self.player.close()
         return out
 
-    def _play(self, audio: np.ndarray, start: float, stop: threading.Event) -> str:
+    def _play(self, audio: np.ndarray, start: float, stop: threading.Event) -> Sent:
         tot = self.cfg.timeout_s
 
         def wait(seconds: float) -> bool:  # False if the TOT or a stop cut it short

@@ -107,8 +107,8 @@ class TransmitWorker:
                      else "no clear channel within transmit.max_wait_s" if out.status == "expired" else None)
         return True
 
-    def _finish(self, msg_id: int, status: str, keyed: datetime | None, unkeyed: datetime | None,
-                error: str | None) -> None:
+    def _finish(self, msg_id: int, status: queue.TransmitStatus, keyed: datetime | None,
+                unkeyed: datetime | None, error: str | None) -> None:
         with self.db.write() as s:
             row = s.get_one(TransmitMessage, msg_id)
             row.status, row.keyed_at, row.unkeyed_at, row.error = status, keyed, unkeyed, error
