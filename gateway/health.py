@@ -203,7 +203,7 @@ _SHAPE: dict[str, dict[str, tuple[bool, tuple[type, ...]]]] = {
                   "last_error_at": (False, (*_NUM, type(None)))},
 }
 
-_PARTS = ("capture", "squelch", "transcription", "database", "reports")
+_PARTS = tuple(key for key in _SHAPE if key not in ("", "workers.*"))  # capture, squelch, ...
 
 
 def _not_ours(data: Any, now: float) -> str | None:

@@ -29,7 +29,7 @@ from sqlalchemy import select
 
 from gateway.audio.source import AudioSourceError, FileSource
 from gateway.config import Config
-from gateway.health import Health, status, write_atomic
+from gateway.health import _SHAPE, Health, status, write_atomic
 from gateway.store.db import Database, default_url
 from gateway.store.models import Transmission
 
@@ -259,6 +259,51 @@ def test_status_reports_a_foreign_health_file_as_unknown(sqlite_db, tmp_path: Pa
     write_atomic(tmp_path / "health.json", Health().snapshot())  # what the daemon writes: still read
     code, out = status(tmp_path)
     assert code == 0 and "capture: starting" in out
+
+
+def _against_shape(part: dict[str, object], shape: str) -> list[str]:
+    """Where one part of a health record and its ``_SHAPE`` disagree, either way."""
+    described, at = _SHAPE.get(shape), f"{shape}." if shape else ""
+    if described is None:
+        return [f"{shape}: no shape describes its keys"]
+    return ([f"{at}{k}: not in _SHAPE" for k in part if k not in described]
+            + [f"{at}{k} = {part[k]!r}: not of {types}" for k, (_, types) in described.items()
+               if k in part and (isinstance(part[k], bool) or not isinstance(part[k], types))]
+            + [f"{at}{k}: required, not written" for k, (required, _) in described.items()
+               if required and k not in part])
+
+
+def test_the_health_shape_describes_every_record_the_daemon_writes(sqlite_db: Database,
+                                                                   tmp_path: Path) -> None:
+    """``status`` tells a foreign health.json from ours by ``_SHAPE``: every key ``Health.snapshot``
+    writes is described there with its type, and every key it requires is written, with and without
+    a database (reachable or not), a transcription stage and workers."""
+    from gateway.asr.fake import FakeRecognizer
+    from gateway.supervisor import WorkerState
+    from gateway.transcribe import TranscriptionStage
+
+    away = Database(f"sqlite:///{tmp_path}/no-such-dir/gateway.sqlite3")  # unreachable: no directory
+    busy = Health()
+    busy.frame()
+    busy.capture_state(False, "device gone")
+    busy.alarm("stuck_squelch", time.time(), "stuck")
+    workers = {"web": WorkerState("web", "backoff", 1, "OSError: x", time.time()).as_dict()}
+    try:
+        for health in (Health(), busy):
+            for db in (None, sqlite_db, away):
+                stage = TranscriptionStage(FakeRecognizer(), db or sqlite_db, tmp_path)  # not started
+                for args in ((db, None, None), (db, stage, workers)):
+                    write_atomic(tmp_path / "health.json", health.snapshot(*args))
+                    snap = json.loads((tmp_path / "health.json").read_text())  # as status reads it
+                    wrong = _against_shape(snap, "")
+                    for key, part in snap.items():
+                        if isinstance(part, dict) and key != "workers":
+                            wrong += _against_shape(part, key)
+                    for worker in snap["workers"].values():
+                        wrong += _against_shape(worker, "workers.*")
+                    assert wrong == [], snap
+    finally:
+        away.close()
 
 
 # -- 7: a data directory that is a file -------------------------------------------------------
