@@ -30,6 +30,13 @@ def stations(example_config: Config) -> tuple[Station, ...]:
     ("Pusnalos, mamin sakro ramil memonitol, kami di wilayat kecamatan Siborong-borong, lancar",
      "Siborongborong"),
     ("Kusnalok, ravinsa ke kamin bemonikor, kami di miraya kecamatan Sipoholon, Ganti.", "Sipoholon"),
+    # the fifth held-out half's bus and PLN car, said and as whisper-base wrote them (seen after its
+    # one run): "lewat" (the root of "melewati"), and a call that opens with a unit's call sign
+    ("Bus ALS dari Medan, kami lewat Kecamatan Sipahutar, jalan ramai lancar. Ganti.", "Sipahutar"),
+    ("Bu Paheles nari menun, kami lewat kecamatan Sipahutar, Dalan Ramai Lanchar, Ganti.", "Sipahutar"),
+    ("Mobil PLN di Kecamatan Purbatua, sedang perbaikan jaringan. Ganti.", "Purbatua"),
+    ("Mobil terlendik kecamatan purbatua, Senang permai kanja ringan. Ganti.", "Purbatua"),
+    ("Unit patroli dua, kamineran adik kecamatan Pagaran, lalu lintas normal, ganti", "Pagaran"),
 ])
 def test_a_kecamatan_named_as_a_place_or_the_one_called_is_not_the_caller(
         text: str, named: str, stations: tuple[Station, ...]) -> None:
@@ -52,6 +59,10 @@ def test_a_kecamatan_named_as_a_place_or_the_one_called_is_not_the_caller(
     ("Laporan pagi di Pusdalops, camat Sipoholon melapor", "Sipoholon"),
     ("Bupati di sini kecamatan Sipahutar, situasi aman", "Sipahutar"),
     ("Ilin melapur di silik kecamatan Pagaran, situasi aman", "Pagaran"),  # "di sini" as heard
+    # a call sign after the cue is no opening: the caller named himself first
+    ("Pusdalops, camat Garoga melapor, mobil ambulans sudah tiba", "Garoga"),
+    # a station named like a call sign by sound is still the caller (tuning morning 107)
+    ("Pusnalops, Pusnalops, Chama Pagaran Memanggil. Kami Nalam Tatuswa Spana", "Pagaran"),
 ])
 def test_the_callers_own_kecamatan_still_names_him(text: str, station: str,
                                                    stations: tuple[Station, ...]) -> None:

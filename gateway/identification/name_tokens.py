@@ -19,7 +19,7 @@ from rapidfuzz.distance import Levenshtein
 
 from gateway.config import Station
 from gateway.lexicon.phonetic import normalise, phonetic_key
-from gateway.lexicon.words import FILLERS, INCIDENTS, NUMBERS, PLACE_BEFORE, PROCEDURE, STATUS
+from gateway.lexicon.words import FILLERS, INCIDENTS, NUMBERS, OTHER_UNITS, PLACE_BEFORE, PROCEDURE, STATUS
 
 CUES_BEFORE = ("camat", "kecamatan", "sini", "dari")  # before the caller's name; after it:
 CUES_AFTER = ("melapor", "lapor")
@@ -205,6 +205,31 @@ def place_word_before(tokens: Sequence[Token], i: int) -> int | None:
             and not any(t.text.rstrip()[-1:] in ",.;:!?" for t in tokens[i - 2:i])):
         return i - 2
     return None
+
+
+#: The call's first words searched for another unit's call sign (:func:`unit_opening`).
+UNIT_OPENING_REACH = 4
+
+
+def unit_opening(tokens: Sequence[Token]) -> int | None:
+    """Where the call opens with another unit's call sign, spelled as listed ("Mobil PLN di
+    kecamatan …", "Unit patroli dua, …"): the token's index among the first
+    :data:`UNIT_OPENING_REACH`, or None. Spelled exactly, not by sound: a station's own name can
+    sound like a call sign ("Pagaran", "patroli")."""
+    for k, t in enumerate(tokens[:UNIT_OPENING_REACH]):
+        if t.norm in OTHER_UNITS:
+            return k
+    return None
+
+
+def not_the_callers(tokens: Sequence[Token], i: int) -> int | None:
+    """Where the words start that make the "camat"/"kecamatan" at ``i`` a place or the one called,
+    not the caller: a place word before it (:func:`place_word_before`) or, before it, the call
+    sign of another unit the call opens with (:func:`unit_opening`). None when there are none."""
+    if (k := place_word_before(tokens, i)) is not None:
+        return k
+    k = unit_opening(tokens)
+    return k if k is not None and k < i else None
 
 
 def is_cue_after(norm: str) -> bool:

@@ -75,7 +75,7 @@ def self_introduction(text: str, words: list[dict[str, Any]] | None,
         # a report word that sounds like a cue is not one: "kecelakaan" is not "kecamatan"
         if nt.is_cue(norm, NAME_CUES) and (norm in NAME_CUES or (
                 norm not in procedure and not _report_word_more_like(norm, procedure))):
-            cue_end = None if nt.place_word_before(tokens, i) is not None else i  # "posisi di kecamatan …"
+            cue_end = None if nt.not_the_callers(tokens, i) is not None else i  # "posisi di kecamatan …"
         elif (norm == "sini" and i > 0 and norms[i - 1] == "di") or norm == "disini":
             cue_end = i
         elif norm == "dari" and any(nt.is_cue(n, CUES_AFTER) for n in norms[max(0, i - SELF_ID_REACH):i]):

@@ -20,8 +20,10 @@ does not know ("camat si poforong", "kecematan siada sarita", "Siburong-Rong-Ron
    part of the name said and loses :data:`PART_PENALTY`); a name that opens the call
    loses a little; a name anywhere else loses so much that it cannot pass on its own (reports
    mention other places: "jalan ke Sipoholon putus"); after "desa"/"dusun" it is a village, and
-   after "posisi di kecamatan", "ke camat" (:data:`~gateway.lexicon.words.PLACE_BEFORE`) it is
-   where the caller is or whom he calls, not who he is;
+   after "posisi di kecamatan", "ke camat" (:data:`~gateway.lexicon.words.PLACE_BEFORE`), or
+   after "kecamatan"/"camat" in a call that opens with another unit's call sign ("Mobil PLN di
+   kecamatan …": :func:`~gateway.identification.name_tokens.unit_opening`), it is where the
+   caller is or whom he calls, not who he is;
 4. distrusts what the recogniser did not hear: names it lists one after another (Whisper echoing
    its prompt of station names: "kecamatan Tarutung, Siatas Barita, Adian Koting") are dropped,
    a name it gives a tiny word probability (copied from the prompt) cannot pass on its own;
@@ -136,7 +138,7 @@ def _context(tokens: list[nt.Token], hit: _Hit, procedure: set[str]) -> tuple[st
         if tokens[i].norm in NOT_STATION_BEFORE:
             return "village", {"kind": "village", "words": nt.words_of(tokens[i:hit.first])}
         if (nt.is_cue(tokens[i].norm, ("camat", "kecamatan"))
-                and (k := nt.place_word_before(tokens, i)) is not None):
+                and (k := nt.not_the_callers(tokens, i)) is not None):
             return "place", {"kind": "place", "words": nt.words_of(tokens[k:hit.first])}
         if nt.is_cue(tokens[i].norm, CUES_BEFORE):
             lead = i

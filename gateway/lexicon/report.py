@@ -112,7 +112,7 @@ GLUED_NUMBER_TAILS = GLUED_UNITS | {"rupiah"}
 #: Words allowed between a number (and its unit) and the count noun after it.
 BEFORE_FILLERS = {"rumah", "warga", "orang", "penduduk", "babi", "ternak", "sapi", "ayam", "kerbau", "yang",
                   "korban", "bangunan", "unit", "masyarakat", "sudah", "telah", "dalam", "keadaan", "kondisi",
-                  "mengalami", "dilaporkan", "di", "milik", "dan", "kambing"}
+                  "mengalami", "dilaporkan", "di", "milik", "dan", "kambing", "ikut", "turut"}
 #: Words allowed between a count noun and the number after it ("terendam sebanyak tujuh unit").
 AFTER_FILLERS = {"sebanyak", "sejumlah", "berjumlah", "total", "totalnya", "mencapai", "ada", "yaitu",
                  "yakni", "dunia", "korban", "warga", "rumah", "sekitar", "kurang", "lebih", "kurang lebih",

@@ -34,9 +34,11 @@ PREFIXES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("pe", ("",)), ("di", ("",)), ("ke", ("",)), ("se", ("",)),
 )
 #: Before "kecamatan"/"camat" these make what follows a place or the one called, not the caller:
-#: "posisi di kecamatan …", "menuju ke kecamatan …", "Pusdalops ke camat …" ("di sini" is a cue).
+#: "posisi di kecamatan …", "menuju ke kecamatan …", "kami lewat kecamatan …", "Pusdalops ke camat …"
+#: ("di sini" is a cue).
 PLACE_BEFORE = frozenset(("di", "ke", "menuju", "posisi", "lokasi", "wilayah", "daerah", "sekitar",
-                          "dekat", "arah", "perbatasan", "antara", "melintasi", "melewati", "memasuki"))
+                          "dekat", "arah", "perbatasan", "antara", "melintasi", "melewati", "memasuki",
+                          "lewat"))
 STATUS = ("aman", "kondusif", "terkendali", "nihil", "waspada", "siaga", "awas", "darurat", "situasi")
 INCIDENTS = ("banjir", "longsor", "tanah longsor", "kebakaran", "kecelakaan", "angin puting beliung",
              "pohon tumbang", "gempa", "penyakit", "wabah", "babi", "jalan", "jembatan", "rusak", "putus",
