@@ -17,8 +17,9 @@ from test_extract import BY_ID, CASES, words_of
 
 from gateway.config import Config
 from gateway.lexicon import bias
-from gateway.lexicon.correct import Places, extract_options
+from gateway.lexicon.correct import PLACE_UNKNOWN_MATCH, Places, extract_options
 from gateway.report.extract import extract
+from gateway.report.review import REVIEW_BELOW, combine
 
 from conftest import REPO
 
@@ -86,9 +87,16 @@ def test_an_ambiguous_or_unknown_place_stays_as_heard() -> None:
     stem = next(s for s in sorted(stems) if sum(d.startswith(s) for d in desa) > 1)  # "Parbubu" I/II/...
     places = Places((tuple(desa),))
     r = extract(f"banjir di desa {stem}, ganti", correct=True, places=places)
-    assert r.incidents[0].place == stem and r.incidents[0].place_evidence.match is None
+    # kept as heard, and (the gazetteer knowing no one such desa) scored for an operator to check
+    assert r.incidents[0].place == stem and r.incidents[0].place_evidence.match == PLACE_UNKNOWN_MATCH
     r = extract("banjir di desa Zzyzx, ganti", correct=True, places=places)
-    assert r.incidents[0].place == "Zzyzx"
+    assert r.incidents[0].place == "Zzyzx" and combine(r.incidents[0].place_evidence) < REVIEW_BELOW
+    # the fifth held-out half's 602/15: "Desa Partoli Toruan" heard as a word, which no desa is
+    r = extract("Wabar penyakit pabiri desa pertolongan berlanjut, Sipuhutekon pabiri mati", correct=True,
+                places=places)
+    assert r.incidents[0].place == "Pertolongan" and combine(r.incidents[0].place_evidence) < REVIEW_BELOW
+    # with no gazetteer to check against, a name as heard has no matcher score
+    assert extract("banjir di desa Zzyzx, ganti").incidents[0].place_evidence.match is None
 
 
 @pytest.mark.parametrize("case", [c for c in CASES if c["kind"] == "whisper"], ids=lambda c: c["id"])

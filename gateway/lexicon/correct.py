@@ -44,6 +44,10 @@ MIN_LETTERS = 5
 #: The best name must beat the next one by this much (ratio points), else nothing is corrected:
 #: "Parbubu" is Parbubu I, II, Dolok or Pea, and the report keeps what was heard.
 PLACE_MARGIN = 5.0
+#: With a gazetteer to check against, a place name it does not know is reported as heard with this
+#: matcher score, under ``report.review_below``, so an operator checks it ("desa pertolongan": a word
+#: heard where "Desa Partoli Toruan" was said). Without a gazetteer a name as heard has no score.
+PLACE_UNKNOWN_MATCH = 0.5
 
 
 @dataclass(frozen=True)

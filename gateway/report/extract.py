@@ -48,7 +48,7 @@ from rapidfuzz import fuzz
 
 from gateway.asr.base import Transcript
 from gateway.lexicon import report as lx
-from gateway.lexicon.correct import Places, heard_needs, need_cue, need_item
+from gateway.lexicon.correct import PLACE_UNKNOWN_MATCH, Places, heard_needs, need_cue, need_item
 from gateway.report.categories import CATEGORY_SET, category_hits
 from gateway.report.model import EXTRACTOR_VERSION, Evidence, Incident, Need, Price, StationExtract
 from gateway.report.numbers_id import parse_number
@@ -190,9 +190,10 @@ def _places(doc: Doc, places: Places) -> list[tuple[str, int, int, float | None]
             j += 1
             if t.clause_end:
                 break
-        if names:
+        if names:  # kept as heard: unchecked without a gazetteer, unknown to the one there is
             raws = dict.fromkeys(clean_word(doc.words[doc.toks[k].word].text) for k in names)
-            out.append((" ".join(w[:1].upper() + w[1:] for w in raws), h.start, j, None))
+            out.append((" ".join(w[:1].upper() + w[1:] for w in raws), h.start, j,
+                        PLACE_UNKNOWN_MATCH if places else None))
     return out
 
 
