@@ -25,7 +25,6 @@ accuracy bench's cache, ``~/.cache/ht-gateway/bench-accuracy/mornings``).
 from __future__ import annotations
 
 import argparse
-import re
 import statistics
 import sys
 from pathlib import Path
@@ -33,12 +32,12 @@ from typing import Any
 
 import numpy as np
 import soundfile
-from rapidfuzz.distance import Levenshtein
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench_accuracy import CACHE, base_config, rendered
+from bench_stored_asr import wer, words
 
 from gateway.asr.whisper_engine import build_prompt
 from gateway.sim import morning as sim_morning
@@ -49,16 +48,6 @@ RATE = 16000
 PAD_S = 0.5
 CUT_MARGIN_S = 0.3
 CONDITIONS = ("clean", "band", "channel")
-
-
-def words(text: str) -> list[str]:
-    return re.sub(r"[^a-z0-9 ]", " ", text.lower()).split()
-
-
-def wer(said: str, heard: str) -> float:
-    """Word error rate: word-level edit distance over the number of words said."""
-    ref = words(said)
-    return Levenshtein.distance(ref, words(heard)) / max(1, len(ref))
 
 
 def clean_audio(item: dict[str, Any]) -> np.ndarray:
@@ -100,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
             fed = {"clean": clean, "band": radio.bandpass(clean, RATE).astype(np.float32),
                    "channel": resample(cut, rate, RATE)}
             heard = {c: rec.transcribe(fed[c], prompt).text for c in CONDITIONS}
-            row = {c: wer(said, heard[c]) for c in CONDITIONS}
+            row = {c: wer([said], [heard[c]]) for c in CONDITIONS}
             for c in CONDITIONS:
                 rates[c].append(row[c])
             print(f"{seed}/{n:02d} {told['station']:<21} {len(words(said)):>5} "

@@ -130,9 +130,11 @@ def _gazetteer_place(doc: Doc, start: int, places: Places, head: str = "") -> tu
     heard = head
     if head and (found := places.match(head)) is not None:
         best = (found[0], start, found[1])
-    for j in range(start, min(doc.n, start + lx.PLACE_MAX_WORDS - bool(head))):
+    # a cue with letters glued on that ends its clause holds the whole name
+    stop = start if head and doc.toks[start - 1].clause_end else start + lx.PLACE_MAX_WORDS - bool(head)
+    for j in range(start, min(doc.n, stop)):
         t = doc.toks[j]
-        if not t.norm.isalpha() or (head and doc.toks[start - 1].clause_end):
+        if not t.norm.isalpha():
             break
         heard += t.norm
         found = places.match(heard)
