@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field, fields
+from statistics import median
 from typing import Any
 
 from gateway.report.review import unattributed_calls
@@ -256,3 +257,73 @@ def _fields(sc: Score, items: list[dict[str, Any]], report: dict[str, Any], flag
             else:
                 _wrong(sc, flagged(n.get("transmission_id"), "need"),
                        f"need #{n.get('transmission_id')} {n['item']!r} not said", n)
+
+
+# --- the ceiling and the printed figures -----------------------------------------------------
+
+def text_ceiling(truth: dict[str, Any]) -> Score:
+    """The report fields read by the extractor from the generator's exact words, each call under its
+    true station: what the rules get without the recogniser's errors or any cut/attribution error."""
+    from gateway.report.extract import extract
+    from gateway.sim.morning import spoken_text
+
+    levels = ("aman", "waspada", "siaga", "awas")
+    stations: dict[str, dict[str, Any]] = {}
+    for i, t in enumerate(truth["transmissions"]):
+        if not t.get("station"):
+            continue
+        ex = extract(spoken_text(t))
+        st = stations.setdefault(t["station"], {"station": t["station"], "situation": None,
+                                                "incidents": [], "prices": [], "needs": []})
+        if ex.status and (st["situation"] is None or levels.index(ex.status) > levels.index(st["situation"])):
+            st["situation"] = ex.status
+        st["incidents"] += [{**inc.to_dict(), "transmission_id": i} for inc in ex.incidents]
+        st["prices"] += [{**p.to_dict(), "transmission_id": i} for p in ex.prices]
+        st["needs"] += [{**n.to_dict(), "transmission_id": i} for n in ex.needs]
+    return score_fields(truth, {"stations": list(stations.values())})
+
+
+def _rate(a: int, b: int) -> str:
+    return f"{a / b:.2f} ({a}/{b})" if b else "- (0/0)"
+
+
+def figures(sc: Score) -> list[tuple[str, str, str, bool | None]]:
+    """(figure, value, target, met?) rows."""
+    p = sc.inc_matched / sc.inc_reported if sc.inc_reported else 1.0
+    r = sc.inc_matched / sc.inc_truth if sc.inc_truth else 1.0
+    attributed = sc.attr_right / sc.camat_calls if sc.camat_calls else 1.0
+    cp_total = sc.counts_total + sc.price_truth
+    cp = (sc.counts_exact + sc.price_exact) / cp_total if cp_total else 1.0
+    unflagged = sc.empty_speech - sc.empty_flagged
+    wf = sc.wrong_flagged / sc.wrong_values if sc.wrong_values else 1.0
+    ends = sorted(sc.end_error_s)
+    return [
+        ("transmissions cut right", _rate(sc.cut_right, sc.speech), "all", sc.cut_right == sc.speech),
+        ("  merges", str(sc.merges), "0", sc.merges == 0),
+        ("    after a call without tail/EOT", str(sc.merges_no_end_mark), "", None),
+        ("  splits", str(sc.splits), "0", sc.splits == 0),
+        ("  speech not stored", str(sc.not_stored), "0", sc.not_stored == 0),
+        ("  end - true end, median s", f"{median(ends):.2f}" if ends else "-", "", None),
+        ("camat calls attributed right", _rate(sc.attr_right, sc.camat_calls), ">= 0.95", attributed >= 0.95),
+        ("  wrong station", str(sc.attr_wrong), "0", sc.attr_wrong == 0),
+        ("  unknown", str(sc.attr_unknown), "", None),
+        ("non-camat calls given a station", _rate(sc.other_attributed, sc.other_calls), "0",
+         sc.other_attributed == 0),
+        ("missing list exact (mornings)", _rate(sc.missing_exact, sc.mornings), "all",
+         sc.missing_exact == sc.mornings),
+        ("  wrongly missing, marked 'belum pasti'", _rate(sc.missing_caveat, sc.missing_wrong), "", None),
+        ("status exact", _rate(sc.status_exact, sc.status_total), "", None),
+        ("incident category precision", _rate(sc.inc_matched, sc.inc_reported), ">= 0.95", p >= 0.95),
+        ("incident category recall", _rate(sc.inc_matched, sc.inc_truth), ">= 0.9", r >= 0.9),
+        ("incident place exact", _rate(sc.place_exact, sc.place_total), "", None),
+        ("incident counts exact", _rate(sc.counts_exact, sc.counts_total), "", None),
+        ("prices exact", _rate(sc.price_exact, sc.price_truth), "", None),
+        ("  counts and prices exact", _rate(sc.counts_exact + sc.price_exact, cp_total), ">= 0.8", cp >= 0.8),
+        ("needs exact", _rate(sc.need_exact, sc.need_truth), "", None),
+        ("  needs reported, not said", str(sc.need_reported - sc.need_exact), "", None),
+        ("empty transcripts of speech", str(sc.empty_speech), "", None),
+        ("  of them flagged needs_listening", str(sc.empty_flagged), "", None),
+        ("  unflagged", str(unflagged), "0", unflagged == 0),
+        ("wrong values flagged for review", _rate(sc.wrong_flagged, sc.wrong_values), ">= 0.90", wf >= 0.9),
+        ("  review queue entries (all kinds)", str(sc.review_items), "", None),
+    ]

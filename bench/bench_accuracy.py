@@ -30,7 +30,6 @@ import tempfile
 import time
 from datetime import datetime
 from pathlib import Path
-from statistics import median
 from typing import Any
 
 import numpy as np
@@ -38,7 +37,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "bench")]
 
-from accuracy_score import Score, Stored, cuts, score_fields, score_morning  # noqa: E402
+from accuracy_score import Score, Stored, cuts, figures, score_morning, text_ceiling  # noqa: E402
 
 from gateway import config as config_mod  # noqa: E402
 from gateway.asr.base import Transcript, Word  # noqa: E402
@@ -49,6 +48,9 @@ TOGGLES = (("segmenter", "end_at_tail"), ("identity", "strict_continuation"), ("
            ("asr", "bias"), ("identity", "name_check"))
 #: Figures the "exact words" column shows (the report fields; the rest need audio).
 TEXT_ROWS = {"status", "incident", "prices", "counts", "needs"}
+#: Figures the "corrected" column leaves blank: an operator's edit is a transcript nobody need check.
+FLAG_ROWS = {"empty transcripts of speech", "of them flagged needs_listening", "unflagged",
+             "wrong values flagged for review", "review queue entries (all kinds)"}
 CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "ht-gateway" / "bench-accuracy"
 
 
@@ -168,13 +170,57 @@ def rendered(seed: int, cache: Path) -> tuple[Path, dict[str, Any]]:
     return flac, json.loads(truth_path.read_text())
 
 
-def run_morning(cfg: Any, rec: CachedRecognizer, flac: Path, truth: dict[str, Any],
-                detail: str = "") -> Score:
+def _stored(db: Any, t0: datetime) -> tuple[list[Stored], dict[int, str]]:
+    """The morning's transmissions as scored (kerchunks and stuck ones left out), and why each has
+    its station."""
     from sqlalchemy import select
 
+    from gateway.store.models import TranscriptRow, Transmission
+
+    with db.read() as s:
+        texts = {r.transmission_id: r.text for r in s.scalars(
+            select(TranscriptRow).where(TranscriptRow.current.is_(True)))}
+        rows = [tx for tx in s.scalars(select(Transmission).order_by(Transmission.started_at))
+                if not tx.kerchunk and not tx.stuck]
+        stored = [Stored(tx.id, (tx.started_at - t0).total_seconds(),
+                         ((tx.ended_at or tx.started_at) - t0).total_seconds(), tx.station,
+                         texts.get(tx.id), bool(tx.needs_listening), bool(tx.kerchunk))
+                  for tx in rows]
+        return stored, {tx.id: tx.identity_reason or "" for tx in rows}
+
+
+def correct_every_transcript(cfg: Any, db: Any, truth: dict[str, Any], stored: list[Stored]) -> int:
+    """As an operator would in the web UI: each transmission's transcript replaced by the words said
+    in it (the generator's text of every call it covers), oldest first, through the UI's own edit
+    (``gateway.web.actions.edit_transcript``: re-read for the report and re-identified, the calls
+    that may continue it too). Returns how many were edited."""
+    from sqlalchemy import select
+
+    from gateway.sim.morning import spoken_text
+    from gateway.store.models import TranscriptRow
+    from gateway.web.actions import edit_transcript
+
+    _, covers = cuts(truth["transmissions"], stored, Score())
+    said: dict[int, list[str]] = {}
+    for i in sorted(covers):
+        for st in covers[i]:
+            said.setdefault(st.id, []).append(spoken_text(truth["transmissions"][i]))
+    for st in sorted(stored, key=lambda x: x.start):
+        if st.id not in said:
+            continue
+        with db.read() as s:
+            cur = s.scalar(select(TranscriptRow.id).where(TranscriptRow.transmission_id == st.id,
+                                                          TranscriptRow.current.is_(True)))
+        edit_transcript(db, cfg, st.id, " ".join(said[st.id]), str(cur or ""), "bench", "127.0.0.1")
+    return len(said)
+
+
+def run_morning(cfg: Any, rec: CachedRecognizer, flac: Path, truth: dict[str, Any],
+                detail: str = "", corrected: bool = False) -> Score:
+    """One morning through ``process_file``, scored; ``corrected``: every transcript corrected to the
+    words said first (:func:`correct_every_transcript`)."""
     from gateway.daemon import open_store, process_file
     from gateway.report.build import build_report
-    from gateway.store.models import TranscriptRow, Transmission
 
     t0 = datetime.fromisoformat(truth["recording_start"])
     data_dir = Path(tempfile.mkdtemp(prefix="bench-accuracy-"))
@@ -182,16 +228,10 @@ def run_morning(cfg: Any, rec: CachedRecognizer, flac: Path, truth: dict[str, An
         process_file(cfg, data_dir, flac, t0, recognizer=rec)
         db = open_store(cfg, data_dir)
         try:
-            with db.read() as s:
-                texts = {r.transmission_id: r.text for r in s.scalars(
-                    select(TranscriptRow).where(TranscriptRow.current.is_(True)))}
-                rows = [tx for tx in s.scalars(select(Transmission).order_by(Transmission.started_at))
-                        if not tx.kerchunk and not tx.stuck]
-                stored = [Stored(tx.id, (tx.started_at - t0).total_seconds(),
-                                 ((tx.ended_at or tx.started_at) - t0).total_seconds(), tx.station,
-                                 texts.get(tx.id), bool(tx.needs_listening), bool(tx.kerchunk))
-                          for tx in rows]
-                reasons = {tx.id: tx.identity_reason or "" for tx in rows}
+            stored, reasons = _stored(db, t0)
+            if corrected:
+                correct_every_transcript(cfg, db, truth, stored)
+                stored, reasons = _stored(db, t0)
             # scored in its stored form: the JSON a filed revision keeps (gateway/report/document.py)
             report = build_report(db, t0.astimezone(cfg.tz).date(), cfg, t0).to_json()
         finally:
@@ -221,76 +261,6 @@ def print_detail(truth: dict[str, Any], stored: list[Stored], reasons: dict[int,
         print(f"  {truth['seed']}/{i:02d} {who}{' (cont.)' if t.get('continues') else ''} -> {heard}")
 
 
-def text_ceiling(truth: dict[str, Any]) -> Score:
-    """The report fields read by the extractor from the generator's exact words, each call under its
-    true station: what the rules get without the recogniser's errors or any cut/attribution error."""
-    from gateway.report.extract import extract
-    from gateway.sim.morning import spoken_text
-
-    levels = ("aman", "waspada", "siaga", "awas")
-    stations: dict[str, dict[str, Any]] = {}
-    for i, t in enumerate(truth["transmissions"]):
-        if not t.get("station"):
-            continue
-        ex = extract(spoken_text(t))
-        st = stations.setdefault(t["station"], {"station": t["station"], "situation": None,
-                                                "incidents": [], "prices": [], "needs": []})
-        if ex.status and (st["situation"] is None or levels.index(ex.status) > levels.index(st["situation"])):
-            st["situation"] = ex.status
-        st["incidents"] += [{**inc.to_dict(), "transmission_id": i} for inc in ex.incidents]
-        st["prices"] += [{**p.to_dict(), "transmission_id": i} for p in ex.prices]
-        st["needs"] += [{**n.to_dict(), "transmission_id": i} for n in ex.needs]
-    return score_fields(truth, {"stations": list(stations.values())})
-
-
-# --- printing --------------------------------------------------------------------------------
-
-def _rate(a: int, b: int) -> str:
-    return f"{a / b:.2f} ({a}/{b})" if b else "- (0/0)"
-
-
-def figures(sc: Score) -> list[tuple[str, str, str, bool | None]]:
-    """(figure, value, target, met?) rows."""
-    p = sc.inc_matched / sc.inc_reported if sc.inc_reported else 1.0
-    r = sc.inc_matched / sc.inc_truth if sc.inc_truth else 1.0
-    attributed = sc.attr_right / sc.camat_calls if sc.camat_calls else 1.0
-    cp_total = sc.counts_total + sc.price_truth
-    cp = (sc.counts_exact + sc.price_exact) / cp_total if cp_total else 1.0
-    unflagged = sc.empty_speech - sc.empty_flagged
-    wf = sc.wrong_flagged / sc.wrong_values if sc.wrong_values else 1.0
-    ends = sorted(sc.end_error_s)
-    return [
-        ("transmissions cut right", _rate(sc.cut_right, sc.speech), "all", sc.cut_right == sc.speech),
-        ("  merges", str(sc.merges), "0", sc.merges == 0),
-        ("    after a call without tail/EOT", str(sc.merges_no_end_mark), "", None),
-        ("  splits", str(sc.splits), "0", sc.splits == 0),
-        ("  speech not stored", str(sc.not_stored), "0", sc.not_stored == 0),
-        ("  end - true end, median s", f"{median(ends):.2f}" if ends else "-", "", None),
-        ("camat calls attributed right", _rate(sc.attr_right, sc.camat_calls), ">= 0.95", attributed >= 0.95),
-        ("  wrong station", str(sc.attr_wrong), "0", sc.attr_wrong == 0),
-        ("  unknown", str(sc.attr_unknown), "", None),
-        ("non-camat calls given a station", _rate(sc.other_attributed, sc.other_calls), "0",
-         sc.other_attributed == 0),
-        ("missing list exact (mornings)", _rate(sc.missing_exact, sc.mornings), "all",
-         sc.missing_exact == sc.mornings),
-        ("  wrongly missing, marked 'belum pasti'", _rate(sc.missing_caveat, sc.missing_wrong), "", None),
-        ("status exact", _rate(sc.status_exact, sc.status_total), "", None),
-        ("incident category precision", _rate(sc.inc_matched, sc.inc_reported), ">= 0.95", p >= 0.95),
-        ("incident category recall", _rate(sc.inc_matched, sc.inc_truth), ">= 0.9", r >= 0.9),
-        ("incident place exact", _rate(sc.place_exact, sc.place_total), "", None),
-        ("incident counts exact", _rate(sc.counts_exact, sc.counts_total), "", None),
-        ("prices exact", _rate(sc.price_exact, sc.price_truth), "", None),
-        ("  counts and prices exact", _rate(sc.counts_exact + sc.price_exact, cp_total), ">= 0.8", cp >= 0.8),
-        ("needs exact", _rate(sc.need_exact, sc.need_truth), "", None),
-        ("  needs reported, not said", str(sc.need_reported - sc.need_exact), "", None),
-        ("empty transcripts of speech", str(sc.empty_speech), "", None),
-        ("  of them flagged needs_listening", str(sc.empty_flagged), "", None),
-        ("  unflagged", str(unflagged), "0", unflagged == 0),
-        ("wrong values flagged for review", _rate(sc.wrong_flagged, sc.wrong_values), ">= 0.90", wf >= 0.9),
-        ("  review queue entries (all kinds)", str(sc.review_items), "", None),
-    ]
-
-
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="2 mornings")
@@ -310,6 +280,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--detail", nargs="?", const="short", default="", choices=("short", "full"),
                     help="each call: what covers it, what was heard (full: the whole transcript and "
                          "why it has its station)")
+    ap.add_argument("--no-corrected", action="store_true",
+                    help="skip the 'corrected' column (every transcript corrected to the words said)")
     ap.add_argument("--name-check", action="store_true",
                     help="identity.name_check on in the 'new' column (off in the shipped config)")
     args = ap.parse_args(argv)
@@ -336,7 +308,9 @@ def main(argv: list[str] | None = None) -> int:
         print("ht-gateway: error: no recogniser: install whisper-base (see asr_models/README.md)")
         return 1
     scores: dict[str, Score] = {}
-    for name, cfg in (("new", new), ("off", off)):
+    runs = [("new", new, False), ("off", off, False)]
+    runs += [] if args.no_corrected else [("corrected", new, True)]
+    for name, cfg, corrected in runs:
         # keyed without queue_s: it decides only which audio a call is decoded from, and the
         # audio's own hash is in the key (so the transcripts of earlier runs stay usable)
         keyed = dataclasses.replace(cfg.asr, queue_s=config_mod.AsrConfig.queue_s)
@@ -345,7 +319,7 @@ def main(argv: list[str] | None = None) -> int:
         t = time.monotonic()
         for seed in seeds:
             flac, truth = rendered(seed, args.cache)
-            total.add(run_morning(cfg, rec, flac, truth, args.detail))
+            total.add(run_morning(cfg, rec, flac, truth, args.detail, corrected))
         print(f"[{name}] {len(seeds)} mornings in {time.monotonic() - t:.0f} s; transcripts: "
               f"{rec.hits} cached, {rec.misses} decoded")
         scores[name] = total
@@ -353,17 +327,21 @@ def main(argv: list[str] | None = None) -> int:
     for seed in seeds:
         ceiling.add(text_ceiling(rendered(seed, args.cache)[1]))
     rows_new, rows_off, rows_text = figures(scores["new"]), figures(scores["off"]), figures(ceiling)
-    print(f"\n{'figure':<36} {'new':>18} {'off':>18}   target  met?  {'exact words':>18}")
+    rows_fixed = (figures(scores["corrected"]) if "corrected" in scores
+                  else [("", "", "", None)] * len(rows_new))
+    print(f"\n{'figure':<36} {'new':>18} {'off':>18}   target  met?  {'corrected':>18}  {'exact words':>18}")
     missed = []
-    for (label, v, target, ok), (_, v_off, _, _), (_, v_text, _, _) in zip(rows_new, rows_off, rows_text,
-                                                                          strict=True):
+    for (label, v, target, ok), (_, v_off, _, _), (_, v_fix, _, _), (_, v_text, _, _) in zip(
+            rows_new, rows_off, rows_fixed, rows_text, strict=True):
         mark = "" if ok is None else ("yes" if ok else "NO")
         text = v_text if label.strip().split()[0] in TEXT_ROWS else ""
-        print(f"{label:<36} {v:>18} {v_off:>18}   {target:<7} {mark:<4}  {text:>18}")
+        fixed = "" if label.strip() in FLAG_ROWS else v_fix
+        print(f"{label:<36} {v:>18} {v_off:>18}   {target:<7} {mark:<4}  {fixed:>18}  {text:>18}")
         if ok is False:
             missed.append(label.strip())
-    for line in scores["new"].missing_diff:
-        print(f"  missing list (new): {line}")
+    for name in scores:
+        for line in scores[name].missing_diff if name != "off" else ():
+            print(f"  missing list ({name}): {line}")
     print(f"\ntargets missed (new): {', '.join(missed) if missed else 'none'}")
     if args.json:
         args.json.write_text(json.dumps({k: dataclasses.asdict(v) for k, v in scores.items()}, indent=1))
