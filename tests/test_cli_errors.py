@@ -109,7 +109,15 @@ def test_busy_serial_port(tmp_path: Path) -> None:
 @pytest.mark.parametrize("args, needle", [
     (["export", "transmissions", "--date", "20-11-2026"], "--date: '20-11-2026': expected YYYY-MM-DD"),
     (["export", "transmissions", "--date", "2026-11-20", "--format", "xml"], "invalid choice: 'xml'"),
+    (["followups", "--status", "bogus"], "--status: invalid choice: 'bogus'"),
+    (["bogus"], "COMMAND: invalid choice: 'bogus'"),
+    ([], "required: COMMAND"),
 ])
 def test_argument_errors_are_one_line(tmp_path: Path, args: list[str], needle: str) -> None:
+    """A bad argument: one line naming it and where the usage is (not argparse's usage block), exit 2,
+    and no data directory made."""
     r = run_cli("--data-dir", str(tmp_path / "d"), *args)
-    assert r.returncode == 2 and needle in r.stderr and "Traceback" not in r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert r.returncode == 2 and len(lines) == 1, r.stderr
+    assert needle in lines[0] and lines[0].startswith("ht-gateway") and "--help)" in lines[0], lines[0]
+    assert not (tmp_path / "d").exists()

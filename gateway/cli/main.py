@@ -13,7 +13,7 @@ import logging
 import sys
 from datetime import datetime, tzinfo
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from gateway import __version__, logutil
 from gateway.cli.common import iso_date
@@ -38,8 +38,17 @@ def _common(p: argparse.ArgumentParser, top: bool) -> None:
     p.add_argument("-v", "--verbose", action="count", default=0 if top else argparse.SUPPRESS)
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, but a bad argument is one line on stderr (exit status 2), naming the argument and
+    where the usage is, instead of the usage block and then the error. Subcommands' parsers are of
+    this class too (``add_subparsers`` makes its parsers of the parent's class)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="ht-gateway", description=__doc__.splitlines()[0])
+    parser = OneLineParser(prog="ht-gateway", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"ht-gateway {__version__}")
     _common(parser, top=True)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
