@@ -230,3 +230,50 @@ def test_an_incident_word_that_sounds_like_kecamatan_is_no_self_introduction(db:
     _first, second = _pair(db, cfg, "Situasi siaga, sebentar", "Kecelakaan lalu lintas di desa Situmeang, "
                                     "tujuh orang luka ringan, ganti")
     assert (row(db, second).station, row(db, second).identity_source) == ("Sipoholon", "continuation")
+
+
+@pytest.mark.parametrize("text", [
+    # the fifth held-out half's continuation line (gateway/sim/templates.py "heldout5"), as generated
+    "Menambahkan, Pak. Tadi malam kebakaran di Desa Aek Raja, enam belas rumah ikut terbakar. "
+    "Demikian laporan kami, ganti.",
+    # ... and with a need sentence: "sangat" is one sound off "camat" by key, but a word of its own
+    "Menambahkan, Pak. Longsor menutup badan jalan di Desa Robean. Warga sangat membutuhkan terpal "
+    "juga selimut. Demikian laporan kami, ganti.",
+])
+def test_menambahkan_reopens_a_call_closed_with_demikian(db: Database, cfg: Config, text: str) -> None:
+    """"Menambahkan" (adding) is a continuation cue like "tambahan", and "Warga sangat membutuhkan
+    ..." names no caller: the call goes on with the previous one although that ended "Demikian"."""
+    _, second = _pair(db, cfg, "Demikian laporan kami, ganti.", text)
+    assert (row(db, second).station, row(db, second).identity_source) == ("Sipoholon", "continuation")
+    assert codes(db, second) == ["continues"]
+
+
+def test_sangat_is_no_self_introduction(example_config: Config) -> None:
+    from gateway.identification.self_id import self_named
+
+    assert self_named("Warga sangat membutuhkan makanan juga beras.", None, example_config.stations) is None
+    assert self_named("Bupati, di sini camat Hutabarat.", None, example_config.stations) is not None
+
+
+@pytest.mark.parametrize("heard, closed", [
+    # the fifth held-out half's 607/01, "... Demikian laporan kami, ganti." as whisper heard it; the
+    # bus that keyed up 5.4 s later had continued it (seen after that half's one run)
+    ("Memikiran laporan kami kandit.", "kandit"),
+    ("Sekian laporan kami. Danti.", "sekian"),
+    # words of their own one sound off "ganti" in the key, and calls that did not close
+    ("Situasi aman, laporan kami", None),
+    ("nanti", None),
+    ("Tunggu sebentar.", None),
+    ("Harga beras dua belas ribu", None),
+])
+def test_the_last_word_a_sound_off_a_closing_word_closes_the_call(heard: str, closed: str | None) -> None:
+    from gateway.lexicon.procedure import closing_word
+
+    assert closing_word(heard) == closed
+
+
+def test_a_call_closed_with_a_misheard_ganti_is_not_continued_by_a_bus(db: Database, cfg: Config) -> None:
+    _, second = _pair(db, cfg, "Menambahkan, pak, pohon tumbang melintang. Memikiran laporan kami kandit.",
+                      "Pusah L.S. dari menang, kami lewat kecamatan Siborong-borong, Jalan-Ramai Lanchar.")
+    r = row(db, second)
+    assert r.station is None and codes(db, second)[-1] == "closed_by_procedure_word"

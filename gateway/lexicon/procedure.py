@@ -6,10 +6,15 @@ from __future__ import annotations
 from rapidfuzz.distance import Levenshtein
 
 from gateway.lexicon.phonetic import normalise, phonetic_key
-from gateway.lexicon.words import CLOSING, CONTINUATION_CUES, OTHER_UNITS, PREFIXES
+from gateway.lexicon.words import CLOSING, CONTINUATION_CUES, FILLERS, OTHER_UNITS, PREFIXES
 
 #: A closing word counts among the call's last this many words ("… demikian laporan kami, ganti").
 CLOSING_REACH = 6
+#: The call's very last word may be one sound off a closing word of 5 letters or more, in the
+#: sound key ("kandit", "kanti" for "ganti"), unless it is a word of its own (:data:`FILLERS`:
+#: "kami", "nanti"). Reading a call as closed is the safe side: the next call then continues it
+#: only with a cue, else it stays unknown, never someone else's.
+CLOSING_LAST_SLACK = 1
 #: A continuation cue counts among the call's first this many words ("izin, tambahan …").
 OPENING_REACH = 3
 #: The call's first word may be this many letters off a cue of 8 letters or more: the recogniser
@@ -53,8 +58,15 @@ def _find(words: list[str], phrases: tuple[str, ...]) -> str | None:
 
 
 def closing_word(text: str) -> str | None:
-    """The closing procedure word (ganti, demikian, selesai, over, sekian, 86) the call ends with."""
-    return _find(_words(text)[-CLOSING_REACH:], CLOSING)
+    """The closing procedure word (ganti, demikian, selesai, over, sekian, 86) the call ends with,
+    as heard: also its last word when that is a sound off one (:data:`CLOSING_LAST_SLACK`)."""
+    words = _words(text)
+    found = _find(words[-CLOSING_REACH:], CLOSING)
+    if found is None and words and words[-1] not in FILLERS and not words[-1].isdigit():
+        key = phonetic_key(words[-1])
+        found = next((words[-1] for c in CLOSING if len(c) >= 5 and " " not in c
+                      and Levenshtein.distance(key, phonetic_key(c)) <= CLOSING_LAST_SLACK), None)
+    return found
 
 
 def continuation_cue(text: str) -> str | None:

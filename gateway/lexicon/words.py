@@ -17,7 +17,7 @@ PROCEDURE = ("di sini", "ganti", "monitor", "roger", "delapan enam", "izin melap
 #: A call that ends with one of these is over: the next call is not its continuation.
 CLOSING = ("ganti", "demikian", "selesai", "over", "delapan enam", "86", "sekian", "ganti ganti")
 #: A call that opens with one of these goes on with the previous one even after a closing word.
-CONTINUATION_CUES = ("tambahan", "lanjut", "lanjutan", "melanjutkan", "ralat", "koreksi")
+CONTINUATION_CUES = ("tambahan", "menambahkan", "lanjut", "lanjutan", "melanjutkan", "ralat", "koreksi")
 #: Call signs of the other units on a regency's disaster net: a call that opens with one is that
 #: unit speaking ("Patroli satu ke Pusdalops, …"), not a camat going on with his report.
 OTHER_UNITS = ("patroli", "rescue", "bpbd", "basarnas", "tagana", "damkar", "ambulans",
@@ -57,5 +57,5 @@ FILLERS = tuple("""
 pak bapak ibu bu kami saya kita ini itu dan ada tidak yang sudah akan ke di pada untuk dengan kepada kan
 sini situ sana dari halo hallo over oke ok ya iya baik selamat pagi siang sore malam terima kasih izin
 ijin mohon melaporkan laporan wilayah kabupaten posisi cuaca cerah hujan deras tetapi tapi sedikit
-ditangani kejadian kondisi normal terus sampai jumpa copy kopi cek tes test satu dua tiga
+ditangani kejadian kondisi normal terus sampai jumpa copy kopi cek tes test satu dua tiga sangat nanti
 """.split())
