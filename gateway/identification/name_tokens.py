@@ -19,7 +19,16 @@ from rapidfuzz.distance import Levenshtein
 
 from gateway.config import Station
 from gateway.lexicon.phonetic import normalise, phonetic_key
-from gateway.lexicon.words import FILLERS, INCIDENTS, NUMBERS, OTHER_UNITS, PLACE_BEFORE, PROCEDURE, STATUS
+from gateway.lexicon.words import (
+    FILLERS,
+    INCIDENTS,
+    NOT_CUES,
+    NUMBERS,
+    OTHER_UNITS,
+    PLACE_BEFORE,
+    PROCEDURE,
+    STATUS,
+)
 
 CUES_BEFORE = ("camat", "kecamatan", "sini", "dari")  # before the caller's name; after it:
 CUES_AFTER = ("melapor", "lapor")
@@ -168,7 +177,9 @@ def is_cue(norm: str, cues: Sequence[str]) -> bool:
     """A cue word, also as misheard: "kamat", "chama", "kecemasan", "camatkan", "melakor".
 
     Cues of five letters or more may be one sound off in the key (two from eight letters on),
-    or begin a longer token."""
+    or begin a longer token; a word of :data:`~gateway.lexicon.words.NOT_CUES` ("sangat") is none."""
+    if norm in NOT_CUES and norm not in cues:
+        return False
     key = phonetic_key(norm)
     for cue in cues:
         if norm == cue:

@@ -22,6 +22,9 @@ CONTINUATION_CUES = ("tambahan", "menambahkan", "lanjut", "lanjutan", "melanjutk
 #: unit speaking ("Patroli satu ke Pusdalops, …"), not a camat going on with his report.
 OTHER_UNITS = ("patroli", "rescue", "bpbd", "basarnas", "tagana", "damkar", "ambulans",
                "polsek", "polres", "koramil", "babinsa", "puskesmas", "mobil", "unit")
+#: Words of their own that sound like a cue word ("sangat": "camat" in the sound key), never the cue
+#: as spelled. Not fillers: a misheard cue ("jamat") must still sound nearer the cue than these.
+NOT_CUES = ("sangat",)
 #: Words that introduce the caller's own name ("camat …", "di sini …", "lapor … dari …").
 SELF_ID_CUES = ("camat", "kecamatan", "di sini", "dari")
 #: Indonesian prefixes -> letters that may have been dropped from the stem's start (me+tebang ->
@@ -57,5 +60,5 @@ FILLERS = tuple("""
 pak bapak ibu bu kami saya kita ini itu dan ada tidak yang sudah akan ke di pada untuk dengan kepada kan
 sini situ sana dari halo hallo over oke ok ya iya baik selamat pagi siang sore malam terima kasih izin
 ijin mohon melaporkan laporan wilayah kabupaten posisi cuaca cerah hujan deras tetapi tapi sedikit
-ditangani kejadian kondisi normal terus sampai jumpa copy kopi cek tes test satu dua tiga sangat nanti
+ditangani kejadian kondisi normal terus sampai jumpa copy kopi cek tes test satu dua tiga nanti
 """.split())
