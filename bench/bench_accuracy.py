@@ -194,10 +194,8 @@ def correct_every_transcript(cfg: Any, db: Any, truth: dict[str, Any], stored: l
     in it (the generator's text of every call it covers), oldest first, through the UI's own edit
     (``gateway.web.actions.edit_transcript``: re-read for the report and re-identified, the calls
     that may continue it too). Returns how many were edited."""
-    from sqlalchemy import select
-
     from gateway.sim.morning import spoken_text
-    from gateway.store.models import TranscriptRow
+    from gateway.store.models import current_transcript
     from gateway.web.actions import edit_transcript
 
     _, covers = cuts(truth["transmissions"], stored, Score())
@@ -208,10 +206,10 @@ def correct_every_transcript(cfg: Any, db: Any, truth: dict[str, Any], stored: l
     for st in sorted(stored, key=lambda x: x.start):
         if st.id not in said:
             continue
-        with db.read() as s:
-            cur = s.scalar(select(TranscriptRow.id).where(TranscriptRow.transmission_id == st.id,
-                                                          TranscriptRow.current.is_(True)))
-        edit_transcript(db, cfg, st.id, " ".join(said[st.id]), str(cur or ""), "bench", "127.0.0.1")
+        with db.read() as s:  # the id the edit form carries as its base
+            cur = current_transcript(s, st.id)
+            base = str(cur.id) if cur is not None else ""
+        edit_transcript(db, cfg, st.id, " ".join(said[st.id]), base, "bench", "127.0.0.1")
     return len(said)
 
 
@@ -339,8 +337,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{label:<36} {v:>18} {v_off:>18}   {target:<7} {mark:<4}  {fixed:>18}  {text:>18}")
         if ok is False:
             missed.append(label.strip())
-    for name in scores:
-        for line in scores[name].missing_diff if name != "off" else ():
+    for name in ("new", "corrected"):
+        for line in scores[name].missing_diff if name in scores else ():
             print(f"  missing list ({name}): {line}")
     print(f"\ntargets missed (new): {', '.join(missed) if missed else 'none'}")
     if args.json:

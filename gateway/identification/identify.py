@@ -41,7 +41,7 @@ from sqlalchemy.orm import Session
 
 from gateway.config import Config, Station
 from gateway.reasons import Reason, dumps, loads, say_all
-from gateway.store.models import Assignment, TranscriptRow, Transmission
+from gateway.store.models import Assignment, TranscriptRow, Transmission, current_transcript
 
 if TYPE_CHECKING:  # imported where used: spoken-name matching loads its tables on first use
     from gateway.identification.name_check import NameCheck
@@ -107,11 +107,6 @@ def _previous(s: Session, tx: Transmission) -> Transmission | None:
         .order_by(Transmission.started_at.desc()).limit(1))
 
 
-def _current_text(s: Session, tx_id: int) -> TranscriptRow | None:
-    return s.scalar(select(TranscriptRow).where(TranscriptRow.transmission_id == tx_id,
-                                                TranscriptRow.current))
-
-
 def resolve(s: Session, tx: Transmission, cfg: Config, heard: Heard | None = None) -> Identity:
     """``heard``: :func:`hear` of the current transcript, computed before the transaction (used
     only if it is of the current transcript's text and words)."""
@@ -131,7 +126,7 @@ def resolve(s: Session, tx: Transmission, cfg: Config, heard: Heard | None = Non
     if tx.kerchunk or tx.stuck:
         reasons.append(Reason("kerchunk" if tx.kerchunk else "stuck"))
         return Identity(None, None, None, tuple(reasons))
-    transcript = _current_text(s, tx.id)
+    transcript = current_transcript(s, tx.id)
     self_id = None
     said: tuple[tuple[str, str], ...] = ()
     if transcript is None:
@@ -193,7 +188,7 @@ def _against_continuation(s: Session, prev: Transmission, transcript: Transcript
     if (unit := other_unit(text)) is not None:
         return Reason("other_unit", {"tx": prev.id, "station": prev.station, "words": unit})
     cue = continuation_cue(text)
-    before = _current_text(s, prev.id)
+    before = current_transcript(s, prev.id)
     closed = closing_word(before.text) if before is not None and before.status == "done" else None
     if closed is not None and cue is None:
         return Reason("closed_by_procedure_word", {"tx": prev.id, "station": prev.station, "word": closed})

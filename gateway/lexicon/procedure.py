@@ -15,6 +15,7 @@ CLOSING_REACH = 6
 #: "kami", "nanti"). Reading a call as closed is the safe side: the next call then continues it
 #: only with a cue, else it stays unknown, never someone else's.
 CLOSING_LAST_SLACK = 1
+_CLOSING_KEYS = [phonetic_key(c) for c in CLOSING if len(c) >= 5 and " " not in c]
 #: A continuation cue counts among the call's first this many words ("izin, tambahan …").
 OPENING_REACH = 3
 #: The call's first word may be this many letters off a cue of 8 letters or more: the recogniser
@@ -64,8 +65,8 @@ def closing_word(text: str) -> str | None:
     found = _find(words[-CLOSING_REACH:], CLOSING)
     if found is None and words and words[-1] not in FILLERS and not words[-1].isdigit():
         key = phonetic_key(words[-1])
-        found = next((words[-1] for c in CLOSING if len(c) >= 5 and " " not in c
-                      and Levenshtein.distance(key, phonetic_key(c)) <= CLOSING_LAST_SLACK), None)
+        if any(Levenshtein.distance(key, ckey) <= CLOSING_LAST_SLACK for ckey in _CLOSING_KEYS):
+            found = words[-1]
     return found
 
 

@@ -18,10 +18,11 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    select,
 )
 from sqlalchemy.dialects import postgresql  # noqa: F401 - registers to_tsvector's types (the FTS index)
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from sqlalchemy.types import TypeDecorator
 
 
@@ -178,6 +179,13 @@ class TranscriptRow(Base):
     verified: Mapped[bool] = mapped_column(Boolean, default=False)  # an operator checked it
     verified_by: Mapped[str | None] = mapped_column(String(100))
     verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+def current_transcript(s: Session, tx_id: int) -> TranscriptRow | None:
+    """The transmission's ``current`` transcript (the newest, should the one-row rule ever be
+    broken), or None before it has any."""
+    return s.scalar(select(TranscriptRow).where(TranscriptRow.transmission_id == tx_id, TranscriptRow.current)
+                    .order_by(TranscriptRow.id.desc()).limit(1))
 
 
 class Assignment(Base):

@@ -21,8 +21,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import update
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -32,7 +31,7 @@ from gateway.config import Config
 from gateway.identification import identify
 from gateway.report import extracts
 from gateway.store.db import Database
-from gateway.store.models import TranscriptRow, Transmission, utcnow
+from gateway.store.models import TranscriptRow, Transmission, current_transcript, utcnow
 from gateway.web.align import realign
 from gateway.web.auth import checked_form, client_ip
 from gateway.web.params import clean_text, path_id
@@ -41,11 +40,6 @@ from gateway.web.users import audit
 log = logging.getLogger(__name__)
 
 MAX_TEXT = 100_000  # characters: some 15,000 words, longer than any transmission (segmenter.max_s)
-
-
-def _current(s: Session, tx_id: int) -> TranscriptRow | None:
-    return s.scalar(select(TranscriptRow).where(TranscriptRow.transmission_id == tx_id, TranscriptRow.current)
-                    .order_by(TranscriptRow.id.desc()).limit(1))
 
 
 def _check_base(cur: TranscriptRow | None, base: str) -> None:
@@ -73,7 +67,7 @@ def _shown(db: Database, tx_id: int, base: str) -> _Shown:
     with db.read() as s:
         if s.get(Transmission, tx_id) is None:
             raise HTTPException(404, f"Transmisi {tx_id} tidak ada.")
-        cur = _current(s, tx_id)
+        cur = current_transcript(s, tx_id)
         _check_base(cur, base)
         if cur is None:
             return _Shown(None, False, "", [])
@@ -98,7 +92,7 @@ def edit_transcript(db: Database, cfg: Config, tx_id: int, text: str, base: str,
     with db.write() as s:
         if s.get(Transmission, tx_id) is None:
             raise HTTPException(404, f"Transmisi {tx_id} tidak ada.")
-        cur = _current(s, tx_id)
+        cur = current_transcript(s, tx_id)
         _check_base(cur, base)  # still the one read above (the base), else 409
         s.execute(update(TranscriptRow).where(TranscriptRow.transmission_id == tx_id).values(current=False))
         row = TranscriptRow(transmission_id=tx_id, status="done", engine="manual", model=by, text=text,
@@ -116,7 +110,7 @@ def edit_transcript(db: Database, cfg: Config, tx_id: int, text: str, base: str,
 
 def verify_transcript(db: Database, tx_id: int, base: str, by: str, ip: str) -> None:
     with db.write() as s:
-        cur = _current(s, tx_id)
+        cur = current_transcript(s, tx_id)
         _check_base(cur, base)
         if cur is None or cur.status != "done":
             raise HTTPException(400, "Belum ada transkrip untuk diverifikasi.")
