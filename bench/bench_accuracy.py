@@ -10,9 +10,11 @@
 
 Each morning is rendered with gateway.sim (espeak-ng), run through ``daemon.process_file``
 in-process with whisper-base (asr_models/whisper-base), and the day's report is built; every
-figure is printed twice: with the shipped config ("new") and with the issue-11 features turned
+figure is printed with the shipped config ("new") and with the issue-11 features turned
 off ("off": segmenter.end_at_tail, identity.strict_continuation, lexicon.correct, asr.bias,
-identity.name_check all false; a key this build does not have yet is named "not available" and left as it is).
+identity.name_check all false; a key this build does not have yet is named "not available" and left as it is),
+and a third time "corrected": the "new" run with every transcript then corrected to the words said
+through the web UI's edit (``--no-corrected`` skips it), beside the extractor on those words alone.
 Transcripts are cached on disk per (audio sha256, recogniser settings), rendered mornings per
 scenario hash, so a re-run only pays for what changed. Asserts nothing; see bench/README.md.
 """
